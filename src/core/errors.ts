@@ -1,0 +1,125 @@
+// The one catalogue of polyprov's error codes, in the manner of Fastify's errors.
+// A code is never renamed or reused. docs/errors.md has one row per code (a test checks it).
+// Callers and tests match on `code`, never on message text.
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface ErrorDef {
+  /** Default severity (lint uses it; runtime refusals are always errors). */
+  severity: Severity;
+  /** Short human summary; the full message is built at the throw site. */
+  summary: string;
+  /** HTTP status when this code refuses a request. */
+  http?: number;
+  /** TFTP ERROR code (RFC 1350: 1 not found, 2 access violation, 3 disk full, 4 illegal op, 0 other). */
+  tftp?: number;
+  /** FTP reply code. */
+  ftp?: number;
+}
+
+// Keep entries grouped by area; add new codes at the end of their group.
+export const ERRORS = {
+  // --- configuration formats (src/config) ---
+  PP_CFG_XML_MALFORMED: { severity: 'error', summary: 'XML is not well formed' },
+  PP_CFG_ENCRYPTED: { severity: 'info', summary: 'encrypted configuration file (Crypt=), not decoded' },
+  PP_CFG_NOT_MASTER: { severity: 'error', summary: 'master file has no APPLICATION root element' },
+  PP_CFG_ENTRY_TOO_LONG: { severity: 'error', summary: 'master file entry over 255 characters' },
+  PP_CFG_LIST_TOO_LONG: { severity: 'error', summary: 'CONFIG_FILES list over 2047 characters' },
+  PP_CFG_FILE_MISSING: { severity: 'error', summary: 'a file the master file names is missing' },
+  PP_CFG_DUPLICATE_ATTR: { severity: 'error', summary: 'attribute set twice on one element' },
+  PP_PARAM_UNKNOWN: { severity: 'warning', summary: 'parameter not in the catalogue' },
+  PP_PARAM_BAD_VALUE: { severity: 'error', summary: 'value outside the parameter type or range' },
+  PP_PARAM_SHADOWED: { severity: 'info', summary: 'parameter set in two files of one phone chain' },
+  PP_PARAM_DEVICE_NOT_SET: { severity: 'warning', summary: 'device.* value without its .set flag' },
+  PP_SEC_FACTORY_ADMIN_PASSWORD: { severity: 'warning', summary: 'factory admin password 456' },
+  PP_SEC_FACTORY_PROV_ACCOUNT: { severity: 'warning', summary: 'factory PlcmSpIp provisioning credentials' },
+  PP_SEC_SHARED_SECRET: { severity: 'error', summary: 'a secret in a file every phone reads' },
+  PP_SEC_WEB_SERVER_ON: { severity: 'warning', summary: 'phone web server left on' },
+  PP_SEC_ALWAYS_REBOOT: { severity: 'warning', summary: 'every check-sync reboots the phone' },
+  PP_DIR_CT_MISSING: { severity: 'error', summary: 'contact without ct' },
+  PP_DIR_CT_DUPLICATE: { severity: 'error', summary: 'ct duplicated in a contact directory' },
+  PP_DIR_NAME_TOO_LONG: { severity: 'error', summary: 'name or label over 40 UTF-8 bytes' },
+  PP_DIR_SD_RANGE: { severity: 'error', summary: 'speed dial outside 1-9999' },
+  PP_DIR_RT_RANGE: { severity: 'error', summary: 'ring type outside 1-21' },
+  PP_DIR_FLAG_VALUE: { severity: 'error', summary: 'flag other than 0 or 1' },
+  PP_DIR_TOO_MANY: { severity: 'error', summary: 'more contacts than the model holds' },
+
+  // --- requests (src/core) ---
+  PP_PATH_HOSTILE: { severity: 'error', summary: 'path escapes the root or is malformed', http: 400, tftp: 2, ftp: 553 },
+  PP_NOT_FOUND: { severity: 'error', summary: 'no such file', http: 404, tftp: 1, ftp: 550 },
+  PP_READ_ONLY: { severity: 'error', summary: 'file is read-only for phones', http: 403, tftp: 2, ftp: 550 },
+  PP_WRITE_OTHER_MAC: { severity: 'error', summary: 'a phone may write only its own MAC files', http: 403, tftp: 2, ftp: 550 },
+  PP_AUTH_REQUIRED: { severity: 'error', summary: 'credentials required', http: 401, tftp: 2, ftp: 530 },
+  PP_AUTH_FAILED: { severity: 'error', summary: 'wrong user or password', http: 401, tftp: 2, ftp: 530 },
+  PP_AUTH_WRONG_PHONE: { severity: 'error', summary: 'account not bound to this phone', http: 403, tftp: 2, ftp: 550 },
+  PP_DIGEST_NONCE_REPLAYED: { severity: 'error', summary: 'digest nonce reused or expired', http: 401, tftp: 2, ftp: 530 },
+  PP_ADDRESS_DENIED: { severity: 'error', summary: 'client address not allowed', http: 403, tftp: 2, ftp: 530 },
+  PP_RATE_LIMITED: { severity: 'error', summary: 'too many requests from this address', http: 429, tftp: 0, ftp: 421 },
+  PP_UPLOAD_TOO_LARGE: { severity: 'error', summary: 'upload over the size limit', http: 413, tftp: 3, ftp: 552 },
+  PP_UPLOAD_TRUNCATED: { severity: 'error', summary: 'upload ended before its announced size', http: 400, tftp: 0, ftp: 426 },
+  PP_UPLOAD_FAILED: { severity: 'error', summary: 'upload could not be stored', http: 500, tftp: 3, ftp: 451 },
+  PP_SECRET_TRANSPORT: { severity: 'error', summary: 'file holds secrets; not served over this transport to this network', http: 403, tftp: 2, ftp: 550 },
+  PP_LISTING_REFUSED: { severity: 'error', summary: 'directory listings are not served', http: 403, tftp: 1, ftp: 550 },
+  PP_BAD_REQUEST: { severity: 'error', summary: 'malformed request', http: 400, tftp: 4, ftp: 501 },
+  PP_INTERNAL: { severity: 'error', summary: 'internal error', http: 500, tftp: 0, ftp: 451 },
+
+  // --- server options and CLI ---
+  PP_OPT_UNKNOWN: { severity: 'error', summary: 'unknown option key' },
+  PP_OPT_INVALID: { severity: 'error', summary: 'option value invalid' },
+  PP_USAGE: { severity: 'error', summary: 'command-line usage error' },
+} as const satisfies Record<string, ErrorDef>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface ProvErrorInit {
+  file?: string;
+  line?: number;
+  column?: number;
+  hint?: string;
+  cause?: unknown;
+  severity?: Severity;
+}
+
+/**
+ * An error with a stable code. `message` is the full human text (what is wrong, why it matters
+ * to a phone); `hint` says what to do. `format()` renders it compiler-style.
+ */
+export class ProvError extends Error {
+  readonly code: ErrorCode;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly hint?: string;
+  readonly severity: Severity;
+
+  constructor(code: ErrorCode, message: string, init: ProvErrorInit = {}) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'ProvError';
+    this.code = code;
+    this.file = init.file;
+    this.line = init.line;
+    this.column = init.column;
+    this.hint = init.hint;
+    this.severity = init.severity ?? ERRORS[code].severity;
+  }
+
+  get def(): ErrorDef {
+    return ERRORS[this.code];
+  }
+
+  /** `file:line:column: CODE message. hint` */
+  format(): string {
+    let where = '';
+    if (this.file) {
+      where = this.file;
+      if (this.line) where += `:${this.line}`;
+      if (this.line && this.column) where += `:${this.column}`;
+      where += ': ';
+    }
+    return `${where}${this.code} ${this.message}${this.hint ? ` ${this.hint}` : ''}`;
+  }
+}
+
+export function isProvError(e: unknown): e is ProvError {
+  return e instanceof ProvError;
+}

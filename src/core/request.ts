@@ -1,0 +1,80 @@
+// The one request shape every transport builds, and the one result shape it gets back.
+// Transports import only types from this file (and the error catalogue); never the store.
+import type { Readable } from 'node:stream';
+import type { ProvError } from './errors.ts';
+
+export type Transport = 'http' | 'https' | 'ftp' | 'ftps' | 'tftp';
+
+/** Proof of identity as a transport saw it. The core checks it; the transport never decides. */
+export type Credentials =
+  | { kind: 'basic'; user: string; password: string }
+  /** RFC 7616 Digest: the parsed Authorization header fields plus the request method. */
+  | { kind: 'digest'; method: string; fields: Record<string, string> }
+  /** FTP USER/PASS, checked like Basic. */
+  | { kind: 'login'; user: string; password: string }
+  /** A client certificate the TLS layer already verified against --client-ca. */
+  | { kind: 'cert'; subjectCN?: string; subjectAltNames: string[]; fingerprint256: string };
+
+export interface ByteRange {
+  start: number;
+  /** Inclusive. */
+  end: number;
+}
+
+export interface BootRequest {
+  transport: Transport;
+  remote: { address: string; port: number };
+  credentials?: Credentials;
+  op: 'read' | 'write' | 'append' | 'delete' | 'stat';
+  /** Exactly as received (percent-decoded once by HTTP only); the core normalises and refuses hostile paths. */
+  path: string;
+  /** HTTP only; FTP/TFTP phones are identified by path and address. */
+  userAgent?: string;
+  /** Content-Length, TFTP tsize, FTP ALLO, when given. */
+  size?: number;
+  /** Write and append only. */
+  body?: Readable;
+  /** Fires when the phone hangs up. */
+  signal: AbortSignal;
+  /** Login/session identity already established (FTP session, TLS connection), if any. */
+  session?: { id: string };
+}
+
+export interface FileResult {
+  kind: 'file';
+  size: number;
+  mtime: Date;
+  etag: string;
+  /** Opens a stream of the content (or of a byte range of it). The caller must consume or destroy it. */
+  open(range?: ByteRange): Readable;
+  /** The phone the request was identified as, when known (for the adapter's logs only). */
+  mac?: string;
+}
+
+export type BootResult =
+  | FileResult
+  | { kind: 'stored'; bytes: number; sha256: string; created: boolean }
+  | { kind: 'deleted' }
+  | { kind: 'refused'; error: ProvError; challenge?: AuthChallenge };
+
+/** What a transport must send to ask for credentials (HTTP WWW-Authenticate; FTP just 530). */
+export interface AuthChallenge {
+  realm: string;
+  /** Ready-made WWW-Authenticate header values, strongest first. */
+  headers: string[];
+}
+
+/** Called once per finished transfer by the transport, so audit records bytes and duration actually sent. */
+export interface TransferOutcome {
+  bytes: number;
+  durationMs: number;
+  /** Final status in the transport's terms (HTTP code, `tftp:ok`, `ftp:226`). */
+  status: string;
+  aborted: boolean;
+}
+
+export interface BootService {
+  handle(req: BootRequest): Promise<BootResult>;
+  /** Reports how a read actually ended (bytes sent, aborted); the core records it in the audit. */
+  finish(req: BootRequest, result: BootResult, outcome: TransferOutcome): void;
+}
