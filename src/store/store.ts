@@ -56,6 +56,17 @@ export interface Phone {
   overrideLocked: boolean;
 }
 
+/** One boot start of a phone (a master file read by the bootROM/Updater or the application), for `phone show`. */
+export interface BootRecord {
+  at: Date;
+  source: SightingSource;
+  address: string;
+  stage?: Stage;
+  /** The version the booting stage reported (bootROM/Updater version, or application version). */
+  version?: string;
+  userAgent?: string;
+}
+
 export interface PhoneQuery {
   macPrefix?: string;
   seenSince?: Date;
@@ -158,6 +169,8 @@ export interface Store {
     get(mac: Mac): Promise<Phone | undefined>;
     list(q?: PhoneQuery): Promise<Phone[]>;
     setOverrideLocked(mac: Mac, locked: boolean): Promise<void>;
+    /** The phone's most recent boot starts, newest first (a bounded number is kept per phone). */
+    boots(mac: Mac, limit: number): Promise<BootRecord[]>;
   };
   readonly uploads: {
     begin(key: UploadKey, opts: UploadOptions): Promise<UploadSink>;

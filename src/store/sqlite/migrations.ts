@@ -1,0 +1,101 @@
+// Numbered schema migrations for the SQLite store. Append only: a released migration is never
+// edited; a change is a new entry. `schema_version` holds the highest applied number. Index names
+// say which query they serve. Times are integer milliseconds since the epoch (portable with the
+// PostgreSQL backend, which uses bigint the same way).
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE phones (
+        mac TEXT PRIMARY KEY,
+        model TEXT,
+        part_number TEXT,
+        app_version TEXT,
+        bootrom_version TEXT,
+        address TEXT,
+        last_source TEXT,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        last_boot INTEGER,
+        last_error TEXT,
+        sip_user TEXT,
+        sip_port INTEGER,
+        fetched_count INTEGER NOT NULL DEFAULT 0,
+        uploaded_count INTEGER NOT NULL DEFAULT 0,
+        override_locked INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX phones_by_last_seen ON phones (last_seen);
+
+      CREATE TABLE phone_boots (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        mac TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        address TEXT NOT NULL,
+        stage TEXT,
+        version TEXT,
+        user_agent TEXT
+      );
+      CREATE INDEX phone_boots_by_mac_at ON phone_boots (mac, at);
+
+      CREATE TABLE upload_versions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        mac TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        stored_at INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        locked INTEGER NOT NULL DEFAULT 0,
+        content BLOB NOT NULL
+      );
+      CREATE UNIQUE INDEX upload_versions_by_key_version ON upload_versions (mac, kind, version);
+
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        mac TEXT,
+        address TEXT NOT NULL,
+        transport TEXT NOT NULL,
+        op TEXT NOT NULL,
+        path TEXT NOT NULL,
+        status TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        duration_ms REAL NOT NULL,
+        user_name TEXT,
+        code TEXT
+      );
+      CREATE INDEX audit_by_at ON audit (at);
+      CREATE INDEX audit_by_mac_at ON audit (mac, at);
+
+      CREATE TABLE accounts (
+        user_name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        realm TEXT NOT NULL,
+        ha1_md5 TEXT NOT NULL,
+        ha1_sha256 TEXT NOT NULL,
+        mac TEXT,
+        created_at INTEGER NOT NULL,
+        pending INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX accounts_by_mac ON accounts (mac);
+
+      CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+/** Phones keep this many boot starts for `phone show`. */
+export const BOOTS_KEPT_PER_PHONE = 20;

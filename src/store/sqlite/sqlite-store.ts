@@ -1,0 +1,469 @@
+// The embedded default store: one SQLite file under the data directory (better-sqlite3).
+// WAL lets the server read while a CLI command writes; statements are prepared once at init();
+// every multi-row change is one transaction. better-sqlite3 is synchronous, so a transaction runs
+// whole on the event loop; across processes BEGIN IMMEDIATE plus busy_timeout serialise writers.
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Mac } from '../../config/types.ts';
+import { ProvError } from '../../core/errors.ts';
+import { bootVersion, foldSighting, macKey } from '../fold-sighting.ts';
+import type {
+  Account, AccountKind, AuditEvent, AuditQuery, BootRecord, Phone, PhoneQuery, Sighting, SightingSource,
+  Stage, Store, StoredFile, UploadKind, UploadSink,
+} from '../store.ts';
+import { cleanStaleTemps, TempUpload, uploadFailed, versionContent } from '../upload-temp.ts';
+import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
+
+type Db = Database.Database;
+type Stmt = Database.Statement;
+
+export interface SqliteStoreOptions {
+  /** The database file (`<data>/polyprov.db`). */
+  file: string;
+  /** Where uploads are received before commit (`<data>/tmp`). */
+  tmpDir: string;
+}
+
+interface PhoneRow {
+  mac: string; model: string | null; part_number: string | null; app_version: string | null; bootrom_version: string | null;
+  address: string | null; last_source: string | null; first_seen: number; last_seen: number; last_boot: number | null;
+  last_error: string | null; sip_user: string | null; sip_port: number | null; fetched_count: number; uploaded_count: number;
+  override_locked: number;
+}
+interface VersionRow {
+  id: number; mac: string; kind: string; path: string; version: number; size: number; sha256: string; stored_at: number;
+  address: string; locked: number; content?: Buffer;
+}
+interface AuditRow {
+  at: number; mac: string | null; address: string; transport: string; op: string; path: string; status: string; bytes: number;
+  duration_ms: number; user_name: string | null; code: string | null;
+}
+interface AccountRow {
+  user_name: string; kind: string; realm: string; ha1_md5: string; ha1_sha256: string; mac: string | null; created_at: number; pending: number;
+}
+interface BootRow { at: number; source: string; address: string; stage: string | null; version: string | null; user_agent: string | null }
+
+const VERSION_COLS = 'id, mac, kind, path, version, size, sha256, stored_at, address, locked';
+const AUDIT_COLS = 'at, mac, address, transport, op, path, status, bytes, duration_ms, user_name, code';
+/** A generous bound on one audit or phone query, so a CLI typo cannot pull a whole table into memory. */
+const MAX_QUERY_ROWS = 100_000;
+
+export class SqliteStore implements Store {
+  #db: Db | undefined;
+  #s: ReturnType<typeof prepare> | undefined;
+  #dyn = new Map<string, Stmt>();
+
+  constructor(readonly opts: SqliteStoreOptions) {}
+
+  get db(): Db {
+    if (!this.#db) throw new ProvError('PP_INTERNAL', 'store used before init() or after close()');
+    return this.#db;
+  }
+
+  get #st(): ReturnType<typeof prepare> {
+    if (!this.#s) throw new ProvError('PP_INTERNAL', 'store used before init() or after close()');
+    return this.#s;
+  }
+
+  async init(): Promise<void> {
+    if (this.#db) return;
+    mkdirSync(this.opts.tmpDir, { recursive: true, mode: 0o700 });
+    const db = new Database(this.opts.file);
+    try {
+      db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode never corrupts; an upload commit switches to FULL (below) so that a
+      // version a phone was told is stored survives a power cut too.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 10000');
+      migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.#db = db;
+    this.#s = prepare(db);
+    // A crash or kill -9 mid-upload leaves a temp file and nothing else; the version stayed as it was.
+    cleanStaleTemps(this.opts.tmpDir);
+  }
+
+  async close(): Promise<void> {
+    this.#dyn.clear();
+    this.#s = undefined;
+    this.#db?.close();
+    this.#db = undefined;
+  }
+
+  #dynamic(sql: string): Stmt {
+    let st = this.#dyn.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.#dyn.set(sql, st);
+    }
+    return st;
+  }
+
+  // ---- phones -------------------------------------------------------------------------------
+
+  readonly phones: Store['phones'] = {
+    recordSighting: async (s) => this.#record([s]),
+    recordSightings: async (list) => this.#record(list),
+    get: async (mac) => {
+      const row = this.#st.phoneGet.get(macKey(mac)) as PhoneRow | undefined;
+      return row && phoneFromRow(row);
+    },
+    list: async (q: PhoneQuery = {}) => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.macPrefix) {
+        // Prefix match by range so phones_pkey serves it (LIKE would need escaping and a collation).
+        const p = macKey(q.macPrefix);
+        where.push('mac >= ? AND mac < ?');
+        args.push(p, `${p}\u{10FFFF}`);
+      }
+      if (q.seenSince) {
+        where.push('last_seen >= ?');
+        args.push(q.seenSince.getTime());
+      }
+      const sql = `SELECT * FROM phones${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY mac LIMIT ?`;
+      args.push(limitOf(q.limit, MAX_QUERY_ROWS));
+      return (this.#dynamic(sql).all(...args) as PhoneRow[]).map(phoneFromRow);
+    },
+    setOverrideLocked: async (mac, locked) => {
+      this.#st.phoneSetLocked.run(locked ? 1 : 0, macKey(mac));
+    },
+    boots: async (mac, limit) =>
+      (this.#st.bootsGet.all(macKey(mac), limitOf(limit, BOOTS_KEPT_PER_PHONE)) as BootRow[]).map(bootFromRow),
+  };
+
+  #record(list: Sighting[]): void {
+    if (list.length === 0) return;
+    const st = this.#st;
+    // One transaction per batch: the core batches sightings off the serving path.
+    this.db.transaction(() => {
+      for (const s of list) {
+        const mac = macKey(s.mac);
+        const prevRow = st.phoneGet.get(mac) as PhoneRow | undefined;
+        const p = foldSighting(prevRow && phoneFromRow(prevRow), { ...s, mac: mac as Mac });
+        st.phoneUpsert.run(phoneToRow(p));
+        if (s.bootStart) {
+          st.bootInsert.run(mac, s.at.getTime(), s.source, s.address, s.stage ?? null, bootVersion(s) ?? null, s.userAgent ?? null);
+          st.bootPrune.run(mac, mac, BOOTS_KEPT_PER_PHONE);
+        }
+      }
+    }).immediate();
+  }
+
+  // ---- uploads ------------------------------------------------------------------------------
+
+  readonly uploads: Store['uploads'] = {
+    begin: async (key, opts) => {
+      const temp = await TempUpload.create(this.opts.tmpDir, key, opts);
+      return new SqliteUploadSink(this, temp);
+    },
+    current: async (key) => {
+      const row = this.#st.versionCurrentWithContent.get(macKey(key.mac), key.kind) as VersionRow | undefined;
+      return row && this.#stored(row);
+    },
+    history: async (key, n) =>
+      (this.#st.versionHistory.all(macKey(key.mac), key.kind, limitOf(n, 1000)) as VersionRow[]).map((r) => this.#stored(r)),
+    listForPhone: async (mac) => (this.#st.versionCurrentForPhone.all(macKey(mac)) as VersionRow[]).map((r) => this.#stored(r)),
+    clear: async (key) => {
+      this.#st.versionClear.run(macKey(key.mac), key.kind);
+    },
+  };
+
+  /** Called by the sink: makes the received bytes the new current version, in one transaction. */
+  commitUpload(temp: TempUpload, received: Buffer, locked: boolean): StoredFile {
+    const st = this.#st;
+    const { key, opts } = temp;
+    const mac = macKey(key.mac);
+    const tx = this.db.transaction((): VersionRow => {
+      const cur = opts.mode === 'append' ? (st.versionCurrentWithContent.get(mac, key.kind) as VersionRow | undefined) : undefined;
+      const content = versionContent(opts, received, cur?.content);
+      const top = st.versionMax.get(mac, key.kind) as { v: number | null };
+      const version = (top.v ?? 0) + 1;
+      const row: VersionRow = {
+        id: 0, mac, kind: key.kind, path: key.path, version, size: content.length,
+        sha256: createHash('sha256').update(content).digest('hex'), stored_at: Date.now(), address: opts.address,
+        locked: locked ? 1 : 0, content,
+      };
+      row.id = Number(st.versionInsert.run(row).lastInsertRowid);
+      st.versionPrune.run(mac, key.kind, version - Math.max(1, opts.keepVersions));
+      return row;
+    });
+    this.db.pragma('synchronous = FULL');
+    try {
+      return this.#stored(tx.immediate());
+    } catch (err) {
+      throw uploadFailed(key, err);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
+  #stored(row: VersionRow): StoredFile {
+    const content = row.content;
+    const f: StoredFile = {
+      key: { mac: row.mac as Mac, kind: row.kind as UploadKind, path: row.path },
+      version: row.version,
+      size: row.size,
+      sha256: row.sha256,
+      storedAt: new Date(row.stored_at),
+      address: row.address,
+      locked: row.locked === 1,
+      read: async () => {
+        if (content) return content;
+        const r = this.#st.versionContent.get(row.id) as { content: Buffer } | undefined;
+        if (!r) throw new ProvError('PP_NOT_FOUND', `version ${row.version} of ${row.path} was pruned or cleared`);
+        return r.content;
+      },
+    };
+    return f;
+  }
+
+  // ---- audit --------------------------------------------------------------------------------
+
+  readonly audit: Store['audit'] = {
+    append: async (events) => {
+      if (events.length === 0) return;
+      const ins = this.#st.auditInsert;
+      this.db.transaction(() => {
+        for (const e of events) ins.run(auditToRow(e));
+      })();
+    },
+    query: async (q: AuditQuery) => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.mac) {
+        where.push('mac = ?');
+        args.push(macKey(q.mac));
+      }
+      if (q.since) {
+        where.push('at >= ?');
+        args.push(q.since.getTime());
+      }
+      if (q.until) {
+        where.push('at < ?');
+        args.push(q.until.getTime());
+      }
+      const sql = `SELECT ${AUDIT_COLS} FROM audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`;
+      args.push(limitOf(q.limit ?? 100, MAX_QUERY_ROWS));
+      return (this.#dynamic(sql).all(...args) as AuditRow[]).map(auditFromRow);
+    },
+  };
+
+  // ---- accounts and settings ----------------------------------------------------------------
+
+  readonly accounts: Store['accounts'] = {
+    get: async (user) => {
+      const r = this.#st.accountGet.get(user) as AccountRow | undefined;
+      return r && accountFromRow(r);
+    },
+    put: async (a) => {
+      this.#st.accountPut.run(accountToRow(a));
+    },
+    remove: async (user) => this.#st.accountRemove.run(user).changes > 0,
+    list: async () => (this.#st.accountList.all() as AccountRow[]).map(accountFromRow),
+    forPhone: async (mac) => {
+      const r = this.#st.accountForPhone.get(macKey(mac)) as AccountRow | undefined;
+      return r && accountFromRow(r);
+    },
+  };
+
+  readonly settings: Store['settings'] = {
+    get: async (name) => (this.#st.settingGet.get(name) as { value: string } | undefined)?.value,
+    set: async (name, value) => {
+      if (value === undefined) this.#st.settingDelete.run(name);
+      else this.#st.settingPut.run(name, value);
+    },
+  };
+}
+
+class SqliteUploadSink implements UploadSink {
+  constructor(
+    readonly store: SqliteStore,
+    readonly temp: TempUpload,
+  ) {}
+
+  get bytes(): number {
+    return this.temp.bytes;
+  }
+
+  write(chunk: Buffer): Promise<void> {
+    return this.temp.write(chunk);
+  }
+
+  async commit(meta?: { locked?: boolean }): Promise<StoredFile> {
+    const received = await this.temp.finish();
+    try {
+      const f = this.store.commitUpload(this.temp, received, meta?.locked ?? false);
+      await this.temp.done();
+      return f;
+    } catch (err) {
+      await this.temp.discard();
+      throw err;
+    }
+  }
+
+  abort(): Promise<void> {
+    return this.temp.discard();
+  }
+}
+
+function migrate(db: Db): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  db.transaction(() => {
+    const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
+    const have = row.v ?? 0;
+    const newest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+    if (have > newest) {
+      throw new ProvError('PP_INTERNAL', `the store's schema is version ${have}, newer than this polyprov knows (${newest})`, {
+        hint: 'Upgrade polyprov, or point --data at another directory.',
+      });
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= have) continue;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(m.version);
+    }
+  }).immediate();
+}
+
+function prepare(db: Db) {
+  return {
+    phoneGet: db.prepare('SELECT * FROM phones WHERE mac = ?'),
+    phoneUpsert: db.prepare(`
+      INSERT INTO phones (mac, model, part_number, app_version, bootrom_version, address, last_source, first_seen, last_seen,
+        last_boot, last_error, sip_user, sip_port, fetched_count, uploaded_count, override_locked)
+      VALUES (@mac, @model, @part_number, @app_version, @bootrom_version, @address, @last_source, @first_seen, @last_seen,
+        @last_boot, @last_error, @sip_user, @sip_port, @fetched_count, @uploaded_count, @override_locked)
+      ON CONFLICT (mac) DO UPDATE SET model = excluded.model, part_number = excluded.part_number,
+        app_version = excluded.app_version, bootrom_version = excluded.bootrom_version, address = excluded.address,
+        last_source = excluded.last_source, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+        last_boot = excluded.last_boot, last_error = excluded.last_error, sip_user = excluded.sip_user,
+        sip_port = excluded.sip_port, fetched_count = excluded.fetched_count, uploaded_count = excluded.uploaded_count,
+        override_locked = excluded.override_locked`),
+    phoneSetLocked: db.prepare('UPDATE phones SET override_locked = ? WHERE mac = ?'),
+    bootInsert: db.prepare('INSERT INTO phone_boots (mac, at, source, address, stage, version, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    bootPrune: db.prepare(`DELETE FROM phone_boots WHERE mac = ? AND id NOT IN
+      (SELECT id FROM phone_boots WHERE mac = ? ORDER BY at DESC, id DESC LIMIT ?)`),
+    bootsGet: db.prepare('SELECT at, source, address, stage, version, user_agent FROM phone_boots WHERE mac = ? ORDER BY at DESC, id DESC LIMIT ?'),
+
+    versionCurrentWithContent: db.prepare(`SELECT ${VERSION_COLS}, content FROM upload_versions WHERE mac = ? AND kind = ? ORDER BY version DESC LIMIT 1`),
+    versionHistory: db.prepare(`SELECT ${VERSION_COLS} FROM upload_versions WHERE mac = ? AND kind = ? ORDER BY version DESC LIMIT ?`),
+    versionCurrentForPhone: db.prepare(`SELECT ${VERSION_COLS} FROM upload_versions v WHERE mac = ?
+      AND version = (SELECT max(version) FROM upload_versions w WHERE w.mac = v.mac AND w.kind = v.kind) ORDER BY kind`),
+    versionMax: db.prepare('SELECT max(version) AS v FROM upload_versions WHERE mac = ? AND kind = ?'),
+    versionInsert: db.prepare(`INSERT INTO upload_versions (mac, kind, path, version, size, sha256, stored_at, address, locked, content)
+      VALUES (@mac, @kind, @path, @version, @size, @sha256, @stored_at, @address, @locked, @content)`),
+    versionPrune: db.prepare('DELETE FROM upload_versions WHERE mac = ? AND kind = ? AND version <= ?'),
+    versionClear: db.prepare('DELETE FROM upload_versions WHERE mac = ? AND kind = ?'),
+    versionContent: db.prepare('SELECT content FROM upload_versions WHERE id = ?'),
+
+    auditInsert: db.prepare(`INSERT INTO audit (${AUDIT_COLS})
+      VALUES (@at, @mac, @address, @transport, @op, @path, @status, @bytes, @duration_ms, @user_name, @code)`),
+
+    accountGet: db.prepare('SELECT * FROM accounts WHERE user_name = ?'),
+    accountPut: db.prepare(`INSERT INTO accounts (user_name, kind, realm, ha1_md5, ha1_sha256, mac, created_at, pending)
+      VALUES (@user_name, @kind, @realm, @ha1_md5, @ha1_sha256, @mac, @created_at, @pending)
+      ON CONFLICT (user_name) DO UPDATE SET kind = excluded.kind, realm = excluded.realm, ha1_md5 = excluded.ha1_md5,
+        ha1_sha256 = excluded.ha1_sha256, mac = excluded.mac, created_at = excluded.created_at, pending = excluded.pending`),
+    accountRemove: db.prepare('DELETE FROM accounts WHERE user_name = ?'),
+    accountList: db.prepare('SELECT * FROM accounts ORDER BY user_name'),
+    accountForPhone: db.prepare('SELECT * FROM accounts WHERE mac = ? ORDER BY pending ASC, created_at DESC LIMIT 1'),
+
+    settingGet: db.prepare('SELECT value FROM settings WHERE name = ?'),
+    settingPut: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+    settingDelete: db.prepare('DELETE FROM settings WHERE name = ?'),
+  };
+}
+
+function limitOf(n: number | undefined, max: number): number {
+  if (n === undefined || !Number.isFinite(n)) return max;
+  return Math.max(0, Math.min(Math.floor(n), max));
+}
+
+function opt<T>(v: T | null): T | undefined {
+  return v === null ? undefined : v;
+}
+
+function phoneFromRow(r: PhoneRow): Phone {
+  const p: Phone = {
+    mac: r.mac as Mac,
+    firstSeen: new Date(r.first_seen),
+    lastSeen: new Date(r.last_seen),
+    fetchedCount: r.fetched_count,
+    uploadedCount: r.uploaded_count,
+    overrideLocked: r.override_locked === 1,
+  };
+  assign(p, 'model', opt(r.model));
+  assign(p, 'partNumber', opt(r.part_number));
+  assign(p, 'appVersion', opt(r.app_version));
+  assign(p, 'bootromVersion', opt(r.bootrom_version));
+  assign(p, 'address', opt(r.address));
+  assign(p, 'lastSource', opt(r.last_source) as SightingSource | undefined);
+  if (r.last_boot !== null) p.lastBoot = new Date(r.last_boot);
+  assign(p, 'lastError', opt(r.last_error));
+  assign(p, 'sipUser', opt(r.sip_user));
+  assign(p, 'sipPort', opt(r.sip_port));
+  return p;
+}
+
+function assign<K extends keyof Phone>(p: Phone, k: K, v: Phone[K] | undefined): void {
+  if (v !== undefined) p[k] = v;
+}
+
+function phoneToRow(p: Phone): PhoneRow {
+  return {
+    mac: p.mac, model: p.model ?? null, part_number: p.partNumber ?? null, app_version: p.appVersion ?? null,
+    bootrom_version: p.bootromVersion ?? null, address: p.address ?? null, last_source: p.lastSource ?? null,
+    first_seen: p.firstSeen.getTime(), last_seen: p.lastSeen.getTime(), last_boot: p.lastBoot?.getTime() ?? null,
+    last_error: p.lastError ?? null, sip_user: p.sipUser ?? null, sip_port: p.sipPort ?? null,
+    fetched_count: p.fetchedCount, uploaded_count: p.uploadedCount, override_locked: p.overrideLocked ? 1 : 0,
+  };
+}
+
+function bootFromRow(r: BootRow): BootRecord {
+  const b: BootRecord = { at: new Date(r.at), source: r.source as SightingSource, address: r.address };
+  if (r.stage !== null) b.stage = r.stage as Stage;
+  if (r.version !== null) b.version = r.version;
+  if (r.user_agent !== null) b.userAgent = r.user_agent;
+  return b;
+}
+
+function auditToRow(e: AuditEvent): AuditRow {
+  return {
+    at: e.at.getTime(), mac: e.mac ? macKey(e.mac) : null, address: e.address, transport: e.transport, op: e.op, path: e.path,
+    status: e.status, bytes: e.bytes, duration_ms: e.durationMs, user_name: e.user ?? null, code: e.code ?? null,
+  };
+}
+
+function auditFromRow(r: AuditRow): AuditEvent {
+  const e: AuditEvent = {
+    at: new Date(r.at), address: r.address, transport: r.transport as SightingSource, op: r.op, path: r.path, status: r.status,
+    bytes: r.bytes, durationMs: r.duration_ms,
+  };
+  if (r.mac !== null) e.mac = r.mac as Mac;
+  if (r.user_name !== null) e.user = r.user_name;
+  if (r.code !== null) e.code = r.code;
+  return e;
+}
+
+function accountToRow(a: Account): AccountRow {
+  return {
+    user_name: a.user, kind: a.kind, realm: a.realm, ha1_md5: a.ha1Md5, ha1_sha256: a.ha1Sha256, mac: a.mac ? macKey(a.mac) : null,
+    created_at: a.createdAt.getTime(), pending: a.pending ? 1 : 0,
+  };
+}
+
+function accountFromRow(r: AccountRow): Account {
+  const a: Account = {
+    user: r.user_name, kind: r.kind as AccountKind, realm: r.realm, ha1Md5: r.ha1_md5, ha1Sha256: r.ha1_sha256,
+    createdAt: new Date(r.created_at),
+  };
+  if (r.mac !== null) a.mac = r.mac as Mac;
+  if (r.pending === 1) a.pending = true;
+  return a;
+}
+

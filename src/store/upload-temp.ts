@@ -1,0 +1,192 @@
+// The receiving half of an upload, shared by every backend: chunks go to a temp file under
+// `<data>/tmp/` (memory stays bounded however the phone sends), the size limit is enforced as
+// bytes arrive, and the file is fsynced before a backend makes it a version. The backend's commit
+// then reads the (size-capped) bytes back and stores them in one transaction.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ProvError } from '../core/errors.ts';
+import type { UploadKey, UploadOptions } from './store.ts';
+
+// Temp files are named `<pid>.<processToken>.<random>.part`. Several processes may share one data
+// directory (the server and a CLI command, or two servers on one host with PostgreSQL), so init()
+// removes only files whose process is gone. The token tells this process apart from an earlier
+// one that had the same pid (a container restarted after kill -9 often gets pid 1 again).
+const PROCESS_TOKEN = randomBytes(6).toString('hex');
+/** A temp file this old is abandoned whoever owns it: uploads are size-capped and time-limited. */
+const STALE_MS = 24 * 3600_000;
+
+export function tempName(): string {
+  return `${process.pid}.${PROCESS_TOKEN}.${randomBytes(8).toString('hex')}.part`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temp files left by crashed processes; returns how many. Creates the directory. */
+export function cleanStaleTemps(tmpDir: string, now = Date.now()): number {
+  mkdirSync(tmpDir, { recursive: true });
+  let removed = 0;
+  for (const name of readdirSync(tmpDir)) {
+    const m = /^(\d+)\.([0-9a-f]+)\.[0-9a-f]+\.part$/.exec(name);
+    const path = join(tmpDir, name);
+    let stale: boolean;
+    if (!m) stale = name.endsWith('.part');
+    else {
+      const pid = Number(m[1]);
+      if (pid === process.pid) stale = m[2] !== PROCESS_TOKEN;
+      else stale = !processAlive(pid);
+      if (!stale) {
+        try {
+          stale = now - statSync(path).mtimeMs > STALE_MS;
+        } catch {
+          continue;
+        }
+      }
+    }
+    if (!stale) continue;
+    try {
+      unlinkSync(path);
+      removed += 1;
+    } catch {
+      // Raced with its owner finishing; fine.
+    }
+  }
+  return removed;
+}
+
+export type TempState = 'open' | 'committed' | 'aborted';
+
+/**
+ * A temp file receiving one upload. write() refuses past opts.maxBytes (and discards everything);
+ * finish() fsyncs and returns the bytes; discard() removes the file.
+ */
+export class TempUpload {
+  #fh: FileHandle | undefined;
+  #path: string;
+  #bytes = 0;
+  #state: TempState = 'open';
+  #chain: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly key: UploadKey,
+    readonly opts: UploadOptions,
+    path: string,
+    fh: FileHandle,
+  ) {
+    this.#path = path;
+    this.#fh = fh;
+  }
+
+  static async create(tmpDir: string, key: UploadKey, opts: UploadOptions): Promise<TempUpload> {
+    const path = join(tmpDir, tempName());
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw uploadFailed(key, err);
+      mkdirSync(tmpDir, { recursive: true });
+      fh = await open(path, 'wx', 0o600).catch((e: unknown) => {
+        throw uploadFailed(key, e);
+      });
+    }
+    return new TempUpload(key, opts, path, fh);
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get state(): TempState {
+    return this.#state;
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+
+  write(chunk: Buffer): Promise<void> {
+    // Serialise writes even if a caller does not await each one, so bytes land in order.
+    const p = this.#chain.then(() => this.#write(chunk));
+    this.#chain = p.catch(() => undefined);
+    return p;
+  }
+
+  async #write(chunk: Buffer): Promise<void> {
+    if (this.#state !== 'open') throw new ProvError('PP_UPLOAD_FAILED', `upload of ${this.key.path} is already ${this.#state}`);
+    if (this.#bytes + chunk.length > this.opts.maxBytes) {
+      await this.discard();
+      throw new ProvError('PP_UPLOAD_TOO_LARGE', `upload of ${this.key.path} is over ${this.opts.maxBytes} bytes; discarded`, {
+        hint: 'Raise the upload size limit for this kind of file in the server options if the phone is right to send this much.',
+      });
+    }
+    try {
+      let off = 0;
+      while (off < chunk.length) {
+        const { bytesWritten } = await this.#fh!.write(chunk, off, chunk.length - off);
+        off += bytesWritten;
+      }
+    } catch (err) {
+      await this.discard();
+      throw uploadFailed(this.key, err);
+    }
+    this.#bytes += chunk.length;
+  }
+
+  /** Waits for pending writes, fsyncs, closes and returns the received bytes. */
+  async finish(): Promise<Buffer> {
+    await this.#chain;
+    if (this.#state !== 'open') throw new ProvError('PP_UPLOAD_FAILED', `upload of ${this.key.path} is already ${this.#state}`);
+    try {
+      await this.#fh!.sync();
+      await this.#fh!.close();
+      this.#fh = undefined;
+      const buf = await readFile(this.#path);
+      if (buf.length !== this.#bytes) throw new Error(`temp file holds ${buf.length} bytes, expected ${this.#bytes}`);
+      return buf;
+    } catch (err) {
+      await this.discard();
+      throw uploadFailed(this.key, err);
+    }
+  }
+
+  /** Marks the upload committed and removes its temp file (the bytes now live in the store). */
+  async done(): Promise<void> {
+    this.#state = 'committed';
+    await unlink(this.#path).catch(() => undefined);
+  }
+
+  async discard(): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'aborted';
+    const fh = this.#fh;
+    this.#fh = undefined;
+    await fh?.close().catch(() => undefined);
+    await unlink(this.#path).catch(() => undefined);
+  }
+}
+
+export function uploadFailed(key: UploadKey, err: unknown): ProvError {
+  if (err instanceof ProvError) return err;
+  const e = err as NodeJS.ErrnoException;
+  return new ProvError('PP_UPLOAD_FAILED', `cannot store upload of ${key.path}: ${e?.message ?? String(err)}`, {
+    cause: err,
+    hint: e?.code === 'ENOSPC' ? 'The data directory is full; free space, the previous version is still served.' : undefined,
+  });
+}
+
+/** The content of a new version: the upload itself, or (append) the current content plus it, trimmed to capBytes. */
+export function versionContent(opts: UploadOptions, received: Buffer, current: Buffer | undefined): Buffer {
+  if (opts.mode !== 'append') return received;
+  const joined = current && current.length > 0 ? Buffer.concat([current, received]) : received;
+  const cap = opts.capBytes;
+  // Rolling log: keep the newest capBytes bytes.
+  return cap !== undefined && joined.length > cap ? Buffer.from(joined.subarray(joined.length - cap)) : joined;
+}
