@@ -49,6 +49,8 @@ export interface FileResult {
   open(range?: ByteRange): Readable;
   /** The phone the request was identified as, when known (for the adapter's logs only). */
   mac?: string;
+  /** Set on a `stat` of a directory (FTP CWD/login checks); never on a read. */
+  directory?: boolean;
 }
 
 export type BootResult =
@@ -77,4 +79,18 @@ export interface BootService {
   handle(req: BootRequest): Promise<BootResult>;
   /** Reports how a read actually ended (bytes sent, aborted); the core records it in the audit. */
   finish(req: BootRequest, result: BootResult, outcome: TransferOutcome): void;
+  /**
+   * Optional: the phone-visible files of the directory `req.path` (sent with op 'stat'), for FTP
+   * LIST/NLST and CWD. The Administrator's Guide (Boot Server Security Policy) says the phone's
+   * account "must also be able to list files in all directories mentioned in the <MAC-address>.cfg".
+   * Absent: FTP answers LIST/NLST with 550. A refusal comes back as the ProvError itself.
+   */
+  list?(req: BootRequest): Promise<DirectoryEntry[] | ProvError>;
+}
+
+/** One file in a directory listing (FTP LIST/NLST). */
+export interface DirectoryEntry {
+  name: string;
+  size: number;
+  mtime: Date;
 }
