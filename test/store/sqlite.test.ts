@@ -1,9 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, test } from 'vitest';
+import { makeAccount } from '../../src/store/digest-ha1.ts';
 import { openStore } from '../../src/store/open.ts';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { storeTests } from './conformance.ts';
+import { checkSelfCheckingBody, KEY } from './upload-child.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -17,3 +24,132 @@ async function makeStore() {
 }
 
 storeTests(makeStore, 'sqlite');
+
+// ---- SQLite-specific checks ------------------------------------------------------------------
+
+const CHILD = fileURLToPath(new URL('./upload-child.ts', import.meta.url));
+
+/** Starts the child, waits until its stdout satisfies `ready`, kills it with SIGKILL, waits for exit. */
+async function killChildWhen(mode: string, data: string, ready: (out: string) => boolean): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<NodeJS.Signals | number | null>((res) => child.on('exit', (code, sig) => res(sig ?? code)));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`child never got ready; stdout=${out} stderr=${err}`)), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (ready(out)) {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        res();
+      }
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      if (!ready(out)) rej(new Error(`child exited early; stdout=${out} stderr=${err}`));
+    });
+  });
+  expect(await exited).toBe('SIGKILL');
+  return out;
+}
+
+async function seeded(): Promise<string> {
+  const data = mkdtempSync(join(tmpdir(), 'polyprov-kill-'));
+  dirs.push(data);
+  const store = await openStore({ data, storeUrl: 'sqlite' });
+  const sink = await store.uploads.begin(KEY, { mode: 'replace', address: '192.0.2.1', maxBytes: 1 << 20, keepVersions: 3 });
+  await sink.write(Buffer.from('previous version'));
+  await sink.commit();
+  await store.close();
+  return data;
+}
+
+describe('sqlite: crash safety (issue 4, Uploads: "a crash, kill -9 … leaves the previous version intact")', () => {
+  for (const mode of ['between-writes', 'before-commit']) {
+    test(`kill -9 ${mode.replace('-', ' ')} leaves the previous version current and init() cleans the temp file`, async () => {
+      const data = await seeded();
+      await killChildWhen(mode, data, (out) => out.includes('READY'));
+      expect(readdirSync(join(data, 'tmp')).length).toBe(1); // the dead child's temp file
+      const store = await openStore({ data, storeUrl: 'sqlite' });
+      try {
+        const cur = await store.uploads.current(KEY);
+        expect(cur!.version).toBe(1);
+        expect((await cur!.read()).toString()).toBe('previous version');
+        expect((await store.uploads.history(KEY, 10)).length).toBe(1);
+        expect(readdirSync(join(data, 'tmp'))).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+  }
+
+  test('kill -9 at an arbitrary point of a stream of commits leaves one complete version current', async () => {
+    const data = await seeded();
+    // Kill as soon as a few versions are in: the child is then somewhere inside the next upload or commit.
+    const out = await killChildWhen('commit-loop', data, (o) => /COMMITTED 5\n/.test(o));
+    const reported = Math.max(...[...out.matchAll(/COMMITTED (\d+)/g)].map((m) => Number(m[1])));
+    const store = await openStore({ data, storeUrl: 'sqlite' });
+    try {
+      const cur = await store.uploads.current(KEY);
+      const content = await cur!.read();
+      const n = checkSelfCheckingBody(content);
+      expect(n).toBeDefined();
+      expect(n).toBeGreaterThanOrEqual(reported); // a reported commit is never lost
+      expect(cur!.sha256).toBe(createHash('sha256').update(content).digest('hex'));
+      expect(cur!.size).toBe(content.length);
+      for (const f of await store.uploads.history(KEY, 10)) {
+        const b = await f.read();
+        expect(checkSelfCheckingBody(b) !== undefined || b.toString() === 'previous version').toBe(true);
+      }
+      expect(readdirSync(join(data, 'tmp'))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a live process’s temp files survive another process opening the same data directory', async () => {
+    const data = await seeded();
+    const a = await openStore({ data, storeUrl: 'sqlite' });
+    try {
+      const sink = await a.uploads.begin(KEY, { mode: 'replace', address: '192.0.2.1', maxBytes: 1 << 20, keepVersions: 3 });
+      await sink.write(Buffer.from('in flight'));
+      const b = await openStore({ data, storeUrl: 'sqlite' }); // same pid, same process: must not clean a live upload
+      await b.close();
+      const f = await sink.commit();
+      expect((await f.read()).toString()).toBe('in flight');
+    } finally {
+      await a.close();
+    }
+  });
+});
+
+describe('sqlite: database settings', () => {
+  test('WAL journal mode is on, the schema version is recorded once, and reopening migrates nothing twice', async () => {
+    const { store, tmpDir } = await makeStore();
+    await store.close();
+    const data = join(tmpDir, '..');
+    await (await openStore({ data, storeUrl: 'sqlite' })).close();
+    const db = new Database(join(data, 'polyprov.db'), { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.prepare('SELECT version FROM schema_version ORDER BY version').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+      const idx = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
+      expect(idx).toContain('audit_by_mac_at');
+    } finally {
+      db.close();
+    }
+  });
+
+  test('RFC 7616: no plain password reaches the database file or its WAL', async () => {
+    const { store, tmpDir } = await makeStore();
+    const password = 'Plain-Password-Canary-7431';
+    await store.accounts.put(makeAccount('site', 'admin', password, 'polyprov'));
+    await store.close();
+    const data = join(tmpDir, '..');
+    for (const f of readdirSync(data).filter((n) => n.startsWith('polyprov.db'))) {
+      expect(readFileSync(join(data, f)).includes(Buffer.from(password)), f).toBe(false);
+    }
+  });
+});
