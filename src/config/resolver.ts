@@ -1,0 +1,173 @@
+// What one phone ends up with, computed from a provisioning tree the way the phone reads it:
+// master file → application image → CONFIG_FILES → override files → contact directory.
+// `polyprov explain` prints this; lint and the boot server reuse it.
+import { ProvError, isProvError } from '../core/errors.ts';
+import { encryptedNotice, parseConfigFile } from './config-file.ts';
+import { parseContactDirectory } from './contact-directory.ts';
+import { applyMaster, isUrl } from './master-file.ts';
+import { normalizeModel, partNumberFor } from './models.ts';
+import { findMasterFile, inDir, joinTreePath, readTree, resolveApplication, resolveDirectories, type Directories } from './resolve-master.ts';
+import { applyDeviceRule, mergeParams, type EffectiveParam, type ParamLayer } from './resolve-params.ts';
+import type { EffectiveMaster, PhoneIdentity, TreeSource } from './types.ts';
+
+export type { EffectiveParam } from './resolve-params.ts';
+export { toExplainJson } from './explain-json.ts';
+
+export interface ConfigFileStatus {
+  /** Tree path (relative to the root, after substitution), or the URL as written. */
+  name: string;
+  found: boolean;
+  encrypted?: boolean;
+  /** A full URL on another server: polyprov cannot tell whether it exists, so found is false. */
+  url?: boolean;
+}
+
+export interface Resolution {
+  phone: PhoneIdentity;
+  master: { file: string; reason: string } | null;
+  effectiveMaster: EffectiveMaster | null;
+  application: string | null;
+  configFiles: ConfigFileStatus[];
+  directories: Directories;
+  /** Contact directory file the phone reads. */
+  directory: string | null;
+  params: Map<string, EffectiveParam>;
+  /** Parse errors and notices met on the way (the phone would skip or ignore those files). */
+  problems: ProvError[];
+}
+
+export interface ResolveOptions {
+  /** A master file named in the boot-server address (`http://srv/dir/example1.cfg` → `dir/example1.cfg`). */
+  masterName?: string;
+  /** The phone already holds a local contact directory (then 000000000000-directory.xml is not read). */
+  hasLocalDirectory?: boolean;
+}
+
+const DEFAULT_DIRECTORY = '000000000000-directory.xml';
+
+export async function resolvePhone(source: TreeSource, phoneIn: PhoneIdentity, opts: ResolveOptions = {}): Promise<Resolution> {
+  const model = phoneIn.model ? (normalizeModel(phoneIn.model) ?? phoneIn.model) : undefined;
+  // A phone always knows its own part number; default it from the model when not given.
+  const partNumber = phoneIn.partNumber ?? (model ? partNumberFor(model) : undefined);
+  const phone: PhoneIdentity = { mac: phoneIn.mac.toLowerCase() as PhoneIdentity['mac'], ...(model ? { model } : {}), ...(partNumber ? { partNumber } : {}) };
+  const problems: ProvError[] = [];
+
+  const found = await findMasterFile(source, phone, opts.masterName, problems);
+  const em = found ? applyMaster(found.master, phone) : null;
+  const masterDir = found ? parentDir(found.path) : '';
+  const directories = resolveDirectories(em, masterDir, problems);
+  const application = em ? await resolveApplication(source, em, masterDir, problems) : null;
+
+  // Precedence, highest first (white paper, Default Configuration Parameter Values):
+  // <MAC>-phone.cfg, <MAC>-web.cfg (both in OVERRIDES_DIRECTORY), then CONFIG_FILES left to right.
+  const layers: ParamLayer[] = [];
+  if (em) {
+    for (const kind of ['phone', 'web'] as const) {
+      const path = inDir(directories.overrides, `${phone.mac}-${kind}.cfg`);
+      if (isUrl(path)) continue;
+      const layer = await readLayer(source, path, problems);
+      if (layer?.layer) layers.push(layer.layer);
+    }
+  }
+
+  const configFiles: ConfigFileStatus[] = [];
+  const seen = new Set<string>();
+  for (const entry of em?.configFiles ?? []) {
+    if (isUrl(entry)) {
+      configFiles.push({ name: entry, found: false, url: true });
+      continue;
+    }
+    const path = joinTreePath(masterDir, entry);
+    if (path === undefined || path === '') {
+      problems.push(
+        new ProvError('PP_PATH_HOSTILE', `CONFIG_FILES entry "${entry}" points outside the provisioning root`, {
+          ...posOf(em!, 'CONFIG_FILES'),
+          hint: 'List files under the server path, or give a full URL for another server.',
+        }),
+      );
+      configFiles.push({ name: entry, found: false });
+      continue;
+    }
+    const res = await readLayer(source, path, problems);
+    configFiles.push({ name: path, found: res !== null, ...(res?.encrypted ? { encrypted: true } : {}) });
+    // A file listed twice adds nothing: its first listing already outranks the second.
+    if (res?.layer && !seen.has(path)) layers.push(res.layer);
+    seen.add(path);
+  }
+
+  const params = mergeParams(layers, phone.model);
+  applyDeviceRule(params);
+
+  const directory = em ? await findContactDirectory(source, phone, directories.contacts, masterDir, opts, problems) : null;
+
+  return {
+    phone,
+    master: found ? { file: found.path, reason: found.reason } : null,
+    effectiveMaster: em,
+    application,
+    configFiles,
+    directories,
+    directory,
+    params,
+    problems,
+  };
+}
+
+function parentDir(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+function posOf(em: EffectiveMaster, base: string): { file?: string; line?: number; column?: number } {
+  const a = em.sources[base];
+  return a ? { file: a.pos.file, line: a.pos.line, column: a.pos.column } : { file: em.file };
+}
+
+/** Reads and parses one configuration file. Null when missing; a parse error becomes a problem (the phone skips the file). */
+async function readLayer(source: TreeSource, path: string, problems: ProvError[]): Promise<{ layer?: ParamLayer; encrypted: boolean } | null> {
+  const bytes = await readTree(source, path, problems);
+  if (bytes === null) return null;
+  try {
+    const cfg = parseConfigFile(bytes, path);
+    if (cfg.kind === 'encrypted') {
+      problems.push(encryptedNotice(cfg));
+      return { encrypted: true };
+    }
+    return { layer: { file: path, params: cfg.params }, encrypted: false };
+  } catch (e) {
+    if (!isProvError(e)) throw e;
+    problems.push(e);
+    return { encrypted: false };
+  }
+}
+
+/**
+ * The contact directory the phone reads: `<MAC>-directory.xml` in CONTACTS_DIRECTORY; failing
+ * that, and only when the phone holds no directory of its own, `000000000000-directory.xml`
+ * (white paper, Configuring Your Local Contact Directory). The white paper does not say where
+ * the 000000000000 file lives; we look in CONTACTS_DIRECTORY first (where the phone looks for its
+ * own directory) and then at the root of the server path (where the distribution ships the
+ * seed template, Administrator's Guide, contact directory).
+ */
+async function findContactDirectory(source: TreeSource, phone: PhoneIdentity, contactsDir: string, masterDir: string, opts: ResolveOptions, problems: ProvError[]): Promise<string | null> {
+  const own = inDir(contactsDir, `${phone.mac}-directory.xml`);
+  if (isUrl(own)) return own;
+  const candidates = [own];
+  if (!opts.hasLocalDirectory) {
+    candidates.push(inDir(contactsDir, DEFAULT_DIRECTORY));
+    const atRoot = inDir(masterDir, DEFAULT_DIRECTORY);
+    if (!candidates.includes(atRoot)) candidates.push(atRoot);
+  }
+  for (const c of candidates) {
+    const bytes = await readTree(source, c, problems);
+    if (bytes === null) continue;
+    try {
+      parseContactDirectory(bytes, c);
+    } catch (e) {
+      if (!isProvError(e)) throw e;
+      problems.push(e);
+    }
+    return c;
+  }
+  return null;
+}
