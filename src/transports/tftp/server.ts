@@ -1,0 +1,365 @@
+// The TFTP adapter: binds UDP, turns each RRQ/WRQ into a BootRequest for the boot service, and
+// runs the transfer with a session state machine. Everything about content, policy and storage
+// happens in BootService.handle(); this file only translates the wire.
+//
+// - One socket on the listen port takes requests; each transfer gets its own ephemeral socket,
+//   its transfer identifier (RFC 1350 §4). A packet on it from any other address/port gets
+//   ERROR 5 and is otherwise ignored, so a stray sender cannot disturb the transfer.
+// - Concurrent sessions are capped (tftpMaxSessions); over the cap a request gets ERROR 0.
+// - Only octet mode is served. netascii (RFC 1350 §5) would rewrite line ends, which changes
+//   the size announced in tsize and breaks firmware images; Polycom phones use octet, so a
+//   netascii or mail request gets ERROR 4 saying to use octet (binary) mode.
+// - Garbage never crashes the server: undecodable requests get ERROR 4, anything that is not a
+//   request on the listen port gets ERROR 4 unless it is itself an ERROR, and a malformed packet
+//   from a session's own peer is dropped (its retransmission timer recovers).
+import dgram from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
+import { Readable } from 'node:stream';
+import { ERRORS, ProvError } from '../../core/errors.ts';
+import type { BootRequest, BootResult, BootService } from '../../core/request.ts';
+import type { ServerOptions } from '../../options.ts';
+import { streamBlockSource } from './block-reader.ts';
+import { negotiateOptions } from './negotiate.ts';
+import { decodePacket, encodeError, OP_ERROR, TFTP_ERR, TftpDecodeError, type RequestPacket } from './packet.ts';
+import {
+  ReadSession,
+  WriteSession,
+  type BlockSink,
+  type Clock,
+  type SessionConfig,
+  type SessionError,
+  type SessionOutcome,
+} from './session.ts';
+
+export type TftpServerOptions = Pick<
+  ServerOptions,
+  'tftpBlksizeMax' | 'tftpWindowsizeMax' | 'tftpTimeoutMs' | 'tftpRetries' | 'tftpMaxSessions'
+>;
+
+/** The slice of a pino logger the adapter uses. */
+export interface TftpLog {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface StartTftpServerOptions {
+  host: string;
+  port: number;
+  service: BootService;
+  options: TftpServerOptions;
+  log?: TftpLog;
+  clock?: Clock;
+}
+
+export interface TftpServer {
+  address(): AddressInfo;
+  /** Sessions holding a socket right now (tests check it returns to 0). */
+  sessionCount(): number;
+  close(): Promise<void>;
+}
+
+const silentLog: TftpLog = { debug() {}, info() {}, warn() {} };
+
+/** Addresses are always IP literals here; skip dns.lookup's extra tick on every datagram sent. */
+function literalLookup(
+  address: string,
+  _opts: unknown,
+  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  cb(null, address, isIP(address));
+}
+
+interface Live {
+  key: string;
+  socket: dgram.Socket;
+  cancel(message: string): void;
+}
+
+export async function startTftpServer(opts: StartTftpServerOptions): Promise<TftpServer> {
+  const { service, options } = opts;
+  const log = opts.log ?? silentLog;
+  const family = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
+  const sessions = new Set<Live>();
+  /** remote + request, so a retransmitted RRQ/WRQ does not start a second transfer. */
+  const requestKeys = new Set<string>();
+  let closing = false;
+
+  const main = dgram.createSocket({ type: family, lookup: literalLookup as never });
+  main.on('error', (err) => log.warn({ err }, 'tftp listener error'));
+  await new Promise<void>((resolve, reject) => {
+    main.once('error', reject);
+    main.bind({ address: opts.host, port: opts.port }, () => {
+      main.off('error', reject);
+      resolve();
+    });
+  });
+
+  main.on('message', (msg, rinfo) => {
+    if (closing) return;
+    let packet;
+    try {
+      packet = decodePacket(msg);
+    } catch (err) {
+      if (!(err instanceof TftpDecodeError)) throw err;
+      log.debug({ remote: rinfo.address, reason: err.reason }, 'tftp malformed packet');
+      if (msg.length >= 2 && msg.readUInt16BE(0) !== OP_ERROR) {
+        main.send(encodeError(TFTP_ERR.ILLEGAL_OPERATION, `malformed request: ${err.message}`), rinfo.port, rinfo.address);
+      }
+      return;
+    }
+    if (packet.op === 'ERROR') return;
+    if (packet.op !== 'RRQ' && packet.op !== 'WRQ') {
+      main.send(encodeError(TFTP_ERR.ILLEGAL_OPERATION, 'expected RRQ or WRQ on this port'), rinfo.port, rinfo.address);
+      return;
+    }
+    startSession(packet, rinfo).catch((err: unknown) => log.warn({ err }, 'tftp session failed to start'));
+  });
+
+  async function startSession(req: RequestPacket, rinfo: dgram.RemoteInfo): Promise<void> {
+    const key = `${rinfo.address}\0${rinfo.port}\0${req.op}\0${req.filename}`;
+    if (requestKeys.has(key)) return;
+    const refuseFromMain = (code: number, message: string): void => {
+      main.send(encodeError(code, message), rinfo.port, rinfo.address);
+    };
+    if (sessions.size >= options.tftpMaxSessions) {
+      log.warn({ remote: rinfo.address, path: req.filename }, 'tftp refused: server busy');
+      return refuseFromMain(TFTP_ERR.NOT_DEFINED, 'server busy, try again later');
+    }
+    if (req.mode !== 'octet') {
+      log.warn({ remote: rinfo.address, path: req.filename, mode: req.mode }, 'tftp refused: mode');
+      return refuseFromMain(TFTP_ERR.ILLEGAL_OPERATION, `mode "${req.mode}" is not served; use octet (binary) mode`);
+    }
+
+    // Reserve the slot before any await, so the cap holds under a burst of requests.
+    const socket = dgram.createSocket({ type: family, lookup: literalLookup as never });
+    const live: Live = { key, socket, cancel: () => finishSocket() };
+    sessions.add(live);
+    requestKeys.add(key);
+    let socketClosed = false;
+    function finishSocket(): void {
+      if (socketClosed) return;
+      socketClosed = true;
+      sessions.delete(live);
+      requestKeys.delete(key);
+      socket.close();
+    }
+    socket.on('error', (err) => {
+      log.debug({ err }, 'tftp session socket error');
+      live.cancel('socket error');
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind({ address: opts.host, port: 0 }, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      finishSocket();
+      throw err;
+    }
+
+    const send = (datagram: Buffer | Buffer[]): void => {
+      if (!socketClosed) socket.send(datagram, rinfo.port, rinfo.address);
+    };
+    const negotiated = negotiateOptions(req.op, req.options, {
+      blksizeMax: options.tftpBlksizeMax,
+      windowsizeMax: options.tftpWindowsizeMax,
+      timeoutMs: options.tftpTimeoutMs,
+    });
+    const abort = new AbortController();
+    const started = performance.now();
+    const bootReq: BootRequest = {
+      transport: 'tftp',
+      op: req.op === 'RRQ' ? 'read' : 'write',
+      path: req.filename,
+      remote: { address: rinfo.address, port: rinfo.port },
+      size: negotiated.tsize,
+      signal: abort.signal,
+    };
+    const peer = { address: rinfo.address, port: rinfo.port };
+    let session: ReadSession | WriteSession | undefined;
+
+    socket.on('message', (msg, from) => {
+      if (from.port !== peer.port || from.address !== peer.address) {
+        // RFC 1350 §4: a packet from an unknown TID gets ERROR 5; the transfer goes on.
+        if (msg.length >= 2 && msg.readUInt16BE(0) !== OP_ERROR) {
+          socket.send(encodeError(TFTP_ERR.UNKNOWN_TID, 'unknown transfer ID'), from.port, from.address);
+        }
+        return;
+      }
+      let p;
+      try {
+        p = decodePacket(msg);
+      } catch {
+        return;
+      }
+      session?.receive(p);
+    });
+
+    const report = (result: BootResult, outcome: SessionOutcome): void => {
+      if (!outcome.ok) abort.abort();
+      // A refusal is a finished exchange, not a phone hanging up.
+      const aborted = !outcome.ok && result.kind !== 'refused';
+      const status = outcome.ok ? 'tftp:ok' : `tftp:error:${outcome.error?.code ?? 0}`;
+      try {
+        service.finish(bootReq, result, {
+          bytes: outcome.bytes,
+          durationMs: performance.now() - started,
+          status,
+          aborted,
+        });
+      } catch (err) {
+        log.warn({ err }, 'tftp finish() threw');
+      }
+      if (outcome.ok) log.debug({ remote: peer.address, path: req.filename, bytes: outcome.bytes }, 'tftp transfer done');
+      else log.info({ remote: peer.address, path: req.filename, reason: outcome.reason, bytes: outcome.bytes }, 'tftp transfer failed');
+    };
+
+    const refuse = (result: Extract<BootResult, { kind: 'refused' }>): void => {
+      const error = wireError(result.error);
+      log.warn({ remote: peer.address, path: req.filename, code: result.error.code }, 'tftp refused');
+      send(encodeError(error.code, error.message));
+      report(result, { ok: false, reason: 'content-error', bytes: 0, error });
+      finishSocket();
+    };
+
+    const config = (oack: Map<string, string>): SessionConfig => ({
+      blksize: negotiated.blksize,
+      windowsize: negotiated.windowsize,
+      timeoutMs: negotiated.timeoutMs,
+      retries: options.tftpRetries,
+      oack,
+    });
+
+    if (req.op === 'RRQ') {
+      const result = await handleSafely(service, bootReq);
+      if (socketClosed) return;
+      if (result.kind === 'refused') return refuse(result);
+      if (result.kind !== 'file') return refuse(internal(`read answered with ${result.kind}`));
+      // RFC 2349: an RRQ's tsize is answered with the real size.
+      if (negotiated.oack.has('tsize')) negotiated.oack.set('tsize', String(result.size));
+      let source;
+      try {
+        source = streamBlockSource(result.open());
+      } catch (err) {
+        return refuse(internal(`open failed: ${(err as Error).message}`));
+      }
+      const s = new ReadSession(source, config(negotiated.oack), {
+        send,
+        clock: opts.clock,
+        onEnd: (outcome) => report(result, outcome),
+        onClose: finishSocket,
+      });
+      session = s;
+      live.cancel = (message) => {
+        s.cancel(message);
+        finishSocket();
+      };
+      s.start();
+      return;
+    }
+
+    // WRQ: the core reads the body only once it has accepted the write (identification, policy,
+    // size limit from tsize); its first read is our cue to answer with OACK or ACK 0.
+    let wakeWriter: (() => void) | undefined;
+    let accepted!: () => void;
+    const acceptedPromise = new Promise<'accepted'>((resolve) => {
+      accepted = () => resolve('accepted');
+    });
+    const body = new Readable({
+      highWaterMark: 64 * 1024,
+      read() {
+        accepted();
+        const w = wakeWriter;
+        wakeWriter = undefined;
+        w?.();
+      },
+    });
+    body.on('error', () => {}); // The consumer sees the error; this only keeps it from being unhandled.
+    bootReq.body = body;
+    const handled = handleSafely(service, bootReq);
+    const first = await Promise.race([acceptedPromise, handled]);
+    if (socketClosed) return;
+    if (first !== 'accepted') {
+      if (first.kind === 'refused') return refuse(first);
+      return refuse(internal(`write answered with ${first.kind} before reading the upload`));
+    }
+    let finalResult: BootResult | undefined;
+    const sink: BlockSink = {
+      write(chunk) {
+        if (body.push(chunk)) return;
+        return new Promise<void>((resolve) => {
+          wakeWriter = resolve;
+        });
+      },
+      async end(): Promise<SessionError | undefined> {
+        body.push(null);
+        finalResult = await handled;
+        if (finalResult.kind === 'stored') return undefined;
+        if (finalResult.kind === 'refused') {
+          log.warn({ remote: peer.address, path: req.filename, code: finalResult.error.code }, 'tftp refused');
+          return wireError(finalResult.error);
+        }
+        return { code: TFTP_ERR.NOT_DEFINED, message: 'upload not stored' };
+      },
+      abort(reason) {
+        abort.abort();
+        if (!body.destroyed) body.destroy(new Error(`TFTP upload ${reason}`));
+      },
+    };
+    // A refusal while the data is still arriving (size limit, store failure) ends the transfer now.
+    void handled.then((r) => {
+      if (r.kind === 'refused' && session && !finalResult) {
+        const e = wireError(r.error);
+        log.warn({ remote: peer.address, path: req.filename, code: r.error.code }, 'tftp refused');
+        session.fail('content-error', e, true);
+      }
+    });
+    const s = new WriteSession(sink, config(negotiated.oack), {
+      send,
+      clock: opts.clock,
+      onEnd: (outcome) => {
+        void handled.then((r) => report(finalResult ?? r, outcome));
+      },
+      onClose: finishSocket,
+    });
+    session = s;
+    live.cancel = (message) => {
+      s.cancel(message);
+      finishSocket();
+    };
+    s.start();
+  }
+
+  return {
+    address: () => main.address(),
+    sessionCount: () => sessions.size,
+    async close() {
+      closing = true;
+      for (const live of [...sessions]) live.cancel('server shutting down');
+      await new Promise<void>((resolve) => main.close(() => resolve()));
+    },
+  };
+}
+
+/** ERRORS[code].tftp is the one table from error codes to TFTP ERROR codes. */
+function wireError(error: ProvError): SessionError {
+  const def = ERRORS[error.code] as { tftp?: number; summary: string };
+  return { code: def.tftp ?? TFTP_ERR.NOT_DEFINED, message: `${error.code} ${def.summary}` };
+}
+
+function internal(message: string): Extract<BootResult, { kind: 'refused' }> {
+  return { kind: 'refused', error: new ProvError('PP_INTERNAL', message) };
+}
+
+async function handleSafely(service: BootService, req: BootRequest): Promise<BootResult> {
+  try {
+    return await service.handle(req);
+  } catch (err) {
+    return internal(`boot service failed: ${(err as Error)?.message ?? err}`);
+  }
+}
