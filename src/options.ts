@@ -26,6 +26,8 @@ export interface ServerOptions {
   cert?: string;
   key?: string;
   clientCa?: string;
+  /** Accept TLS 1.0/1.1 and legacy ciphers for old SoundPoint IP bootROMs. */
+  tlsLegacy: boolean;
   policy: 'open' | 'accounts';
   /** Digest/Basic realm phones authenticate against. */
   realm: string;
@@ -86,6 +88,7 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   cert: { kind: 'string', doc: 'TLS certificate (PEM)' },
   key: { kind: 'string', doc: 'TLS private key (PEM)' },
   clientCa: { kind: 'string', doc: 'CA bundle for client certificates (mutual TLS)' },
+  tlsLegacy: { kind: 'boolean', default: false, doc: 'accept TLS 1.0/1.1 and legacy ciphers (old bootROMs)' },
   policy: { kind: ['open', 'accounts'], default: 'accounts', doc: 'access policy' },
   realm: { kind: 'string', default: 'polyprov', doc: 'HTTP authentication realm' },
   staging: { kind: 'boolean', default: false, doc: 'accept the factory PlcmSpIp account' },

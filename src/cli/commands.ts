@@ -1,4 +1,5 @@
-// The list of commands. One line per command file; keep alphabetical.
+// The list of commands: one import and one array entry per command file; keep alphabetical.
 import type { RegisterCommand } from './exit.ts';
+import { register as serve } from './serve.ts';
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [serve];

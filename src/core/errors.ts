@@ -71,6 +71,11 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** Lookup with the optional wire fields visible (the const object narrows them away). */
+export function errorDef(code: ErrorCode): ErrorDef {
+  return ERRORS[code];
+}
+
 export interface ProvErrorInit {
   file?: string;
   line?: number;

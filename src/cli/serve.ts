@@ -1,0 +1,61 @@
+// `polyprov serve`: the boot server. Prints where it listens and the exact DHCP option
+// 66/160 value to give the phones; SIGINT/SIGTERM stop it cleanly (in-flight uploads finish
+// within a grace period or are discarded whole by the store).
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { createLogger } from '../log.ts';
+import { addStateOptions, loadServerOptions } from '../options.ts';
+import { bootServerUrl, startServer } from '../server.ts';
+import { EXIT, type RegisterCommand } from './exit.ts';
+
+export const register: RegisterCommand = (program: Command, setExit) => {
+  addStateOptions(
+    program
+      .command('serve')
+      .description('run the boot server phones provision from')
+      .option('--root <dir>', 'provisioning tree served to phones (default: ./site)')
+      .option('--http <host:port>', 'HTTP listener (default 0.0.0.0:8080 when no listener is given)')
+      .option('--https <host:port>', 'HTTPS listener (needs --cert and --key)')
+      .option('--cert <file>', 'TLS certificate, PEM')
+      .option('--key <file>', 'TLS private key, PEM')
+      .option('--client-ca <file>', 'CA bundle for phone client certificates (mutual TLS)')
+      .option('--tls-legacy', 'also accept TLS 1.0/1.1 and legacy ciphers for old bootROMs')
+      .option('--tftp <host:port>', 'TFTP listener')
+      .option('--ftp <host:port>', 'FTP listener (explicit FTPS with AUTH TLS when --cert/--key are given)')
+      .option('--ftps <host:port>', 'implicit FTPS listener')
+      .option('--admin <host:port>', 'admin listener: /metrics (Prometheus), /healthz')
+      .option('--policy <policy>', 'access policy: open | accounts (default accounts)')
+      .option('--staging', 'accept the factory PlcmSpIp account (and enrol phones that use it)')
+      .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent'),
+  ).action(async (flags: Record<string, unknown>) => {
+    const given = ['http', 'https', 'tftp', 'ftp', 'ftps'].some((k) => flags[k] !== undefined);
+    const options = loadServerOptions(flags);
+    const opts = given || options.http || options.https || options.tftp || options.ftp || options.ftps ? options : Object.freeze({ ...options, http: '0.0.0.0:8080' });
+    const log = createLogger(opts.logLevel);
+    mkdirSync(opts.data, { recursive: true });
+    const server = await startServer(opts, log);
+    const out = process.stdout;
+    out.write(`polyprov serving ${resolve(opts.root)}\n`);
+    out.write(`  state:  ${opts.storeUrl === 'sqlite' ? resolve(opts.data, 'polyprov.db') : opts.storeUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}\n`);
+    out.write(`  policy: ${opts.policy}${opts.staging ? ' (staging: PlcmSpIp accepted)' : ''}\n`);
+    for (const l of server.listening) {
+      out.write(`  ${l.transport.padEnd(6)} listening on ${l.host}:${l.port}\n`);
+    }
+    const phoneFacing = server.listening.filter((l) => l.transport !== 'admin');
+    const best = phoneFacing.find((l) => l.transport === 'https') ?? phoneFacing.find((l) => l.transport === 'http') ?? phoneFacing[0];
+    if (best) {
+      const url = bootServerUrl(best);
+      out.write(`\nGive the phones this boot server (DHCP option 160 for http/https, option 66 otherwise; option 66 also works on every model):\n  ${url}\n`);
+    }
+    await new Promise<void>((resolveStop) => {
+      const stop = (sig: string) => {
+        out.write(`\n${sig}: stopping (in-flight transfers get 5 s)\n`);
+        void server.close().then(resolveStop);
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    setExit(EXIT.ok);
+  });
+};

@@ -1,0 +1,112 @@
+// Turns the credentials a transport saw into a principal: nobody, a provisioning account
+// (site, staging or one phone's own), or a phone proven by its client certificate.
+// Passwords are only ever compared as HA1 (the store keeps nothing else).
+import { timingSafeEqual } from 'node:crypto';
+import { parseMac } from '../config/models.ts';
+import type { Mac } from '../config/types.ts';
+import { ha1 } from '../store/digest-ha1.ts';
+import type { Account, Store } from '../store/store.ts';
+import type { DigestAuthority } from './digest-auth.ts';
+import { ProvError } from './errors.ts';
+import type { BootRequest } from './request.ts';
+
+export type Principal =
+  | { kind: 'anonymous' }
+  | { kind: 'account'; account: Account }
+  | { kind: 'cert'; mac?: Mac; name: string };
+
+/** The factory account (guide: "PlcmSpIp / PlcmSpIp"), honoured only while staging is on. */
+export const STAGING_USER = 'PlcmSpIp';
+export const STAGING_PASSWORD = 'PlcmSpIp';
+
+export interface AuthOutcome {
+  principal?: Principal;
+  error?: ProvError;
+  /** Ask for credentials again (401 with fresh challenges). */
+  challenge?: boolean;
+  stale?: boolean;
+}
+
+function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export class Authenticator {
+  private readonly cache = new Map<string, { account: Account | undefined; at: number }>();
+  private readonly staging: Account;
+
+  constructor(
+    private readonly store: Store,
+    readonly digest: DigestAuthority,
+    private readonly stagingOn: () => boolean,
+    private readonly cacheMs = 2000,
+  ) {
+    const realm = digest.realm;
+    this.staging = {
+      user: STAGING_USER,
+      kind: 'staging',
+      realm,
+      ha1Md5: ha1('MD5', STAGING_USER, realm, STAGING_PASSWORD),
+      ha1Sha256: ha1('SHA-256', STAGING_USER, realm, STAGING_PASSWORD),
+      createdAt: new Date(0),
+    };
+  }
+
+  /** Drops cached accounts (after enrolment or an `accounts` change seen through the store). */
+  forget(user?: string): void {
+    if (user === undefined) this.cache.clear();
+    else this.cache.delete(user);
+  }
+
+  private async account(user: string): Promise<Account | undefined> {
+    if (user === STAGING_USER) return this.stagingOn() ? this.staging : undefined;
+    const now = Date.now();
+    const hit = this.cache.get(user);
+    if (hit && now - hit.at < this.cacheMs) return hit.account;
+    const account = await this.store.accounts.get(user);
+    this.cache.set(user, { account, at: now });
+    if (this.cache.size > 50_000) this.cache.delete(this.cache.keys().next().value as string);
+    return account;
+  }
+
+  async authenticate(req: BootRequest): Promise<AuthOutcome> {
+    const c = req.credentials;
+    if (!c) return { principal: { kind: 'anonymous' } };
+    switch (c.kind) {
+      case 'cert': {
+        // A phone's device certificate names it by MAC in the subject CN or a SAN.
+        const names = [c.subjectCN ?? '', ...c.subjectAltNames];
+        let mac: Mac | undefined;
+        for (const n of names) {
+          const m = /(?:^|[^0-9a-f])([0-9a-f]{2}(?:[:-]?[0-9a-f]{2}){5})(?:$|[^0-9a-f])/i.exec(n);
+          if (m && (mac = parseMac(m[1]!))) break;
+        }
+        return { principal: { kind: 'cert', mac, name: c.subjectCN ?? c.subjectAltNames[0] ?? c.fingerprint256 } };
+      }
+      case 'basic':
+      case 'login': {
+        const account = await this.account(c.user);
+        if (!account || !sameHex(ha1('MD5', c.user, account.realm, c.password), account.ha1Md5)) {
+          return { error: new ProvError('PP_AUTH_FAILED', `wrong user or password for "${c.user}"`), challenge: true };
+        }
+        return { principal: { kind: 'account', account } };
+      }
+      case 'digest': {
+        const account = c.fields.username ? await this.account(c.fields.username) : undefined;
+        const v = this.digest.verify(c.fields, c.method, req.path, account);
+        if (v.ok && account) return { principal: { kind: 'account', account } };
+        if (!v.ok && (v.reason === 'stale' || v.reason === 'replayed')) {
+          return { error: new ProvError('PP_DIGEST_NONCE_REPLAYED', `digest nonce ${v.reason}`), challenge: true, stale: v.reason === 'stale' };
+        }
+        return { error: new ProvError('PP_AUTH_FAILED', `digest authentication failed (${v.ok ? 'unknown-user' : v.reason})`), challenge: true };
+      }
+    }
+  }
+}
+
+/** A short name for logs and audit (never a secret). */
+export function principalName(p: Principal): string | undefined {
+  return p.kind === 'account' ? p.account.user : p.kind === 'cert' ? `cert:${p.name}` : undefined;
+}

@@ -1,0 +1,34 @@
+// Prometheus counters kept in memory, rendered on the admin listener's /metrics.
+// Label sets are few (transport × status), so a map of strings is enough.
+
+export class Metrics {
+  private readonly requests = new Map<string, number>();
+  private readonly bytes = new Map<string, number>();
+  private readonly refusals = new Map<string, number>();
+  active = 0;
+
+  request(transport: string, status: string, bytes: number): void {
+    const k = `transport="${transport}",status="${status}"`;
+    this.requests.set(k, (this.requests.get(k) ?? 0) + 1);
+    const b = `transport="${transport}"`;
+    this.bytes.set(b, (this.bytes.get(b) ?? 0) + bytes);
+  }
+
+  refusal(transport: string, code: string): void {
+    const k = `transport="${transport}",code="${code}"`;
+    this.refusals.set(k, (this.refusals.get(k) ?? 0) + 1);
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    const family = (name: string, help: string, type: string, m: Map<string, number>) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [k, v] of m) lines.push(`${name}{${k}} ${v}`);
+    };
+    family('polyprov_requests_total', 'Boot-server requests by transport and final status.', 'counter', this.requests);
+    family('polyprov_bytes_sent_total', 'Bytes sent to phones by transport.', 'counter', this.bytes);
+    family('polyprov_refusals_total', 'Refused requests by transport and error code.', 'counter', this.refusals);
+    lines.push('# HELP polyprov_active_transfers Transfers in progress.', '# TYPE polyprov_active_transfers gauge', `polyprov_active_transfers ${this.active}`);
+    return lines.join('\n') + '\n';
+  }
+}

@@ -1,0 +1,140 @@
+// Assembles a running boot server from ServerOptions: the store, the core, and one thin
+// listener per configured transport. Used by `polyprov serve`, the tests and the benchmarks.
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { createBootService, type CoreBootService } from './core/boot-service.ts';
+import { ProvError } from './core/errors.ts';
+import type { Logger } from './log.ts';
+import { parseHostPort, type ServerOptions } from './options.ts';
+import { openStore } from './store/open.ts';
+import type { Store } from './store/store.ts';
+import { startHttpServer } from './transports/http.ts';
+
+export interface Listening {
+  transport: string;
+  host: string;
+  port: number;
+}
+
+export interface RunningServer {
+  core: CoreBootService;
+  store: Store;
+  listening: Listening[];
+  /** Stops listeners (in-flight transfers get a grace period), flushes the audit, closes the store. */
+  close(): Promise<void>;
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+export async function startServer(options: Readonly<ServerOptions>, log: Logger): Promise<RunningServer> {
+  const store = await openStore(options);
+  const core = await createBootService({ options, store, log });
+  const closers: Closable[] = [];
+  const listening: Listening[] = [];
+  const note = (transport: string, a: AddressInfo) => listening.push({ transport, host: a.address, port: a.port });
+  try {
+    const http = { headerTimeoutMs: options.httpHeaderTimeoutMs, bodyTimeoutMs: options.httpBodyTimeoutMs, keepAliveTimeoutMs: options.httpKeepAliveTimeoutMs };
+    if (options.http) {
+      const { host, port } = parseHostPort(options.http, 'http');
+      const l = await startHttpServer({ host, port, service: core, log, ...http });
+      closers.push(l);
+      note('http', l.address());
+    }
+    if (options.https) {
+      if (!options.cert || !options.key) throw new ProvError('PP_OPT_INVALID', 'https needs --cert and --key', { hint: 'Give a PEM certificate and key, e.g. --cert site.crt --key site.key.' });
+      const { host, port } = parseHostPort(options.https, 'https');
+      const tls = {
+        cert: readFileSync(options.cert),
+        key: readFileSync(options.key),
+        ca: options.clientCa ? readFileSync(options.clientCa) : undefined,
+        legacy: options.tlsLegacy,
+      };
+      const l = await startHttpServer({ host, port, service: core, log, tls, ...http });
+      closers.push(l);
+      note('https', l.address());
+    }
+    if (options.tftp) {
+      const { startTftpServer } = await import('./transports/tftp/server.ts');
+      const { host, port } = parseHostPort(options.tftp, 'tftp');
+      const l = await startTftpServer({ host, port, service: core, options, log });
+      closers.push(l);
+      note('tftp', l.address());
+    }
+    if (options.ftp || options.ftps) {
+      // Loaded only when asked for. (The specifier is a variable until the FTP adapter lands.)
+      const ftpModule = './transports/ftp/server.ts';
+      const { startFtpServer } = (await import(ftpModule)) as { startFtpServer: (o: unknown) => Promise<Closable & { address(): AddressInfo }> };
+      const tls = options.cert && options.key ? { cert: readFileSync(options.cert), key: readFileSync(options.key) } : undefined;
+      for (const [flag, implicitTls] of [[options.ftp, false], [options.ftps, true]] as const) {
+        if (!flag) continue;
+        if (implicitTls && !tls) throw new ProvError('PP_OPT_INVALID', 'ftps needs --cert and --key');
+        const { host, port } = parseHostPort(flag, implicitTls ? 'ftps' : 'ftp');
+        const l = await startFtpServer({ host, port, service: core, tls, implicitTls, passivePortMin: options.ftpPassivePortMin, passivePortMax: options.ftpPassivePortMax, log });
+        closers.push(l);
+        note(implicitTls ? 'ftps' : 'ftp', l.address());
+      }
+    }
+    if (options.admin) {
+      const { host, port } = parseHostPort(options.admin, 'admin');
+      const admin = await startAdmin(host, port, core);
+      closers.push({ close: () => new Promise<void>((r) => admin.close(() => r())) });
+      note('admin', admin.address() as AddressInfo);
+    }
+  } catch (e) {
+    await Promise.allSettled(closers.map((c) => c.close()));
+    await core.close();
+    await store.close();
+    throw e;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    core,
+    store,
+    listening,
+    close: () =>
+      (closing ??= (async () => {
+        await Promise.allSettled(closers.map((c) => c.close()));
+        await core.close();
+        await store.close();
+      })()),
+  };
+}
+
+/** The admin listener: Prometheus metrics and a health check, never phone content. */
+async function startAdmin(host: string, port: number, core: CoreBootService): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(core.metrics.render());
+    } else if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+/** The address phones should be given: the listener's, or this host's first LAN address for 0.0.0.0. */
+export function publicHost(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return host.includes(':') ? `[${host}]` : host;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** The exact DHCP option 66/160 value for a listener (white paper Stage 1; facts §5.1). */
+export function bootServerUrl(l: Listening): string {
+  const host = publicHost(l.host);
+  const scheme = l.transport === 'ftps' ? 'ftps' : l.transport;
+  const defaults: Record<string, number> = { http: 80, https: 443, ftp: 21, ftps: 990, tftp: 69 };
+  return `${scheme}://${host}${defaults[l.transport] === l.port ? '' : `:${l.port}`}/`;
+}

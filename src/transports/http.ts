@@ -1,0 +1,294 @@
+// HTTP and HTTPS face of the boot service. It translates the wire and nothing more: GET/HEAD
+// become reads (with the HTTP-only parts: conditional requests and byte ranges, RFC 9110
+// §13-14), PUT becomes a write, Authorization and client certificates become credentials.
+// Everything about who may do what lives in the core.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { parseDigestHeader } from '../core/digest-auth.ts';
+import { errorDef, ProvError } from '../core/errors.ts';
+import type { BootRequest, BootResult, BootService, ByteRange, Credentials, FileResult } from '../core/request.ts';
+import type { Logger } from '../log.ts';
+
+export interface HttpListenerOptions {
+  host: string;
+  port: number;
+  service: BootService;
+  log: Logger;
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer; legacy?: boolean };
+  headerTimeoutMs: number;
+  bodyTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+export interface HttpListener {
+  address(): AddressInfo;
+  close(): Promise<void>;
+  server: Server;
+}
+
+const TYPES: Record<string, string> = {
+  cfg: 'application/xml',
+  xml: 'application/xml',
+  log: 'text/plain; charset=utf-8',
+  ld: 'application/octet-stream',
+  ver: 'text/plain',
+  wav: 'audio/wav',
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  bmp: 'image/bmp',
+};
+
+function contentType(path: string): string {
+  const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
+  return TYPES[ext] ?? 'application/octet-stream';
+}
+
+function credentialsOf(req: IncomingMessage, method: string): Credentials | undefined {
+  const h = req.headers.authorization;
+  if (h) {
+    const sp = h.indexOf(' ');
+    const scheme = (sp < 0 ? h : h.slice(0, sp)).toLowerCase();
+    const rest = sp < 0 ? '' : h.slice(sp + 1).trim();
+    if (scheme === 'basic') {
+      const dec = Buffer.from(rest, 'base64').toString('utf8');
+      const c = dec.indexOf(':');
+      if (c >= 0) return { kind: 'basic', user: dec.slice(0, c), password: dec.slice(c + 1) };
+      return { kind: 'basic', user: dec, password: '' };
+    }
+    if (scheme === 'digest') return { kind: 'digest', method, fields: parseDigestHeader(rest) as Record<string, string> };
+  }
+  const sock = req.socket as TLSSocket;
+  if (typeof sock.getPeerCertificate === 'function' && sock.authorized) {
+    const cert = sock.getPeerCertificate();
+    if (cert && cert.fingerprint256) {
+      const sans = (cert.subjectaltname ?? '').split(/,\s*/).map((s) => s.replace(/^[A-Za-z ]+:/, '')).filter(Boolean);
+      const cn = cert.subject?.CN;
+      return { kind: 'cert', subjectCN: Array.isArray(cn) ? cn[0] : cn, subjectAltNames: sans, fingerprint256: cert.fingerprint256 };
+    }
+  }
+  return undefined;
+}
+
+/** RFC 9110 §14.1.2: one `bytes=` range; several ranges are answered with the whole file. */
+export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header.trim());
+  if (!m) return undefined;
+  const [, a, b] = m;
+  if (a === '' && b === '') return undefined;
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(a);
+  const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+  if (start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+function notModified(req: IncomingMessage, f: FileResult): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) {
+    return inm.split(',').some((t) => {
+      const v = t.trim();
+      return v === '*' || v === f.etag || v.replace(/^W\//, '') === f.etag.replace(/^W\//, '');
+    });
+  }
+  const ims = req.headers['if-modified-since'];
+  if (ims) {
+    const t = Date.parse(ims);
+    return Number.isFinite(t) && Math.floor(f.mtime.getTime() / 1000) <= Math.floor(t / 1000);
+  }
+  return false;
+}
+
+export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListener> {
+  const transport = o.tls ? 'https' : 'http';
+  const log = o.log.child({ listener: transport });
+  const handler = (req: IncomingMessage, res: ServerResponse) => void handle(req, res);
+  const common = {
+    maxHeaderSize: 16 * 1024,
+    headersTimeout: o.headerTimeoutMs,
+    requestTimeout: o.bodyTimeoutMs,
+    keepAliveTimeout: o.keepAliveTimeoutMs,
+    // Check header/request timeouts every second (default 30 s) so slow-loris clients are cut promptly.
+    connectionsCheckingInterval: 1000,
+  };
+  const server: Server = o.tls
+    ? (createHttpsServer(
+        {
+          ...common,
+          cert: o.tls.cert,
+          key: o.tls.key,
+          ca: o.tls.ca,
+          requestCert: o.tls.ca !== undefined,
+          rejectUnauthorized: false, // the core decides; an unverified certificate just proves nothing
+          // Old SoundPoint IP bootROMs speak TLS 1.0 with legacy ciphers; opt in with --tls-legacy.
+          ...(o.tls.legacy ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
+        },
+        handler,
+      ) as unknown as Server)
+    : createHttpServer(common, handler);
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    log.warn({ code: 'PP_BAD_REQUEST', err: err.code }, `refused PP_BAD_REQUEST from ${socket.remoteAddress}`);
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    let op: BootRequest['op'];
+    if (method === 'GET' || method === 'HEAD') op = 'read';
+    else if (method === 'PUT') op = 'write';
+    else {
+      res.writeHead(405, { allow: 'GET, HEAD, PUT', 'content-type': 'text/plain', connection: 'close' }).end('405 method not allowed\n');
+      req.resume();
+      return;
+    }
+    let path: string;
+    try {
+      let target = req.url ?? '/';
+      const abs = /^https?:\/\/[^/]*/i.exec(target);
+      if (abs) target = target.slice(abs[0].length) || '/';
+      const q = target.indexOf('?');
+      path = decodeURIComponent(q >= 0 ? target.slice(0, q) : target);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('400 PP_PATH_HOSTILE bad percent-encoding\n');
+      req.resume();
+      return;
+    }
+    const ac = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) ac.abort();
+    };
+    res.on('close', onClose);
+    const len = req.headers['content-length'];
+    const breq: BootRequest = {
+      transport,
+      remote: { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 },
+      credentials: credentialsOf(req, method),
+      op,
+      path,
+      userAgent: req.headers['user-agent'],
+      size: len !== undefined && /^\d+$/.test(len) ? Number(len) : undefined,
+      body: op === 'write' ? req : undefined,
+      signal: ac.signal,
+    };
+    let result: BootResult;
+    try {
+      result = await o.service.handle(breq);
+    } catch (err) {
+      log.error({ err }, 'boot service failed');
+      result = { kind: 'refused', error: new ProvError('PP_INTERNAL', 'internal error') };
+    }
+    if (res.destroyed) {
+      if (result.kind === 'file') o.service.finish(breq, result, { bytes: 0, durationMs: 0, status: '499', aborted: true });
+      return;
+    }
+    switch (result.kind) {
+      case 'refused': {
+        const def = errorDef(result.error.code);
+        const status = def.http ?? 500;
+        const headers: Record<string, string | string[]> = { 'content-type': 'text/plain; charset=utf-8' };
+        if (result.challenge) headers['www-authenticate'] = result.challenge.headers;
+        if (status === 429) headers['retry-after'] = '1';
+        // A refusal says little: the status, the code and a short reason. Details go to the log.
+        const reason = status === 403 || status === 413 || status === 400 ? result.error.message : def.summary;
+        if (op === 'write' && !req.complete) headers.connection = 'close';
+        res.writeHead(status, headers).end(`${status} ${result.error.code} ${reason}\n`);
+        if (op === 'write') req.resume();
+        return;
+      }
+      case 'stored':
+        res.writeHead(result.created ? 201 : 204, { etag: `"${result.sha256.slice(0, 32)}"` }).end();
+        return;
+      case 'deleted':
+        res.writeHead(204).end();
+        return;
+      case 'file':
+        return sendFile(req, res, breq, result, method === 'HEAD');
+    }
+  }
+
+  function sendFile(req: IncomingMessage, res: ServerResponse, breq: BootRequest, f: FileResult, head: boolean): void {
+    const started = performance.now();
+    const done = (status: string, bytes: number, aborted: boolean) =>
+      o.service.finish(breq, f, { bytes, durationMs: performance.now() - started, status, aborted });
+    const headers: Record<string, string | number> = {
+      'content-type': contentType(breq.path),
+      etag: f.etag,
+      'last-modified': f.mtime.toUTCString(),
+      'accept-ranges': 'bytes',
+      'cache-control': 'no-cache',
+    };
+    if (notModified(req, f)) {
+      res.writeHead(304, headers).end();
+      return done('304', 0, false);
+    }
+    let range = parseRange(req.headers.range, f.size);
+    const ifRange = req.headers['if-range'];
+    if (range && typeof ifRange === 'string' && ifRange !== f.etag && Date.parse(ifRange) !== Math.floor(f.mtime.getTime() / 1000) * 1000) range = undefined;
+    if (range === 'unsatisfiable') {
+      res.writeHead(416, { 'content-range': `bytes */${f.size}` }).end();
+      return done('416', 0, false);
+    }
+    const status = range ? 206 : 200;
+    const length = range ? range.end - range.start + 1 : f.size;
+    headers['content-length'] = length;
+    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${f.size}`;
+    res.writeHead(status, headers);
+    if (head || length === 0) {
+      res.end();
+      return done(String(status), 0, false);
+    }
+    const stream = f.open(range);
+    let sent = 0;
+    let finished = false;
+    stream.on('data', (chunk: Buffer) => {
+      sent += chunk.length;
+      if (!res.write(chunk)) stream.pause();
+    });
+    res.on('drain', () => stream.resume());
+    stream.on('end', () => {
+      finished = true;
+      res.end();
+      done(String(status), sent, false);
+    });
+    stream.on('error', (err) => {
+      log.error({ err: err.message, path: breq.path }, 'read failed while streaming');
+      res.destroy();
+    });
+    // The phone hung up (an unchanged image: header read, then close): release the file now.
+    res.on('close', () => {
+      if (!finished) {
+        stream.destroy();
+        done(String(status), sent, true);
+      }
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // A deep backlog: a boot storm opens thousands of connections at once.
+    server.listen({ host: o.host, port: o.port, backlog: 4096 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    address: () => server.address() as AddressInfo,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // In-flight requests get a grace period, then go.
+        setTimeout(() => server.closeAllConnections(), 5000).unref();
+      }),
+  };
+}
