@@ -1,0 +1,117 @@
+// `polyprov explain ROOT --mac MAC`: what one phone ends up with from a provisioning tree —
+// master file and why, image, CONFIG_FILES, directories, contact directory, and every effective
+// parameter with the file and line that set it and the values it shadowed (issue 3).
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { ProvError } from '../core/errors.ts';
+import { displayValue, toExplainJson } from '../config/explain-json.ts';
+import { maskUrlCredentials } from '../config/master-file.ts';
+import { modelForPart, normalizeModel, parseMac, partNumberFor } from '../config/models.ts';
+import { resolvePhone, type Resolution } from '../config/resolver.ts';
+import { DirTreeSource } from '../config/tree-source.ts';
+import { EXIT, type RegisterCommand } from './exit.ts';
+
+interface ExplainFlags {
+  mac?: string;
+  model?: string;
+  part?: string;
+  master?: string;
+  param?: string;
+  json?: boolean;
+  showSecrets?: boolean;
+}
+
+export const register: RegisterCommand = (program: Command, setExit) => {
+  program
+    .command('explain')
+    .description("show what one phone gets from a provisioning tree: master file, image, CONFIG_FILES, directories, contact directory and every parameter with where it came from")
+    .argument('<root>', 'provisioning tree (the directory the boot server serves)')
+    .requiredOption('--mac <mac>', 'the phone MAC (0004f2000001, 00:04:f2:00:00:01, …)')
+    .option('--model <model>', 'model token such as SPIP650, VVX410 (SPIP_650 also accepted)')
+    .option('--part <part>', 'part number such as 2345-12600-001 (default: from the model)')
+    .option('--master <name>', 'master file named in the boot-server address (e.g. dir/example1.cfg)')
+    .option('--param <name>', 'show only this parameter (exit 1 when the phone does not get it)')
+    .option('--json', 'print one JSON object')
+    .option('--show-secrets', 'print passwords and keys instead of ********')
+    .action(async (root: string, flags: ExplainFlags) => {
+      const mac = parseMac(flags.mac ?? '');
+      if (!mac) throw usage(`--mac "${flags.mac}" is not a MAC address; give 12 hex digits such as 0004f2000001 or 00:04:f2:00:00:01`);
+      let model: string | undefined;
+      if (flags.model !== undefined) {
+        model = normalizeModel(flags.model);
+        if (!model) throw usage(`--model "${flags.model}" is not a known model; use a master-file token such as SPIP650, SSIP6000, VVX410 or Trio8800`);
+      }
+      const part = flags.part?.trim();
+      if (part !== undefined && !/^\d{4}-\d{5}-\d{3}$/.test(part)) throw usage(`--part "${flags.part}" is not a part number like 2345-12600-001`);
+      if (!model && part) model = modelForPart(part);
+      const st = await stat(root).catch(() => null);
+      if (!st?.isDirectory()) throw usage(`${root} is not a directory; give the provisioning tree the boot server serves`);
+
+      const r = await resolvePhone(
+        new DirTreeSource(root),
+        { mac, ...(model ? { model } : {}), ...(part ?? (model && partNumberFor(model)) ? { partNumber: part ?? partNumberFor(model!)! } : {}) },
+        flags.master ? { masterName: flags.master } : {},
+      );
+      const showSecrets = flags.showSecrets === true;
+
+      if (flags.param !== undefined && !r.params.has(flags.param)) {
+        process.stderr.write(`polyprov explain: ${flags.param} is not set for ${mac}${r.master ? ` (master file ${r.master.file})` : ''}; the phone uses its built-in default\n`);
+        setExit(EXIT.problem);
+        if (!flags.json) return;
+      }
+      if (flags.json) {
+        const json = toExplainJson(r, { showSecrets });
+        if (flags.param !== undefined) json.params = flags.param in json.params ? { [flags.param]: json.params[flags.param]! } : {};
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      } else {
+        process.stdout.write(flags.param !== undefined ? renderParam(r, flags.param, showSecrets) : render(r, showSecrets));
+      }
+      if (flags.param === undefined || r.params.has(flags.param)) setExit(EXIT.ok);
+    });
+};
+
+function usage(message: string): ProvError {
+  return new ProvError('PP_USAGE', message);
+}
+
+const shown = (s: string) => (s === '' ? '(root)' : maskUrlCredentials(s));
+
+function render(r: Resolution, showSecrets: boolean): string {
+  const lines: string[] = [];
+  const p = r.phone;
+  lines.push(`phone        ${p.mac}${p.model ? ` ${p.model}` : ''}${p.partNumber ? ` (${p.partNumber})` : ''}`);
+  lines.push(`master file  ${r.master ? `${r.master.file} — ${r.master.reason}` : 'none found (no <MAC>.cfg, no 000000000000.cfg)'}`);
+  lines.push(`application  ${r.application === null ? (r.master ? 'none (APP_FILE_PATH is empty)' : '-') : shown(r.application)}`);
+  lines.push('config files' + (r.configFiles.length ? '' : '  none'));
+  for (const c of r.configFiles) {
+    const state = c.url ? 'url, not checked' : !c.found ? 'MISSING' : c.encrypted ? 'encrypted, not read' : 'found';
+    lines.push(`  ${shown(c.name)}  (${state})`);
+  }
+  const d = r.directories;
+  lines.push(`directories  logs=${shown(d.logs)}  overrides=${shown(d.overrides)}  contacts=${shown(d.contacts)}  licenses=${shown(d.licenses)}`);
+  lines.push(`contacts     ${r.directory === null ? 'none' : shown(r.directory)}`);
+  lines.push('');
+  const names = [...r.params.keys()].sort();
+  lines.push(`parameters (${names.length}; highest precedence first: <MAC>-phone.cfg, <MAC>-web.cfg, CONFIG_FILES left to right)`);
+  const rows = names.map((n) => {
+    const e = r.params.get(n)!;
+    const notes = [e.shadowed.length ? `shadows ${e.shadowed.length}` : '', e.applied ? '' : `NOT APPLIED: ${e.reason ?? ''}`].filter(Boolean).join('; ');
+    return [n, JSON.stringify(displayValue(n, e.value, showSecrets)), `${e.source.file}:${e.source.line}`, notes];
+  });
+  const widths = [0, 1, 2].map((i) => Math.min(60, Math.max(0, ...rows.map((row) => row[i]!.length))));
+  for (const row of rows) lines.push(`  ${row.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd()}`);
+  if (r.problems.length) {
+    lines.push('');
+    lines.push('problems');
+    for (const e of r.problems) lines.push(`  ${e.format()}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function renderParam(r: Resolution, name: string, showSecrets: boolean): string {
+  const e = r.params.get(name)!;
+  const lines = [`${name} = ${JSON.stringify(displayValue(name, e.value, showSecrets))}  (${e.source.file}:${e.source.line}:${e.source.column})`];
+  if (!e.applied) lines.push(`  not applied: ${e.reason ?? ''}`);
+  for (const s of e.shadowed) lines.push(`  shadows ${JSON.stringify(displayValue(name, s.value, showSecrets))}  (${s.source.file}:${s.source.line}:${s.source.column})`);
+  return `${lines.join('\n')}\n`;
+}
