@@ -63,6 +63,9 @@ export const ERRORS = {
   PP_BAD_REQUEST: { severity: 'error', summary: 'malformed request', http: 400, tftp: 4, ftp: 501 },
   PP_INTERNAL: { severity: 'error', summary: 'internal error', http: 500, tftp: 0, ftp: 451 },
 
+  // --- DHCP (src/dhcp) ---
+  PP_DHCP_MALFORMED: { severity: 'error', summary: 'malformed, truncated or hostile DHCP packet dropped' },
+
   // --- server options and CLI ---
   PP_OPT_UNKNOWN: { severity: 'error', summary: 'unknown option key' },
   PP_OPT_INVALID: { severity: 'error', summary: 'option value invalid' },
