@@ -25,7 +25,7 @@ const notSupported = cmd(true, (s) => s.reply(502, 'Command not implemented.'));
 function features(s: FtpSession): string {
   // RFC 2389 §3.2: one feature per line, each indented by one space.
   const f = ['Features:', 'EPSV', 'PASV', 'MDTM', 'SIZE', 'REST STREAM', 'TVFS', 'UTF8'];
-  if (s.cfg.secureContext) f.push('AUTH TLS', 'PBSZ', 'PROT');
+  if (s.cfg.tls) f.push('AUTH TLS', 'PBSZ', 'PROT');
   f.push('End');
   return f.join('\n');
 }
@@ -62,9 +62,10 @@ async function openPassive(s: FtpSession): Promise<PassiveListener> {
     portMin: s.cfg.passivePortMin,
     portMax: s.cfg.passivePortMax,
     timeoutMs: s.cfg.passiveTimeoutMs,
-    tls: s.protP ? s.cfg.secureContext : undefined,
+    tls: s.protP ? s.cfg.tls?.socketOptions : undefined,
     onForeign: (address, port) =>
       s.log.warn({ foreign: address, port }, `ftp refused data connection from ${address}; control is ${s.remote.address}`),
+    onTls: (resumed, protocol) => s.log.debug({ resumed, protocol }, 'ftp data connection TLS'),
   });
   s.passive = p;
   return p;
@@ -94,7 +95,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     false,
     (s, arg) => {
       const mech = arg.trim().toUpperCase();
-      if (!s.cfg.secureContext) return s.reply(502, 'TLS is not configured on this server.');
+      if (!s.cfg.tls) return s.reply(502, 'TLS is not configured on this server.');
       if (s.secure) return s.reply(503, 'Already using TLS.');
       // RFC 4217 §4; `SSL` and `TLS-C` are the names older clients still send.
       if (!['TLS', 'TLS-C', 'SSL', 'TLS-P'].includes(mech)) return s.reply(504, 'Unknown security mechanism.');

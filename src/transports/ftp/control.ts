@@ -3,7 +3,7 @@
 // become `credentials` on each request, and which files a phone may read, write, delete or list
 // is the core's answer, mapped to a reply code through the error catalogue's FTP column.
 import type { Socket } from 'node:net';
-import { TLSSocket, type SecureContext } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import type { BootRequest, BootResult, BootService, FileResult } from '../../core/request.ts';
 import type { ErrorCode } from '../../core/errors.ts';
@@ -12,6 +12,7 @@ import { formatReply, ftpCodeOf, plainAddress, refusalText } from './format.ts';
 import { resolveFtpPath } from './path.ts';
 import { PassiveListener } from './data.ts';
 import { COMMANDS } from './commands.ts';
+import type { TlsSetup } from './tls-sessions.ts';
 
 export interface FtpLogger {
   debug(obj: object, msg?: string): void;
@@ -23,7 +24,7 @@ export interface FtpLogger {
 export interface SessionConfig {
   service: BootService;
   /** Set when a certificate is configured: enables AUTH TLS (RFC 4217 §4). */
-  secureContext?: SecureContext;
+  tls?: TlsSetup;
   implicitTls: boolean;
   passivePortMin?: number;
   passivePortMax?: number;
@@ -161,7 +162,7 @@ export class FtpSession {
 
   private upgrade(then: () => void): void {
     const raw = this.sock;
-    const t = new TLSSocket(raw, { isServer: true, secureContext: this.cfg.secureContext });
+    const t = new TLSSocket(raw, this.cfg.tls!.socketOptions);
     t.on('error', (e) => {
       this.log.debug({ err: e.message }, 'ftp TLS handshake or stream error');
       raw.destroy();

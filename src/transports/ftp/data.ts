@@ -5,11 +5,10 @@
 // Each passive listener accepts exactly one connection, and only from the control connection's
 // address (RFC 2577 §5 recommends this against port stealing); a connection from anywhere else is
 // closed at once and the listener keeps waiting for the real client until its timeout.
-// With PROT P (RFC 4217 §9) the data connection is TLS with the control connection's
-// SecureContext, so a client that resumes the control session (TLS 1.3 tickets, which Node issues
-// from the context's keys) gets an abbreviated handshake.
+// With PROT P (RFC 4217 §9) the data connection is TLS with the control connection's context
+// and session cache (tls-sessions.ts), so a client that resumes the control session may.
 import net from 'node:net';
-import { TLSSocket, type SecureContext } from 'node:tls';
+import { TLSSocket, type TLSSocketOptions } from 'node:tls';
 import { plainAddress } from './format.ts';
 
 export interface PassiveOptions {
@@ -22,9 +21,11 @@ export interface PassiveOptions {
   /** How long the listener waits for the client to connect (and finish a TLS handshake). */
   timeoutMs: number;
   /** Set when PROT P is in force. */
-  tls?: SecureContext;
+  tls?: TLSSocketOptions;
   /** Told about every refused connection (for the warn log). */
   onForeign?(address: string, port: number): void;
+  /** Told whether the data connection's TLS handshake resumed a session. */
+  onTls?(resumed: boolean, protocol: string): void;
 }
 
 /** Bounded search for a free port in [min, max]; random start so sessions do not collide in lockstep. */
@@ -88,9 +89,12 @@ export class PassiveListener {
       this.succeed(s);
       return;
     }
-    const t = new TLSSocket(s, { isServer: true, secureContext: this.opts.tls });
+    const t = new TLSSocket(s, this.opts.tls);
     t.on('error', (e) => this.fail(e));
-    t.once('secure', () => this.succeed(t));
+    t.once('secure', () => {
+      this.opts.onTls?.(t.isSessionReused(), t.getProtocol() ?? '');
+      this.succeed(t);
+    });
   }
 
   private succeed(s: net.Socket): void {

@@ -3,10 +3,10 @@
 // (the legacy "ftps" port 990 style, which FTPS-configured phones may use). Bounds: total
 // sessions, sessions per address, control idle time, passive wait and data idle time.
 import net from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
 import type { BootService } from '../../core/request.ts';
 import { FtpSession, type FtpLogger, type SessionConfig } from './control.ts';
 import { plainAddress } from './format.ts';
+import { makeTlsSetup } from './tls-sessions.ts';
 
 export interface FtpServerOptions {
   host: string;
@@ -58,13 +58,11 @@ export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServer>
     throw new Error(`passive port range ${opts.passivePortMin}-${opts.passivePortMax} is empty`);
   }
   const log = opts.log ?? SILENT;
-  // One context for the control and every data connection, so TLS sessions resume across them.
-  const secureContext: SecureContext | undefined = opts.tls
-    ? createSecureContext({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' })
-    : undefined;
+  // One context and session cache for the control and every data connection, so sessions resume across them.
+  const tls = opts.tls ? makeTlsSetup(opts.tls.cert, opts.tls.key) : undefined;
   const cfg: SessionConfig = {
     service: opts.service,
-    secureContext,
+    tls,
     implicitTls: opts.implicitTls ?? false,
     passivePortMin: opts.passivePortMin,
     passivePortMax: opts.passivePortMax,
@@ -113,7 +111,7 @@ export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServer>
     });
   });
   const address = server.address() as net.AddressInfo;
-  log.info({ host: address.address, port: address.port, tls: Boolean(secureContext), implicit: cfg.implicitTls }, 'ftp listening');
+  log.info({ host: address.address, port: address.port, tls: Boolean(tls), implicit: cfg.implicitTls }, 'ftp listening');
   server.on('error', (e) => log.warn({ err: e.message }, 'ftp listener error'));
 
   return {
