@@ -1,0 +1,39 @@
+// Builds the FileClient for one server address and one of its IP addresses.
+import type http from 'node:http';
+import type { FileClient } from './file-client.ts';
+import { FtpFileClient } from './ftp-client.ts';
+import { HttpFileClient } from './http-client.ts';
+import type { ServerAddress } from './server-address.ts';
+import { TftpFileClient } from './tftp-client.ts';
+
+export interface ClientSettings {
+  timeoutMs?: number;
+  /** HTTPS: CA certificates to trust, and whether to check the server certificate at all. */
+  ca?: string | Buffer;
+  rejectUnauthorized?: boolean;
+  /** Shared keep-alive agents for load generation. */
+  httpAgent?: http.Agent;
+  httpsAgent?: http.Agent;
+  tftpBlksize?: number;
+  tftpTimeoutMs?: number;
+  tftpRetries?: number;
+}
+
+export type ClientFactory = (server: ServerAddress, address: string) => FileClient;
+
+export function clientFactory(s: ClientSettings = {}): ClientFactory {
+  return (server, address) => {
+    switch (server.protocol) {
+      case 'http':
+        return new HttpFileClient(server, { address, timeoutMs: s.timeoutMs, agent: s.httpAgent });
+      case 'https':
+        return new HttpFileClient(server, { address, timeoutMs: s.timeoutMs, agent: s.httpsAgent, ca: s.ca, rejectUnauthorized: s.rejectUnauthorized });
+      case 'ftp':
+        return new FtpFileClient(server, { address, timeoutMs: s.timeoutMs });
+      case 'tftp':
+        return new TftpFileClient(server, { address, timeoutMs: s.tftpTimeoutMs, retries: s.tftpRetries, blksize: s.tftpBlksize });
+      case 'ftps':
+        throw new Error('FTPS is not implemented by the virtual phone yet');
+    }
+  };
+}

@@ -1,0 +1,310 @@
+// A minimal passive-mode FTP client (RFC 959; PASV §4.1.2, EPSV RFC 2428). Phones use passive FTP
+// only: "Active FTP is not supported for bootROM version 3.0 or later" (SEED-AG, Server Menu). One
+// control connection per client, opened lazily and logged in with the Server User/Password; a
+// hang-up after an image header closes it, and the next transfer logs in again.
+import net from 'node:net';
+import type { ServerAddress } from './server-address.ts';
+import { errorResult, type FetchResult, type FileClient, type GetOptions, type PutOptions } from './file-client.ts';
+
+export interface FtpClientOptions {
+  address: string;
+  timeoutMs?: number;
+}
+
+interface Reply {
+  code: number;
+  text: string;
+}
+
+/** Reads FTP replies off a control socket; multi-line replies ("123-…" … "123 …") are joined (RFC 959 §4.2). */
+class ControlChannel {
+  private buf = '';
+  private readonly replies: Reply[] = [];
+  private waiters: Array<{ resolve: (r: Reply) => void; reject: (e: Error) => void }> = [];
+  private pending: { code: string; lines: string[] } | undefined;
+  private failure: Error | undefined;
+
+  constructor(readonly socket: net.Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => this.onData(d));
+    socket.on('error', (e) => this.fail(e));
+    socket.on('close', () => this.fail(Object.assign(new Error('control connection closed'), { code: 'ECONNRESET' })));
+  }
+
+  private onData(d: string): void {
+    this.buf += d;
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl).replace(/\r$/, '');
+      this.buf = this.buf.slice(nl + 1);
+      if (this.pending) {
+        this.pending.lines.push(line);
+        if (line.startsWith(this.pending.code + ' ')) {
+          this.push({ code: Number(this.pending.code), text: this.pending.lines.join('\n') });
+          this.pending = undefined;
+        }
+        continue;
+      }
+      const m = /^(\d{3})([ -])/.exec(line);
+      if (!m) continue;
+      if (m[2] === '-') this.pending = { code: m[1]!, lines: [line] };
+      else this.push({ code: Number(m[1]), text: line });
+    }
+  }
+
+  private push(r: Reply): void {
+    const w = this.waiters.shift();
+    if (w) w.resolve(r);
+    else this.replies.push(r);
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const w of this.waiters.splice(0)) w.reject(e);
+  }
+
+  read(timeoutMs: number): Promise<Reply> {
+    const r = this.replies.shift();
+    if (r) return Promise.resolve(r);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(Object.assign(new Error(`no FTP reply within ${timeoutMs} ms`), { code: 'timeout' }));
+      }, timeoutMs);
+      const waiter = {
+        resolve: (x: Reply) => {
+          clearTimeout(timer);
+          resolve(x);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  async command(line: string, timeoutMs: number): Promise<Reply> {
+    this.socket.write(line + '\r\n');
+    return this.read(timeoutMs);
+  }
+}
+
+export class FtpFileClient implements FileClient {
+  readonly protocol = 'ftp' as const;
+  readonly address: string;
+  private control: ControlChannel | undefined;
+  private readonly timeoutMs: number;
+  /** Transfers on one control connection are sequential. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly server: ServerAddress,
+    opts: FtpClientOptions,
+  ) {
+    this.address = opts.address;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  get(path: string, _opts: GetOptions = {}): Promise<FetchResult> {
+    return this.serial(() => this.retrieve(path, undefined));
+  }
+
+  headThenHangUp(path: string, bytes: number, _opts: GetOptions = {}): Promise<FetchResult> {
+    return this.serial(() => this.retrieve(path, bytes));
+  }
+
+  put(path: string, body: Buffer, opts: PutOptions = {}): Promise<FetchResult> {
+    return this.serial(() => this.store(path, body, opts.append === true));
+  }
+
+  async close(): Promise<void> {
+    const c = this.control;
+    this.control = undefined;
+    if (!c) return;
+    try {
+      await c.command('QUIT', 1000);
+    } catch {
+      // the server may already have gone
+    }
+    c.socket.destroy();
+  }
+
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(f, f);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private hangUp(): void {
+    this.control?.socket.destroy();
+    this.control = undefined;
+  }
+
+  private async login(): Promise<ControlChannel> {
+    if (this.control) return this.control;
+    const socket = net.connect({ host: this.address, port: this.server.port });
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        socket.destroy();
+        reject(Object.assign(new Error(`no connection within ${this.timeoutMs} ms`), { code: 'timeout' }));
+      }, this.timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      socket.once('error', (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
+    });
+    const c = new ControlChannel(socket);
+    try {
+      const hello = await c.read(this.timeoutMs);
+      if (hello.code !== 220) throw ftpError(hello);
+      let r = await c.command(`USER ${this.server.user}`, this.timeoutMs);
+      if (r.code === 331) r = await c.command(`PASS ${this.server.password}`, this.timeoutMs);
+      if (r.code === 530) throw Object.assign(new Error('login refused'), { code: 'ftp:530', denied: true });
+      if (r.code !== 230 && r.code !== 202) throw ftpError(r);
+      r = await c.command('TYPE I', this.timeoutMs);
+      if (r.code !== 200) throw ftpError(r);
+    } catch (e) {
+      socket.destroy();
+      throw e;
+    }
+    this.control = c;
+    return c;
+  }
+
+  /** PASV (RFC 959 §4.1.2); the data connection goes to the control peer, whatever address the reply names. */
+  private async openData(c: ControlChannel): Promise<net.Socket> {
+    const r = await c.command('PASV', this.timeoutMs);
+    const m = /(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)/.exec(r.text);
+    if (r.code !== 227 || !m) throw ftpError(r);
+    const port = Number(m[5]) * 256 + Number(m[6]);
+    const data = net.connect({ host: this.address, port });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        data.destroy();
+        reject(Object.assign(new Error('data connection timed out'), { code: 'timeout' }));
+      }, this.timeoutMs);
+      data.once('connect', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      data.once('error', (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
+    });
+    return data;
+  }
+
+  private async retrieve(path: string, headBytes: number | undefined): Promise<FetchResult> {
+    let c: ControlChannel;
+    try {
+      c = await this.login();
+    } catch (e) {
+      return loginFailure(e);
+    }
+    try {
+      let size: number | undefined;
+      const sz = await c.command(`SIZE ${path}`, this.timeoutMs);
+      if (sz.code === 213) size = Number(sz.text.slice(4).trim());
+      else if (sz.code === 550) return { status: 'not-found', bytes: 0, wire: 'ftp:550' };
+      const data = await this.openData(c);
+      const chunks: Buffer[] = [];
+      let got = 0;
+      let hungUp = false;
+      const finished = new Promise<void>((resolve, reject) => {
+        data.on('data', (d: Buffer) => {
+          chunks.push(d);
+          got += d.length;
+          if (headBytes !== undefined && got >= headBytes && !hungUp) {
+            hungUp = true;
+            data.destroy();
+            resolve();
+          }
+        });
+        data.on('end', () => resolve());
+        data.on('close', () => resolve());
+        data.on('error', (e) => (hungUp ? resolve() : reject(e)));
+      });
+      const start = await c.command(`RETR ${path}`, this.timeoutMs);
+      if (start.code === 550) {
+        data.destroy();
+        return { status: 'not-found', bytes: 0, wire: 'ftp:550' };
+      }
+      if (start.code !== 150 && start.code !== 125) {
+        data.destroy();
+        return fail(start);
+      }
+      await withTimeout(finished, this.timeoutMs * 6, 'data transfer');
+      if (hungUp) {
+        // Real phones hang up; the control connection is dropped too rather than resynchronised with ABOR.
+        this.hangUp();
+        return { status: 'ok', body: Buffer.concat(chunks).subarray(0, headBytes), bytes: got, wire: 'ftp:hangup', size };
+      }
+      const end = await c.read(this.timeoutMs);
+      if (end.code !== 226 && end.code !== 250) return fail(end);
+      return { status: 'ok', body: Buffer.concat(chunks), bytes: got, wire: 'ftp:226', size: size ?? got };
+    } catch (e) {
+      this.hangUp();
+      return errorResult(e);
+    }
+  }
+
+  private async store(path: string, body: Buffer, append: boolean): Promise<FetchResult> {
+    let c: ControlChannel;
+    try {
+      c = await this.login();
+    } catch (e) {
+      return loginFailure(e);
+    }
+    try {
+      const data = await this.openData(c);
+      const start = await c.command(`${append ? 'APPE' : 'STOR'} ${path}`, this.timeoutMs);
+      if (start.code !== 150 && start.code !== 125) {
+        data.destroy();
+        return start.code === 550 || start.code === 553 || start.code === 532 ? { status: 'denied', bytes: 0, wire: `ftp:${start.code}` } : fail(start);
+      }
+      await new Promise<void>((resolve, reject) => {
+        data.on('error', reject);
+        data.end(body, () => resolve());
+      });
+      const end = await c.read(this.timeoutMs);
+      if (end.code !== 226 && end.code !== 250) return fail(end);
+      return { status: 'ok', bytes: body.length, wire: 'ftp:226' };
+    } catch (e) {
+      this.hangUp();
+      return errorResult(e);
+    }
+  }
+}
+
+function ftpError(r: Reply): Error {
+  return Object.assign(new Error(`FTP ${r.text}`), { code: `ftp:${r.code}` });
+}
+
+function fail(r: Reply): FetchResult {
+  return { status: r.code === 530 || r.code === 532 ? 'denied' : 'error', bytes: 0, wire: `ftp:${r.code}`, error: r.text };
+}
+
+function loginFailure(e: unknown): FetchResult {
+  const err = e as { denied?: boolean };
+  if (err.denied) return { status: 'denied', bytes: 0, wire: 'ftp:530', error: 'login refused' };
+  return errorResult(e);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(Object.assign(new Error(`${what} took over ${ms} ms`), { code: 'timeout' })), ms);
+    }),
+  ]);
+}
