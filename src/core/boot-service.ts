@@ -293,7 +293,6 @@ export class CoreBootService implements BootService {
     const isOverride = up.kind === 'override-phone' || up.kind === 'override-web';
     const maxBytes = isLog ? o.uploadMaxBytesLog : isOverride ? o.uploadMaxBytesOverride : up.kind === 'directory' ? o.uploadMaxBytesDirectory : o.uploadMaxBytesCalls;
     if (req.size !== undefined && req.size > maxBytes) {
-      req.body?.destroy();
       throw new ProvError('PP_UPLOAD_TOO_LARGE', `${rel}: ${req.size} bytes announced; the limit for this kind is ${maxBytes}`);
     }
     // Logs are rolling: phones upload in append mode (log.render.file.upload.append), so every

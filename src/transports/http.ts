@@ -5,6 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { parseDigestHeader } from '../core/digest-auth.ts';
 import { errorDef, ProvError } from '../core/errors.ts';
@@ -71,6 +72,16 @@ function credentialsOf(req: IncomingMessage, method: string): Credentials | unde
   return undefined;
 }
 
+function continueThenRead(req: IncomingMessage, res: ServerResponse): Readable {
+  return Readable.from(
+    (async function* () {
+      res.writeContinue();
+      for await (const chunk of req) yield chunk as Buffer;
+    })(),
+    { objectMode: false },
+  );
+}
+
 /** RFC 9110 §14.1.2: one `bytes=` range; several ranges are answered with the whole file. */
 export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
   if (!header) return undefined;
@@ -109,6 +120,7 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
   const transport = o.tls ? 'https' : 'http';
   const log = o.log.child({ listener: transport });
   const handler = (req: IncomingMessage, res: ServerResponse) => void handle(req, res);
+  const expectsContinue = new WeakSet<IncomingMessage>();
   const common = {
     maxHeaderSize: 16 * 1024,
     headersTimeout: o.headerTimeoutMs,
@@ -132,6 +144,13 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
         handler,
       ) as unknown as Server)
     : createHttpServer(common, handler);
+
+  // Expect: 100-continue: answer 100 only once the core starts reading the body, so a refused
+  // upload (wrong name, no credentials, too large) is refused before the phone sends it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    expectsContinue.add(req);
+    handler(req, res);
+  });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
@@ -176,7 +195,7 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
       path,
       userAgent: req.headers['user-agent'],
       size: len !== undefined && /^\d+$/.test(len) ? Number(len) : undefined,
-      body: op === 'write' ? req : undefined,
+      body: op !== 'write' ? undefined : expectsContinue.has(req) ? continueThenRead(req, res) : req,
       signal: ac.signal,
     };
     let result: BootResult;
@@ -199,7 +218,7 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
         if (status === 429) headers['retry-after'] = '1';
         // A refusal says little: the status, the code and a short reason. Details go to the log.
         const reason = status === 403 || status === 413 || status === 400 ? result.error.message : def.summary;
-        if (op === 'write' && !req.complete) headers.connection = 'close';
+        if (op === 'write' && !req.complete) headers.connection = 'close'; // the unread body is not worth reading
         res.writeHead(status, headers).end(`${status} ${result.error.code} ${reason}\n`);
         if (op === 'write') req.resume();
         return;
