@@ -2,9 +2,10 @@
 import type { RegisterCommand } from './exit.ts';
 import { register as accounts } from './accounts.ts';
 import { register as audit } from './audit.ts';
+import { register as dhcp } from './dhcp.ts';
 import { register as explain } from './explain.ts';
 import { register as phone } from './phone.ts';
 import { register as phones } from './phones.ts';
 import { register as serve } from './serve.ts';
 
-export const COMMANDS: RegisterCommand[] = [accounts, audit, explain, phone, phones, serve];
+export const COMMANDS: RegisterCommand[] = [accounts, audit, dhcp, explain, phone, phones, serve];
