@@ -1,0 +1,230 @@
+// Shared set-up for the FTP integration tests: a temp provisioning tree, the FTP server over the
+// fake BootService on 127.0.0.1 port 0, a throw-away certificate, real clients as child processes
+// with timeouts, and a raw control-connection client for the wire-level tests.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import { join } from 'node:path';
+import { startFtpServer, type FtpServer, type FtpServerOptions } from '../../src/transports/ftp/server.ts';
+import type { FtpLogger } from '../../src/transports/ftp/control.ts';
+import { FakeBootService, tempRoot, type FakeOptions } from './fake-service.ts';
+
+export const PHONE = '0004f2000001';
+export const PHONE_USER = `phone-${PHONE}`;
+export const PHONE_PASSWORD = 'k7-per-phone-secret';
+
+/** Deterministic bytes (xorshift32, seed 42) so a failing comparison is reproducible. */
+export function seededBytes(n: number, seed = 42): Buffer {
+  const words = new Uint32Array(Math.ceil(n / 4));
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  return Buffer.from(words.buffer, 0, n);
+}
+
+export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+export interface Fixture {
+  root: string;
+  service: FakeBootService;
+  server: FtpServer;
+  port: number;
+  cert?: { cert: string; key: string; dir: string };
+  logs: Array<{ level: string; msg?: string; obj: Record<string, unknown> }>;
+}
+
+/** Builds a small provisioning tree (white paper, Master Configuration File: master, configs, log dir). */
+export async function makeTree(root: string): Promise<void> {
+  await mkdir(join(root, 'logs'), { recursive: true });
+  await mkdir(join(root, 'overrides'), { recursive: true });
+  await writeFile(
+    join(root, '000000000000.cfg'),
+    '<?xml version="1.0" standalone="yes"?>\n<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="sip.cfg" LOG_FILE_DIRECTORY="logs" OVERRIDES_DIRECTORY="overrides"/>\n',
+  );
+  await writeFile(join(root, 'sip.cfg'), '<?xml version="1.0"?>\n<sip><voIpProt voIpProt.server.1.address="pbx.example"/></sip>\n');
+}
+
+export async function makeCert(dir: string): Promise<{ cert: string; key: string; dir: string }> {
+  const keyPath = join(dir, 'key.pem');
+  const certPath = join(dir, 'cert.pem');
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', keyPath, '-out', certPath]);
+  return { cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8'), dir };
+}
+
+export async function startFixture(
+  o: { tls?: boolean; implicitTls?: boolean; fake?: FakeOptions; server?: Partial<FtpServerOptions> } = {},
+): Promise<Fixture> {
+  const root = await tempRoot();
+  await makeTree(root);
+  const service = new FakeBootService(root, { accounts: { [PHONE_USER]: PHONE_PASSWORD }, ...o.fake });
+  const cert = o.tls || o.implicitTls ? await makeCert(await tempRoot('polyprov-cert-')) : undefined;
+  const logs: Fixture['logs'] = [];
+  const at = (level: string) => (obj: object, msg?: string) => logs.push({ level, msg, obj: obj as Record<string, unknown> });
+  const log: FtpLogger = { debug: at('debug'), info: at('info'), warn: at('warn') };
+  const server = await startFtpServer({
+    host: '127.0.0.1',
+    port: 0,
+    service,
+    tls: cert ? { cert: cert.cert, key: cert.key } : undefined,
+    implicitTls: o.implicitTls,
+    log,
+    ...o.server,
+  });
+  return { root, service, server, port: server.address().port, cert, logs };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs a real client with a hard timeout; never throws for a non-zero exit (tests check `code`). */
+export function run(cmd: string, args: string[], opts: { input?: Buffer | string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      cmd,
+      args,
+      { encoding: 'buffer', timeout: opts.timeoutMs ?? 20_000, maxBuffer: 128 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && typeof (err as NodeJS.ErrnoException).code === 'string') return reject(err); // ENOENT etc.
+        if (err?.killed) return reject(new Error(`${cmd} timed out: ${stderr.toString()}`));
+        const code = err ? Number((err as { code?: number }).code ?? 1) : 0;
+        resolve({ code, stdout, stderr: stderr.toString() });
+      },
+    );
+    child.stdin!.on('error', () => {}); // the client may exit before reading its input (a refused upload)
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    else child.stdin!.end();
+  });
+}
+
+/** A raw control connection: send lines, read replies (complete multi-line replies, RFC 959 §4.2). */
+export class RawClient {
+  private buf = '';
+  private waiters: Array<() => void> = [];
+  closed = false;
+
+  private constructor(readonly sock: net.Socket) {
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      this.wake();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    sock.on('error', () => {});
+  }
+
+  static connect(port: number, localAddress?: string): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.1', port, localAddress }, () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  send(line: string | Buffer): void {
+    this.sock.write(typeof line === 'string' ? `${line}\r\n` : line);
+  }
+
+  /** Next complete reply; rejects after `timeoutMs` or when the server closes first. */
+  async reply(timeoutMs = 5000): Promise<{ code: number; text: string }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = this.take();
+      if (r) return r;
+      if (this.closed) throw new Error(`connection closed; pending ${JSON.stringify(this.buf)}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms; pending ${JSON.stringify(this.buf)}`);
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          res();
+        });
+      });
+    }
+  }
+
+  async cmd(line: string): Promise<{ code: number; text: string }> {
+    this.send(line);
+    return this.reply();
+  }
+
+  private take(): { code: number; text: string } | undefined {
+    const lines = this.buf.split('\r\n');
+    if (lines.length < 2) return undefined;
+    const first = /^(\d{3})([ -])/.exec(lines[0]!);
+    if (!first) throw new Error(`bad reply line ${JSON.stringify(lines[0])}`);
+    let end = 0;
+    if (first[2] === '-') {
+      end = lines.findIndex((l, i) => i > 0 && l.startsWith(`${first[1]} `));
+      if (end === -1 || end === lines.length - 1) return undefined;
+    }
+    const text = lines.slice(0, end + 1).join('\n');
+    this.buf = lines.slice(end + 1).join('\r\n');
+    return { code: Number(first[1]), text };
+  }
+
+  async login(user = 'PlcmSpIp', password = 'PlcmSpIp'): Promise<void> {
+    const u = await this.cmd(`USER ${user}`);
+    if (u.code !== 331) throw new Error(`USER: ${u.text}`);
+    const p = await this.cmd(`PASS ${password}`);
+    if (p.code !== 230) throw new Error(`PASS: ${p.text}`);
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/** Port from a 229 EPSV reply (RFC 2428 §3). */
+export function epsvPort(text: string): number {
+  const m = /\(\|\|\|(\d+)\|\)/.exec(text);
+  if (!m) throw new Error(`not an EPSV reply: ${text}`);
+  return Number(m[1]);
+}
+
+/** Port from a 227 PASV reply (RFC 959 §4.1.2). */
+export function pasvPort(text: string): number {
+  const m = /\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(text);
+  if (!m) throw new Error(`not a PASV reply: ${text}`);
+  return Number(m[5]) * 256 + Number(m[6]);
+}
+
+/** Reads a data connection to its end. */
+export function readAll(sock: net.Socket, timeoutMs = 10_000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    const t = setTimeout(() => reject(new Error('data connection read timed out')), timeoutMs);
+    sock.on('data', (c: Buffer) => parts.push(c));
+    sock.on('end', () => {
+      clearTimeout(t);
+      resolve(Buffer.concat(parts));
+    });
+    sock.on('error', (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
+  });
+}
+
+export function connectData(port: number, localAddress?: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port, localAddress }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
