@@ -129,7 +129,7 @@ describe('crash safety', () => {
     return new Promise((resolve, reject) => {
       const proc = spawn(join(import.meta.dirname, '../../bin/polyprov'), ['serve', '--root', treeRoot, '--data', data, '--http', '127.0.0.1:0', '--policy', 'open', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
-      const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 90_000);
       proc.stdout!.on('data', (c) => {
         out += c;
         const m = /http\s+listening on [^:]+:(\d+)/.exec(out);
@@ -168,5 +168,5 @@ describe('crash safety', () => {
     expect(got.body.toString()).toBe(override('first'));
     s.proc.kill('SIGTERM');
     await new Promise((r) => s.proc.once('exit', r));
-  });
+  }, 240_000);
 });

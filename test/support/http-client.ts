@@ -7,6 +7,8 @@ export interface Reply {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** Each WWW-Authenticate header separately (Node's client joins them with ", "). */
+  challenges: string[];
 }
 
 export function req(url: string, o: { method?: string; headers?: Record<string, string>; body?: Buffer | string; ca?: Buffer; cert?: Buffer; key?: Buffer } = {}): Promise<Reply> {
@@ -15,7 +17,11 @@ export function req(url: string, o: { method?: string; headers?: Record<string, 
     const r = fn(url, { method: o.method ?? 'GET', headers: o.headers, agent: false, rejectUnauthorized: false, ca: o.ca, cert: o.cert, key: o.key }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () => {
+        const challenges: string[] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) if (res.rawHeaders[i]!.toLowerCase() === 'www-authenticate') challenges.push(res.rawHeaders[i + 1]!);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), challenges });
+      });
       res.on('error', reject);
     });
     r.setTimeout(10_000, () => r.destroy(new Error('timeout')));
