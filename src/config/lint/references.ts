@@ -1,0 +1,93 @@
+// Rule family "references": what master files point at. A CONFIG_FILES entry that is not in
+// the tree is skipped by the phone, which then keeps its cached copies (white paper, Default
+// Configuration Parameter Values: "If one or more files could not be read from the provisioning
+// server, the phone will use the cached version"), so a missing file is an error. A missing
+// application image only means the phone keeps the software it runs: a warning. Entry and list
+// lengths (255 / 2047 characters, SIP 2.0 Administrator's Guide, facts §1.2) come from
+// masterFindings().
+import { ProvError } from '../../core/errors.ts';
+import { isUrl, masterFindings, maskUrlCredentials, splitConfigFiles, splitMasterSuffix, substituteTokens } from '../master-file.ts';
+import { partNumberFor } from '../models.ts';
+import { joinTreePath } from '../resolve-master.ts';
+import type { Mac, MasterAttr } from '../types.ts';
+import { macOfName, type LintContext } from './context.ts';
+
+export function lintReferences(ctx: LintContext): ProvError[] {
+  const out: ProvError[] = [];
+  for (const [path, master] of ctx.masters) {
+    out.push(...masterFindings(master));
+    const masterDir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+    const mac = macOfName(path);
+    for (const a of master.attrs) {
+      const { base, model: suffixModel } = splitMasterSuffix(a.name);
+      if (base === 'CONFIG_FILES') out.push(...missingConfigFiles(ctx, a, masterDir, mac, suffixModel));
+      else if (base === 'APP_FILE_PATH') {
+        const w = missingImage(ctx, a, masterDir, suffixModel);
+        if (w) out.push(w);
+      }
+    }
+  }
+  return out;
+}
+
+function at(a: MasterAttr) {
+  return { file: a.pos.file, line: a.pos.line, column: a.pos.column };
+}
+
+function missingConfigFiles(ctx: LintContext, a: MasterAttr, masterDir: string, mac: string | undefined, suffixModel: string | undefined): ProvError[] {
+  const out: ProvError[] = [];
+  for (const entry of splitConfigFiles(a.value)) {
+    if (isUrl(entry)) continue; // on another server: cannot be checked from the tree
+    let name = entry;
+    if (name.includes('[PHONE_')) {
+      // In 000000000000.cfg a [PHONE_MAC_ADDRESS] entry names a file per phone; which phones
+      // exist is not known from the tree, so only <MAC>.cfg masters are checked.
+      if (!mac) continue;
+      const model = suffixModel ?? ctx.modelOf(mac);
+      const partNumber = model ? partNumberFor(model) : undefined;
+      name = substituteTokens(name, { mac: mac as Mac, ...(model ? { model } : {}), ...(partNumber ? { partNumber } : {}) });
+      if (name.includes('[PHONE_')) continue;
+    }
+    const p = joinTreePath(masterDir, name);
+    if (p === undefined || p === '') {
+      out.push(
+        new ProvError('PP_PATH_HOSTILE', `${a.name} entry "${maskUrlCredentials(entry)}" points outside the provisioning root`, {
+          ...at(a),
+          hint: 'List files under the server path, or give a full URL for another server.',
+        }),
+      );
+      continue;
+    }
+    if (!ctx.has(p)) {
+      out.push(
+        new ProvError('PP_CFG_FILE_MISSING', `${a.name} lists "${entry}" but ${p} is not in the tree; the phone skips it and keeps its cached configuration (white paper, Default Configuration Parameter Values)`, {
+          ...at(a),
+          hint: `Create ${p}, or remove "${entry}" from ${a.name}.`,
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+/** APP_FILE_PATH: `sip.ld` is fetched as `<part-number>.sip.ld` first (facts §1.5), so either counts. */
+function missingImage(ctx: LintContext, a: MasterAttr, masterDir: string, suffixModel: string | undefined): ProvError | undefined {
+  const v = a.value.trim();
+  if (v === '' || isUrl(v) || v.includes('[PHONE_')) return undefined;
+  const p = joinTreePath(masterDir, v);
+  if (p === undefined || p === '') return undefined;
+  if (ctx.has(p)) return undefined;
+  const slash = p.lastIndexOf('/');
+  const dir = p.slice(0, slash + 1);
+  const baseName = p.slice(slash + 1);
+  if (baseName === 'sip.ld') {
+    const part = suffixModel ? partNumberFor(suffixModel) : undefined;
+    if (part && ctx.has(`${dir}${part}.sip.ld`)) return undefined;
+    if (!part && ctx.files.some((f) => f.startsWith(dir) && /^\d{4}-\d{5}-\d{3}\.sip\.ld$/.test(f.slice(dir.length)))) return undefined;
+  }
+  return new ProvError('PP_CFG_FILE_MISSING', `${a.name}="${v}" but no such image is in the tree; the phone finds no software to load and keeps the one it runs`, {
+    ...at(a),
+    severity: 'warning',
+    hint: `Put the firmware (${baseName === 'sip.ld' ? 'sip.ld or <part-number>.sip.ld' : baseName}) in the tree, or set ${a.name}="" so phones do not look for one (white paper, Master Configuration File).`,
+  });
+}
