@@ -4,8 +4,11 @@ import { register as accounts } from './accounts.ts';
 import { register as audit } from './audit.ts';
 import { register as dhcp } from './dhcp.ts';
 import { register as explain } from './explain.ts';
+import { register as notify } from './notify.ts';
+import { register as overrides } from './overrides.ts';
 import { register as phone } from './phone.ts';
 import { register as phones } from './phones.ts';
 import { register as serve } from './serve.ts';
+import { register as staging } from './staging.ts';
 
-export const COMMANDS: RegisterCommand[] = [accounts, audit, dhcp, explain, phone, phones, serve];
+export const COMMANDS: RegisterCommand[] = [accounts, audit, dhcp, explain, notify, overrides, phone, phones, serve, staging];
