@@ -149,6 +149,8 @@ export class FtpSession {
 
   /** RFC 4217 §4: after 234 the next bytes are the TLS handshake; anything pipelined before it is dropped. */
   upgradeAfterReply(): void {
+    // CVE-2011-0411-style injection: lines that arrived with AUTH in the same clear-text read must not run.
+    this.reader.stop();
     this.queue = [];
     this.sock.off('data', this.onData);
     this.upgrade(() => {});

@@ -53,3 +53,17 @@ describe('ControlLineReader', () => {
     );
   });
 });
+
+test('RFC 4217 §4: stop() drops the rest of the chunk being split (no clear-text command survives AUTH)', () => {
+  const lines: string[] = [];
+  const r: ControlLineReader = new ControlLineReader(64, {
+    line: (l) => {
+      lines.push(l);
+      if (l === 'AUTH TLS') r.stop();
+    },
+    overlong: () => {},
+  });
+  r.push(Buffer.from('AUTH TLS\r\nUSER x\r\nPASS y\r\n'));
+  r.push(Buffer.from('NOOP\r\n'));
+  expect(lines).toEqual(['AUTH TLS']);
+});

@@ -18,15 +18,22 @@ export class ControlLineReader {
   private parts: Buffer[] = [];
   private buffered = 0;
   private skipping = false;
+  private stopped = false;
 
   constructor(
     private readonly maxBytes: number,
     private readonly on: LineReaderEvents,
   ) {}
 
+  /** Drops everything from here on, including the rest of a chunk being split (RFC 4217 §4, after AUTH). */
+  stop(): void {
+    this.stopped = true;
+    this.parts = [];
+  }
+
   push(chunk: Buffer): void {
     let from = 0;
-    while (from < chunk.length) {
+    while (from < chunk.length && !this.stopped) {
       const lf = chunk.indexOf(LF, from);
       const end = lf === -1 ? chunk.length : lf;
       if (!this.skipping) {
