@@ -8,6 +8,8 @@ import { describe, expect, test } from 'vitest';
 import { parseConfigFile } from './config-file.ts';
 import { parseContactDirectory } from './contact-directory.ts';
 import { applyMaster, parseMasterFile } from './master-file.ts';
+import { resolvePhone } from './resolver.ts';
+import { DirTreeSource } from './tree-source.ts';
 import type { Mac } from './types.ts';
 
 // CI clones the repository with shared/ beside it, as on the development machine.
@@ -66,5 +68,26 @@ describe.skipIf(!present)('genuine Polycom distribution files (real-configs/READ
     expect(site.kind === 'xml' && site.params.some((p) => p.name === 'prov.polling.period')).toBe(true);
     const reg = parseConfigFile(readFileSync(join(DIR, 'ucs-5.x/reg-basic.cfg')), 'reg-basic.cfg');
     expect(reg.kind === 'xml' && reg.params.find((p) => p.name === 'call.callsPerLineKey.VVX101')?.value).toBe('8');
+  });
+
+  test('white paper, Default Configuration Parameter Values: the SIP 3.2.4 distribution resolves for an IP 300 and an IP 601, model-suffixed gains applied (facts §2.1)', async () => {
+    const tree = new DirTreeSource(join(DIR, 'sip-3.2.4'));
+    const r601 = await resolvePhone(tree, { mac: '0004f2000001' as Mac, model: 'SPIP601' });
+    expect(r601.master?.file).toBe('000000000000.cfg');
+    expect(r601.configFiles).toEqual([
+      { name: '0004f2000001-user.cfg', found: false },
+      { name: 'common.cfg', found: false },
+      { name: 'phone1.cfg', found: true },
+      { name: 'sip.cfg', found: true },
+    ]);
+    expect(r601.problems).toEqual([]);
+    expect(r601.params.size).toBeGreaterThan(2000);
+    const gain = r601.params.get('voice.gain.rx.analog.chassis')!;
+    expect([gain.value, gain.source.file]).toEqual(['6', 'sip.cfg']);
+    expect(gain.shadowed.map((s) => s.value)).toEqual(['0']);
+    const r300 = await resolvePhone(tree, { mac: '0004f2000001' as Mac, model: 'SPIP300' });
+    expect(r300.params.get('voice.gain.rx.analog.chassis')?.value).toBe('-6');
+    const vvx = await resolvePhone(tree, { mac: '0004f2000001' as Mac, model: 'VVX1500' });
+    expect(vvx.params.get('voice.gain.rx.analog.chassis')?.value).toBe('-3'); // VVX_1500 spelling
   });
 });
