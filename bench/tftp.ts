@@ -1,0 +1,401 @@
+// TFTP benchmark: polyprov against tftpd-hpa and atftpd from the Debian packages, in the same run,
+// with the same client (atftp, which speaks blksize, tsize and windowsize).
+//
+//   npx tsx bench/tftp.ts [--repeats 5] [--concurrent 100] [--concurrent-mb 1]
+//
+// Targets (issue 5, "Speed"): one 5 MB transfer with blksize 1468 at most 1.2× tftpd-hpa's time;
+// with windowsize 16 (which tftpd-hpa ignores) at least 3× faster than tftpd-hpa; 100 transfers
+// at once at least 0.8× atftpd's throughput; every copy byte-identical. Server CPU per transfer
+// comes from /proc/<pid>/stat (utime+stime of the server and of its reaped children), which is why
+// polyprov runs in its own process (bench/tftp-server-child.ts).
+//
+// atftpd conflicts with tftpd-hpa as a Debian package, so it is not installed: the script takes
+// `atftpd` from PATH if present, otherwise fetches the package with `apt-get download atftpd`
+// and unpacks it with `dpkg -x` into a cache directory under the system temp dir. Its libraries
+// (libwrap0, libpcre2-8-0) are ordinary dependencies already present on Debian with atftp.
+// Needs root for tftpd-hpa and atftpd to drop privileges to nobody as they do by default.
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import dgram from 'node:dgram';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, release, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const REPEATS = arg('repeats', 5);
+const CONCURRENT = arg('concurrent', 100);
+const CONCURRENT_MB = arg('concurrent-mb', 1);
+
+interface Server {
+  name: string;
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Seeded xorshift32 content. */
+function content(size: number, seed: number): Buffer {
+  const words = new Uint32Array(Math.ceil(size / 4));
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    words[i] = x;
+  }
+  return Buffer.from(words.buffer, 0, size);
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** utime + stime + cutime + cstime in seconds (fields 14–17 of /proc/<pid>/stat). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime is field 14 → index 11.
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+}
+
+interface ClientRun {
+  ms: number;
+  ok: boolean;
+  detail: string;
+}
+
+function atftpGet(port: number, name: string, local: string, options: string[]): Promise<ClientRun> {
+  const args = [...options.flatMap((o) => ['--option', o]), '-g', '-r', name, '-l', local, '127.0.0.1', String(port)];
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    execFile('atftp', args, { timeout: 180_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      resolve({ ms: performance.now() - t0, ok: !err, detail: err ? `${err.message} ${stderr}`.trim() : '' });
+    });
+  });
+}
+
+/** Waits until the server answers a tiny RRQ. */
+async function waitReady(port: number, dir: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const r = await atftpGet(port, 'ready.txt', join(dir, `.ready-${port}`), []);
+    if (r.ok) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`server on port ${port} never answered`);
+}
+
+async function startPolyprov(dir: string, scratch: string): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'tftp-server-child.ts'), dir], {
+    cwd: join(HERE, '..'),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`polyprov child exited with ${code}`)));
+  });
+  const { port } = JSON.parse(line) as { port: number };
+  await waitReady(port, scratch);
+  return { name: 'polyprov', pid: child.pid!, port, stop: stopper(child) };
+}
+
+async function startHpa(dir: string, scratch: string): Promise<Server> {
+  const port = await freeUdpPort();
+  // -L: foreground, one process listening, a forked child per transfer (reaped, so its CPU shows in cutime).
+  const child = spawn('/usr/sbin/in.tftpd', ['-L', '-s', dir, '-a', `127.0.0.1:${port}`], { stdio: 'inherit' });
+  await waitReady(port, scratch);
+  return { name: 'tftpd-hpa', pid: child.pid!, port, stop: stopper(child) };
+}
+
+/** atftpd from PATH, or unpacked from the Debian package into a cache dir (see the header). */
+function atftpdBinary(): string {
+  try {
+    return execFileSync('sh', ['-c', 'command -v atftpd'], { encoding: 'utf8' }).trim() || fetchAtftpd();
+  } catch {
+    return fetchAtftpd();
+  }
+}
+
+function fetchAtftpd(): string {
+  const cache = join(tmpdir(), 'polyprov-bench-atftpd');
+  const bin = join(cache, 'root', 'usr', 'sbin', 'atftpd');
+  if (existsSync(bin)) return bin;
+  mkdirSync(cache, { recursive: true });
+  if (!readdirSync(cache).some((f) => f.endsWith('.deb'))) {
+    execFileSync('apt-get', ['download', 'atftpd'], { cwd: cache, stdio: 'inherit' });
+  }
+  const deb = readdirSync(cache).find((f) => f.startsWith('atftpd_') && f.endsWith('.deb'));
+  if (!deb) throw new Error(`apt-get download atftpd left no .deb in ${cache}`);
+  execFileSync('dpkg', ['-x', join(cache, deb), join(cache, 'root')], { stdio: 'inherit' });
+  return bin;
+}
+
+async function startAtftpd(dir: string, scratch: string): Promise<Server> {
+  const port = await freeUdpPort();
+  const child = spawn(
+    atftpdBinary(),
+    ['--daemon', '--no-fork', '--logfile', '/dev/null', '--maxthread', '400', '--port', String(port), '--bind-address', '127.0.0.1', dir],
+    { stdio: 'inherit' },
+  );
+  await waitReady(port, scratch);
+  return { name: 'atftpd', pid: child.pid!, port, stop: stopper(child) };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+interface SingleResult {
+  server: string;
+  options: string[];
+  runsMs: number[];
+  medianMs: number;
+  mbPerSec: number;
+  cpuMsPerTransfer: number;
+  identical: boolean;
+}
+
+async function single(server: Server, name: string, expected: string, size: number, options: string[], out: string): Promise<SingleResult> {
+  const runs: number[] = [];
+  let identical = true;
+  const cpu0 = cpuSeconds(server.pid);
+  for (let i = 0; i < REPEATS; i++) {
+    const local = join(out, `${server.name}-${i}.bin`);
+    const r = await atftpGet(server.port, name, local, options);
+    if (!r.ok) throw new Error(`${server.name} ${options.join(',')}: ${r.detail}`);
+    runs.push(r.ms);
+    if (sha256(await readFile(local)) !== expected) identical = false;
+    await rm(local, { force: true });
+  }
+  await new Promise((r) => setTimeout(r, 300)); // let tftpd-hpa reap its children
+  const cpuMs = ((cpuSeconds(server.pid) - cpu0) * 1000) / REPEATS;
+  const med = median(runs);
+  return { server: server.name, options, runsMs: runs.map((x) => Math.round(x * 10) / 10), medianMs: round(med), mbPerSec: round(size / 1e6 / (med / 1000)), cpuMsPerTransfer: round(cpuMs), identical };
+}
+
+interface ConcurrentResult {
+  server: string;
+  options: string[];
+  transfers: number;
+  bytesEach: number;
+  wallMs: number;
+  mbPerSec: number;
+  cpuMsPerTransfer: number;
+  failures: number;
+  identical: boolean;
+}
+
+async function concurrent(server: Server, name: string, expected: string, size: number, options: string[], out: string): Promise<ConcurrentResult> {
+  const cpu0 = cpuSeconds(server.pid);
+  const t0 = performance.now();
+  const runs = await Promise.all(
+    Array.from({ length: CONCURRENT }, (_, i) => atftpGet(server.port, name, join(out, `${server.name}-c${i}.bin`), options)),
+  );
+  const wall = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 300));
+  const cpuMs = ((cpuSeconds(server.pid) - cpu0) * 1000) / CONCURRENT;
+  let identical = true;
+  for (let i = 0; i < CONCURRENT; i++) {
+    const local = join(out, `${server.name}-c${i}.bin`);
+    const got = existsSync(local) ? sha256(await readFile(local)) : '';
+    if (got !== expected) identical = false;
+    await rm(local, { force: true });
+  }
+  return {
+    server: server.name,
+    options,
+    transfers: CONCURRENT,
+    bytesEach: size,
+    wallMs: round(wall),
+    mbPerSec: round((size * CONCURRENT) / 1e6 / (wall / 1000)),
+    cpuMsPerTransfer: round(cpuMs),
+    failures: runs.filter((r) => !r.ok).length,
+    identical,
+  };
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim();
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string };
+    return `${err.stdout ?? ''}${err.stderr ?? ''}`.split('\n')[0].trim() || 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'polyprov-bench-tftp-'));
+  const dir = join(work, 'root');
+  const out = join(work, 'out');
+  await mkdir(dir);
+  await mkdir(out);
+  // The daemons drop to nobody: the tree must be world-readable.
+  await chmod(work, 0o755);
+  await chmod(dir, 0o755);
+  const five = content(5 * 1024 * 1024, 42);
+  const conc = content(CONCURRENT_MB * 1024 * 1024, 43);
+  await writeFile(join(dir, 'five.ld'), five, { mode: 0o644 });
+  await writeFile(join(dir, 'conc.ld'), conc, { mode: 0o644 });
+  await writeFile(join(dir, 'ready.txt'), 'ready\n', { mode: 0o644 });
+
+  const servers: Server[] = [];
+  try {
+    const poly = await startPolyprov(dir, out);
+    servers.push(poly);
+    const hpa = await startHpa(dir, out);
+    servers.push(hpa);
+    const atftpd = await startAtftpd(dir, out);
+    servers.push(atftpd);
+
+    const fiveHash = sha256(five);
+    const concHash = sha256(conc);
+    const B1468 = ['blksize 1468'];
+    const W16 = ['blksize 1468', 'windowsize 16'];
+    const log = (s: string) => process.stderr.write(`${s}\n`);
+
+    const singles: SingleResult[] = [];
+    for (const s of [hpa, poly, atftpd]) {
+      log(`5 MB, blksize 1468: ${s.name}`);
+      singles.push(await single(s, 'five.ld', fiveHash, five.length, B1468, out));
+    }
+    for (const s of [hpa, poly, atftpd]) {
+      log(`5 MB, blksize 1468 + windowsize 16: ${s.name}`);
+      singles.push(await single(s, 'five.ld', fiveHash, five.length, W16, out));
+    }
+    const concs: ConcurrentResult[] = [];
+    for (const s of [atftpd, poly, hpa]) {
+      log(`${CONCURRENT} × ${CONCURRENT_MB} MB at once, blksize 1468: ${s.name}`);
+      concs.push(await concurrent(s, 'conc.ld', concHash, conc.length, B1468, out));
+    }
+
+    const find = (server: string, opts: string[]) => singles.find((r) => r.server === server && r.options === opts)!;
+    const findC = (server: string) => concs.find((r) => r.server === server)!;
+    const verdicts = {
+      blksize1468_vs_tftpd_hpa: {
+        ratio: round(find('polyprov', B1468).medianMs / find('tftpd-hpa', B1468).medianMs),
+        target: '≤ 1.2 (polyprov time / tftpd-hpa time)',
+      },
+      windowsize16_vs_tftpd_hpa: {
+        ratio: round(find('tftpd-hpa', W16).medianMs / find('polyprov', W16).medianMs),
+        target: '≥ 3 (tftpd-hpa time / polyprov time)',
+      },
+      concurrent_vs_atftpd: {
+        ratio: round(findC('polyprov').mbPerSec / findC('atftpd').mbPerSec),
+        target: '≥ 0.8 (polyprov throughput / atftpd throughput)',
+      },
+      all_identical: singles.every((r) => r.identical) && concs.every((r) => r.identical && r.failures === 0),
+    };
+    const pass = {
+      blksize1468: verdicts.blksize1468_vs_tftpd_hpa.ratio <= 1.2,
+      windowsize16: verdicts.windowsize16_vs_tftpd_hpa.ratio >= 3,
+      concurrent: verdicts.concurrent_vs_atftpd.ratio >= 0.8,
+      identical: verdicts.all_identical,
+    };
+    const date = new Date().toISOString();
+    const report = {
+      date,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, kernel: release(), node: process.version },
+      peers: {
+        client: version('atftp', ['--version']),
+        'tftpd-hpa': version('/usr/sbin/in.tftpd', ['-V']),
+        atftpd: version(atftpdBinary(), ['--version']),
+      },
+      repeats: REPEATS,
+      singles,
+      concurrent: concs,
+      verdicts,
+      pass,
+    };
+    const resultsDir = join(HERE, 'results');
+    await mkdir(resultsDir, { recursive: true });
+    const stem = join(resultsDir, `tftp-${date.slice(0, 10)}`);
+    await writeFile(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(`${stem}.md`, markdown(report));
+    process.stdout.write(markdown(report));
+    process.stdout.write(`\nwritten: ${stem}.json, ${stem}.md\n`);
+  } finally {
+    for (const s of servers) await s.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function markdown(r: {
+  date: string;
+  machine: Record<string, unknown>;
+  peers: Record<string, string>;
+  repeats: number;
+  singles: SingleResult[];
+  concurrent: ConcurrentResult[];
+  verdicts: Record<string, unknown>;
+  pass: Record<string, boolean>;
+}): string {
+  const lines = [
+    `# TFTP benchmark, ${r.date}`,
+    '',
+    `Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, Linux ${r.machine.kernel}, Node ${r.machine.node}. Client: ${r.peers.client}; servers: tftpd-hpa (${r.peers['tftpd-hpa']}), atftpd (${r.peers.atftpd}), all on 127.0.0.1.`,
+    '',
+    `## One 5 MB transfer (median of ${r.repeats})`,
+    '',
+    '| server | client options | median ms | MB/s | server CPU ms / transfer | byte-identical |',
+    '|---|---|---:|---:|---:|---|',
+    ...r.singles.map((s) => `| ${s.server} | ${s.options.join(', ')} | ${s.medianMs} | ${s.mbPerSec} | ${s.cpuMsPerTransfer} | ${s.identical ? 'yes' : 'NO'} |`),
+    '',
+    '## Concurrent transfers',
+    '',
+    '| server | transfers × size | wall ms | MB/s total | server CPU ms / transfer | failures | byte-identical |',
+    '|---|---|---:|---:|---:|---:|---|',
+    ...r.concurrent.map(
+      (c) => `| ${c.server} | ${c.transfers} × ${c.bytesEach / 1024 / 1024} MB (${c.options.join(', ')}) | ${c.wallMs} | ${c.mbPerSec} | ${c.cpuMsPerTransfer} | ${c.failures} | ${c.identical ? 'yes' : 'NO'} |`,
+    ),
+    '',
+    '## Targets (issue 5)',
+    '',
+    '| target | measured | pass |',
+    '|---|---|---|',
+    ...Object.entries(r.verdicts)
+      .filter(([, v]) => typeof v === 'object')
+      .map(([k, v]) => {
+        const o = v as { ratio: number; target: string };
+        const key = k.startsWith('blksize') ? 'blksize1468' : k.startsWith('window') ? 'windowsize16' : 'concurrent';
+        return `| ${k}: ${o.target} | ${o.ratio} | ${r.pass[key] ? 'yes' : 'NO'} |`;
+      }),
+    `| every copy byte-identical | ${r.pass.identical ? 'all' : 'NOT ALL'} | ${r.pass.identical ? 'yes' : 'NO'} |`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+await main();
