@@ -74,7 +74,7 @@ export function lintSecurity(ctx: LintContext): ProvError[] {
           severity: deviceWide ? 'warning' : 'error',
           hint: deviceWide
             ? 'If one site-wide value is intended, serve this file over an authenticated, encrypted transport; otherwise move it to per-phone files.'
-            : 'Move per-line credentials to a per-phone file: list "[PHONE_MAC_ADDRESS].cfg" (or "[PHONE_MAC_ADDRESS]-user.cfg") in CONFIG_FILES, or give each phone a <MAC>.cfg master.',
+            : 'Move per-line credentials to a per-phone file: list "phones/[PHONE_MAC_ADDRESS].cfg" (or "[PHONE_MAC_ADDRESS]-user.cfg") in CONFIG_FILES, or give each phone a <MAC>.cfg master.',
         }),
       );
     }
@@ -91,7 +91,8 @@ export function lintSecurity(ctx: LintContext): ProvError[] {
     const httpd = lookup(chain.stack, 'httpd.cfg.enabled');
     if (httpd && httpd.value !== '0') {
       once(`h:${httpd.pos.file}:${httpd.pos.line}:${httpd.pos.column}`, () => webServerOn(httpd));
-    } else if (!httpd && (chain.generic || chain.master !== DEFAULT_MASTER)) {
+    } else if (!httpd && (chain.generic || chain.master !== DEFAULT_MASTER) && !chain.files.some((f) => ctx.encrypted.has(f))) {
+      // (An encrypted file in the chain may set it: polyprov cannot tell, so it says nothing.)
       const src = chain.em.sources['CONFIG_FILES']?.pos;
       once(`hm:${chain.master}`, () =>
         new ProvError('PP_SEC_WEB_SERVER_ON', `no file that phones using ${chain.master} read sets httpd.cfg.enabled, so their web configuration utility stays on (template default 1)`, {

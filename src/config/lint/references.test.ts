@@ -1,0 +1,56 @@
+import { describe, expect, test } from 'vitest';
+import { cleanTree, lintFiles, withCode } from './lint-test-util.ts';
+
+const master = (attrs: string) => `<APPLICATION ${attrs}/>`;
+
+describe('lint: references', () => {
+  test('white paper, Master Configuration File: a CONFIG_FILES entry missing from the tree is an error at the attribute', async () => {
+    const f = await lintFiles(cleanTree({ '000000000000.cfg': '<?xml version="1.0"?>\n<APPLICATION APP_FILE_PATH=""\n  CONFIG_FILES="site.cfg, features.cfg"/>\n' }));
+    const e = withCode(f, 'PP_CFG_FILE_MISSING');
+    expect(e).toHaveLength(1);
+    expect(e[0]).toMatchObject({ severity: 'error', file: '000000000000.cfg', line: 3, column: 3 });
+    expect(e[0]!.message).toContain('features.cfg');
+  });
+
+  test('white paper, CONFIG_FILES: full URLs on other servers are not checked', async () => {
+    const f = await lintFiles(cleanTree({ '000000000000.cfg': master('APP_FILE_PATH="" CONFIG_FILES="site.cfg, http://u:p@other/x.cfg"') }));
+    expect(withCode(f, 'PP_CFG_FILE_MISSING')).toEqual([]);
+  });
+
+  test('facts §1.4: [PHONE_MAC_ADDRESS] entries are checked for <MAC>.cfg masters, not for 000000000000.cfg', async () => {
+    const f = await lintFiles(
+      cleanTree({
+        '000000000000.cfg': master('APP_FILE_PATH="" CONFIG_FILES="[PHONE_MAC_ADDRESS]-user.cfg, site.cfg"'),
+        '0004f2000001.cfg': master('APP_FILE_PATH="" CONFIG_FILES="[PHONE_MAC_ADDRESS]-user.cfg, site.cfg"'),
+      }),
+    );
+    const e = withCode(f, 'PP_CFG_FILE_MISSING');
+    expect(e).toHaveLength(1);
+    expect(e[0]!.file).toBe('0004f2000001.cfg');
+    expect(e[0]!.message).toContain('0004f2000001-user.cfg');
+  });
+
+  test('model-specific CONFIG_FILES_<MODEL> are checked (facts §1.3)', async () => {
+    const f = await lintFiles(cleanTree({ '000000000000.cfg': '<APPLICATION APP_FILE_PATH="" CONFIG_FILES="site.cfg"><APPLICATION_SPIP300 CONFIG_FILES_SPIP300="phone1_213.cfg"/></APPLICATION>' }));
+    expect(withCode(f, 'PP_CFG_FILE_MISSING').map((x) => x.message.includes('phone1_213.cfg'))).toEqual([true]);
+  });
+
+  test('SIP 2.0 Administrator\'s Guide, master file limits: entry over 255, list over 2047', async () => {
+    const long = 'd/'.repeat(130) + 'x.cfg';
+    const many = Array.from({ length: 120 }, (_, i) => `dir${i}/file-number-${i}.cfg`).join(', ');
+    const f1 = await lintFiles(cleanTree({ '000000000000.cfg': master(`APP_FILE_PATH="" CONFIG_FILES="${long}, site.cfg"`), [long]: '<c/>' }));
+    expect(withCode(f1, 'PP_CFG_ENTRY_TOO_LONG')).toHaveLength(1);
+    const f2 = await lintFiles(cleanTree({ '000000000000.cfg': master(`APP_FILE_PATH="" CONFIG_FILES="${many}"`) }));
+    expect(withCode(f2, 'PP_CFG_LIST_TOO_LONG')).toHaveLength(1);
+  });
+
+  test('facts §1.5: APP_FILE_PATH sip.ld absent is a warning; <part>.sip.ld present satisfies it', async () => {
+    const m = '<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="site.cfg"/>';
+    const missing = await lintFiles(cleanTree({ '000000000000.cfg': m }));
+    expect(withCode(missing, 'PP_CFG_FILE_MISSING').map((x) => x.severity)).toEqual(['warning']);
+    const split = await lintFiles(cleanTree({ '000000000000.cfg': m, '2345-12600-001.sip.ld': 'image' }));
+    expect(withCode(split, 'PP_CFG_FILE_MISSING')).toEqual([]);
+    const combined = await lintFiles(cleanTree({ '000000000000.cfg': m, 'sip.ld': 'image' }));
+    expect(withCode(combined, 'PP_CFG_FILE_MISSING')).toEqual([]);
+  });
+});

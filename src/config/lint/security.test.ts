@@ -1,0 +1,70 @@
+import { describe, expect, test } from 'vitest';
+import { CLEAN_SITE, cleanTree, lintFiles, withCode } from './lint-test-util.ts';
+
+const site = (attrs: string) => CLEAN_SITE.replace('<httpd ', `<x ${attrs}/>\n  <httpd `);
+
+describe('lint: security', () => {
+  test('Administrator\'s Guide: "The factory default password is 456" is a warning', async () => {
+    const f = await lintFiles(cleanTree({ 'phones/0004f2000001.cfg': '<p device.auth.localAdminPassword="456"/>' }));
+    expect(withCode(f, 'PP_SEC_FACTORY_ADMIN_PASSWORD').map((x) => x.severity)).toEqual(['warning']);
+  });
+
+  test('Administrator\'s Guide: factory provisioning account PlcmSpIp is a warning (user, password, URL)', async () => {
+    const f = await lintFiles(
+      cleanTree({
+        'phones/0004f2000001.cfg': '<p device.prov.user="PlcmSpIp" device.prov.password="PlcmSpIp"/>',
+        '000000000000.cfg': '<APPLICATION APP_FILE_PATH="" CONFIG_FILES="phones/[PHONE_MAC_ADDRESS].cfg, site.cfg, ftp://PlcmSpIp:PlcmSpIp@10.0.0.1/x.cfg"/>',
+      }),
+    );
+    expect(withCode(f, 'PP_SEC_FACTORY_PROV_ACCOUNT')).toHaveLength(3);
+  });
+
+  test('issue 3: a SIP password in a file every phone reads is an error', async () => {
+    const f = await lintFiles(cleanTree({ 'site.cfg': site('reg.1.auth.password="hunter2"') }));
+    const e = withCode(f, 'PP_SEC_SHARED_SECRET');
+    expect(e).toHaveLength(1);
+    expect(e[0]).toMatchObject({ severity: 'error', file: 'site.cfg' });
+    expect(e[0]!.message).not.toContain('hunter2');
+  });
+
+  test('issue 3: the same password in a per-phone [PHONE_MAC_ADDRESS] file is fine', async () => {
+    const f = await lintFiles(cleanTree({ 'phones/0004f2000001.cfg': '<p reg.1.auth.password="hunter2"/>' }));
+    expect(withCode(f, 'PP_SEC_SHARED_SECRET')).toEqual([]);
+  });
+
+  test('a site-wide admin password shared by every phone is a warning, not an error', async () => {
+    const f = await lintFiles(cleanTree({ 'site.cfg': site('device.auth.localAdminPassword="Zx9-site"') }));
+    expect(withCode(f, 'PP_SEC_SHARED_SECRET').map((x) => x.severity)).toEqual(['warning']);
+  });
+
+  test('white paper: httpd.cfg.enabled="1" is a warning', async () => {
+    const f = await lintFiles(cleanTree({ 'site.cfg': CLEAN_SITE.replace('httpd.cfg.enabled="0"', 'httpd.cfg.enabled="1"') }));
+    const w = withCode(f, 'PP_SEC_WEB_SERVER_ON');
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatchObject({ file: 'site.cfg', line: 3, severity: 'warning' });
+  });
+
+  test('templates default httpd.cfg.enabled to 1: a chain that never sets it gets a warning at the master', async () => {
+    const f = await lintFiles(cleanTree({ 'site.cfg': CLEAN_SITE.replace(' httpd.cfg.enabled="0"', '') }));
+    const w = withCode(f, 'PP_SEC_WEB_SERVER_ON');
+    expect(w).toHaveLength(1);
+    expect(w[0]!.file).toBe('000000000000.cfg');
+  });
+
+  test('white paper, SIP NOTIFY (Check-Sync): alwaysReboot="1" is a warning', async () => {
+    const f = await lintFiles(cleanTree({ 'site.cfg': CLEAN_SITE.replace('alwaysReboot="0"', 'alwaysReboot="1"') }));
+    expect(withCode(f, 'PP_SEC_ALWAYS_REBOOT').map((x) => x.severity)).toEqual(['warning']);
+  });
+
+  test('alwaysReboot="1" shadowed by a "0" earlier in the chain is not reported', async () => {
+    const f = await lintFiles(
+      cleanTree({
+        'site.cfg': CLEAN_SITE.replace('alwaysReboot="0"', 'alwaysReboot="1"'),
+        'overrides/0004f2000001-phone.cfg': '<o voIpProt.SIP.specialEvent.checkSync.alwaysReboot="0"/>',
+        '000000000000.cfg': '<APPLICATION APP_FILE_PATH="" CONFIG_FILES="site.cfg" OVERRIDES_DIRECTORY="overrides"/>',
+      }),
+    );
+    // The generic phone (no override file) still reboots: reported once, at site.cfg.
+    expect(withCode(f, 'PP_SEC_ALWAYS_REBOOT').map((x) => x.file)).toEqual(['site.cfg']);
+  });
+});
