@@ -1,0 +1,58 @@
+// Runs `polyprov serve` as a child process on loopback port 0 listeners and reads the ports back.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/polyprov', import.meta.url));
+
+export interface ServeChild {
+  ports: Record<string, number>;
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startServe(args: string[], listeners: string[], timeoutMs = 20_000): Promise<ServeChild> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args, ...listeners.flatMap((l) => [`--${l}`, '127.0.0.1:0'])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const ports: Record<string, number> = {};
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await done;
+    clearTimeout(t);
+  };
+  const end = Date.now() + timeoutMs;
+  while (Object.keys(ports).length < listeners.length) {
+    if (child.exitCode !== null) throw new Error(`polyprov serve exited ${child.exitCode}:\n${out}`);
+    if (Date.now() > end) {
+      await stop();
+      throw new Error(`polyprov serve did not report its listeners within ${timeoutMs} ms:\n${out}`);
+    }
+    for (const m of out.matchAll(/^\s*(\w+)\s+listening on [^\s]*:(\d+)/gm)) ports[m[1]!] = Number(m[2]);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { ports, child, output: () => out, stop };
+}
+
+export function runCli(args: string[], input?: string, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`polyprov ${args.join(' ')} took over ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
