@@ -4,6 +4,7 @@ import { register as accounts } from './accounts.ts';
 import { register as audit } from './audit.ts';
 import { register as dhcp } from './dhcp.ts';
 import { register as explain } from './explain.ts';
+import { register as lint } from './lint.ts';
 import { register as notify } from './notify.ts';
 import { register as overrides } from './overrides.ts';
 import { register as phone } from './phone.ts';
@@ -11,4 +12,4 @@ import { register as phones } from './phones.ts';
 import { register as serve } from './serve.ts';
 import { register as staging } from './staging.ts';
 
-export const COMMANDS: RegisterCommand[] = [accounts, audit, dhcp, explain, notify, overrides, phone, phones, serve, staging];
+export const COMMANDS: RegisterCommand[] = [accounts, audit, dhcp, explain, lint, notify, overrides, phone, phones, serve, staging];
