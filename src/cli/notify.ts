@@ -8,7 +8,7 @@
 //   {"target":"0004f2000010","address":"10.0.0.5:5060","status":200,"rtt_ms":3.1,"confirmed":true,…}
 // status is the final SIP/HTTP status, or "timeout" / "error"; confirmed is null for targets
 // not in the inventory (or with --confirm-timeout 0). Exit 0 when every target answered 2xx.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { DirTreeSource } from '../config/tree-source.ts';
@@ -40,6 +40,7 @@ interface NotifyFlags {
   push?: boolean;
   pushScheme: string;
   insecure?: boolean;
+  ca?: string;
   json?: boolean;
   progress?: boolean;
   seed?: string;
@@ -84,6 +85,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
     .option('--max-in-flight <n>', 'targets in progress at once', String(DEFAULT_MAX_IN_FLIGHT))
     .option('--push', 'POST Action:UpdateConfig to the phone push server (https://PHONE/push) instead of a SIP NOTIFY')
     .option('--push-scheme <scheme>', 'http or https for --push', 'https')
+    .option('--ca <file>', 'TLS/HTTPS: CA bundle (PEM) to verify the phone certificates against')
     .option('--insecure', 'TLS/HTTPS: do not verify the phone certificate')
     .option('--json', 'one JSON object per target and line')
     .option('--progress', 'show the progress bar even when stderr is not a terminal')
@@ -132,6 +134,14 @@ export async function runNotify(targetArgs: string[], flags: NotifyFlags): Promi
   const proxy = flags.proxy ? parseHostPort(flags.proxy, '--proxy') : undefined;
   if (flags.passwordStdin && !flags.user) throw usage('--password-stdin needs --user');
   if (flags.user && !flags.passwordStdin) throw usage('--user needs --password-stdin (passwords never go on the command line)');
+  let ca: Buffer | undefined;
+  if (flags.ca !== undefined) {
+    try {
+      ca = readFileSync(flags.ca);
+    } catch (err) {
+      throw usage(`--ca ${flags.ca}: ${(err as Error).message}`);
+    }
+  }
   const credentials = flags.user ? { user: flags.user, password: await readPassword() } : undefined;
 
   // --- the inventory, only when a target needs it ---
@@ -153,7 +163,7 @@ export async function runNotify(targetArgs: string[], flags: NotifyFlags): Promi
       process.stderr.write('polyprov notify: no targets (the inventory is empty)\n');
       return EXIT.problem;
     }
-    const sender = new CheckSyncSender({ timers: { t1Ms, t2Ms: 4000, ...(timeoutMs ? { timeoutMs } : {}) }, ...(proxy ? { proxy } : {}), tlsRejectUnauthorized: !flags.insecure });
+    const sender = new CheckSyncSender({ timers: { t1Ms, t2Ms: 4000, ...(timeoutMs ? { timeoutMs } : {}) }, ...(proxy ? { proxy } : {}), tlsRejectUnauthorized: !flags.insecure, ...(ca ? { tlsCa: ca } : {}) });
     const poller = inventory ? new ConfirmationPoller(inventory) : undefined;
     const showBar = !flags.json && (flags.progress === true || process.stderr.isTTY === true);
     const bar = showBar ? new cliProgress.SingleBar({ stream: process.stderr, format: 'check-sync [{bar}] {value}/{total} {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
@@ -164,7 +174,7 @@ export async function runNotify(targetArgs: string[], flags: NotifyFlags): Promi
       await runPaced(
         targets,
         async (t: ResolvedTarget, i: number) => {
-          const { report, sentAt } = await notifyOne(t, sender, { push: flags.push === true, timeoutMs: timeoutMs ?? 64 * t1Ms, insecure: flags.insecure === true });
+          const { report, sentAt } = await notifyOne(t, sender, { push: flags.push === true, timeoutMs: timeoutMs ?? 64 * t1Ms, insecure: flags.insecure === true, ...(ca ? { ca } : {}) });
           reports[i] = report;
           const print = () => {
             if (flags.json) process.stdout.write(`${JSON.stringify(report, REPORT_FIELDS)}\n`);
@@ -201,12 +211,12 @@ export async function runNotify(targetArgs: string[], flags: NotifyFlags): Promi
   }
 }
 
-async function notifyOne(t: ResolvedTarget, sender: CheckSyncSender, o: { push: boolean; timeoutMs: number; insecure: boolean }): Promise<{ report: NotifyReport; sentAt: number }> {
+async function notifyOne(t: ResolvedTarget, sender: CheckSyncSender, o: { push: boolean; timeoutMs: number; insecure: boolean; ca?: Buffer }): Promise<{ report: NotifyReport; sentAt: number }> {
   const base = { target: t.target, mac: t.mac ?? null, confirmed: null, reason: null, error: null, rtt_ms: null, challenges: 0 };
   if (t.error) return { report: { ...base, address: null, status: 'error', error: t.error }, sentAt: Date.now() };
   if (o.push) {
     if (!t.pushUrl) return { report: { ...base, address: null, status: 'error', error: 'no push URL for this target' }, sentAt: Date.now() };
-    const r = await sendPush(t.pushUrl, { timeoutMs: o.timeoutMs, rejectUnauthorized: !o.insecure, ...(t.pushCredentials ? { credentials: t.pushCredentials } : {}) });
+    const r = await sendPush(t.pushUrl, { timeoutMs: o.timeoutMs, rejectUnauthorized: !o.insecure, ...(o.ca ? { ca: o.ca } : {}), ...(t.pushCredentials ? { credentials: t.pushCredentials } : {}) });
     return { report: { ...base, address: r.address, status: r.status, reason: r.reason ?? null, rtt_ms: r.rttMs ?? null, challenges: r.challenges, error: r.error ?? null }, sentAt: r.sentAt ?? Date.now() };
   }
   const r = await sender.send({ uri: t.uri, host: t.host, port: t.port, transport: t.transport, ...(t.credentials ? { credentials: t.credentials } : {}) });

@@ -75,6 +75,8 @@ export interface SenderOptions {
   /** Outbound proxy: every request goes there, with a Route header naming it. */
   proxy?: { host: string; port: number };
   tlsRejectUnauthorized?: boolean;
+  /** CA bundle to verify phones' TLS certificates against (default: Node's trust store). */
+  tlsCa?: Buffer;
   userAgent?: string;
   /** Bind address for the UDP socket (default: wildcard). */
   bindAddress?: string;
@@ -124,7 +126,7 @@ export class CheckSyncSender {
     const timeoutMs = this.opts.timers.timeoutMs ?? 64 * this.opts.timers.t1Ms;
     let flow: Flow;
     try {
-      flow = t.transport === 'udp' ? await this.udp.flowTo(dest) : await openStreamFlow(dest, { connectTimeoutMs: timeoutMs, rejectUnauthorized: this.opts.tlsRejectUnauthorized });
+      flow = t.transport === 'udp' ? await this.udp.flowTo(dest) : await openStreamFlow(dest, { connectTimeoutMs: timeoutMs, rejectUnauthorized: this.opts.tlsRejectUnauthorized, ...(this.opts.tlsCa ? { ca: this.opts.tlsCa } : {}), ...tlsName(this.opts.proxy?.host ?? t.host) });
     } catch (err) {
       return { status: 'error', address, transmissions: 0, challenges: 0, error: (err as Error).message };
     }
@@ -186,6 +188,12 @@ export class CheckSyncSender {
   async close(): Promise<void> {
     await this.udp.close();
   }
+}
+
+/** SNI and certificate name: only for names (Node checks an IP target against the IP SANs). */
+function tlsName(host: string): { servername?: string } {
+  const h = host.replace(/^\[|\]$/g, '');
+  return isIP(h) ? {} : { servername: h };
 }
 
 async function resolveHost(host: string): Promise<string> {

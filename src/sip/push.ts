@@ -15,6 +15,7 @@ export interface PushOptions {
   credentials?: DigestCredentials;
   /** HTTPS: verify the phone's certificate (phones carry Polycom-issued device certificates). */
   rejectUnauthorized?: boolean;
+  ca?: Buffer;
   userAgent?: string;
 }
 
@@ -39,7 +40,7 @@ function post(url: URL, headers: Record<string, string>, body: Buffer, opts: Pus
   return new Promise((resolve, reject) => {
     const req = mod.request(
       url,
-      { method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) }, rejectUnauthorized: opts.rejectUnauthorized ?? true, signal, agent: false },
+      { method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) }, rejectUnauthorized: opts.rejectUnauthorized ?? true, ...(opts.ca ? { ca: opts.ca } : {}), signal, agent: false },
       (res) => {
         res.resume(); // the body (an HTML status page) is of no interest
         res.on('end', () => {
