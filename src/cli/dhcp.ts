@@ -87,10 +87,9 @@ export const register: RegisterCommand = (program: Command, setExit) => {
     }).catch(async (err: unknown) => {
       await store?.close();
       const e = err as NodeJS.ErrnoException;
-      throw new ProvError('PP_OPT_INVALID', `cannot listen on ${listen.host}:${listen.port}: ${e.message}`, {
-        cause: err,
-        hint: e.code === 'EACCES' ? 'Port 67 needs privileges: see docs/dhcp.md (setcap cap_net_bind_service, or a port redirect).' : undefined,
-      });
+      // A runtime failure (exit 3), not a usage error: the flags were fine, the port was not.
+      const hint = e.code === 'EACCES' ? ' Port 67 needs privileges: see docs/dhcp.md (CAP_NET_BIND_SERVICE, or a port redirect).' : e.code === 'EADDRINUSE' ? ' Another DHCP server or responder holds it.' : '';
+      throw new Error(`cannot listen on ${listen.host}:${listen.port}: ${e.message}.${hint}`, { cause: err });
     });
     const a = responder.address();
     const out = process.stdout;

@@ -203,7 +203,8 @@ export async function startInformResponder(o: InformResponderOptions): Promise<I
   const limiter = new SourceRateLimiter(o.rateLimitPerSec ?? 20, o.rateLimitBurst ?? 40);
   const stats = { received: 0, answered: 0, ignored: 0, dropped: 0, limited: 0 };
   const pending = new Set<Promise<void>>();
-  const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  // No reuseAddr: a second responder (or a DHCP server) on the port must fail loudly, not share it.
+  const sock = dgram.createSocket({ type: 'udp4' });
   sock.on('error', (err) => log.warn({ err: err.message }, 'dhcp socket error'));
 
   sock.on('message', (msg, rinfo) => {
