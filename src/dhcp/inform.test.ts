@@ -133,3 +133,21 @@ describe('recognising Polycom phones (--only-polycom)', () => {
     expect(d.kind).toBe('drop');
   });
 });
+
+describe("RFC 2132 §9.10: the reply fits the client's maximum message size", () => {
+  const long = `http://192.0.2.10/${'p'.repeat(120)}`; // 138 bytes: two fit in 548, three do not
+  test('with three long boot server options, unrequested ones are left out to stay within 548 bytes', () => {
+    const c = cfg({ bootServer: long, options: bootOptions([66, 160, 200], 'string') });
+    const p = reply(answerInform(pkt({ opts: [[Opt.PARAM_REQUEST_LIST, Buffer.from([66])]] }), from, c));
+    expect([...p.options.keys()]).toEqual([Opt.MESSAGE_TYPE, Opt.SERVER_ID, 66, 160]);
+    const d = answerInform(pkt({ opts: [[Opt.PARAM_REQUEST_LIST, Buffer.from([66])]] }), from, c);
+    expect(d.kind === 'reply' && d.reply.length).toBeLessThanOrEqual(548);
+  });
+  test('an option 57 of 1500 lets them all through', () => {
+    const c = cfg({ bootServer: long, options: bootOptions([66, 160, 200], 'string') });
+    const mms = Buffer.alloc(2);
+    mms.writeUInt16BE(1500);
+    const p = reply(answerInform(pkt({ opts: [[Opt.MAX_MESSAGE_SIZE, mms]] }), from, c));
+    expect([...p.options.keys()]).toEqual([Opt.MESSAGE_TYPE, Opt.SERVER_ID, 66, 160, 200]);
+  });
+});

@@ -17,6 +17,7 @@ import { bootServerValue } from './boot-option.ts';
 import {
   BOOTREPLY,
   BOOTREQUEST,
+  MIN_MAX_MESSAGE,
   MessageType,
   Opt,
   decodeDhcp,
@@ -114,44 +115,54 @@ export function buildAck(p: DhcpPacket, cfg: InformConfig): Buffer {
   const offered = new Map<number, Buffer>();
   for (const o of cfg.options) offered.set(o.code, bootServerValue(cfg.bootServer, o.type).bytes);
 
-  const options: Array<[number, Buffer]> = [
-    [Opt.MESSAGE_TYPE, Buffer.from([MessageType.ACK])],
-    [Opt.SERVER_ID, parseIPv4(cfg.serverId)!],
-  ];
   // RFC 2132 §9.8: options follow the client's parameter request list order where it names
   // them. Our boot-server options go out even when unrequested: a phone set to Custom need not
   // list its custom option, and the guide has it look for the option in any response.
   const prl = p.options.get(Opt.PARAM_REQUEST_LIST);
-  const sent = new Set<number>();
-  if (prl) {
-    for (const code of prl) {
-      const v = offered.get(code);
-      if (v && !sent.has(code)) {
-        options.push([code, v]);
-        sent.add(code);
-      }
-    }
+  const requested: Array<[number, Buffer]> = [];
+  const unrequested: Array<[number, Buffer]> = [];
+  for (const code of prl ?? []) {
+    const v = offered.get(code);
+    if (v && !requested.some(([c]) => c === code)) requested.push([code, v]);
   }
-  for (const [code, v] of offered) if (!sent.has(code)) options.push([code, v]);
-  // RFC 3046 §2.2: a server echoes the relay agent information option in its reply.
-  const rai = p.options.get(Opt.RELAY_AGENT_INFO);
-  if (rai && p.giaddr !== ZERO) options.push([Opt.RELAY_AGENT_INFO, rai]);
+  for (const [code, v] of offered) if (!requested.some(([c]) => c === code)) unrequested.push([code, v]);
 
-  return encodeDhcp({
-    op: BOOTREPLY,
-    htype: p.htype,
-    hlen: p.hlen,
-    hops: 0,
-    xid: p.xid,
-    secs: 0,
-    flags: p.flags,
-    ciaddr: p.ciaddr,
-    yiaddr: ZERO,
-    siaddr: ZERO,
-    giaddr: p.giaddr,
-    chaddr: p.chaddr,
-    options,
-  });
+  // RFC 2131 §2 / RFC 2132 §9.10: a reply must fit 576-byte datagrams unless the client's option
+  // 57 allows more. Unrequested options are the first to go; several 255-byte URLs could overflow.
+  const mms = p.options.get(Opt.MAX_MESSAGE_SIZE);
+  const limit = Math.max(MIN_MAX_MESSAGE, mms && mms.length === 2 ? mms.readUInt16BE(0) - 28 : 0);
+  const encode = (extra: Array<[number, Buffer]>) => {
+    const options: Array<[number, Buffer]> = [
+      [Opt.MESSAGE_TYPE, Buffer.from([MessageType.ACK])],
+      [Opt.SERVER_ID, parseIPv4(cfg.serverId)!],
+      ...extra,
+    ];
+    // RFC 3046 §2.2: a server echoes the relay agent information option in its reply.
+    const rai = p.options.get(Opt.RELAY_AGENT_INFO);
+    if (rai && p.giaddr !== ZERO) options.push([Opt.RELAY_AGENT_INFO, rai]);
+    return encodeDhcp({
+      op: BOOTREPLY,
+      htype: p.htype,
+      hlen: p.hlen,
+      hops: 0,
+      xid: p.xid,
+      secs: 0,
+      flags: p.flags,
+      ciaddr: p.ciaddr,
+      yiaddr: ZERO,
+      siaddr: ZERO,
+      giaddr: p.giaddr,
+      chaddr: p.chaddr,
+      options,
+    });
+  };
+  let extra = [...requested, ...unrequested];
+  let out = encode(extra);
+  while (out.length > limit && extra.length > 1) {
+    extra = extra.slice(0, -1);
+    out = encode(extra);
+  }
+  return out;
 }
 
 /** What the responder records about a phone it decoded (source 'dhcp'). */
@@ -199,6 +210,9 @@ export interface InformResponder {
 }
 
 export async function startInformResponder(o: InformResponderOptions): Promise<InformResponder> {
+  // Refuse a boot server the options cannot carry now, not once per packet.
+  for (const opt of o.options) bootServerValue(o.bootServer, opt.type);
+  if (!parseIPv4(o.serverId)) throw new RangeError(`server identifier ${o.serverId} is not an IPv4 address`);
   const log = o.log.child({ listener: 'dhcp-inform' });
   const limiter = new SourceRateLimiter(o.rateLimitPerSec ?? 20, o.rateLimitBurst ?? 40);
   const stats = { received: 0, answered: 0, ignored: 0, dropped: 0, limited: 0 };
