@@ -5,7 +5,8 @@
 //   and per-phone accounts; a wrong password is PP_AUTH_FAILED, none at all PP_AUTH_REQUIRED;
 // - writes only to a phone's upload names (`<MAC>-boot.log`, `-app.log`, `-phone.cfg`, `-web.cfg`,
 //   `-directory.xml`, `-calls.xml`), stored through a temp file and a rename; anything else PP_READ_ONLY;
-// - directory reads are PP_LISTING_REFUSED; list() returns the files of a directory.
+// - directory reads are PP_LISTING_REFUSED, a directory stat is `directory: true` (as the core
+//   answers); list() returns the files of a directory.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rename, rm, stat, unlink, copyFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
@@ -47,7 +48,7 @@ export class FakeBootService implements BootService {
     switch (req.op) {
       case 'read':
       case 'stat':
-        return this.fileResult(file);
+        return this.fileResult(file, req.op);
       case 'write':
       case 'append':
         if (!UPLOAD_NAME.test(posix.basename(rel))) return refused('PP_READ_ONLY', `${rel} is read-only for phones`);
@@ -101,9 +102,12 @@ export class FakeBootService implements BootService {
     return n.slice(1);
   }
 
-  private async fileResult(file: string): Promise<BootResult> {
+  private async fileResult(file: string, op: BootRequest['op']): Promise<BootResult> {
     try {
       const st = await stat(file);
+      if (st.isDirectory() && op === 'stat') {
+        return { kind: 'file', size: 0, mtime: st.mtime, etag: '"dir"', open: () => createReadStream('/dev/null'), directory: true };
+      }
       if (st.isDirectory()) return refused('PP_LISTING_REFUSED', 'directory');
       if (!st.isFile()) return refused('PP_NOT_FOUND', 'not a file');
       const hwm = this.opts.highWaterMark ?? 64 * 1024;

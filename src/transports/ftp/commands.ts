@@ -75,6 +75,8 @@ async function stat(s: FtpSession, arg: string, reply: (size: number, mtime: Dat
   const path = s.path(arg);
   const res = await s.cfg.service.handle(s.request('stat', path, false));
   if (!s.isFile(res)) return s.replyUnexpected(res, path);
+  // RFC 3659 §4.2 / §3.2: SIZE and MDTM are for files; a directory is 550.
+  if (res.directory) return s.reply(550, `${path} is a directory.`);
   s.reply(213, reply(res.size, res.mtime));
 }
 

@@ -15,10 +15,10 @@ export async function probeDirectory(s: FtpSession, path: string): Promise<true 
     if (Array.isArray(r)) return true;
     return r.code === 'PP_NOT_FOUND' ? false : r.code;
   }
-  // Without list(): a stat that finds a file means "not a directory"; a listing refusal means the
-  // directory exists (the core refuses to list it, not to enter it).
+  // Without list(): a stat answers `directory: true` for a directory (or, from a core that refuses
+  // directory stats, PP_LISTING_REFUSED: it refuses to list it, not to enter it).
   const res = await svc.handle(s.request('stat', path, false));
-  if (res.kind === 'file') return false;
+  if (res.kind === 'file') return res.directory === true;
   if (res.kind !== 'refused') return false;
   if (res.error.code === 'PP_LISTING_REFUSED') return true;
   return res.error.code === 'PP_NOT_FOUND' ? false : res.error.code;
@@ -33,6 +33,7 @@ export async function listEntries(s: FtpSession, path: string): Promise<Director
   if (r.code !== 'PP_NOT_FOUND') return r.code;
   const res = await svc.handle(s.request('stat', path, true));
   if (res.kind !== 'file') return res.kind === 'refused' ? res.error.code : 'PP_NOT_FOUND';
+  if (res.directory) return 'PP_LISTING_REFUSED';
   return [{ name: path.slice(path.lastIndexOf('/') + 1), size: res.size, mtime: res.mtime }];
 }
 
