@@ -3,18 +3,20 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
-import { RawClient, connectData, epsvPort, pasvPort, readAll, seededBytes, startFixture, type Fixture } from './helpers.ts';
+import { RawClient, connectData, epsvPort, pasvPort, readAll, run, seededBytes, startFixture, type Fixture } from './helpers.ts';
 
 let f: Fixture;
 let tight: Fixture;
+let limited: Fixture;
 
 beforeAll(async () => {
   f = await startFixture({ tls: true });
   await writeFile(join(f.root, 'sip.ld'), seededBytes(4 * 1024 * 1024));
   tight = await startFixture({ server: { idleTimeoutMs: 300, passiveTimeoutMs: 300, maxSessionsPerAddress: 2 } });
+  limited = await startFixture({ fake: { uploadMaxBytes: 1000 } });
 });
 afterAll(async () => {
-  for (const fx of [f, tight]) {
+  for (const fx of [f, tight, limited]) {
     await fx?.server.close();
     if (fx) await rm(fx.root, { recursive: true, force: true });
   }
@@ -25,6 +27,18 @@ async function loggedIn(fx = f): Promise<RawClient> {
   expect((await c.reply()).code).toBe(220);
   await c.login();
   return c;
+}
+
+/** Seeded PRNG (mulberry32, seed 42) for the fuzz runs. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 describe('FTP control connection', () => {
@@ -209,6 +223,69 @@ describe('FTP control connection', () => {
     expect((await c.reply(3000)).code).toBe(425);
     expect((await c.reply(3000)).code).toBe(421);
     c.close();
+  });
+
+  test('issue 5, garbage: 300 seeded random lines (known verbs, hostile arguments, raw bytes) each get a reply; NOOP still works', async () => {
+    const rand = rng(42);
+    const verbs = ['RETR', 'SIZE', 'MDTM', 'CWD', 'DELE', 'STOR', 'APPE', 'LIST', 'NLST', 'REST', 'TYPE', 'OPTS', 'PROT', 'PBSZ', 'ALLO', 'EPSV', 'MODE', 'STRU', 'HELP', 'STAT', 'FOO'];
+    const pieces = ['..', '/', '\\', '%00', '\u0000', ' ', '~', '*', '-la', 'é', '0004f2000001-app.log', 'logs', '99999999999999999999', '-1', '\t'];
+    const c = await loggedIn();
+    for (let i = 0; i < 300; i++) {
+      let line: string;
+      if (rand() < 0.3) {
+        const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)).filter((b) => b !== 0x0a));
+        c.send(Buffer.concat([bytes, Buffer.from('\r\n')]));
+      } else {
+        const verb = verbs[Math.floor(rand() * verbs.length)]!;
+        line = `${verb} ${Array.from({ length: Math.floor(rand() * 5) }, () => pieces[Math.floor(rand() * pieces.length)]).join('')}`;
+        if (verb === 'STOR' || verb === 'APPE' || verb === 'LIST' || verb === 'NLST' || verb === 'RETR') line = `${verb} /nonexistent/${i}`;
+        c.send(line);
+      }
+      const r = await c.reply(5000);
+      expect(r.code).toBeGreaterThanOrEqual(200);
+      if (r.code === 150) await c.reply(5000); // a transfer that started also ends
+    }
+    expect((await c.cmd('NOOP')).code).toBe(200);
+    c.close();
+  });
+
+  test('RFC 959 §4.1.1: three wrong passwords close the connection with 421', async () => {
+    const c = await RawClient.connect(f.port);
+    await c.reply();
+    for (let i = 0; i < 3; i++) {
+      expect((await c.cmd('USER PlcmSpIp')).code).toBe(331);
+      expect((await c.cmd('PASS guess' + i)).code).toBe(530);
+    }
+    expect((await c.reply()).code).toBe(421);
+    await waitFor(() => c.closed);
+  });
+
+  test('upload over the core\'s size limit: 150, then 552 (PP_UPLOAD_TOO_LARGE), and nothing is stored', async () => {
+    const c = await loggedIn(limited);
+    const port = epsvPort((await c.cmd('EPSV')).text);
+    const data = await connectData(port);
+    c.send('STOR 0004f2000001-app.log');
+    expect((await c.reply()).code).toBe(150);
+    data.on('error', () => {});
+    data.end(seededBytes(5000));
+    const r = await c.reply();
+    expect(r.code).toBe(552);
+    expect(r.text).toContain('PP_UPLOAD_TOO_LARGE');
+    expect((await c.cmd('SIZE 0004f2000001-app.log')).code).toBe(550);
+    c.close();
+  });
+
+  test('RFC 2428 EPSV over IPv6: a download from ::1', async () => {
+    const v6 = await startFixture({ server: { host: '::1' } });
+    try {
+      const r = await run('curl', ['-sS', '--max-time', '10', '-g', `ftp://PlcmSpIp:PlcmSpIp@[::1]:${v6.port}/sip.cfg`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.toString()).toContain('voIpProt');
+      expect(v6.service.requests.at(-1)?.remote.address).toBe('::1');
+    } finally {
+      await v6.server.close();
+      await rm(v6.root, { recursive: true, force: true });
+    }
   });
 
   test('session caps: a third session from one address gets 421', async () => {
