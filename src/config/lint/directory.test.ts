@@ -57,3 +57,16 @@ describe('lint: directory (Administrator\'s Guide, local contact directory; fact
     expect(e[0]!.line).toBe(4 + 99);
   });
 });
+
+describe('lint: directory size set by the chain', () => {
+  test('facts §6.1: dir.local.contacts.maxNum in the site file lowers the limit', async () => {
+    const items = Array.from({ length: 30 }, (_, i) => `<ct>${1000 + i}</ct>`);
+    const base = cleanTree({ 'contacts/000000000000-directory.xml': dir(items) });
+    expect(withCode(await lintFiles(base, { model: 'VVX400' }), 'PP_DIR_TOO_MANY')).toEqual([]);
+    const limited = { ...base, 'site.cfg': (base['site.cfg'] as string).replace('<httpd ', '<dir dir.local.contacts.maxNum="25"/>\n  <httpd ') };
+    const e = withCode(await lintFiles(limited, { model: 'VVX400' }), 'PP_DIR_TOO_MANY');
+    expect(e).toHaveLength(1);
+    expect(e[0]!.message).toContain('dir.local.contacts.maxNum="25"');
+    expect(e[0]!.line).toBe(4 + 25);
+  });
+});

@@ -8,7 +8,7 @@
 import { ProvError } from '../../core/errors.ts';
 import { MODELS, modelInfo } from '../models.ts';
 import type { Contact, ModelToken, SourcePos } from '../types.ts';
-import { macOfName, type LintContext } from './context.ts';
+import { lookup, macOfName, type Chain, type LintContext } from './context.ts';
 
 const NAME_FIELDS = ['fn', 'ln', 'lb'] as const;
 const FLAG_FIELDS = ['ad', 'ar', 'bw', 'bb'] as const;
@@ -97,12 +97,19 @@ export function lintDirectories(ctx: LintContext): ProvError[] {
         );
       }
     }
-    const limit = info?.maxContacts ?? LARGEST;
+    const modelLimit = info?.maxContacts ?? LARGEST;
+    const configured = configuredLimit(ctx, mac, model);
+    const limit = configured !== undefined && configured.value < modelLimit ? configured.value : modelLimit;
     if (dir.contacts.length > limit) {
       const first = dir.contacts[limit]!;
-      const who = info ? `a ${info.name} holds at most ${limit} contacts` : `no phone model holds more than ${limit} contacts`;
+      const who =
+        limit !== modelLimit
+          ? `${configured!.name}="${limit}" (${configured!.where}) limits the phone to ${limit}`
+          : info
+            ? `a ${info.name} holds at most ${limit} contacts`
+            : `no phone model holds more than ${limit} contacts`;
       out.push(
-        new ProvError('PP_DIR_TOO_MANY', `${dir.contacts.length} contacts, but ${who} (dir.local.contacts.maxNum, facts §6.1); the phone drops the rest, starting with this one`, {
+        new ProvError('PP_DIR_TOO_MANY', `${dir.contacts.length} contacts, but ${who} (dir.local.contacts.maxNum); the phone drops the rest, starting with this one`, {
           ...at(first.pos),
           hint: info ? 'Split the directory, or use a corporate directory for the rest.' : 'Pass --model to check against the phone model that reads it.',
         }),
@@ -110,4 +117,47 @@ export function lintDirectories(ctx: LintContext): ProvError[] {
     }
   }
   return out;
+}
+
+const indexes = new WeakMap<LintContext, { byMac: Map<string, Chain[]>; generic: Chain[] }>();
+function chainIndex(ctx: LintContext): { byMac: Map<string, Chain[]>; generic: Chain[] } {
+  let idx = indexes.get(ctx);
+  if (!idx) {
+    idx = { byMac: new Map(), generic: [] };
+    for (const c of ctx.chains) {
+      if (c.generic) idx.generic.push(c);
+      else {
+        const list = idx.byMac.get(c.phone.mac) ?? [];
+        list.push(c);
+        idx.byMac.set(c.phone.mac, list);
+      }
+    }
+    indexes.set(ctx, idx);
+  }
+  return idx;
+}
+
+/**
+ * dir.local.contacts.maxNum as the phone's chain sets it (UCS 5.x features.cfg; a `.MODEL`
+ * suffixed value wins for that model, facts §2.1): the smallest over the chains that read this
+ * directory — the phone's own chains for a <MAC>-directory.xml, the generic ones for the seed.
+ */
+function configuredLimit(ctx: LintContext, mac: string | undefined, model: ModelToken | undefined): { value: number; name: string; where: string } | undefined {
+  let best: { value: number; name: string; where: string } | undefined;
+  const idx = chainIndex(ctx);
+  const own = mac ? (idx.byMac.get(mac) ?? []) : idx.generic;
+  for (const c of own.length ? own : idx.generic) {
+    const m = c.phone.model ?? model;
+    const names = m ? [`dir.local.contacts.maxNum.${m}`, 'dir.local.contacts.maxNum'] : ['dir.local.contacts.maxNum'];
+    for (const name of names) {
+      const e = lookup(c.stack, name);
+      if (!e) continue;
+      if (/^\d+$/.test(e.value.trim())) {
+        const value = Number(e.value);
+        if (value > 0 && (!best || value < best.value)) best = { value, name, where: `${e.pos.file}:${e.pos.line}` };
+      }
+      break;
+    }
+  }
+  return best;
 }
