@@ -288,6 +288,21 @@ describe('FTP control connection', () => {
     }
   });
 
+  test('implicit FTPS: a peer that never completes the TLS handshake is disconnected', async () => {
+    const fx = await startFixture({ implicitTls: true, server: { idleTimeoutMs: 300 } });
+    try {
+      const c = await RawClient.connect(fx.port);
+      c.send('USER PlcmSpIp'); // clear text where a ClientHello belongs
+      await waitFor(() => c.closed, 5000);
+      const quiet = await RawClient.connect(fx.port);
+      await waitFor(() => quiet.closed, 5000);
+      await waitFor(() => fx.server.sessionCount() === 0, 2000);
+    } finally {
+      await fx.server.close();
+      await rm(fx.root, { recursive: true, force: true });
+    }
+  });
+
   test('session caps: a third session from one address gets 421', async () => {
     const a = await RawClient.connect(tight.port);
     const b = await RawClient.connect(tight.port);

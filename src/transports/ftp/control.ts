@@ -14,6 +14,8 @@ import { PassiveListener } from './data.ts';
 import { COMMANDS } from './commands.ts';
 import type { TlsSetup } from './tls-sessions.ts';
 
+const TLS_HANDSHAKE_TIMEOUT_MS = 15_000;
+
 export interface FtpLogger {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
@@ -165,11 +167,18 @@ export class FtpSession {
   private upgrade(then: () => void): void {
     const raw = this.sock;
     const t = new TLSSocket(raw, this.cfg.tls!.socketOptions);
+    // A peer that starts TLS and stalls would otherwise hold the session until the idle timeout.
+    const handshakeTimer = setTimeout(() => raw.destroy(), Math.min(this.cfg.idleTimeoutMs, TLS_HANDSHAKE_TIMEOUT_MS));
     t.on('error', (e) => {
       this.log.debug({ err: e.message }, 'ftp TLS handshake or stream error');
       raw.destroy();
     });
+    t.once('close', () => {
+      clearTimeout(handshakeTimer);
+      this.teardown();
+    });
     t.once('secure', () => {
+      clearTimeout(handshakeTimer);
       // Activity now shows on the TLS socket only, so the idle timer moves there.
       raw.setTimeout(0);
       t.setTimeout(this.cfg.idleTimeoutMs, this.onIdle);
