@@ -44,7 +44,7 @@ async function responder(clientPort: number, bootServer: string, codes: number[]
 const ep = (r: InformResponder) => ({ host: '127.0.0.1', port: r.address().port });
 
 function phone(clientPort: number, over: Partial<DiscoveryOptions>): DiscoveryOptions {
-  return { clientPort, bindHost: '127.0.0.1', mac: '0004f2000650', model: 'SPIP650', mode: 'option66', staticServer: null, timeoutMs: 300, informRetries: 0, ...over };
+  return { clientPort, bindHost: '127.0.0.1', mac: '0004f2000650', model: 'SPIP650', mode: 'option66', staticServer: null, timeoutMs: 500, informRetries: 1, ...over };
 }
 
 describe('against polyprov dhcp inform (in-process)', () => {
