@@ -2,6 +2,9 @@
 // a backend reads the row (locked, in a transaction), calls foldSighting, and writes it back.
 import type { Phone, Sighting } from './store.ts';
 
+/** Boot starts kept per phone for `phone show` (every backend). */
+export const BOOTS_KEPT_PER_PHONE = 20;
+
 /**
  * Whether a transfer status counts as a file fetched or stored. Statuses are in the transport's
  * terms (src/core/request.ts TransferOutcome): HTTP codes (`200`, `206`, `304`), `tftp:ok`,

@@ -97,5 +97,4 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** Phones keep this many boot starts for `phone show`. */
-export const BOOTS_KEPT_PER_PHONE = 20;
+export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

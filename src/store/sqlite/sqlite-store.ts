@@ -8,12 +8,13 @@ import Database from 'better-sqlite3';
 import type { Mac } from '../../config/types.ts';
 import { ProvError } from '../../core/errors.ts';
 import { bootVersion, foldSighting, macKey } from '../fold-sighting.ts';
-import type {
-  Account, AccountKind, AuditEvent, AuditQuery, BootRecord, Phone, PhoneQuery, Sighting, SightingSource,
-  Stage, Store, StoredFile, UploadKind, UploadSink,
-} from '../store.ts';
+import type { AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
 import { cleanStaleTemps, TempUpload, uploadFailed, versionContent } from '../upload-temp.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
+import {
+  accountFromRow, accountToRow, auditFromRow, auditToRow, bootFromRow, phoneFromRow, phoneToRow,
+  AUDIT_COLS, VERSION_COLS, type AccountRow, type AuditRow, type BootRow, type PhoneRow, type VersionRow,
+} from '../rows.ts';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -25,27 +26,6 @@ export interface SqliteStoreOptions {
   tmpDir: string;
 }
 
-interface PhoneRow {
-  mac: string; model: string | null; part_number: string | null; app_version: string | null; bootrom_version: string | null;
-  address: string | null; last_source: string | null; first_seen: number; last_seen: number; last_boot: number | null;
-  last_error: string | null; sip_user: string | null; sip_port: number | null; fetched_count: number; uploaded_count: number;
-  override_locked: number;
-}
-interface VersionRow {
-  id: number; mac: string; kind: string; path: string; version: number; size: number; sha256: string; stored_at: number;
-  address: string; locked: number; content?: Buffer;
-}
-interface AuditRow {
-  at: number; mac: string | null; address: string; transport: string; op: string; path: string; status: string; bytes: number;
-  duration_ms: number; user_name: string | null; code: string | null;
-}
-interface AccountRow {
-  user_name: string; kind: string; realm: string; ha1_md5: string; ha1_sha256: string; mac: string | null; created_at: number; pending: number;
-}
-interface BootRow { at: number; source: string; address: string; stage: string | null; version: string | null; user_agent: string | null }
-
-const VERSION_COLS = 'id, mac, kind, path, version, size, sha256, stored_at, address, locked';
-const AUDIT_COLS = 'at, mac, address, transport, op, path, status, bytes, duration_ms, user_name, code';
 /** A generous bound on one audit or phone query, so a CLI typo cannot pull a whole table into memory. */
 const MAX_QUERY_ROWS = 100_000;
 
@@ -383,87 +363,3 @@ function limitOf(n: number | undefined, max: number): number {
   if (n === undefined || !Number.isFinite(n)) return max;
   return Math.max(0, Math.min(Math.floor(n), max));
 }
-
-function opt<T>(v: T | null): T | undefined {
-  return v === null ? undefined : v;
-}
-
-function phoneFromRow(r: PhoneRow): Phone {
-  const p: Phone = {
-    mac: r.mac as Mac,
-    firstSeen: new Date(r.first_seen),
-    lastSeen: new Date(r.last_seen),
-    fetchedCount: r.fetched_count,
-    uploadedCount: r.uploaded_count,
-    overrideLocked: r.override_locked === 1,
-  };
-  assign(p, 'model', opt(r.model));
-  assign(p, 'partNumber', opt(r.part_number));
-  assign(p, 'appVersion', opt(r.app_version));
-  assign(p, 'bootromVersion', opt(r.bootrom_version));
-  assign(p, 'address', opt(r.address));
-  assign(p, 'lastSource', opt(r.last_source) as SightingSource | undefined);
-  if (r.last_boot !== null) p.lastBoot = new Date(r.last_boot);
-  assign(p, 'lastError', opt(r.last_error));
-  assign(p, 'sipUser', opt(r.sip_user));
-  assign(p, 'sipPort', opt(r.sip_port));
-  return p;
-}
-
-function assign<K extends keyof Phone>(p: Phone, k: K, v: Phone[K] | undefined): void {
-  if (v !== undefined) p[k] = v;
-}
-
-function phoneToRow(p: Phone): PhoneRow {
-  return {
-    mac: p.mac, model: p.model ?? null, part_number: p.partNumber ?? null, app_version: p.appVersion ?? null,
-    bootrom_version: p.bootromVersion ?? null, address: p.address ?? null, last_source: p.lastSource ?? null,
-    first_seen: p.firstSeen.getTime(), last_seen: p.lastSeen.getTime(), last_boot: p.lastBoot?.getTime() ?? null,
-    last_error: p.lastError ?? null, sip_user: p.sipUser ?? null, sip_port: p.sipPort ?? null,
-    fetched_count: p.fetchedCount, uploaded_count: p.uploadedCount, override_locked: p.overrideLocked ? 1 : 0,
-  };
-}
-
-function bootFromRow(r: BootRow): BootRecord {
-  const b: BootRecord = { at: new Date(r.at), source: r.source as SightingSource, address: r.address };
-  if (r.stage !== null) b.stage = r.stage as Stage;
-  if (r.version !== null) b.version = r.version;
-  if (r.user_agent !== null) b.userAgent = r.user_agent;
-  return b;
-}
-
-function auditToRow(e: AuditEvent): AuditRow {
-  return {
-    at: e.at.getTime(), mac: e.mac ? macKey(e.mac) : null, address: e.address, transport: e.transport, op: e.op, path: e.path,
-    status: e.status, bytes: e.bytes, duration_ms: e.durationMs, user_name: e.user ?? null, code: e.code ?? null,
-  };
-}
-
-function auditFromRow(r: AuditRow): AuditEvent {
-  const e: AuditEvent = {
-    at: new Date(r.at), address: r.address, transport: r.transport as SightingSource, op: r.op, path: r.path, status: r.status,
-    bytes: r.bytes, durationMs: r.duration_ms,
-  };
-  if (r.mac !== null) e.mac = r.mac as Mac;
-  if (r.user_name !== null) e.user = r.user_name;
-  if (r.code !== null) e.code = r.code;
-  return e;
-}
-
-function accountToRow(a: Account): AccountRow {
-  return {
-    user_name: a.user, kind: a.kind, realm: a.realm, ha1_md5: a.ha1Md5, ha1_sha256: a.ha1Sha256, mac: a.mac ? macKey(a.mac) : null,
-    created_at: a.createdAt.getTime(), pending: a.pending ? 1 : 0,
-  };
-}
-
-function accountFromRow(r: AccountRow): Account {
-  const a: Account = {
-    user: r.user_name, kind: r.kind as AccountKind, realm: r.realm, ha1Md5: r.ha1_md5, ha1Sha256: r.ha1_sha256,
-    createdAt: new Date(r.created_at),
-  };
-  if (r.mac !== null) a.mac = r.mac as Mac;
-  if (r.pending === 1) a.pending = true;
-  return a;
-}
-

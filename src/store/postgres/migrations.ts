@@ -1,0 +1,99 @@
+// Numbered schema migrations for the PostgreSQL store; the same tables, names and numbering as
+// src/store/sqlite/migrations.ts, in portable SQL with PostgreSQL types (bigint milliseconds,
+// bytea for upload bytes). Append only: a released migration is never edited.
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE phones (
+        mac TEXT PRIMARY KEY,
+        model TEXT,
+        part_number TEXT,
+        app_version TEXT,
+        bootrom_version TEXT,
+        address TEXT,
+        last_source TEXT,
+        first_seen BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        last_boot BIGINT,
+        last_error TEXT,
+        sip_user TEXT,
+        sip_port INTEGER,
+        fetched_count BIGINT NOT NULL DEFAULT 0,
+        uploaded_count BIGINT NOT NULL DEFAULT 0,
+        override_locked BOOLEAN NOT NULL DEFAULT FALSE
+      );
+      CREATE INDEX phones_by_last_seen ON phones (last_seen);
+
+      CREATE TABLE phone_boots (
+        id BIGSERIAL PRIMARY KEY,
+        mac TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        source TEXT NOT NULL,
+        address TEXT NOT NULL,
+        stage TEXT,
+        version TEXT,
+        user_agent TEXT
+      );
+      CREATE INDEX phone_boots_by_mac_at ON phone_boots (mac, at);
+
+      CREATE TABLE upload_versions (
+        id BIGSERIAL PRIMARY KEY,
+        mac TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        stored_at BIGINT NOT NULL,
+        address TEXT NOT NULL,
+        locked BOOLEAN NOT NULL DEFAULT FALSE,
+        content BYTEA NOT NULL
+      );
+      CREATE UNIQUE INDEX upload_versions_by_key_version ON upload_versions (mac, kind, version);
+
+      CREATE TABLE audit (
+        id BIGSERIAL PRIMARY KEY,
+        at BIGINT NOT NULL,
+        mac TEXT,
+        address TEXT NOT NULL,
+        transport TEXT NOT NULL,
+        op TEXT NOT NULL,
+        path TEXT NOT NULL,
+        status TEXT NOT NULL,
+        bytes BIGINT NOT NULL,
+        duration_ms DOUBLE PRECISION NOT NULL,
+        user_name TEXT,
+        code TEXT
+      );
+      CREATE INDEX audit_by_at ON audit (at);
+      CREATE INDEX audit_by_mac_at ON audit (mac, at);
+
+      CREATE TABLE accounts (
+        user_name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        realm TEXT NOT NULL,
+        ha1_md5 TEXT NOT NULL,
+        ha1_sha256 TEXT NOT NULL,
+        mac TEXT,
+        created_at BIGINT NOT NULL,
+        pending BOOLEAN NOT NULL DEFAULT FALSE
+      );
+      CREATE INDEX accounts_by_mac ON accounts (mac);
+
+      CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';
