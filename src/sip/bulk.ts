@@ -45,8 +45,13 @@ export async function runPaced<T, R>(items: readonly T[], work: (item: T, i: num
     if (opts.signal?.aborted) break;
     while (running.size >= opts.maxInFlight) await Promise.race(running);
     const due = last + interval + rnd() * opts.jitterMs;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
+    // Node timers count from the event loop's cached clock and can fire early against the real
+    // one, so sleep again until the due time has really passed; the spacing is a promise.
+    for (let n = 0; n < 100; n++) {
+      const wait = due - performance.now();
+      if (wait <= 0) break;
+      await sleep(Math.ceil(wait));
+    }
     last = performance.now();
     opts.onStart?.(i, Date.now());
     const p: Promise<void> = work(items[i]!, i).then(

@@ -96,15 +96,16 @@ export async function startSipp(scenario: string, o: SippOptions = {}): Promise<
   };
 }
 
-/** Receive timestamps (epoch ms) of the NOTIFYs in sipp's message log, in order. */
+/** Receive time (epoch ms) of the first copy of each NOTIFY (by Call-ID) in sipp's message log, in log order. */
 export function notifyArrivals(messageFile: string): number[] {
   const text = existsSync(messageFile) ? readFileSync(messageFile, 'utf8') : '';
-  const out: number[] = [];
-  const re = /-{5,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\s*\r?\n(?:UDP|TCP) message received[^\n]*\n\s*\nNOTIFY /g;
+  const first = new Map<string, number>();
+  const re = /-{5,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\s*\r?\n(?:UDP|TCP) message received[^\n]*\n\s*\nNOTIFY [\s\S]*?\nCall-ID: ([^\r\n]+)/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const [date, time] = m[1]!.split(' ');
     const [hms, frac] = time!.split('.');
-    out.push(new Date(`${date}T${hms}`).getTime() + Number(`0.${frac}`) * 1000);
+    const at = new Date(`${date}T${hms}`).getTime() + Number(`0.${frac}`) * 1000;
+    if (!first.has(m[2]!)) first.set(m[2]!, at); // retransmissions (timer E) are not new sends
   }
-  return out;
+  return [...first.values()];
 }
