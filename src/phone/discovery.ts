@@ -9,7 +9,10 @@
 //   Stage 3  the static boot server (Server Menu, Server Address)
 //   Stage 4  the cached configuration
 //
-// The virtual phone (src/phone/, src/cli/phone.ts) calls discoverBootServer().
+// The virtual phone (src/phone/, src/cli/phone.ts) calls, defined further down:
+//   discoverBootServer(opts: DiscoveryOptions): Promise<DiscoveryResult>
+// Also exported for tests and tools: pickBootServer (one reply), chooseInformAnswer (several
+// INFORM answers), isValidServerString (Server Menu address forms).
 
 import { POLYCOM_ENTERPRISE, encodeOption60, parseMac } from '../config/models.ts';
 import type { Mac, ModelToken } from '../config/types.ts';
