@@ -17,6 +17,7 @@ interface StormFlags {
   stages: string;
   logs: boolean;
   keepAlive: boolean;
+  ownAddresses: boolean;
   model: string;
   timeout: string;
   out: string;
@@ -43,6 +44,7 @@ export const register: RegisterCommand = (program, setExit) => {
     .option('--image-size <MB>', 'size of the generated application image', '8')
     .option('--stages <s>', 'full (bootROM then application) or application (a restart)', 'full')
     .option('--no-logs', 'skip the <MAC>-boot.log / <MAC>-app.log uploads')
+    .option('--no-own-addresses', 'all phones share one source address (per-address server limits then apply to the whole storm)')
     .option('--no-keep-alive', 'a new HTTP connection per file (HTTPS always makes one)')
     .option('--model <model>', 'model of the virtual phones', 'VVX410')
     .option('--timeout <ms>', 'per-transfer timeout', '20000')
@@ -67,6 +69,7 @@ export const register: RegisterCommand = (program, setExit) => {
         stages: flags.stages,
         uploadLogs: flags.logs,
         keepAlive: flags.keepAlive,
+        ownAddresses: flags.ownAddresses,
         model: flags.model,
         timeoutMs: num(flags.timeout, '--timeout', 1, 600_000),
         log: (m) => process.stderr.write(`${m}\n`),

@@ -9,6 +9,7 @@ import { errorResult, type FetchResult, type FileClient, type GetOptions, type P
 export interface FtpClientOptions {
   address: string;
   timeoutMs?: number;
+  localAddress?: string;
 }
 
 interface Reply {
@@ -97,6 +98,7 @@ export class FtpFileClient implements FileClient {
   readonly address: string;
   private control: ControlChannel | undefined;
   private readonly timeoutMs: number;
+  private readonly localAddress?: string;
   /** Transfers on one control connection are sequential. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -106,6 +108,7 @@ export class FtpFileClient implements FileClient {
   ) {
     this.address = opts.address;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.localAddress = opts.localAddress;
   }
 
   get(path: string, _opts: GetOptions = {}): Promise<FetchResult> {
@@ -145,7 +148,7 @@ export class FtpFileClient implements FileClient {
 
   private async login(): Promise<ControlChannel> {
     if (this.control) return this.control;
-    const socket = net.connect({ host: this.address, port: this.server.port });
+    const socket = net.connect({ host: this.address, port: this.server.port, ...(this.localAddress ? { localAddress: this.localAddress } : {}) });
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
@@ -185,7 +188,7 @@ export class FtpFileClient implements FileClient {
     const m = /(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)/.exec(r.text);
     if (r.code !== 227 || !m) throw ftpError(r);
     const port = Number(m[5]) * 256 + Number(m[6]);
-    const data = net.connect({ host: this.address, port });
+    const data = net.connect({ host: this.address, port, ...(this.localAddress ? { localAddress: this.localAddress } : {}) });
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         data.destroy();

@@ -17,6 +17,7 @@ export interface HttpClientOptions {
   /** TLS: extra CA certificates, and whether to verify the server's certificate. */
   ca?: string | Buffer;
   rejectUnauthorized?: boolean;
+  localAddress?: string;
 }
 
 interface Raw {
@@ -124,6 +125,7 @@ export class HttpFileClient implements FileClient {
           agent: this.opts.agent ?? false,
           signal: opts.signal,
           timeout: this.timeoutMs,
+          ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
           ...(this.protocol === 'https'
             ? { ca: this.opts.ca, rejectUnauthorized: this.opts.rejectUnauthorized ?? true, servername: isIp(this.server.host) ? undefined : this.server.host }
             : {}),

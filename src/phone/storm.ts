@@ -40,6 +40,8 @@ export interface StormOptions {
   /** Keep HTTP connections between requests (HTTPS never does: a full handshake per file). */
   keepAlive: boolean;
   timeoutMs: number;
+  /** Give each phone its own loopback source address (127.x.y.z), as a real fleet has one address per phone. */
+  ownAddresses?: boolean;
   onProgress?: (done: number, total: number, errors: number) => void;
   log?: (msg: string) => void;
 }
@@ -61,6 +63,7 @@ export interface StormReport {
   stages: 'full' | 'application';
   imageSizeMb: number;
   uploadLogs: boolean;
+  ownAddresses: boolean;
   server: string;
   serverStartedByBench: boolean;
   host: { cpus: number; node: string };
@@ -89,6 +92,12 @@ export function percentiles(values: Float64Array | number[]): Percentiles {
   for (const v of a) sum += v;
   const r = (x: number) => Math.round(x * 100) / 100;
   return { count: n, p50: r(at(0.5)), p95: r(at(0.95)), p99: r(at(0.99)), max: r(a[n - 1]!), mean: r(sum / n) };
+}
+
+/** 127.1.0.1, 127.1.0.2, … : every 127/8 address reaches the loopback interface on Linux. */
+export function phoneSourceAddress(i: number): string {
+  const n = i + 1;
+  return `127.${1 + ((n >> 16) & 0x7f)}.${(n >> 8) & 0xff}.${n & 0xff}`;
 }
 
 export function stormMac(i: number): Mac {
@@ -236,7 +245,11 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
     const httpAgent = o.keepAlive ? new http.Agent({ keepAlive: true, maxSockets: o.concurrency * 2 }) : undefined;
     // HTTPS: a full TLS handshake per file, as the issue's goal asks.
     const httpsAgent = new https.Agent({ keepAlive: false, maxCachedSessions: 0, rejectUnauthorized: false });
-    const makeClient = clientFactory({ timeoutMs: o.timeoutMs, httpAgent, httpsAgent, rejectUnauthorized: false, tftpTimeoutMs: 1000, tftpRetries: 5 });
+    const settings = { timeoutMs: o.timeoutMs, httpAgent, httpsAgent, rejectUnauthorized: false, tftpTimeoutMs: 1000, tftpRetries: 5 };
+    const makeClient = clientFactory(settings);
+    // Per-address limits on the server (rate limiter, FTP sessions per address) are meant for one
+    // phone each; on loopback every phone can have its own source address.
+    const ownAddresses = (o.ownAddresses ?? true) && /^127\./.test(address.host);
 
     // Every phone already holds the server's image: read its identity once.
     const probe = makeClient(address, address.host);
@@ -274,7 +287,7 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
             state: new MemoryState(cache),
             kind: o.stages === 'full' ? 'reboot' : 'restart',
             settings: { tries: 1, retryWaitSec: 0, computeEffective: false, uploadLogs: o.uploadLogs },
-            env: { makeClient },
+            env: { makeClient: ownAddresses ? clientFactory({ ...settings, localAddress: phoneSourceAddress(i) }) : makeClient },
           });
         } catch (e) {
           errors[`exception:${(e as Error).message.slice(0, 60)}`] = (errors[`exception:${(e as Error).message.slice(0, 60)}`] ?? 0) + 1;
@@ -320,6 +333,7 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
       stages: o.stages,
       imageSizeMb: o.imageSizeMb,
       uploadLogs: o.uploadLogs,
+      ownAddresses,
       server: server ? 'polyprov serve (child process, generated tree)' : url.replace(/\/\/[^/@]*@/, '//'),
       serverStartedByBench: server !== undefined,
       host: { cpus: cpus().length, node: process.version },
@@ -349,7 +363,7 @@ export function stormMarkdown(r: StormReport): string {
   const lines = [
     `# Boot storm: ${r.phones} phones over ${r.transport.toUpperCase()}`,
     '',
-    `${r.when} · ${r.host.cpus} CPUs · Node ${r.host.node} · server: ${r.server} · concurrency ${r.concurrency} · stages: ${r.stages} · image ${r.imageSizeMb} MB (unchanged: header read, then hang-up) · log uploads ${r.uploadLogs ? 'on' : 'off'}`,
+    `${r.when} · ${r.host.cpus} CPUs · Node ${r.host.node} · server: ${r.server} · concurrency ${r.concurrency} · stages: ${r.stages} · image ${r.imageSizeMb} MB (unchanged: header read, then hang-up) · log uploads ${r.uploadLogs ? 'on' : 'off'}${r.ownAddresses ? ' · one loopback source address per phone' : ''}`,
     '',
     '| figure | value |',
     '|---|---|',

@@ -19,6 +19,7 @@ export interface TftpClientOptions {
   retries?: number;
   /** Asked-for block size; 512 sends no option. */
   blksize?: number;
+  localAddress?: string;
 }
 
 const OP = { RRQ: 1, WRQ: 2, DATA: 3, ACK: 4, ERROR: 5, OACK: 6 } as const;
@@ -65,8 +66,10 @@ class Exchange {
   constructor(
     private readonly address: string,
     private readonly port: number,
+    localAddress?: string,
   ) {
     this.sock = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
+    if (localAddress) this.sock.bind(0, localAddress);
     this.sock.on('message', (m, rinfo) => {
       if (rinfo.address !== this.address && !(rinfo.address === '::ffff:' + this.address)) return;
       if (this.peerPort === undefined) this.peerPort = rinfo.port;
@@ -118,6 +121,7 @@ export class TftpFileClient implements FileClient {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly blksize: number;
+  private readonly localAddress?: string;
 
   constructor(
     private readonly server: ServerAddress,
@@ -127,6 +131,7 @@ export class TftpFileClient implements FileClient {
     this.timeoutMs = opts.timeoutMs ?? 1000;
     this.retries = opts.retries ?? 5;
     this.blksize = opts.blksize ?? 1428;
+    this.localAddress = opts.localAddress;
   }
 
   get(path: string, _opts: GetOptions = {}): Promise<FetchResult> {
@@ -162,7 +167,7 @@ export class TftpFileClient implements FileClient {
   }
 
   private async read(path: string, headBytes: number | undefined): Promise<FetchResult> {
-    const x = new Exchange(this.address, this.server.port);
+    const x = new Exchange(this.address, this.server.port, this.localAddress);
     try {
       let blksize = 512;
       let size: number | undefined;
@@ -220,7 +225,7 @@ export class TftpFileClient implements FileClient {
 
   async put(path: string, body: Buffer, _opts: PutOptions = {}): Promise<FetchResult> {
     // TFTP has no append; the whole file is written again.
-    const x = new Exchange(this.address, this.server.port);
+    const x = new Exchange(this.address, this.server.port, this.localAddress);
     try {
       let blksize = 512;
       let m = await this.exchange(x, request(OP.WRQ, path, this.options({ tsize: String(body.length) })), (p) => {
