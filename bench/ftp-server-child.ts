@@ -1,8 +1,11 @@
 // polyprov's FTP server alone in its own process, so bench/ftp.ts can read its CPU time from
-// /proc/<pid>/stat exactly as it does for vsftpd. The service is the FTP tests' file-backed fake
-// (real files, real read streams), since the benchmark measures the FTP adapter, not the core.
+// /proc/<pid>/stat exactly as it does for vsftpd.
 // Usage: node --import tsx bench/ftp-server-child.ts DIR [PORT] [CERT KEY]; prints {"port":N} once listening.
-import { readFileSync } from 'node:fs';
+// FTP_BENCH_SERVICE=core (default) runs the real boot service (src/server.ts: store, policy, audit)
+// with the staging account on; =fake runs the FTP tests' file-backed fake, to measure the adapter alone.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startFtpServer } from '../src/transports/ftp/server.ts';
 import { FakeBootService } from '../test/ftp/fake-service.ts';
 
@@ -11,17 +14,43 @@ if (!dir) {
   process.stderr.write('usage: ftp-server-child.ts DIR [PORT] [CERT KEY]\n');
   process.exit(2);
 }
-const server = await startFtpServer({
-  host: '127.0.0.1',
-  port: Number(port),
-  service: new FakeBootService(dir, { highWaterMark: Number(process.env.FTP_BENCH_HWM ?? 256 * 1024) }),
-  tls: cert && key ? { cert: readFileSync(cert), key: readFileSync(key) } : undefined,
-  maxSessions: 1000,
-  maxSessionsPerAddress: 1000,
-});
-process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+const tls = cert && key ? { cert: readFileSync(cert), key: readFileSync(key) } : undefined;
+let close: () => Promise<void>;
+let listenPort: number;
+if (process.env.FTP_BENCH_SERVICE === 'fake') {
+  const server = await startFtpServer({
+    host: '127.0.0.1',
+    port: Number(port),
+    service: new FakeBootService(dir, { highWaterMark: 256 * 1024 }),
+    tls,
+    maxSessions: 1000,
+    maxSessionsPerAddress: 1000,
+  });
+  listenPort = server.address().port;
+  close = () => server.close();
+} else {
+  const { loadServerOptions } = await import('../src/options.ts');
+  const { startServer } = await import('../src/server.ts');
+  const { createLogger } = await import('../src/log.ts');
+  const data = mkdtempSync(join(tmpdir(), 'polyprov-ftp-bench-data-'));
+  const base = loadServerOptions({ root: dir, data }, {});
+  const options = Object.freeze({
+    ...base,
+    ftp: `127.0.0.1:${port}`,
+    cert,
+    key,
+    policy: 'open' as const,
+    staging: true,
+    rateLimitPerSec: 1_000_000,
+    rateLimitBurst: 1_000_000,
+  });
+  const running = await startServer(options, createLogger('warn'));
+  listenPort = running.listening.find((l) => l.transport === 'ftp')!.port;
+  close = () => running.close();
+}
+process.stdout.write(`${JSON.stringify({ port: listenPort })}\n`);
 const stop = (): void => {
-  void server.close().then(() => process.exit(0));
+  void close().then(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -1,7 +1,7 @@
 // FTP benchmark: polyprov against vsftpd (Debian package) in the same run, with the same client
 // (curl, passive mode, one process per download).
 //
-//   npx tsx bench/ftp.ts [--repeats 5] [--concurrent 20] [--size-mb 50] [--tls]
+//   npx tsx bench/ftp.ts [--repeats 5] [--concurrent 20] [--size-mb 50] [--tls] [--service core|fake]
 //
 // Targets (issue 5, "Speed"): one 50 MB download at most 2× vsftpd's time; 20 downloads at once
 // at least 0.5× its throughput; every copy byte-identical (size checked for each, SHA-256 for the
@@ -9,6 +9,7 @@
 // server plus cutime+cstime of the children it reaped: vsftpd forks per session), which is why
 // polyprov runs in its own process (bench/ftp-server-child.ts).
 // With --tls both servers also run explicit FTPS (AUTH TLS, PROT P) with a throw-away certificate.
+// --service core (default) serves through the real boot service; fake measures the adapter alone.
 // Needs root: vsftpd drops to its nopriv user and chroots the anonymous session, as it does by default.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -31,6 +32,7 @@ const REPEATS = arg('repeats', 5);
 const CONCURRENT = arg('concurrent', 20);
 const SIZE = arg('size-mb', 50) * 1024 * 1024;
 const WITH_TLS = process.argv.includes('--tls');
+const SERVICE = process.argv.includes('--service') ? process.argv[process.argv.indexOf('--service') + 1]! : 'core';
 
 interface Server {
   name: string;
@@ -115,6 +117,7 @@ async function waitReady(server: Server, scratch: string, tls: boolean): Promise
 async function startPolyprov(dir: string, cert?: { cert: string; key: string }): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'ftp-server-child.ts'), dir, '0', ...(cert ? [cert.cert, cert.key] : [])], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, FTP_BENCH_SERVICE: SERVICE },
   });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
@@ -282,7 +285,7 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, model: cpus()[0]?.model, kernel: release(), node: process.version },
       versions: { vsftpd: version('sh', ['-c', '/usr/sbin/vsftpd -v 0>&1']), // vsftpd prints its version on fd 0
  curl: version('curl', ['--version']) },
-      params: { sizeBytes: SIZE, repeats: REPEATS, concurrent: CONCURRENT, client: 'curl (passive, one process per download)' },
+      params: { sizeBytes: SIZE, repeats: REPEATS, concurrent: CONCURRENT, client: 'curl (passive, one process per download)', service: SERVICE },
       targets: { singleMaxRatio: 2, concurrentMinRatio: 0.5 },
       results: pairs,
     };
@@ -302,7 +305,7 @@ function markdown(r: {
   date: string;
   machine: { cpus: number; model?: string; kernel: string; node: string };
   versions: { vsftpd: string; curl: string };
-  params: { sizeBytes: number; repeats: number; concurrent: number; client: string };
+  params: { sizeBytes: number; repeats: number; concurrent: number; client: string; service: string };
   results: Pair[];
 }): string {
   const mb = r.params.sizeBytes / (1024 * 1024);
@@ -320,7 +323,7 @@ function markdown(r: {
     `# FTP benchmark, ${r.date}`,
     '',
     `Machine: ${r.machine.cpus} × ${r.machine.model ?? 'cpu'}, Linux ${r.machine.kernel}, Node ${r.machine.node}. ${r.versions.vsftpd}; client ${r.versions.curl.split(' ').slice(0, 2).join(' ')} (${r.params.client}). Loopback (127.0.0.1).`,
-    'polyprov runs in its own process (bench/ftp-server-child.ts) over the file-backed test service; CPU is utime+stime(+reaped children) from /proc/<pid>/stat.',
+    `polyprov runs in its own process (bench/ftp-server-child.ts) ${r.params.service === 'core' ? 'with the real boot service (store, policy, audit; staging account)' : 'over the file-backed test service (adapter alone)'}; CPU is utime+stime(+reaped children) from /proc/<pid>/stat.`,
     '',
     '| mode | measure | polyprov | vsftpd | ratio | target | |',
     '| --- | --- | --- | --- | --- | --- | --- |',
