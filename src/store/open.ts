@@ -27,7 +27,7 @@ export async function openStore(opts: Pick<ServerOptions, 'data' | 'storeUrl'>):
     store = new SqliteStore({ file: join(data, SQLITE_FILE), tmpDir });
   } else if (/^postgres(?:ql)?:\/\//i.test(url)) {
     const { PgStore } = await import('./postgres/pg-store.ts');
-    store = new PgStore({ ...parsePgUrl(url), tmpDir }) as unknown as Store;
+    store = new PgStore({ ...parsePgUrl(url), tmpDir });
   } else {
     throw new ProvError('PP_OPT_INVALID', `storeUrl "${redactUrl(url)}" is neither "sqlite" nor a postgres:// URL`, {
       hint: 'Use "sqlite" (the default, a file under --data) or postgres://user@host:5432/db.',

@@ -1,0 +1,111 @@
+// The conformance suite against PostgreSQL (issue 4: "a PostgreSQL backend for several nodes").
+// Each store gets a fresh schema of its own; all are dropped afterwards. Skipped, saying why,
+// when no PostgreSQL answers at $POLYPROV_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, test } from 'vitest';
+import { openStore } from '../../src/store/open.ts';
+import { storeTests } from './conformance.ts';
+
+const URL_ = process.env.POLYPROV_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const RUN = `pp_test_${process.pid}_${randomBytes(3).toString('hex')}`;
+
+async function reachable(): Promise<string | undefined> {
+  const c = new pg.Client({ connectionString: URL_, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+const why = await reachable();
+const schemas: string[] = [];
+const dirs: string[] = [];
+let n = 0;
+
+afterAll(async () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  if (why || schemas.length === 0) return;
+  const c = new pg.Client({ connectionString: URL_ });
+  await c.connect();
+  try {
+    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  } finally {
+    await c.end();
+  }
+});
+
+async function makeStore() {
+  const schema = `${RUN}_${++n}`;
+  schemas.push(schema);
+  const data = mkdtempSync(join(tmpdir(), 'polyprov-pg-'));
+  dirs.push(data);
+  const u = new URL(URL_);
+  u.searchParams.set('schema', schema);
+  return { store: await openStore({ data, storeUrl: u.toString() }), tmpDir: join(data, 'tmp') };
+}
+
+if (why) {
+  describe('postgres', () => {
+    test.skip(`PostgreSQL not reachable at ${URL_} (${why}); set POLYPROV_TEST_PG_URL to run these tests`, () => undefined);
+  });
+  console.warn(`[postgres.test] SKIPPED: PostgreSQL not reachable at ${URL_}: ${why}`);
+} else {
+  storeTests(makeStore, 'postgres');
+
+  describe('postgres: schema', () => {
+    test('migrations are recorded once per schema and reopening applies nothing twice', async () => {
+      const { store } = await makeStore();
+      await store.close();
+      const schema = schemas[schemas.length - 1]!;
+      const data = dirs[dirs.length - 1]!;
+      const u = new URL(URL_);
+      u.searchParams.set('schema', schema);
+      await (await openStore({ data, storeUrl: u.toString() })).close();
+      const c = new pg.Client({ connectionString: URL_ });
+      await c.connect();
+      try {
+        const r = await c.query(`SELECT version FROM ${schema}.schema_version ORDER BY version`);
+        expect(r.rows).toEqual([{ version: 1 }]);
+        const idx = await c.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1`, [schema]);
+        expect(idx.rows.map((x: { indexname: string }) => x.indexname)).toContain('audit_by_mac_at');
+      } finally {
+        await c.end();
+      }
+    });
+
+    test('two stores on one schema (two nodes) see each other’s commits; concurrent commits stay whole', async () => {
+      const a = await makeStore();
+      const schema = schemas[schemas.length - 1]!;
+      const u = new URL(URL_);
+      u.searchParams.set('schema', schema);
+      const b = await openStore({ data: dirs[dirs.length - 1]!, storeUrl: u.toString() });
+      try {
+        const key = { mac: '0004f2000001' as never, kind: 'override-phone' as const, path: 'overrides/0004f2000001-phone.cfg' };
+        const opts = { mode: 'replace' as const, address: '192.0.2.1', maxBytes: 1 << 20, keepVersions: 10 };
+        const bodies = [Buffer.alloc(5000, 0x61), Buffer.alloc(7000, 0x62)];
+        const sa = await a.store.uploads.begin(key, opts);
+        const sb = await b.uploads.begin(key, opts);
+        await sa.write(bodies[0]!);
+        await sb.write(bodies[1]!);
+        const [fa, fb] = await Promise.all([sa.commit(), sb.commit()]);
+        expect(new Set([fa.version, fb.version])).toEqual(new Set([1, 2]));
+        const cur = await b.uploads.current(key);
+        const content = await cur!.read();
+        expect(content.equals(fa.version === 2 ? bodies[0]! : bodies[1]!)).toBe(true);
+        expect((await a.store.uploads.current(key))!.sha256).toBe(cur!.sha256);
+      } finally {
+        await b.close();
+        await a.store.close();
+      }
+    });
+  });
+}
