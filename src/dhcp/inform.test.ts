@@ -151,3 +151,9 @@ describe("RFC 2132 §9.10: the reply fits the client's maximum message size", ()
     expect([...p.options.keys()]).toEqual([Opt.MESSAGE_TYPE, Opt.SERVER_ID, 66, 160, 200]);
   });
 });
+
+test('facts §5.2 caveat: a text option 60 naming Polycom (UCS option60Type, format unknown) is recognised', () => {
+  const d = decodeDhcp(pkt({ mac: '001122334455', opts: [[Opt.VENDOR_CLASS, Buffer.from('Polycom-VVX410')]] }));
+  if (!d.ok) throw new Error(d.reason);
+  expect(identifyPhone(d.packet)).toMatchObject({ by: ['option60'], vendorClass: undefined });
+});

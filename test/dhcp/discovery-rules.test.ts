@@ -73,3 +73,18 @@ describe('guide, DHCP Menu note: several alternate DHCP servers answer the INFOR
     expect(chooseInformAnswer([replies[1]], { ...o, mode: 'custom+option66' })).toBeUndefined();
   });
 });
+
+describe('guide, Server Menu: "The boot server to use if the DHCP client is disabled"', () => {
+  test('no DHCP endpoint: the static server, else the cache (no socket opened)', async () => {
+    const { discoverBootServer } = await import('../../src/phone/discovery.ts');
+    const base = { mac: '0004f2000001', model: 'SPIP650', mode: 'option66' as const, timeoutMs: 100 };
+    expect(await discoverBootServer({ ...base, staticServer: 'http://static/' })).toMatchObject({ server: 'http://static/', stage: 'static' });
+    expect(await discoverBootServer({ ...base, staticServer: '0.0.0.0', cached: 'http://cached/' })).toMatchObject({ server: 'http://cached/', stage: 'cache' });
+    expect(await discoverBootServer({ ...base, staticServer: null })).toMatchObject({ server: null, stage: 'cache' });
+  });
+
+  test('guide, DHCP Menu: Boot Server Option outside 128–254 is refused', async () => {
+    const { discoverBootServer } = await import('../../src/phone/discovery.ts');
+    await expect(discoverBootServer({ mac: '0004f2000001', model: 'SPIP650', mode: 'custom', customOption: 66, timeoutMs: 100 })).rejects.toThrow(RangeError);
+  });
+});
