@@ -102,6 +102,7 @@ describe('nearestParam', () => {
     expect(nearestParam('reg.1.auth.pasword')).toBe('reg.1.auth.password');
     expect(nearestParam('httpd.cfg.enable')).toBe('httpd.cfg.enabled');
     expect(nearestParam('prov.poling.mode')).toBe('prov.polling.mode');
+    expect(nearestParam('rge.2.auth.password')).toBe('reg.2.auth.password'); // misspelt family
     expect(nearestParam('zzzzzzzzzzzzzzzzzzzzzz')).toBeUndefined();
   });
 });

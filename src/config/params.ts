@@ -3,7 +3,7 @@
 // templates (names, defaults, inferred types) plus a hand-written overlay of documented facts
 // (ranges, enums, secrets). It grows over time: an unknown name is a lint warning, never an error.
 import { readFileSync } from 'node:fs';
-import { nearest } from '../util/nearest.ts';
+import { editDistance, nearest } from '../util/nearest.ts';
 import { guessSecret, splitParamName } from './param-name.ts';
 import type { ModelToken } from './types.ts';
 import type { ParamDef } from './param-value.ts';
@@ -24,6 +24,13 @@ export const PARAMS: readonly ParamDef[] = catalogue.params;
 
 // Compiled once at start-up into a map, so a lookup is one hash probe (STYLE §6).
 const BY_PATTERN = new Map<string, ParamDef>(PARAMS.map((p) => [p.name, p]));
+const BY_FAMILY = new Map<string, string[]>();
+for (const p of PARAMS) {
+  const fam = p.name.split('.')[0]!;
+  const list = BY_FAMILY.get(fam);
+  if (list) list.push(p.name);
+  else BY_FAMILY.set(fam, [p.name]);
+}
 
 /**
  * The catalogue entry for a concrete name: numeric indexes (`reg.3.auth.password`) and a trailing
@@ -69,8 +76,25 @@ export function nearestParam(name: string): string | undefined {
   const parts = splitParamName(name);
   if (nearestCache.has(parts.pattern)) return fill(nearestCache.get(parts.pattern), parts.indexes, parts.model, name);
   const maxD = Math.max(2, Math.floor(parts.pattern.length / 3));
-  // Candidates whose length is within reach; edit distance is never less than the length gap.
-  const candidates = PARAMS.map((p) => p.name).filter((c) => Math.abs(c.length - parts.pattern.length) <= maxD);
+  // Search the name's own family (`reg`, `voIpProt`, …), or the nearest family when the first
+  // segment itself is misspelt, so an unknown name costs one family, not the whole catalogue.
+  // Within it, only names whose length is within reach: edit distance is never below the gap.
+  const dot = parts.pattern.indexOf('.');
+  const fam = dot < 0 ? parts.pattern : parts.pattern.slice(0, dot);
+  let family = BY_FAMILY.get(fam);
+  if (!family) {
+    // Every family at the smallest distance: `rge` is as near to `reg` as to `res` and `se`.
+    let best = Math.max(2, Math.floor(fam.length / 3)) + 1;
+    family = [];
+    for (const [f, names] of BY_FAMILY) {
+      const d = editDistance(fam.toLowerCase(), f.toLowerCase());
+      if (d < best) {
+        best = d;
+        family = [...names];
+      } else if (d === best) family.push(...names);
+    }
+  }
+  const candidates = family.filter((c) => Math.abs(c.length - parts.pattern.length) <= maxD);
   const found = nearest(parts.pattern, candidates, maxD);
   if (nearestCache.size > 10_000) nearestCache.clear();
   nearestCache.set(parts.pattern, found);
