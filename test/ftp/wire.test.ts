@@ -1,6 +1,6 @@
 // Wire-level behaviour with a raw control connection: what real clients never send.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { RawClient, connectData, epsvPort, pasvPort, readAll, run, seededBytes, startFixture, type Fixture } from './helpers.ts';
@@ -178,6 +178,27 @@ describe('FTP control connection', () => {
     expect((await lines.next()).code).toBe(425);
     data.destroy();
     t.destroy();
+  });
+
+  test('RFC 3659 §5: REST then EPSV then RETR resumes at the offset (the order FileZilla and others use)', async () => {
+    const c = await loggedIn();
+    expect((await c.cmd('REST 10')).code).toBe(350);
+    const port = epsvPort((await c.cmd('EPSV')).text);
+    const data = await connectData(port);
+    c.send('RETR sip.cfg');
+    expect((await c.reply()).code).toBe(150);
+    const body = await readAll(data);
+    expect((await c.reply()).code).toBe(226);
+    const whole = await readFile(join(f.root, 'sip.cfg'));
+    expect(body.equals(whole.subarray(10))).toBe(true);
+    // The offset is spent: the next RETR starts at 0.
+    const port2 = epsvPort((await c.cmd('EPSV')).text);
+    const data2 = await connectData(port2);
+    c.send('RETR sip.cfg');
+    expect((await c.reply()).code).toBe(150);
+    expect((await readAll(data2)).equals(whole)).toBe(true);
+    expect((await c.reply()).code).toBe(226);
+    c.close();
   });
 
   test('RFC 3659 §5.5: REST past the end of the file is 554', async () => {

@@ -15,6 +15,7 @@ import { COMMANDS } from './commands.ts';
 import type { TlsSetup } from './tls-sessions.ts';
 
 const TLS_HANDSHAKE_TIMEOUT_MS = 15_000;
+const TRANSFER_VERBS = new Set(['RETR', 'STOR', 'APPE', 'LIST', 'NLST', 'USER']);
 
 export interface FtpLogger {
   debug(obj: object, msg?: string): void;
@@ -252,9 +253,10 @@ export class FtpSession {
       this.log.warn({ err: (e as Error).message, verb }, 'ftp command failed');
       this.reply(451, 'Local error in processing (PP_INTERNAL).');
     }
-    // RFC 3659 §5.3: REST applies to the command right after it only; ALLO likewise to the next STOR.
-    if (verb !== 'REST') this.restOffset = 0;
-    if (verb !== 'ALLO') this.alloSize = undefined;
+    // RFC 3659 §5.3 wants REST right before the transfer; like vsftpd, a PASV or SIZE in between is
+    // tolerated and the offset is spent by the next transfer command. ALLO likewise by the next upload.
+    if (TRANSFER_VERBS.has(verb)) this.restOffset = 0;
+    if (verb === 'STOR' || verb === 'APPE' || verb === 'USER') this.alloSize = undefined;
   }
 
   private readonly onIdle = (): void => {
