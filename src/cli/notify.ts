@@ -166,7 +166,7 @@ export async function runNotify(targetArgs: string[], flags: NotifyFlags): Promi
     const sender = new CheckSyncSender({ timers: { t1Ms, t2Ms: 4000, ...(timeoutMs ? { timeoutMs } : {}) }, ...(proxy ? { proxy } : {}), tlsRejectUnauthorized: !flags.insecure, ...(ca ? { tlsCa: ca } : {}) });
     const poller = inventory ? new ConfirmationPoller(inventory) : undefined;
     const showBar = !flags.json && (flags.progress === true || process.stderr.isTTY === true);
-    const bar = showBar ? new cliProgress.SingleBar({ stream: process.stderr, format: 'check-sync [{bar}] {value}/{total} {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+    const bar = showBar ? new cliProgress.SingleBar({ stream: process.stderr, noTTYOutput: flags.progress === true, notTTYSchedule: 1000, format: 'check-sync [{bar}] {value}/{total} {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(targets.length, 0);
     const confirmations: Promise<void>[] = [];
     const reports: NotifyReport[] = [];

@@ -69,7 +69,7 @@ export function runNonInviteTransaction(
     };
     const transmit = (): boolean => {
       try {
-        flow.send(req.bytes);
+        flow.send(req.bytes, (err) => finish({ kind: 'error', error: err.message, transmissions }));
         transmissions++;
         return true;
       } catch (err) {

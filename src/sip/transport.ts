@@ -22,7 +22,8 @@ export interface Flow {
   readonly transport: SipTransport;
   /** Our address and port as the peer should see them (Via sent-by, Contact). */
   readonly local: { host: string; port: number };
-  send(bytes: Buffer): void;
+  /** Sends; `onError` hears about a failure the kernel reports later (EHOSTUNREACH, EMSGSIZE …). */
+  send(bytes: Buffer, onError?: (err: Error) => void): void;
   /** Registers the receiver of responses whose top Via carries `branch`; returns the unsubscriber. */
   subscribe(branch: string, onResponse: (r: SipResponse) => void): () => void;
   /** Fires when a stream closes or errors (never for UDP). */
@@ -122,8 +123,10 @@ export class UdpEndpoint {
       reliable: false,
       transport: 'udp',
       local: { host: localHost, port: sock.address().port },
-      send(bytes) {
-        sock.send(bytes, dest.port, dest.host);
+      send(bytes, onError) {
+        sock.send(bytes, dest.port, dest.host, (err) => {
+          if (err) onError?.(err);
+        });
       },
       subscribe(branch, onResponse) {
         handlers.set(branch, onResponse);
@@ -193,8 +196,10 @@ export async function openStreamFlow(dest: Destination, opts: StreamOptions): Pr
     reliable: true,
     transport: dest.transport,
     local: { host: socket.localAddress ?? '0.0.0.0', port: socket.localPort ?? 0 },
-    send(bytes) {
-      socket.write(bytes);
+    send(bytes, onError) {
+      socket.write(bytes, (err) => {
+        if (err) onError?.(err);
+      });
     },
     subscribe(branch, onResponse) {
       handlers.set(branch, onResponse);
