@@ -145,7 +145,20 @@ export class LintContext {
         const cfg = parseConfigFile(buf, path);
         if (cfg.kind === 'encrypted') {
           this.encrypted.add(path);
-          this.fileProblems.push(encryptedNotice(cfg));
+          const notice = encryptedNotice(cfg);
+          // "Configuration files (excluding the master configuration file) … can be encrypted"
+          // (Administrator's Guide; facts §7): a phone cannot read an encrypted master file.
+          this.fileProblems.push(
+            isMasterName(path)
+              ? new ProvError('PP_CFG_ENCRYPTED', 'this master file is encrypted, but phones read master files only in plain XML (master files cannot be encrypted)', {
+                  file: path,
+                  line: 1,
+                  column: 1,
+                  severity: 'error',
+                  hint: 'Serve the master file unencrypted; encrypt the configuration files it lists instead.',
+                })
+              : notice,
+          );
           return;
         }
       }

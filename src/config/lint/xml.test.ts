@@ -37,3 +37,10 @@ describe('lint: xml', () => {
     expect(withCode(f, 'PP_CFG_XML_MALFORMED').map((x) => x.file).sort()).toEqual(['SoundPointIPLocalization/x.xml', 'contacts/000000000000-directory.xml']);
   });
 });
+
+describe('lint: encrypted master file', () => {
+  test('facts §7: "Configuration files (excluding the master configuration file) … can be encrypted": an encrypted master is an error', async () => {
+    const f = await lintFiles(cleanTree({ '000000000000.cfg': 'Crypt=1;KeyDesc=k;Digest=00;\n\u0001\u0002' }));
+    expect(f.map((x) => [x.code, x.severity])).toEqual([['PP_CFG_ENCRYPTED', 'error']]);
+  });
+});
