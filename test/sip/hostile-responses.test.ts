@@ -3,6 +3,7 @@
 // number) are ignored. Raw sockets on loopback play the hostile phone.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { CheckSyncSender } from '../../src/sip/notify.ts';
 import { getHeader, parseMessage, type SipRequest } from '../../src/sip/message.ts';
@@ -147,5 +148,22 @@ describe('RFC 3261 §17.1.3 response matching against hostile phones', () => {
     expect(r2.status).toBe(401);
     expect(r2.challenges).toBe(1);
     expect(n).toBe(3);
+  });
+  test('RFC 7616 SHA-256 challenge: answered with algorithm=SHA-256, verified independently by the phone', async () => {
+    const sha = (x: string) => createHash('sha256').update(x).digest('hex');
+    const phone = await udpPhone((req, reply) => {
+      const a = getHeader(req, 'Authorization');
+      if (!a) {
+        reply(Buffer.from(answer(req, '401 Unauthorized').toString().replace('Content-Length', 'WWW-Authenticate: Digest realm="PolycomSPIP", nonce="n256", qop="auth", algorithm=SHA-256\r\nContent-Length')));
+        return;
+      }
+      const f = new Map([...a.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]+))/g)].map((m) => [m[1]!, m[2] ?? m[3]!]));
+      const expected = sha(`${sha('1001:PolycomSPIP:pw256')}:n256:${f.get('nc')}:${f.get('cnonce')}:auth:${sha(`NOTIFY:${f.get('uri')}`)}`);
+      reply(answer(req, f.get('response') === expected && f.get('algorithm') === 'SHA-256' && f.get('uri') === req.uri ? '200 OK' : '403 Forbidden'));
+    });
+    const r = await newSender().send({ ...target(phone.port), credentials: { user: '1001', password: 'pw256' } });
+    expect(r.status).toBe(200);
+    const bad = await newSender().send({ ...target(phone.port), credentials: { user: '1001', password: 'nope' } });
+    expect(bad.status).toBe(403);
   });
 });
