@@ -36,9 +36,11 @@ describe('FTP over the core (issue 5, FTP and FTPS)', () => {
     expect(other.stdout.length).toBe(0);
   });
 
-  test('wrong passwords: 530 at PASS, checked by the core', async () => {
+  test('wrong passwords: 530 at PASS, checked by the core; one warn line per refusal, no secret logged', async () => {
+    const warnsBefore = srv.logs.filter((l) => l.includes('refused PP_AUTH_FAILED')).length;
     const r = await curl([url('site.cfg', 'p1:wrong')]);
     expect(r.code).toBe(67);
+    expect(srv.logs.filter((l) => l.includes('refused PP_AUTH_FAILED')).length).toBe(warnsBefore + 1);
     expect(srv.logs.join('\n')).not.toContain('p1-pass');
     expect(srv.logs.join('\n')).not.toContain('"wrong"');
   });

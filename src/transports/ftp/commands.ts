@@ -37,11 +37,11 @@ async function pass(s: FtpSession, arg: string): Promise<void> {
   s.password = arg;
   const res = await s.cfg.service.handle(s.request('stat', '/', false));
   const code = res.kind === 'refused' ? res.error.code : undefined;
-  if (code === 'PP_RATE_LIMITED') return s.refuse(code, '/');
+  if (code === 'PP_RATE_LIMITED') return s.refuse(code, '/', 'core');
   if (code !== undefined && (code.startsWith('PP_AUTH_') || code === 'PP_ADDRESS_DENIED' || code === 'PP_DIGEST_NONCE_REPLAYED')) {
     s.loginFailures++;
     s.password = undefined;
-    s.refuse(code, '/');
+    s.refuse(code, '/', 'core');
     if (s.loginFailures >= s.cfg.maxLoginFailures) {
       s.reply(421, 'Too many failed logins; closing control connection.');
       s.close();
@@ -244,7 +244,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
 
 async function changeDirectory(s: FtpSession, path: string): Promise<void> {
   const r = await probeDirectory(s, path);
-  if (r !== true) return r === false ? s.reply(550, 'No such directory.') : s.refuse(r, path);
+  if (r !== true) return r === false ? s.reply(550, 'No such directory.') : s.refuse(r, path, 'core');
   s.cwd = path;
   s.reply(250, 'Directory successfully changed.');
 }

@@ -104,18 +104,26 @@ export class FtpSession {
     this.sock.write(formatReply(code, text));
   }
 
-  /** Replies with the catalogue's FTP code for a refusal and logs it once, in a fixed form. */
-  refuse(code: ErrorCode, path: string, detail?: string): void {
+  /**
+   * Replies with the catalogue's FTP code for a refusal. Each refusal gets one warn line: the core
+   * writes it for its own refusals, so the adapter adds one (in the core's fixed, fail2ban-friendly
+   * form) only for refusals it made itself.
+   */
+  refuse(code: ErrorCode, path: string, origin: 'core' | 'adapter', detail?: string): void {
     const ftp = ftpCodeOf(code);
-    this.log.warn({ code, path, user: this.user, detail }, `ftp refused ${code} ${this.remote.address} ${path}`);
+    if (origin === 'adapter') {
+      this.log.warn({ code, transport: 'ftp', path, detail }, `refused ${code} from ${this.remote.address}`);
+    } else {
+      this.log.debug({ code, path, reply: ftp }, 'ftp refusal from the core');
+    }
     this.reply(ftp, refusalText(code));
     if (ftp === 421) this.close();
   }
 
   /** The reply for any result that is not what the command expected. */
   replyUnexpected(res: BootResult, path: string): void {
-    if (res.kind === 'refused') this.refuse(res.error.code, path, res.error.message);
-    else this.refuse('PP_INTERNAL', path, `core answered ${res.kind}`);
+    if (res.kind === 'refused') this.refuse(res.error.code, path, 'core');
+    else this.refuse('PP_INTERNAL', path, 'adapter', `core answered ${res.kind}`);
   }
 
   path(arg: string): string {

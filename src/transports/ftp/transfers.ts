@@ -110,18 +110,20 @@ async function runUpload(s: FtpSession, arg: string, op: 'write' | 'append'): Pr
   const body = new UploadBody();
   const req: BootRequest = { ...s.request(op, path, true, transferSignal(s, t.ctl)), body, size: s.alloSize };
   const began = Date.now();
-  const handled: Promise<BootResult> = s.cfg.service.handle(req).catch((e: unknown) => ({
-    kind: 'refused',
-    error: new ProvError('PP_UPLOAD_FAILED', `upload failed: ${(e as Error).message}`, { cause: e }),
-  }));
+  const handled: Promise<BootResult> = s.cfg.service.handle(req).catch((e: unknown) => {
+    // The core threw instead of answering: the adapter's own refusal, so the adapter logs it.
+    s.log.warn({ code: 'PP_UPLOAD_FAILED', transport: 'ftp', path, detail: (e as Error).message }, `refused PP_UPLOAD_FAILED from ${s.remote.address}`);
+    return { kind: 'refused', error: new ProvError('PP_UPLOAD_FAILED', `upload failed: ${(e as Error).message}`, { cause: e }) };
+  });
   // The core either refuses without reading (answered now, no data connection) or starts reading.
   const early = await Promise.race([handled, body.started.then(() => undefined)]);
   if (early !== undefined && !body.isStarted) {
     s.closePassive();
     body.destroy();
-    const res = early.kind === 'refused' ? early : refusedInternal(`core answered ${early.kind} without reading the upload`);
-    s.replyUnexpected(res, path);
-    return report(s, req, early, 0, began, ftpCodeOf(res.kind === 'refused' ? res.error.code : 'PP_INTERNAL'));
+    const code = early.kind === 'refused' ? early.error.code : 'PP_INTERNAL';
+    if (early.kind === 'refused') s.refuse(code, path, 'core');
+    else s.refuse(code, path, 'adapter', `core answered ${early.kind} without reading the upload`);
+    return report(s, req, early, 0, began, ftpCodeOf(code));
   }
   const data = await openData(s, t, `Ok to send data for ${path}.`);
   if (!data) {
@@ -146,16 +148,16 @@ async function runUpload(s: FtpSession, arg: string, op: 'write' | 'append'): Pr
   report(s, req, res, res.bytes, began, 226);
 }
 
-function refusedInternal(detail: string): BootResult {
-  return { kind: 'refused', error: new ProvError('PP_INTERNAL', detail) };
-}
-
 export async function runList(s: FtpSession, arg: string, verb: 'LIST' | 'NLST'): Promise<void> {
   const path = s.path(listTarget(arg));
+  if (!s.cfg.service.list) {
+    s.closePassive();
+    return s.refuse('PP_LISTING_REFUSED', path, 'adapter', 'the boot service offers no list()');
+  }
   const entries = await listEntries(s, path);
   if (!Array.isArray(entries)) {
     s.closePassive();
-    return s.refuse(entries, path);
+    return s.refuse(entries, path, 'core');
   }
   const now = new Date();
   const text = entries
