@@ -159,6 +159,7 @@ export async function runNotify(targetArgs: string[], flags: NotifyFlags): Promi
 
   try {
     const targets = await resolveTargets(specs, inventory, { transport: transport as SipTransport, credentials, push: flags.push === true, pushScheme });
+    warnSharedUsers(targets);
     if (targets.length === 0) {
       process.stderr.write('polyprov notify: no targets (the inventory is empty)\n');
       return EXIT.problem;
@@ -224,6 +225,24 @@ async function notifyOne(t: ResolvedTarget, sender: CheckSyncSender, o: { push: 
     report: { ...base, address: r.address, status: r.status, reason: r.reason ?? null, rtt_ms: r.rttMs ?? null, transmissions: r.transmissions, challenges: r.challenges, error: r.error ?? null },
     sentAt: r.sentAt ?? Date.now(),
   };
+}
+
+/**
+ * Each NOTIFY goes to one phone's own address, so a user shared by several phones does not fan
+ * out the way a PBX peer does; but a line user common to many phones usually means a site-wide
+ * placeholder in a shared configuration file, which an administrator wants to hear about.
+ */
+function warnSharedUsers(targets: ResolvedTarget[]): void {
+  const byUser = new Map<string, string[]>();
+  for (const t of targets) {
+    if (!t.mac || t.error || !t.uri.user) continue;
+    byUser.set(t.uri.user, [...(byUser.get(t.uri.user) ?? []), t.mac]);
+  }
+  for (const [user, macs] of byUser) {
+    if (macs.length > 1) {
+      process.stderr.write(`polyprov notify: ${macs.length} phones (${macs.slice(0, 3).join(', ')}${macs.length > 3 ? ', …' : ''}) have SIP user "${user}"; each still gets its own NOTIFY at its own address, but check reg.1.address in their configuration\n`);
+    }
+  }
 }
 
 function summary(reports: NotifyReport[]): string {
