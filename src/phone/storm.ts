@@ -278,6 +278,9 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
         const cache = emptyCache();
         if (imageId) cache.image = { file: 'sip.ld', id: imageId.id, version: imageId.version };
         cache.appVersion = imageId?.version;
+        // A phone of its own address keeps its own connections, closed when its boot is over.
+        const phoneAgent = ownAddresses && o.keepAlive && o.transport === 'http' ? new http.Agent({ keepAlive: true, maxSockets: 2 }) : undefined;
+        const phoneClients = ownAddresses ? { factory: clientFactory({ ...settings, ...(phoneAgent ? { httpAgent: phoneAgent } : {}), localAddress: phoneSourceAddress(i) }) } : undefined;
         const t = performance.now();
         let rec: BootRecord | undefined;
         try {
@@ -287,12 +290,13 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
             state: new MemoryState(cache),
             kind: o.stages === 'full' ? 'reboot' : 'restart',
             settings: { tries: 1, retryWaitSec: 0, computeEffective: false, uploadLogs: o.uploadLogs },
-            env: { makeClient: ownAddresses ? clientFactory({ ...settings, localAddress: phoneSourceAddress(i) }) : makeClient },
+            env: { makeClient: phoneClients ? phoneClients.factory : makeClient },
           });
         } catch (e) {
           errors[`exception:${(e as Error).message.slice(0, 60)}`] = (errors[`exception:${(e as Error).message.slice(0, 60)}`] ?? 0) + 1;
         }
         bootMs.push(performance.now() - t);
+        phoneAgent?.destroy();
         let failed = !rec;
         if (rec) {
           for (const r of rec.requests) {
