@@ -54,3 +54,24 @@ describe('lint: references', () => {
     expect(withCode(combined, 'PP_CFG_FILE_MISSING')).toEqual([]);
   });
 });
+
+describe('lint: master-file attributes and tokens', () => {
+  test('facts §1.3: a misspelt master attribute (CONFIG_FILE) is a warning naming CONFIG_FILES', async () => {
+    const f = await lintFiles(cleanTree({ '000000000000.cfg': '<APPLICATION APP_FILE_PATH="" CONFIG_FILE="site.cfg" CONFIG_FILES="site.cfg"/>' }));
+    const w = withCode(f, 'PP_PARAM_UNKNOWN');
+    expect(w).toHaveLength(1);
+    expect(w[0]!.hint).toContain('CONFIG_FILES');
+  });
+
+  test('facts §1.3: every attribute of the genuine UCS 5.9.8 master file is known', async () => {
+    const m = '<APPLICATION APP_FILE_PATH="" DECT_FILE_PATH="" CONFIG_FILES="site.cfg" SERVICE_FILES="" MISC_FILES="" LOG_FILE_DIRECTORY="" OVERRIDES_DIRECTORY="" CONTACTS_DIRECTORY="" LICENSE_DIRECTORY="" USER_PROFILES_DIRECTORY="" CALL_LISTS_DIRECTORY="" COREFILE_DIRECTORY="" CERTIFICATE_DIRECTORY="" FLK_DIRECTORY=""><APPLICATION_VVX1500 APP_FILE_PATH_VVX1500="" BOOTBLOCK_FILE_PATH_VVX1500="" CONFIG_FILES_VVX1500=""/></APPLICATION>';
+    expect(withCode(await lintFiles(cleanTree({ '000000000000.cfg': m })), 'PP_PARAM_UNKNOWN')).toEqual([]);
+  });
+
+  test('white paper: an unknown [TOKEN] is requested literally, so the file is missing', async () => {
+    const f = await lintFiles(cleanTree({ '000000000000.cfg': '<APPLICATION APP_FILE_PATH="" CONFIG_FILES="[PHONE_MODEL]-site.cfg, site.cfg"/>' }));
+    const e = withCode(f, 'PP_CFG_FILE_MISSING');
+    expect(e).toHaveLength(1);
+    expect(e[0]!.hint).toContain('[PHONE_MODEL_NUMBER]');
+  });
+});

@@ -8,9 +8,21 @@
 import { ProvError } from '../../core/errors.ts';
 import { isUrl, masterFindings, maskUrlCredentials, splitConfigFiles, splitMasterSuffix, substituteTokens } from '../master-file.ts';
 import { partNumberFor } from '../models.ts';
+import { nearest } from '../../util/nearest.ts';
 import { joinTreePath } from '../resolve-master.ts';
 import type { Mac, MasterAttr } from '../types.ts';
 import { macOfName, type LintContext } from './context.ts';
+
+/** The substitution tokens phones know (white paper, Master Configuration File; facts §1.4). */
+const KNOWN_TOKEN = /\[(PHONE_MAC_ADDRESS|PHONE_MODEL_NUMBER|PHONE_PART_NUMBER)\]/;
+
+/** Master-file attributes seen in real files (facts §1.3); the `_<MODEL>` suffix is split off first. */
+const MASTER_ATTRIBUTES = [
+  'APP_FILE_PATH', 'DECT_FILE_PATH', 'CONFIG_FILES', 'SERVICE_FILES', 'MISC_FILES', 'LOG_FILE_DIRECTORY', 'OVERRIDES_DIRECTORY',
+  'CONTACTS_DIRECTORY', 'CONTACT_DIRECTORY', 'LICENSE_DIRECTORY', 'USER_PROFILES_DIRECTORY', 'CALL_LISTS_DIRECTORY', 'COREFILE_DIRECTORY',
+  'CERTIFICATE_DIRECTORY', 'FLK_DIRECTORY', 'ICONS_DIRECTORY', 'CAMERA_PRESETS_DIRECTORY', 'BOOTBLOCK_FILE_PATH',
+];
+const MASTER_ATTRIBUTE_SET = new Set(MASTER_ATTRIBUTES);
 
 export function lintReferences(ctx: LintContext): ProvError[] {
   const out: ProvError[] = [];
@@ -20,6 +32,16 @@ export function lintReferences(ctx: LintContext): ProvError[] {
     const mac = macOfName(path);
     for (const a of master.attrs) {
       const { base, model: suffixModel } = splitMasterSuffix(a.name);
+      if (!MASTER_ATTRIBUTE_SET.has(base) && !a.name.includes(':') && a.name !== 'xmlns') {
+        // A misspelt attribute (CONFIG_FILE) is ignored by the phone: nothing it names is read.
+        const near = nearest(base, MASTER_ATTRIBUTES);
+        out.push(
+          new ProvError('PP_PARAM_UNKNOWN', `${a.name} is not a master-file attribute; phones ignore it`, {
+            ...at(a),
+            hint: near ? `Did you mean ${a.name.replace(base, near)}?` : `Master files use ${MASTER_ATTRIBUTES.slice(0, 8).join(', ')}, … (white paper, Master Configuration File).`,
+          }),
+        );
+      }
       if (base === 'CONFIG_FILES') out.push(...missingConfigFiles(ctx, a, masterDir, mac, suffixModel));
       else if (base === 'APP_FILE_PATH') {
         const w = missingImage(ctx, a, masterDir, suffixModel);
@@ -39,14 +61,14 @@ function missingConfigFiles(ctx: LintContext, a: MasterAttr, masterDir: string, 
   for (const entry of splitConfigFiles(a.value)) {
     if (isUrl(entry)) continue; // on another server: cannot be checked from the tree
     let name = entry;
-    if (name.includes('[PHONE_')) {
+    if (KNOWN_TOKEN.test(name)) {
       // In 000000000000.cfg a [PHONE_MAC_ADDRESS] entry names a file per phone; which phones
       // exist is not known from the tree, so only <MAC>.cfg masters are checked.
       if (!mac) continue;
       const model = suffixModel ?? ctx.modelOf(mac);
       const partNumber = model ? partNumberFor(model) : undefined;
       name = substituteTokens(name, { mac: mac as Mac, ...(model ? { model } : {}), ...(partNumber ? { partNumber } : {}) });
-      if (name.includes('[PHONE_')) continue;
+      if (KNOWN_TOKEN.test(name)) continue;
     }
     const p = joinTreePath(masterDir, name);
     if (p === undefined || p === '') {
@@ -59,10 +81,13 @@ function missingConfigFiles(ctx: LintContext, a: MasterAttr, masterDir: string, 
       continue;
     }
     if (!ctx.has(p)) {
+      const odd = /\[[A-Za-z_]+\]/.exec(name)?.[0];
       out.push(
         new ProvError('PP_CFG_FILE_MISSING', `${a.name} lists "${entry}" but ${p} is not in the tree; the phone skips it and keeps its cached configuration (white paper, Default Configuration Parameter Values)`, {
           ...at(a),
-          hint: `Create ${p}, or remove "${entry}" from ${a.name}.`,
+          hint: odd
+            ? `${odd} is not a substitution token phones know, so they request the name literally; use [PHONE_MAC_ADDRESS], [PHONE_MODEL_NUMBER] or [PHONE_PART_NUMBER] (white paper, Master Configuration File).`
+            : `Create ${p}, or remove "${entry}" from ${a.name}.`,
         }),
       );
     }
