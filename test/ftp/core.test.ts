@@ -6,7 +6,9 @@ import type { BootService } from '../../src/core/request.ts';
 import { makeAccount } from '../../src/store/digest-ha1.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { MAC1, MAC2, standardTree } from '../support/tree.ts';
-import { RawClient, run } from './helpers.ts';
+import { join } from 'node:path';
+import { makeCert, RawClient, run } from './helpers.ts';
+import { tempDir } from '../support/tree.ts';
 
 let srv: TestServer;
 let port: number;
@@ -79,5 +81,42 @@ describe('FTP over the core (issue 5, FTP and FTPS)', () => {
     if (typeof (srv.core as BootService).list === 'function') expect([150, 125]).toContain(list.code);
     else expect(list.code).toBe(550);
     c.close();
+  });
+});
+
+describe('FTPS over the core (issue 5, explicit FTPS; implicit on its own port)', () => {
+  let tlsSrv: TestServer;
+  let explicitPort: number;
+  let implicitPort: number;
+
+  beforeAll(async () => {
+    const certs = await makeCert(tempDir('polyprov-cert-'));
+    tlsSrv = await startTestServer(standardTree(), {
+      policy: 'accounts',
+      realm: 'polyprov',
+      staging: true,
+      ftp: '127.0.0.1:0',
+      ftps: '127.0.0.1:0',
+      cert: join(certs.dir, 'cert.pem'),
+      key: join(certs.dir, 'key.pem'),
+    });
+    explicitPort = tlsSrv.listening.find((l) => l.transport === 'ftp')!.port;
+    implicitPort = tlsSrv.listening.find((l) => l.transport === 'ftps')!.port;
+    await tlsSrv.store.accounts.put(makeAccount('phone', 'p1', 'p1-pass', 'polyprov', MAC1 as Mac));
+  });
+  afterAll(async () => tlsSrv?.close());
+
+  test('RFC 4217 AUTH TLS + PROT P: a per-phone file with a SIP password, download and log upload', async () => {
+    const get = await curl(['--ssl-reqd', '-k', `ftp://p1:p1-pass@127.0.0.1:${explicitPort}/${MAC1}-line.cfg`]);
+    expect(get.code, get.stderr).toBe(0);
+    expect(get.stdout.toString()).toContain('reg.1.auth.userId="1001"');
+    const up = await curl(['--ssl-reqd', '-k', '-T', '-', `ftp://p1:p1-pass@127.0.0.1:${explicitPort}/logs/${MAC1}-boot.log`], 'booted\n');
+    expect(up.code, up.stderr).toBe(0);
+  });
+
+  test('implicit FTPS on its own port: TLS from the first byte', async () => {
+    const r = await curl(['-k', `ftps://PlcmSpIp:PlcmSpIp@127.0.0.1:${implicitPort}/site.cfg`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.toString()).toContain('tcpIpApp.sntp.address');
   });
 });
