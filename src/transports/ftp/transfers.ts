@@ -66,6 +66,8 @@ function transferSignal(s: FtpSession, ctl: AbortController): AbortSignal {
 export async function runRetr(s: FtpSession, arg: string): Promise<void> {
   const path = s.path(arg);
   const offset = s.restOffset;
+  // No data connection to send on: say so without making the core open the file for nothing.
+  if (!s.passive) return s.reply(425, 'Use PASV or EPSV first.');
   const t: Transfer = { ctl: new AbortController() };
   const req = s.request('read', path, true, transferSignal(s, t.ctl));
   const began = Date.now();
