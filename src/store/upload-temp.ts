@@ -1,7 +1,7 @@
-// The receiving half of an upload, shared by every backend: chunks go to a temp file under
-// `<data>/tmp/` (memory stays bounded however the phone sends), the size limit is enforced as
-// bytes arrive, and the file is fsynced before a backend makes it a version. The backend's commit
-// then reads the (size-capped) bytes back and stores them in one transaction.
+// The receiving half of an upload, shared by every backend: chunks are held in memory up to a
+// small bound and then go to a temp file under `<data>/tmp/` (memory stays bounded however the
+// phone sends), and the size limit is enforced as bytes arrive. The backend's commit then stores
+// the (size-capped) bytes in one transaction; only that makes a version.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
@@ -65,39 +65,35 @@ export function cleanStaleTemps(tmpDir: string, now = Date.now()): number {
 export type TempState = 'open' | 'committed' | 'aborted';
 
 /**
- * A temp file receiving one upload. write() refuses past opts.maxBytes (and discards everything);
- * finish() fsyncs and returns the bytes; discard() removes the file.
+ * Bytes of one upload kept in memory before it spills to a temp file. Phone uploads are mostly a
+ * few KB (overrides, boot logs), and a temp file costs five file-system round trips per upload
+ * (open, write, close, read, unlink), which dominated the PUT benchmark; past this size memory
+ * per upload stays bounded by this constant and the rest goes to disk.
+ */
+export const SPOOL_MEMORY_BYTES = 64 * 1024;
+
+/**
+ * The bytes of one upload until commit: in memory up to SPOOL_MEMORY_BYTES, then in a temp file
+ * under `<data>/tmp/`. write() refuses past opts.maxBytes (and discards everything); finish()
+ * returns the bytes; discard() drops them. Nothing here is ever a version: only the backend's
+ * commit transaction makes one, so a crash at any point leaves the previous version current.
  */
 export class TempUpload {
   #fh: FileHandle | undefined;
-  #path: string;
+  #path: string | undefined;
+  #mem: Buffer[] = [];
   #bytes = 0;
   #state: TempState = 'open';
   #chain: Promise<void> = Promise.resolve();
 
   private constructor(
+    readonly tmpDir: string,
     readonly key: UploadKey,
     readonly opts: UploadOptions,
-    path: string,
-    fh: FileHandle,
-  ) {
-    this.#path = path;
-    this.#fh = fh;
-  }
+  ) {}
 
   static async create(tmpDir: string, key: UploadKey, opts: UploadOptions): Promise<TempUpload> {
-    const path = join(tmpDir, tempName());
-    let fh: FileHandle;
-    try {
-      fh = await open(path, 'wx', 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw uploadFailed(key, err);
-      mkdirSync(tmpDir, { recursive: true });
-      fh = await open(path, 'wx', 0o600).catch((e: unknown) => {
-        throw uploadFailed(key, e);
-      });
-    }
-    return new TempUpload(key, opts, path, fh);
+    return new TempUpload(tmpDir, key, opts);
   }
 
   get bytes(): number {
@@ -108,7 +104,8 @@ export class TempUpload {
     return this.#state;
   }
 
-  get path(): string {
+  /** The temp file, once the upload has spilled to disk. */
+  get path(): string | undefined {
     return this.#path;
   }
 
@@ -128,10 +125,12 @@ export class TempUpload {
       });
     }
     try {
-      let off = 0;
-      while (off < chunk.length) {
-        const { bytesWritten } = await this.#fh!.write(chunk, off, chunk.length - off);
-        off += bytesWritten;
+      if (!this.#fh && this.#bytes + chunk.length <= SPOOL_MEMORY_BYTES) {
+        // Copy: the caller may reuse its buffer (stream chunks are often pooled).
+        this.#mem.push(Buffer.from(chunk));
+      } else {
+        if (!this.#fh) await this.#spill();
+        await writeAll(this.#fh!, chunk);
       }
     } catch (err) {
       await this.discard();
@@ -140,15 +139,35 @@ export class TempUpload {
     this.#bytes += chunk.length;
   }
 
-  /** Waits for pending writes, fsyncs, closes and returns the received bytes. */
+  async #spill(): Promise<void> {
+    const path = join(this.tmpDir, tempName());
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+      fh = await open(path, 'wx', 0o600);
+    }
+    this.#fh = fh;
+    this.#path = path;
+    for (const b of this.#mem) await writeAll(fh, b);
+    this.#mem = [];
+  }
+
+  /**
+   * Waits for pending writes and returns the received bytes. The temp file is not fsynced: it
+   * never becomes the version. The bytes are stored by the backend's commit transaction, whose
+   * own sync (SQLite synchronous=FULL for that commit, PostgreSQL's WAL flush) makes them durable.
+   */
   async finish(): Promise<Buffer> {
     await this.#chain;
     if (this.#state !== 'open') throw new ProvError('PP_UPLOAD_FAILED', `upload of ${this.key.path} is already ${this.#state}`);
+    if (!this.#fh) return this.#mem.length === 1 ? this.#mem[0]! : Buffer.concat(this.#mem, this.#bytes);
     try {
-      await this.#fh!.sync();
-      await this.#fh!.close();
+      await this.#fh.close();
       this.#fh = undefined;
-      const buf = await readFile(this.#path);
+      const buf = await readFile(this.#path!);
       if (buf.length !== this.#bytes) throw new Error(`temp file holds ${buf.length} bytes, expected ${this.#bytes}`);
       return buf;
     } catch (err) {
@@ -157,19 +176,29 @@ export class TempUpload {
     }
   }
 
-  /** Marks the upload committed and removes its temp file (the bytes now live in the store). */
+  /** Marks the upload committed and drops its temp copy (the bytes now live in the store). */
   async done(): Promise<void> {
     this.#state = 'committed';
-    await unlink(this.#path).catch(() => undefined);
+    this.#mem = [];
+    if (this.#path) await unlink(this.#path).catch(() => undefined);
   }
 
   async discard(): Promise<void> {
     if (this.#state !== 'open') return;
     this.#state = 'aborted';
+    this.#mem = [];
     const fh = this.#fh;
     this.#fh = undefined;
     await fh?.close().catch(() => undefined);
-    await unlink(this.#path).catch(() => undefined);
+    if (this.#path) await unlink(this.#path).catch(() => undefined);
+  }
+}
+
+async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+  let off = 0;
+  while (off < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
+    off += bytesWritten;
   }
 }
 

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { Mac } from '../../src/config/types.ts';
 import { ha1, makeAccount } from '../../src/store/digest-ha1.ts';
 import type { AuditEvent, Sighting, Store, UploadKey, UploadOptions } from '../../src/store/store.ts';
+import { SPOOL_MEMORY_BYTES } from '../../src/store/upload-temp.ts';
 
 export interface StoreUnderTest {
   store: Store;
@@ -424,6 +425,38 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
       expect((await store.uploads.current(phoneKey()))!.locked).toBe(true);
       await upload(store, phoneKey(), 'clean');
       expect((await store.uploads.current(phoneKey()))!.locked).toBe(false);
+    });
+
+    test('a large upload spills to a temp file under <data>/tmp (bounded memory); none is left after commit or abort', async () => {
+      const { store, tmpDir } = await fresh();
+      const big = Buffer.alloc(3 * SPOOL_MEMORY_BYTES + 123);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+      const sink = await store.uploads.begin(phoneKey(), replace());
+      for (let i = 0; i < big.length; i += 10_000) await sink.write(big.subarray(i, i + 10_000));
+      expect(readdirSync(tmpDir).length).toBe(1);
+      const f = await sink.commit();
+      expect(readdirSync(tmpDir)).toEqual([]);
+      expect(f.size).toBe(big.length);
+      expect((await (await store.uploads.current(phoneKey()))!.read()).equals(big)).toBe(true);
+      const aborted = await store.uploads.begin(phoneKey(), replace());
+      await aborted.write(big);
+      await aborted.abort();
+      expect(readdirSync(tmpDir)).toEqual([]);
+      const tooBig = await store.uploads.begin(phoneKey(), replace({ maxBytes: 2 * SPOOL_MEMORY_BYTES }));
+      await tooBig.write(big.subarray(0, SPOOL_MEMORY_BYTES + 1));
+      await expect(tooBig.write(big.subarray(0, SPOOL_MEMORY_BYTES))).rejects.toMatchObject({ code: 'PP_UPLOAD_TOO_LARGE' });
+      expect(readdirSync(tmpDir)).toEqual([]);
+      expect((await store.uploads.current(phoneKey()))!.version).toBe(1);
+    });
+
+    test('a caller reusing its chunk buffer does not change what was received', async () => {
+      const { store } = await fresh();
+      const sink = await store.uploads.begin(phoneKey(), replace());
+      const buf = Buffer.from('first');
+      await sink.write(buf);
+      buf.write('XXXXX');
+      await sink.write(Buffer.from('-second'));
+      expect((await (await sink.commit()).read()).toString()).toBe('first-second');
     });
 
     test('binary content survives byte for byte (every byte value)', async () => {

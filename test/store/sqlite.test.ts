@@ -9,6 +9,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { makeAccount } from '../../src/store/digest-ha1.ts';
 import { openStore } from '../../src/store/open.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
+import { SPOOL_MEMORY_BYTES } from '../../src/store/upload-temp.ts';
 import { storeTests } from './conformance.ts';
 import { checkSelfCheckingBody, KEY } from './upload-child.ts';
 
@@ -30,8 +31,8 @@ storeTests(makeStore, 'sqlite');
 const CHILD = fileURLToPath(new URL('./upload-child.ts', import.meta.url));
 
 /** Starts the child, waits until its stdout satisfies `ready`, kills it with SIGKILL, waits for exit. */
-async function killChildWhen(mode: string, data: string, ready: (out: string) => boolean): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, data], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function killChildWhen(mode: string, data: string, ready: (out: string) => boolean, size = 0): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, data, String(size)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -67,11 +68,17 @@ async function seeded(): Promise<string> {
 }
 
 describe('sqlite: crash safety (issue 4, Uploads: "a crash, kill -9 … leaves the previous version intact")', () => {
-  for (const mode of ['between-writes', 'before-commit']) {
-    test(`kill -9 ${mode.replace('-', ' ')} leaves the previous version current and init() cleans the temp file`, async () => {
+  // Large uploads spill to a temp file (what init() must clean); small ones stay in memory.
+  const cases = [
+    { mode: 'between-writes', size: 8 * SPOOL_MEMORY_BYTES, temps: 1 },
+    { mode: 'before-commit', size: 8 * SPOOL_MEMORY_BYTES, temps: 1 },
+    { mode: 'before-commit', size: 4096, temps: 0 },
+  ];
+  for (const { mode, size, temps } of cases) {
+    test(`kill -9 ${mode.replace('-', ' ')} of a ${size}-byte upload leaves the previous version current and no temp file`, async () => {
       const data = await seeded();
-      await killChildWhen(mode, data, (out) => out.includes('READY'));
-      expect(readdirSync(join(data, 'tmp')).length).toBe(1); // the dead child's temp file
+      await killChildWhen(mode, data, (out) => out.includes('READY'), size);
+      expect(readdirSync(join(data, 'tmp')).length).toBe(temps); // the dead child's temp file, if it spilled
       const store = await openStore({ data, storeUrl: 'sqlite' });
       try {
         const cur = await store.uploads.current(KEY);
@@ -114,11 +121,13 @@ describe('sqlite: crash safety (issue 4, Uploads: "a crash, kill -9 … leaves t
     const a = await openStore({ data, storeUrl: 'sqlite' });
     try {
       const sink = await a.uploads.begin(KEY, { mode: 'replace', address: '192.0.2.1', maxBytes: 1 << 20, keepVersions: 3 });
-      await sink.write(Buffer.from('in flight'));
+      const body = Buffer.alloc(2 * SPOOL_MEMORY_BYTES, 0x71); // large enough to spill to a temp file
+      await sink.write(body);
+      expect(readdirSync(join(data, 'tmp')).length).toBe(1);
       const b = await openStore({ data, storeUrl: 'sqlite' }); // same pid, same process: must not clean a live upload
       await b.close();
       const f = await sink.commit();
-      expect((await f.read()).toString()).toBe('in flight');
+      expect((await f.read()).equals(body)).toBe(true);
     } finally {
       await a.close();
     }

@@ -1,7 +1,7 @@
 // Child process for test/store/sqlite.test.ts: opens the store, does an upload up to a point,
 // tells the parent on stdout, and waits to be killed with SIGKILL.
-//   between-writes DATA   write part of an upload, then wait
-//   before-commit DATA    write a whole upload (not committed), then wait
+//   between-writes DATA BYTES   write half of a BYTES upload, then wait
+//   before-commit DATA BYTES    write a whole BYTES upload (not committed), then wait
 //   commit-loop DATA      commit self-checking versions in a loop, printing each version number
 import { createHash } from 'node:crypto';
 import type { Mac } from '../../src/config/types.ts';
@@ -12,7 +12,8 @@ export const KEY: UploadKey = { mac: '0004f2000001' as Mac, kind: 'override-phon
 
 /** A body that proves itself whole: a header naming its length and a digest of the rest. */
 export function selfCheckingBody(n: number): Buffer {
-  const filler = Buffer.alloc(20_000 + (n % 7) * 1000, 0x41 + (n % 26));
+  // Odd versions exceed the in-memory spool and go through a temp file; even ones stay in memory.
+  const filler = Buffer.alloc((n % 2 ? 150_000 : 20_000) + (n % 7) * 1000, 0x41 + (n % 26));
   const digest = createHash('sha256').update(filler).digest('hex');
   return Buffer.concat([Buffer.from(`n=${n};len=${filler.length};sha=${digest};`), filler]);
 }
@@ -27,12 +28,12 @@ export function checkSelfCheckingBody(b: Buffer): number | undefined {
 }
 
 async function main(): Promise<void> {
-  const [mode, data] = process.argv.slice(2);
+  const [mode, data, size] = process.argv.slice(2);
   const store = await openStore({ data: data!, storeUrl: 'sqlite' });
   const opts = { mode: 'replace' as const, address: '192.0.2.99', maxBytes: 1 << 20, keepVersions: 3 };
   if (mode === 'between-writes' || mode === 'before-commit') {
     const sink = await store.uploads.begin(KEY, opts);
-    const body = Buffer.alloc(64 * 1024, 0x5a);
+    const body = Buffer.alloc(Number(size ?? 65536), 0x5a);
     const upto = mode === 'between-writes' ? body.length / 2 : body.length;
     for (let i = 0; i < upto; i += 4096) await sink.write(body.subarray(i, Math.min(i + 4096, upto)));
     process.stdout.write('READY\n');
