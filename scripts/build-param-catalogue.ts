@@ -135,7 +135,15 @@ for (const pattern of [...patterns].sort()) {
 /** A terse description for template-only parameters: family and what the name says. */
 function describe(pattern: string, def: ParamDef): string {
   const segs = pattern.split('.');
-  const words = segs.slice(1).filter((s) => s !== 'x').join(' ').replace(/([a-z])([A-Z])/g, '$1 $2');
+  // camelCase to words; Capitalised words lower-cased, acronyms (SIP, TLS, VLAN) kept.
+  const words = segs
+    .slice(1)
+    .filter((s) => s !== 'x')
+    .join(' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(' ')
+    .map((w) => (/^[A-Z][a-z]+$/.test(w) ? w.toLowerCase() : w))
+    .join(' ');
   const where = segs.includes('x') ? ' (per index x)' : '';
   return `${segs[0]}: ${words || segs[0]}${where}${def.type === 'boolean' ? ' (0/1)' : ''}.`;
 }
