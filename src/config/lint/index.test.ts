@@ -35,3 +35,22 @@ describe('lintTree', () => {
     });
   });
 });
+
+describe('lintTree on garbage', () => {
+  test('random bytes and truncated XML never throw; each bad file gets a finding (seed 42, 200 rounds)', async () => {
+    let seed = 42;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const good = '<?xml version="1.0"?>\n<polycomConfig><reg reg.1.address="1001" reg.1.auth.password="x"/></polycomConfig>\n';
+    for (let round = 0; round < 200; round++) {
+      const cut = good.slice(0, rnd(good.length));
+      const noise = Buffer.alloc(rnd(64));
+      for (let i = 0; i < noise.length; i++) noise[i] = rnd(256);
+      const files = cleanTree({
+        'phones/0004f2000001.cfg': round % 2 ? cut : Buffer.concat([Buffer.from(cut), noise]),
+        'contacts/0004f2000001-directory.xml': Buffer.concat([Buffer.from('<directory><item_list><item><ct>'), noise]),
+      });
+      const f = await lintFiles(files);
+      expect(f.some((x) => x.file === 'contacts/0004f2000001-directory.xml')).toBe(true);
+    }
+  });
+});
