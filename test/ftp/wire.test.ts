@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import net from 'node:net';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { RawClient, connectData, epsvPort, pasvPort, readAll, run, seededBytes, startFixture, type Fixture } from './helpers.ts';
 
@@ -320,6 +321,30 @@ describe('FTP control connection', () => {
       const quiet = await RawClient.connect(fx.port);
       await waitFor(() => quiet.closed, 5000);
       await waitFor(() => fx.server.sessionCount() === 0, 2000);
+    } finally {
+      await fx.server.close();
+      await rm(fx.root, { recursive: true, force: true });
+    }
+  });
+
+  test('passive ports come from the configured range (ftpPassivePortMin/Max), one listener per session', async () => {
+    // A one-port range on a port the kernel just handed out (no fixed port numbers in tests).
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const only = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const fx = await startFixture({ server: { passivePortMin: only, passivePortMax: only } });
+    try {
+      const c = await loggedIn(fx);
+      // Each EPSV closes the previous listener, so one port serves them all.
+      for (let i = 0; i < 5; i++) expect(epsvPort((await c.cmd('EPSV')).text)).toBe(only);
+      const port = epsvPort((await c.cmd('EPSV')).text);
+      const data = await connectData(port);
+      c.send('RETR sip.cfg');
+      expect((await c.reply()).code).toBe(150);
+      expect((await readAll(data)).toString()).toContain('voIpProt');
+      expect((await c.reply()).code).toBe(226);
+      c.close();
     } finally {
       await fx.server.close();
       await rm(fx.root, { recursive: true, force: true });

@@ -51,12 +51,13 @@ const SILENT: FtpLogger = { debug() {}, info() {}, warn() {} };
 
 export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServer> {
   if (opts.implicitTls && !opts.tls) throw new Error('implicit FTPS needs a certificate and key (tls)');
-  if ((opts.passivePortMin === undefined) !== (opts.passivePortMax === undefined)) {
-    throw new Error('passivePortMin and passivePortMax go together');
+  // 0 (the server options' default) means "any port", like leaving the range out.
+  const pmin = opts.passivePortMin || undefined;
+  const pmax = opts.passivePortMax || undefined;
+  if ((pmin === undefined) !== (pmax === undefined)) {
+    throw new Error('ftpPassivePortMin and ftpPassivePortMax go together (both set, or both 0 for any port)');
   }
-  if (opts.passivePortMin !== undefined && opts.passivePortMax! < opts.passivePortMin) {
-    throw new Error(`passive port range ${opts.passivePortMin}-${opts.passivePortMax} is empty`);
-  }
+  if (pmin !== undefined && pmax! < pmin) throw new Error(`passive port range ${pmin}-${pmax} is empty`);
   const log = opts.log ?? SILENT;
   // One context and session cache for the control and every data connection, so sessions resume across them.
   const tls = opts.tls ? makeTlsSetup(opts.tls.cert, opts.tls.key) : undefined;
@@ -64,8 +65,8 @@ export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServer>
     service: opts.service,
     tls,
     implicitTls: opts.implicitTls ?? false,
-    passivePortMin: opts.passivePortMin,
-    passivePortMax: opts.passivePortMax,
+    passivePortMin: pmin,
+    passivePortMax: pmax,
     idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
     passiveTimeoutMs: opts.passiveTimeoutMs ?? DEFAULTS.passiveTimeoutMs,
     dataIdleTimeoutMs: opts.dataIdleTimeoutMs ?? DEFAULTS.dataIdleTimeoutMs,
