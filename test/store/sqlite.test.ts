@@ -134,6 +134,45 @@ describe('sqlite: crash safety (issue 4, Uploads: "a crash, kill -9 … leaves t
   });
 });
 
+describe('sqlite: several processes on one data directory (the server and CLI commands)', () => {
+  test('processes opening a fresh store at once all migrate, record and append without losing anything', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'polyprov-multi-'));
+    dirs.push(data);
+    const n = 4;
+    const runs = Array.from({ length: n }, (_, i) =>
+      new Promise<string>((res, rej) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'open-record', data, String(i + 1)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          if (code === 0) res(out);
+          else rej(new Error(`child ${i + 1} exited ${code}: ${out}`));
+        });
+      }),
+    );
+    expect(await Promise.all(runs)).toEqual(Array(n).fill('DONE\n'));
+    const store = await openStore({ data, storeUrl: 'sqlite' });
+    try {
+      const phones = await store.phones.list();
+      expect(phones.length).toBe(n);
+      expect(phones.every((p) => p.fetchedCount === 20)).toBe(true);
+      const log = (await (await store.uploads.current(KEY))!.read()).toString();
+      for (let i = 1; i <= n; i++) expect(log).toContain(`line from ${i}\n`);
+    } finally {
+      await store.close();
+    }
+    const db = new Database(join(data, 'polyprov.db'), { readonly: true });
+    try {
+      expect(db.prepare('SELECT count(*) AS c FROM schema_version').get()).toEqual({ c: MIGRATIONS.length });
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('sqlite: database settings', () => {
   test('WAL journal mode is on, the schema version is recorded once, and reopening migrates nothing twice', async () => {
     const { store, tmpDir } = await makeStore();

@@ -3,6 +3,7 @@
 //   between-writes DATA BYTES   write half of a BYTES upload, then wait
 //   before-commit DATA BYTES    write a whole BYTES upload (not committed), then wait
 //   commit-loop DATA      commit self-checking versions in a loop, printing each version number
+//   open-record DATA N    open the store (maybe fresh), record sightings of phone N, upload, exit
 import { createHash } from 'node:crypto';
 import type { Mac } from '../../src/config/types.ts';
 import { openStore } from '../../src/store/open.ts';
@@ -31,6 +32,17 @@ async function main(): Promise<void> {
   const [mode, data, size] = process.argv.slice(2);
   const store = await openStore({ data: data!, storeUrl: 'sqlite' });
   const opts = { mode: 'replace' as const, address: '192.0.2.99', maxBytes: 1 << 20, keepVersions: 3 };
+  if (mode === 'open-record') {
+    const n = Number(size);
+    const mac = `0004f2${String(n).padStart(6, '0')}` as Mac;
+    for (let i = 0; i < 20; i++) await store.phones.recordSighting({ mac, at: new Date(), source: 'http', address: '192.0.2.1', file: { path: 'x.cfg', op: 'read', status: '200' } });
+    const sink = await store.uploads.begin(KEY, { ...opts, mode: 'append' });
+    await sink.write(Buffer.from(`line from ${n}\n`));
+    await sink.commit();
+    await store.close();
+    process.stdout.write('DONE\n');
+    return;
+  }
   if (mode === 'between-writes' || mode === 'before-commit') {
     const sink = await store.uploads.begin(KEY, opts);
     const body = Buffer.alloc(Number(size ?? 65536), 0x5a);

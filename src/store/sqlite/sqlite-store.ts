@@ -51,6 +51,8 @@ export class SqliteStore implements Store {
     mkdirSync(this.opts.tmpDir, { recursive: true, mode: 0o700 });
     const db = new Database(this.opts.file);
     try {
+      // First, so that switching to WAL and migrating wait for another process opening the same file.
+      db.pragma('busy_timeout = 10000');
       db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode: every commit is atomic and survives a crash or kill -9 of the process;
       // only a power cut may roll back the last commits (never to a mix). FULL would fsync on every
@@ -58,7 +60,6 @@ export class SqliteStore implements Store {
       // the CI machine, measured with an upload loop like the PUT benchmark's); nginx's WebDAV PUT,
       // the benchmark's reference, does not fsync either.
       db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 10000');
       migrate(db);
     } catch (err) {
       db.close();
