@@ -74,6 +74,17 @@ describe('curl over plain FTP', () => {
     expect(f.service.requests.filter((r) => r.path === `/${name}`).map((r) => r.op)).toEqual(['write', 'append']);
   });
 
+  test('a 20 MB upload arrives byte-identical (backpressure from the core to the data connection)', async () => {
+    const body = seededBytes(20 * 1024 * 1024, 99);
+    const src = join(f.root, '..', `up-${process.pid}.bin`);
+    await writeFile(src, body);
+    const r = await curl(['-T', src, url(`logs/${PHONE}-boot.log`)]);
+    await rm(src, { force: true });
+    expect(r.code, r.stderr).toBe(0);
+    expect(sha256(await readFile(join(f.root, `logs/${PHONE}-boot.log`)))).toBe(sha256(body));
+    expect(f.service.finished.at(-1)?.outcome).toMatchObject({ status: 'ftp:226', bytes: body.length });
+  });
+
   test('Admin Guide, Boot Server Security Policy: configuration files are read-only for phones (550, file unchanged)', async () => {
     const before = await readFile(join(f.root, 'sip.cfg'), 'utf8');
     const r = await curl(['-T', '-', url('sip.cfg')], '<evil/>');

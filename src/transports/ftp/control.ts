@@ -100,7 +100,7 @@ export class FtpSession {
   }
 
   reply(code: number, text: string): void {
-    if (this.closed || this.sock.destroyed) return;
+    if (this.closed || this.sock.destroyed || this.sock.writableEnded) return;
     this.sock.write(formatReply(code, text));
   }
 
