@@ -207,7 +207,7 @@ class PhoneBoot {
       await this.bootromStage();
       await this.applicationStage('boot');
     } else {
-      const reboot = await this.applicationStage(kind === 'restart' ? 'boot' : 'check-sync');
+      const reboot = await this.applicationStage(kind === 'restart' ? 'restart' : 'check-sync');
       if (reboot) {
         this.record.rebooted = reboot;
         this.note(`rebooting: ${reboot}`);
@@ -452,11 +452,16 @@ class PhoneBoot {
 
   // --- application -----------------------------------------------------------------------
 
-  /** Returns a reason when the phone must reboot instead (check-sync). */
-  private async applicationStage(mode: 'boot' | 'check-sync'): Promise<string | undefined> {
+  /**
+   * 'boot' follows the bootROM; 'restart' is the application alone (white paper, Restarting the
+   * Phone: it "reads the configuration files and loads the UC software application, but does not
+   * load the BootROM"); 'check-sync' also serves polling. Returns a reason when the phone must
+   * reboot instead.
+   */
+  private async applicationStage(mode: 'boot' | 'restart' | 'check-sync'): Promise<string | undefined> {
     this.stage = 'application';
     this.log.length = 0;
-    this.note(`application ${this.appVersion} ${mode === 'boot' ? 'starting' : 'checking configuration (check-sync)'}`);
+    this.note(`application ${this.appVersion} ${mode === 'check-sync' ? 'checking configuration (check-sync)' : 'starting'}`);
     const p = this.input.profile;
     let master: MasterFound | null = null;
     let contacted = true;
@@ -474,8 +479,9 @@ class PhoneBoot {
     const source = new FetchedTreeSource();
     if (master) source.set(master.key, master.body);
 
-    if (master && contacted && master.from === 'server' && mode === 'check-sync') {
-      // White paper, Understanding Phone Update Behavior: check-sync compares the software version too.
+    if (master && contacted && master.from === 'server' && mode !== 'boot') {
+      // White paper, Understanding Phone Update Behavior: restart and check-sync compare the
+      // software version too; a new image needs the bootROM, so the phone reboots.
       if (await this.checkImage(master, true)) return 'the application image changed';
     }
 
@@ -490,7 +496,7 @@ class PhoneBoot {
           if (r.status === 'ok' && r.body) fetched.set(entry, r.body);
           else failed ??= `${entry} (${r.status === 'error' ? (r.error ?? r.wire) : r.status})`;
         }
-      } else failed = 'no server';
+      } else failed = master.from === 'cache' ? 'the master file' : 'the server';
       let use: Map<string, Buffer>;
       if (failed === undefined) {
         use = fetched;
@@ -529,7 +535,7 @@ class PhoneBoot {
       }
 
       // Contact directory: read on boot; on check-sync only with dir.local.readonly="1".
-      const readDirectory = mode === 'boot' || (await this.resolve(source, master)).params.get('dir.local.readonly')?.value === '1';
+      const readDirectory = mode !== 'check-sync' || (await this.resolve(source, master)).params.get('dir.local.readonly')?.value === '1';
       if (contacted && readDirectory && !this.cache.pending.directory) {
         const own = this.inDirectory(master.directories.contacts, `${p.mac}-directory.xml`);
         const r = await this.transfer(own.ref, 'get');
