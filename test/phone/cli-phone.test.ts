@@ -5,7 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { bootOptions } from '../../src/dhcp/boot-option.ts';
+import { startInformResponder } from '../../src/dhcp/inform.ts';
 import { makeImage } from '../../src/phone/image-header.ts';
+import { captureLog, freeUdpPort } from '../dhcp/helpers.ts';
 import { BIN, runCli } from './serve-child.ts';
 import { startRecordingServer, type RecordingServer } from './recording-server.ts';
 
@@ -73,6 +76,29 @@ describe('polyprov phone', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('Could not contact boot server using existing configuration');
     expect(r.stdout).toContain('configuration from cache');
+  });
+
+  test('white paper, Discovering the Provisioning Server, Stage 2: --dhcp finds the boot server by DHCPINFORM, then boots from it', async () => {
+    const { s, state } = await setup();
+    const cp = await freeUdpPort();
+    const r = await startInformResponder({
+      host: '127.0.0.1',
+      port: 0,
+      bootServer: s.url,
+      options: bootOptions([66]),
+      onlyPolycom: true,
+      serverId: '127.0.0.1',
+      replyPort: cp,
+      relayPort: 67,
+      log: captureLog('warn').log,
+    });
+    cleanup.push(() => r.close());
+    const out = await runCli(['phone', 'boot', '--dhcp', `127.0.0.1:${r.address().port}`, '--dhcp-client-port', String(cp), '--dhcp-timeout', '500', '--mac', MAC, '--state', state, '--tries', '1', '--json']);
+    expect(out.code, out.stderr).toBe(0);
+    const rec = JSON.parse(out.stdout) as { discovery: { stage: string }; configFrom: string };
+    expect(rec.discovery.stage).toBe('inform');
+    expect(rec.configFrom).toBe('server');
+    expect(s.requests.some((q) => q.path === 'site.cfg')).toBe(true);
   });
 
   test('usage errors exit 2', async () => {
