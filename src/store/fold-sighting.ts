@@ -25,23 +25,36 @@ export function newPhone(s: Sighting): Phone {
   };
 }
 
+/** The inventory fields whose value is "the latest one reported"; each keeps the time it was set. */
+export type TimedField = 'model' | 'partNumber' | 'appVersion' | 'bootromVersion' | 'address' | 'lastSource' | 'lastError' | 'sipUser' | 'sipPort';
+/** When each timed field was last set (ms since the epoch); stored beside the row. */
+export type FieldTimes = Partial<Record<TimedField, number>>;
+
+/** A phone row together with the times of its fields: what a backend reads, folds and writes back. */
+export interface PhoneState {
+  phone: Phone;
+  times: FieldTimes;
+}
+
 /**
- * Returns the row after this sighting. `prev` undefined means the phone was never seen.
+ * Returns the state after this sighting. `prev` undefined means the phone was never seen.
  *
  * Versions are stage-aware: while the bootROM or the Updater runs, the version a phone reports is
  * the bootROM/Updater's own (the User-Agent carries it, polycom-facts §3.4 "depending on the boot
  * step, the version number will either be the BootROM version … or the SIP application version";
  * and DHCP option 60 in the bootROM "sub-option 4 and sub-option 5 will contain the same string",
- * polycom-facts §5). So an application version given with stage bootrom/updater is ignored, and
- * the application stage never overwrites the bootROM version with its own.
+ * polycom-facts §5). So an application version given with stage bootrom/updater is ignored (its
+ * value counts as the bootROM/Updater version when no bootromVersion is given), and the
+ * application stage never overwrites the bootROM version with its own.
  *
- * Sightings may arrive out of order (batches from several nodes): the "latest" fields (address,
- * source, versions, error) only move forward in time; first/last seen and last boot are min/max.
+ * Sightings may arrive out of order (batches from several nodes). The result does not depend on
+ * the order: each "latest" field takes the value of the newest sighting that reports it (its time
+ * is kept in `times`), first/last seen and last boot are min/max, counters are sums.
  */
-export function foldSighting(prev: Phone | undefined, s: Sighting): Phone {
-  const p: Phone = prev ? { ...prev } : newPhone(s);
+export function foldSighting(prev: PhoneState | undefined, s: Sighting): PhoneState {
+  const p: Phone = prev ? { ...prev.phone } : newPhone(s);
+  const times: FieldTimes = prev ? { ...prev.times } : {};
   const at = s.at.getTime();
-  const newest = !prev || at >= prev.lastSeen.getTime();
 
   if (at < p.firstSeen.getTime()) p.firstSeen = s.at;
   if (at > p.lastSeen.getTime()) p.lastSeen = s.at;
@@ -52,28 +65,28 @@ export function foldSighting(prev: Phone | undefined, s: Sighting): Phone {
     else p.uploadedCount += 1;
   }
 
-  // Identity facts fill gaps even from an older sighting; newer ones replace.
-  if (s.model && (newest || !p.model)) p.model = s.model;
-  if (s.partNumber && (newest || !p.partNumber)) p.partNumber = s.partNumber;
+  const set = <K extends TimedField>(k: K, v: Phone[K] | undefined) => {
+    // A field set before field times were kept counts as set at lastSeen of that row.
+    const was = times[k] ?? (p[k] !== undefined && prev ? prev.phone.lastSeen.getTime() : -Infinity);
+    if (at < was) return;
+    if (v === undefined) delete p[k];
+    else p[k] = v;
+    times[k] = at;
+  };
 
+  if (s.model) set('model', s.model);
+  if (s.partNumber) set('partNumber', s.partNumber);
   const bootStage = s.stage === 'bootrom' || s.stage === 'updater';
   const app = bootStage ? undefined : s.appVersion;
-  const boot = s.stage === 'application' || s.stage === undefined ? s.bootromVersion : (s.bootromVersion ?? s.appVersion);
-  if (app && (newest || !p.appVersion)) p.appVersion = app;
-  if (boot && (newest || !p.bootromVersion)) p.bootromVersion = boot;
-
-  if (newest) {
-    if (s.address) p.address = s.address;
-    p.lastSource = s.source;
-    if (s.error === null) delete p.lastError;
-    else if (s.error !== undefined) p.lastError = s.error;
-    if (s.sipUser) p.sipUser = s.sipUser;
-    if (s.sipPort !== undefined) p.sipPort = s.sipPort;
-  } else {
-    if (s.sipUser && !p.sipUser) p.sipUser = s.sipUser;
-    if (s.sipPort !== undefined && p.sipPort === undefined) p.sipPort = s.sipPort;
-  }
-  return p;
+  const boot = bootStage ? (s.bootromVersion ?? s.appVersion) : s.bootromVersion;
+  if (app) set('appVersion', app);
+  if (boot) set('bootromVersion', boot);
+  if (s.address) set('address', s.address);
+  set('lastSource', s.source);
+  if (s.error !== undefined) set('lastError', s.error ?? undefined);
+  if (s.sipUser) set('sipUser', s.sipUser);
+  if (s.sipPort !== undefined) set('sipPort', s.sipPort);
+  return { phone: p, times };
 }
 
 /** The version a booting stage reported, for the boot timeline. */

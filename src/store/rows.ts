@@ -2,7 +2,7 @@
 // are the same in SQLite and PostgreSQL; drivers differ only in how they hand back bigint
 // (number or string) and booleans (0/1 or true/false), which the converters accept either way.
 import type { Mac } from '../config/types.ts';
-import { macKey } from './fold-sighting.ts';
+import { macKey, type FieldTimes, type PhoneState } from './fold-sighting.ts';
 import type { Account, AccountKind, AuditEvent, BootRecord, Phone, SightingSource, Stage } from './store.ts';
 
 type Big = number | string;
@@ -13,7 +13,7 @@ export interface PhoneRow {
   mac: string; model: string | null; part_number: string | null; app_version: string | null; bootrom_version: string | null;
   address: string | null; last_source: string | null; first_seen: number; last_seen: number; last_boot: number | null;
   last_error: string | null; sip_user: string | null; sip_port: number | null; fetched_count: number; uploaded_count: number;
-  override_locked: number;
+  override_locked: number; field_times: string | null;
 }
 /** A row as a driver returns it: bigint may come back as a string, booleans as true/false. */
 export type Read<R> = { [K in keyof R]: R[K] extends number ? Big | Flag : R[K] extends number | null ? Big | null : R[K] };
@@ -68,13 +68,26 @@ function assign<K extends keyof Phone>(p: Phone, k: K, v: Phone[K] | undefined):
   if (v !== undefined) p[k] = v;
 }
 
-export function phoneToRow(p: Phone): PhoneRow {
+export function phoneStateFromRow(r: Read<PhoneRow>): PhoneState {
+  let times: FieldTimes = {};
+  if (r.field_times) {
+    try {
+      times = JSON.parse(r.field_times) as FieldTimes;
+    } catch {
+      // A damaged column only loses the ordering hints; the values stay.
+    }
+  }
+  return { phone: phoneFromRow(r), times };
+}
+
+export function phoneToRow({ phone: p, times }: PhoneState): PhoneRow {
   return {
     mac: p.mac, model: p.model ?? null, part_number: p.partNumber ?? null, app_version: p.appVersion ?? null,
     bootrom_version: p.bootromVersion ?? null, address: p.address ?? null, last_source: p.lastSource ?? null,
     first_seen: p.firstSeen.getTime(), last_seen: p.lastSeen.getTime(), last_boot: p.lastBoot?.getTime() ?? null,
     last_error: p.lastError ?? null, sip_user: p.sipUser ?? null, sip_port: p.sipPort ?? null,
     fetched_count: p.fetchedCount, uploaded_count: p.uploadedCount, override_locked: p.overrideLocked ? 1 : 0,
+    field_times: JSON.stringify(times),
   };
 }
 

@@ -28,7 +28,9 @@ export const MIGRATIONS: readonly Migration[] = [
         sip_port INTEGER,
         fetched_count BIGINT NOT NULL DEFAULT 0,
         uploaded_count BIGINT NOT NULL DEFAULT 0,
-        override_locked BOOLEAN NOT NULL DEFAULT FALSE
+        override_locked BOOLEAN NOT NULL DEFAULT FALSE,
+        -- When each "latest value" field was set (JSON), so out-of-order sightings fold the same in any order.
+        field_times TEXT
       );
       CREATE INDEX phones_by_last_seen ON phones (last_seen);
 

@@ -8,12 +8,12 @@ import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import type { Mac } from '../../config/types.ts';
 import { ProvError } from '../../core/errors.ts';
-import { bootVersion, foldSighting, macKey, newPhone } from '../fold-sighting.ts';
+import { bootVersion, foldSighting, macKey, newPhone, type PhoneState } from '../fold-sighting.ts';
 import {
-  AUDIT_COLS, VERSION_COLS, accountFromRow, accountToRow, auditFromRow, auditToRow, bootFromRow, num, phoneFromRow, phoneToRow,
+  AUDIT_COLS, VERSION_COLS, accountFromRow, accountToRow, auditFromRow, auditToRow, bootFromRow, num, phoneFromRow, phoneStateFromRow, phoneToRow,
   type AccountRow, type AuditRow, type BootRow, type PhoneRow, type Read, type VersionRow,
 } from '../rows.ts';
-import type { AuditQuery, Phone, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
+import type { AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
 import { cleanStaleTemps, TempUpload, uploadFailed, versionContent } from '../upload-temp.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
 
@@ -149,19 +149,19 @@ export class PgStore implements Store {
       const rows = await c.query<Read<PhoneRow>>({ name: 'phones_lock', text: 'SELECT * FROM phones WHERE mac = ANY($1) ORDER BY mac FOR UPDATE', values: [macs] });
       const boots: Array<[string, number, string, string, string | null, string | null, string | null]> = [];
       for (const row of rows.rows) {
-        let p: Phone = phoneFromRow(row);
+        let st: PhoneState = phoneStateFromRow(row);
         for (const s of byMac.get(row.mac)!) {
-          p = foldSighting(p, s);
+          st = foldSighting(st, s);
           if (s.bootStart) boots.push([row.mac, s.at.getTime(), s.source, s.address, s.stage ?? null, bootVersion(s) ?? null, s.userAgent ?? null]);
         }
-        const r = phoneToRow(p);
+        const r = phoneToRow(st);
         await c.query({
           name: 'phone_update',
           text: `UPDATE phones SET model = $2, part_number = $3, app_version = $4, bootrom_version = $5, address = $6, last_source = $7,
                    first_seen = $8, last_seen = $9, last_boot = $10, last_error = $11, sip_user = $12, sip_port = $13,
-                   fetched_count = $14, uploaded_count = $15 WHERE mac = $1`,
+                   fetched_count = $14, uploaded_count = $15, field_times = $16 WHERE mac = $1`,
           values: [r.mac, r.model, r.part_number, r.app_version, r.bootrom_version, r.address, r.last_source, r.first_seen, r.last_seen,
-            r.last_boot, r.last_error, r.sip_user, r.sip_port, r.fetched_count, r.uploaded_count],
+            r.last_boot, r.last_error, r.sip_user, r.sip_port, r.fetched_count, r.uploaded_count, r.field_times],
         });
       }
       if (boots.length) {

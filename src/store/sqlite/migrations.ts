@@ -29,7 +29,9 @@ export const MIGRATIONS: readonly Migration[] = [
         sip_port INTEGER,
         fetched_count INTEGER NOT NULL DEFAULT 0,
         uploaded_count INTEGER NOT NULL DEFAULT 0,
-        override_locked INTEGER NOT NULL DEFAULT 0
+        override_locked INTEGER NOT NULL DEFAULT 0,
+        -- When each "latest value" field was set (JSON), so out-of-order sightings fold the same in any order.
+        field_times TEXT
       );
       CREATE INDEX phones_by_last_seen ON phones (last_seen);
 

@@ -12,7 +12,7 @@ import type { AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, U
 import { cleanStaleTemps, TempUpload, uploadFailed, versionContent } from '../upload-temp.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
 import {
-  accountFromRow, accountToRow, auditFromRow, auditToRow, bootFromRow, phoneFromRow, phoneToRow,
+  accountFromRow, accountToRow, auditFromRow, auditToRow, bootFromRow, phoneFromRow, phoneStateFromRow, phoneToRow,
   AUDIT_COLS, VERSION_COLS, type AccountRow, type AuditRow, type BootRow, type PhoneRow, type VersionRow,
 } from '../rows.ts';
 
@@ -128,8 +128,8 @@ export class SqliteStore implements Store {
       for (const s of list) {
         const mac = macKey(s.mac);
         const prevRow = st.phoneGet.get(mac) as PhoneRow | undefined;
-        const p = foldSighting(prevRow && phoneFromRow(prevRow), { ...s, mac: mac as Mac });
-        st.phoneUpsert.run(phoneToRow(p));
+        const next = foldSighting(prevRow && phoneStateFromRow(prevRow), { ...s, mac: mac as Mac });
+        st.phoneUpsert.run(phoneToRow(next));
         if (s.bootStart) {
           st.bootInsert.run(mac, s.at.getTime(), s.source, s.address, s.stage ?? null, bootVersion(s) ?? null, s.userAgent ?? null);
           st.bootPrune.run(mac, mac, BOOTS_KEPT_PER_PHONE);
@@ -316,15 +316,15 @@ function prepare(db: Db) {
     phoneGet: db.prepare('SELECT * FROM phones WHERE mac = ?'),
     phoneUpsert: db.prepare(`
       INSERT INTO phones (mac, model, part_number, app_version, bootrom_version, address, last_source, first_seen, last_seen,
-        last_boot, last_error, sip_user, sip_port, fetched_count, uploaded_count, override_locked)
+        last_boot, last_error, sip_user, sip_port, fetched_count, uploaded_count, override_locked, field_times)
       VALUES (@mac, @model, @part_number, @app_version, @bootrom_version, @address, @last_source, @first_seen, @last_seen,
-        @last_boot, @last_error, @sip_user, @sip_port, @fetched_count, @uploaded_count, @override_locked)
+        @last_boot, @last_error, @sip_user, @sip_port, @fetched_count, @uploaded_count, @override_locked, @field_times)
       ON CONFLICT (mac) DO UPDATE SET model = excluded.model, part_number = excluded.part_number,
         app_version = excluded.app_version, bootrom_version = excluded.bootrom_version, address = excluded.address,
         last_source = excluded.last_source, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
         last_boot = excluded.last_boot, last_error = excluded.last_error, sip_user = excluded.sip_user,
         sip_port = excluded.sip_port, fetched_count = excluded.fetched_count, uploaded_count = excluded.uploaded_count,
-        override_locked = excluded.override_locked`),
+        override_locked = excluded.override_locked, field_times = excluded.field_times`),
     phoneSetLocked: db.prepare('UPDATE phones SET override_locked = ? WHERE mac = ?'),
     bootInsert: db.prepare('INSERT INTO phone_boots (mac, at, source, address, stage, version, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     bootPrune: db.prepare(`DELETE FROM phone_boots WHERE mac = ? AND id NOT IN
