@@ -85,7 +85,7 @@ describe('polyprov phone', () => {
       host: '127.0.0.1',
       port: 0,
       bootServer: s.url,
-      options: bootOptions([66]),
+      options: bootOptions([66], undefined),
       onlyPolycom: true,
       serverId: '127.0.0.1',
       replyPort: cp,
