@@ -173,4 +173,13 @@ describe('phone run: SIP NOTIFY check-sync', () => {
     expect(good.ok && good.message.kind === 'response' && good.message.status).toBe(200);
     await until(() => phone.records.find((x) => x.kind === 'check-sync'));
   });
+
+  test('facts §4.2: prov.polling.* from the effective configuration schedules the next poll', async () => {
+    const { phone } = await setup(tree('prov.polling.enabled="1" prov.polling.mode="rel" prov.polling.period="7200"'));
+    const started = Date.now();
+    expect(phone.nextPollAt).toBeGreaterThanOrEqual(started + 7200_000 - 60_000);
+    expect(phone.nextPollAt).toBeLessThanOrEqual(Date.now() + 7200_000);
+    const { phone: quiet } = await setup(tree());
+    expect(quiet.nextPollAt).toBeUndefined();
+  });
 });
