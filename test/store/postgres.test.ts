@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { openStore } from '../../src/store/open.ts';
+import { MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { storeTests } from './conformance.ts';
 
 const URL_ = process.env.POLYPROV_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -74,7 +75,7 @@ if (why) {
       await c.connect();
       try {
         const r = await c.query(`SELECT version FROM ${schema}.schema_version ORDER BY version`);
-        expect(r.rows).toEqual([{ version: 1 }]);
+        expect(r.rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
         const idx = await c.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1`, [schema]);
         expect(idx.rows.map((x: { indexname: string }) => x.indexname)).toContain('audit_by_mac_at');
       } finally {

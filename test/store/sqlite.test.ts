@@ -190,6 +190,31 @@ describe('sqlite: database settings', () => {
     }
   });
 
+  test('a store written by an older schema is migrated in place and keeps its rows', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'polyprov-migrate-'));
+    dirs.push(data);
+    const old = new Database(join(data, 'polyprov.db'));
+    old.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+    old.exec(MIGRATIONS[0]!.sql);
+    old.prepare('INSERT INTO schema_version (version) VALUES (1)').run();
+    old.prepare("INSERT INTO phones (mac, model, app_version, first_seen, last_seen) VALUES ('0004f2000001', 'SPIP650', '3.1.3.0439', 1000, 2000)").run();
+    old.close();
+    const store = await openStore({ data, storeUrl: 'sqlite' });
+    try {
+      expect(await store.phones.get('0004f2000001' as never)).toMatchObject({ model: 'SPIP650', appVersion: '3.1.3.0439', fetchedCount: 0 });
+      await store.phones.recordSighting({ mac: '0004f2000001' as never, at: new Date(3000), source: 'http', address: '192.0.2.1', stage: 'application', appVersion: '4.0.4.2906' });
+      expect((await store.phones.get('0004f2000001' as never))!.appVersion).toBe('4.0.4.2906');
+    } finally {
+      await store.close();
+    }
+    const db = new Database(join(data, 'polyprov.db'), { readonly: true });
+    try {
+      expect(db.prepare('SELECT version FROM schema_version ORDER BY version').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+    } finally {
+      db.close();
+    }
+  });
+
   test('RFC 7616: no plain password reaches the database file or its WAL', async () => {
     const { store, tmpDir } = await makeStore();
     const password = 'Plain-Password-Canary-7431';

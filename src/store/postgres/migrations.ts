@@ -28,9 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
         sip_port INTEGER,
         fetched_count BIGINT NOT NULL DEFAULT 0,
         uploaded_count BIGINT NOT NULL DEFAULT 0,
-        override_locked BOOLEAN NOT NULL DEFAULT FALSE,
-        -- When each "latest value" field was set (JSON), so out-of-order sightings fold the same in any order.
-        field_times TEXT
+        override_locked BOOLEAN NOT NULL DEFAULT FALSE
       );
       CREATE INDEX phones_by_last_seen ON phones (last_seen);
 
@@ -95,6 +93,13 @@ export const MIGRATIONS: readonly Migration[] = [
         value TEXT NOT NULL
       );
     `,
+  },
+  {
+    version: 2,
+    name: 'phones.field_times',
+    // When each "latest value" field of a phone was set (JSON), so that out-of-order sightings
+    // (batches from several nodes) fold to the same row in any order (src/store/fold-sighting.ts).
+    sql: `ALTER TABLE phones ADD COLUMN field_times TEXT;`,
   },
 ];
 
