@@ -181,6 +181,43 @@ describe('FTP control connection', () => {
     t.destroy();
   });
 
+  test('RFC 959 §5.1 minimum implementation: TYPE A/I, MODE S, STRU F, NOOP, SYST, and the rest of the small talk', async () => {
+    const c = await loggedIn();
+    for (const [line, code] of [
+      ['TYPE A', 200], ['TYPE A N', 200], ['TYPE I', 200], ['TYPE L 8', 200], ['MODE S', 200], ['STRU F', 200],
+      ['SYST', 215], ['HELP', 214], ['STAT', 211], ['OPTS UTF8 ON', 200], ['OPTS MLST type', 501], ['ALLO 1000', 200],
+      ['CWD logs', 250], ['CDUP', 250], ['XPWD', 257], ['MKD x', 502], ['EPSV 2', 522], ['EPSV ALL', 200], ['PASV', 503],
+    ] as const) {
+      expect((await c.cmd(line)).code, line).toBe(code);
+    }
+    expect((await c.cmd('QUIT')).code).toBe(221);
+    await waitFor(() => c.closed);
+  });
+
+  test('RFC 4217 §9 PROT C: the password travelled under TLS but the file would not, so the core sees `ftp` for transfers and `ftps` for SIZE', async () => {
+    const c = await RawClient.connect(f.port);
+    await c.reply();
+    c.send('AUTH TLS');
+    expect((await c.reply()).code).toBe(234);
+    c.sock.removeAllListeners('data');
+    const t = tlsConnect({ socket: c.sock, rejectUnauthorized: false });
+    await new Promise<void>((res) => t.once('secureConnect', () => res()));
+    const lines = tlsLines(t);
+    for (const [line, code] of [['USER PlcmSpIp', 331], ['PASS PlcmSpIp', 230], ['PBSZ 0', 200], ['PROT C', 200], ['SIZE sip.cfg', 213]] as const) {
+      t.write(`${line}\r\n`);
+      expect((await lines.next()).code).toBe(code);
+    }
+    expect(f.service.requests.at(-1)).toMatchObject({ op: 'stat', transport: 'ftps' });
+    t.write('EPSV\r\n');
+    const data = await connectData(epsvPort((await lines.next()).text));
+    t.write('RETR sip.cfg\r\n');
+    expect((await lines.next()).code).toBe(150);
+    expect((await readAll(data)).toString()).toContain('voIpProt');
+    expect((await lines.next()).code).toBe(226);
+    expect(f.service.requests.at(-1)).toMatchObject({ op: 'read', transport: 'ftp' });
+    t.destroy();
+  });
+
   test('RFC 3659 §5: REST then EPSV then RETR resumes at the offset (the order FileZilla and others use)', async () => {
     const c = await loggedIn();
     expect((await c.cmd('REST 10')).code).toBe(350);
