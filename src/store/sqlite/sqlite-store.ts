@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Mac } from '../../config/types.ts';
 import { ProvError } from '../../core/errors.ts';
-import { bootVersion, foldSighting, macKey } from '../fold-sighting.ts';
+import { bootVersion, foldSighting, macKey, type PhoneState } from '../fold-sighting.ts';
 import type { AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
 import { cleanStaleTemps, TempUpload, uploadFailed, versionContent } from '../upload-temp.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
@@ -123,18 +123,27 @@ export class SqliteStore implements Store {
   #record(list: Sighting[]): void {
     if (list.length === 0) return;
     const st = this.#st;
+    // Fold each phone's sightings in memory and write its row once: a batch from a busy server
+    // holds many requests of few phones, and the fold is order-independent (fold-sighting.ts).
+    const byMac = new Map<string, PhoneState | undefined>();
+    const touched = new Set<string>();
     // One transaction per batch: the core batches sightings off the serving path.
     this.db.transaction(() => {
       for (const s of list) {
         const mac = macKey(s.mac);
-        const prevRow = st.phoneGet.get(mac) as PhoneRow | undefined;
-        const next = foldSighting(prevRow && phoneStateFromRow(prevRow), { ...s, mac: mac as Mac });
-        st.phoneUpsert.run(phoneToRow(next));
+        let prev = byMac.get(mac);
+        if (prev === undefined && !byMac.has(mac)) {
+          const row = st.phoneGet.get(mac) as PhoneRow | undefined;
+          prev = row && phoneStateFromRow(row);
+        }
+        byMac.set(mac, foldSighting(prev, { ...s, mac: mac as Mac }));
         if (s.bootStart) {
           st.bootInsert.run(mac, s.at.getTime(), s.source, s.address, s.stage ?? null, bootVersion(s) ?? null, s.userAgent ?? null);
-          st.bootPrune.run(mac, mac, BOOTS_KEPT_PER_PHONE);
+          touched.add(mac);
         }
       }
+      for (const next of byMac.values()) st.phoneUpsert.run(phoneToRow(next!));
+      for (const mac of touched) st.bootPrune.run(mac, mac, BOOTS_KEPT_PER_PHONE);
     }).immediate();
   }
 
