@@ -36,7 +36,8 @@ export interface FtpServer {
 
 const DEFAULTS = {
   maxSessions: 500,
-  maxSessionsPerAddress: 20,
+  // Phones of a branch office may all come from one NAT address; the core's rate limit is the finer bound.
+  maxSessionsPerAddress: 64,
   // vsftpd's idle_session_timeout is 300 s; phones fetch a handful of files and quit.
   idleTimeoutMs: 300_000,
   passiveTimeoutMs: 30_000,
