@@ -75,6 +75,8 @@ export interface StormReport {
   boots: Percentiles;
   statusCounts: Record<string, number>;
   errors: Record<string, number>;
+  /** The first message seen for each error kind. */
+  errorSamples: Record<string, string>;
   failedBoots: number;
   imageDecisions: Record<string, number>;
   serverCpuSeconds?: number;
@@ -263,6 +265,7 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
     const bootMs: number[] = [];
     const statusCounts: Record<string, number> = {};
     const errors: Record<string, number> = {};
+    const errorSamples: Record<string, string> = {};
     const imageDecisions: Record<string, number> = {};
     let failedBoots = 0;
     let done = 0;
@@ -309,6 +312,7 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
             if (r.status === 'error' || r.status === 'denied') {
               const key = `${r.status}:${r.wire}`;
               errors[key] = (errors[key] ?? 0) + 1;
+              errorSamples[key] ??= `${r.method} ${r.url.replace(/\/\/[^/@]*@/, '//')}: ${r.error ?? r.wire}`;
               failed = true;
             }
           }
@@ -349,6 +353,7 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
       boots: percentiles(bootMs),
       statusCounts,
       errors,
+      errorSamples,
       failedBoots,
       imageDecisions,
       ...(cpu0 !== undefined && cpu1 !== undefined ? { serverCpuSeconds: Math.round((cpu1 - cpu0) * 100) / 100 } : {}),
@@ -376,6 +381,7 @@ export function stormMarkdown(r: StormReport): string {
     `| requests per second | ${r.requestsPerSecond} |`,
     `| failed boots | ${r.failedBoots} |`,
     `| errors | ${Object.keys(r.errors).length ? Object.entries(r.errors).map(([k, v]) => `${k}: ${v}`).join(', ') : 'none'} |`,
+    ...Object.entries(r.errorSamples).map(([k, v]) => `| first ${k} | ${v.replace(/\|/g, '\\|')} |`),
     `| server CPU | ${r.serverCpuSeconds ?? 'n/a'} s |`,
     `| server peak RSS (VmHWM) | ${r.serverPeakRssMb ?? 'n/a'} MB |`,
     `| load generator CPU / peak RSS | ${r.clientCpuSeconds} s / ${r.clientPeakRssMb} MB |`,
