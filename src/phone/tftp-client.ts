@@ -91,6 +91,11 @@ class Exchange {
     this.sock.send(b, this.peerPort ?? this.port, this.address);
   }
 
+  /** Sends and waits until the datagram has left, so a close right after cannot cancel it. */
+  flush(b: Buffer): Promise<void> {
+    return new Promise((resolve) => this.sock.send(b, this.peerPort ?? this.port, this.address, () => resolve()));
+  }
+
   next(timeoutMs: number): Promise<Buffer | undefined> {
     const m = this.inbox.shift();
     if (m) return Promise.resolve(m);
@@ -193,7 +198,7 @@ export class TftpFileClient implements FileClient {
           if (o.blksize) blksize = Number(o.blksize);
           if (o.tsize) size = Number(o.tsize);
           if (headBytes !== undefined && headBytes === 0) {
-            x.send(error(0, 'header read'));
+            await x.flush(error(0, 'header read'));
             return { status: 'ok', body: Buffer.alloc(0), bytes: 0, wire: 'tftp:hangup', size };
           }
           packet = ack(0);
@@ -203,12 +208,12 @@ export class TftpFileClient implements FileClient {
           got += payload.length;
           if (headBytes !== undefined && got >= headBytes) {
             // Enough of the header: end the transfer with an ERROR (RFC 1350 §7), as a phone that hangs up.
-            x.send(error(0, 'header read'));
+            await x.flush(error(0, 'header read'));
             return { status: 'ok', body: Buffer.concat(chunks).subarray(0, headBytes), bytes: got, wire: 'tftp:hangup', size };
           }
           packet = ack(expect);
           if (payload.length < blksize) {
-            x.send(packet);
+            await x.flush(packet);
             return { status: 'ok', body: Buffer.concat(chunks), bytes: got, wire: 'tftp:ok', size: size ?? got };
           }
           expect = (expect + 1) & 0xffff;
