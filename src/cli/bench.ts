@@ -83,7 +83,7 @@ export const register: RegisterCommand = (program, setExit) => {
       });
       bar?.stop();
       await mkdir(flags.out, { recursive: true });
-      const base = join(flags.out, `boot-storm-${transport}-${phones}-${report.when.slice(0, 19).replace(/[:T]/g, '-')}`);
+      const base = join(flags.out, `boot-storm-${transport}${flags.stages === 'application' ? '-app' : ''}-${phones}-${report.when.slice(0, 19).replace(/[:T]/g, '-')}`);
       await writeFile(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
       const md = stormMarkdown(report);
       await writeFile(`${base}.md`, md);
