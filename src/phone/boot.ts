@@ -16,126 +16,22 @@
 // provisioning server, the phone will use the cached version for all configuration files". White
 // paper, Stage 4: with no reachable server "the phone will boot up using its internally cached
 // configuration" and shows "Could not contact boot server using existing configuration".
-import { lookup as dnsLookup } from 'node:dns/promises';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { applyMaster, parseMasterFile } from '../config/master-file.ts';
 import { formatUserAgent, partNumberFor } from '../config/models.ts';
 import { inDir, joinTreePath, resolveDirectories, type Directories } from '../config/resolve-master.ts';
 import { resolvePhone, toExplainJson, type Resolution } from '../config/resolver.ts';
-import type { EffectiveMaster, Mac, ModelToken, PartNumber } from '../config/types.ts';
+import type { EffectiveMaster } from '../config/types.ts';
 import { isProvError, type ProvError } from '../core/errors.ts';
-import type { ClientFactory } from './clients.ts';
+import { COULD_NOT_CONTACT, DEFAULT_SETTINGS, realClock, type BootEnv, type BootInput, type BootRecord, type BootSettings, type Stage } from './boot-types.ts';
 import { FetchedTreeSource } from './fetched-tree.ts';
 import type { FetchResult, FileClient } from './file-client.ts';
-import { IMAGE_HEADER_BYTES, identifyImage } from './image-header.ts';
-import { formatServerAddress, resolveFileRef, type FileRef, type ServerAddress } from './server-address.ts';
-import type { PhoneCacheData, PhoneStateStore } from './state.ts';
+import { identifyImage } from './image-header.ts';
+import { formatServerAddress, resolveFileRef, type FileRef } from './server-address.ts';
+import type { PhoneCacheData } from './state.ts';
+import { Transfers } from './transfer.ts';
 
-export const COULD_NOT_CONTACT = 'Could not contact boot server using existing configuration';
-
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-};
-
-export interface PhoneProfile {
-  mac: Mac;
-  model: ModelToken;
-  partNumber?: PartNumber;
-  bootromVersion: string;
-  /** Application version assumed when the phone has no image of known version yet. */
-  appVersion: string;
-  /** Tag SN to UA (SEED-AG, Server Menu): the MAC in the User-Agent. */
-  tagSerial?: boolean;
-}
-
-export interface BootSettings {
-  /** File Transmit Tries, 1–10 (SEED-AG, Server Menu; default 3). */
-  tries: number;
-  /** Retry Wait in seconds, 0–300 (default 1), measured from the start of an attempt. */
-  retryWaitSec: number;
-  /** Redundant boot servers tried per name (SEED-AG: "the maximum number is eight"). */
-  maxServers: number;
-  /** Compute the effective configuration with the resolver (off in boot storms). */
-  computeEffective: boolean;
-  /** Upload <MAC>-boot.log and <MAC>-app.log. */
-  uploadLogs: boolean;
-}
-
-export const DEFAULT_SETTINGS: BootSettings = { tries: 3, retryWaitSec: 1, maxServers: 8, computeEffective: true, uploadLogs: true };
-
-export interface BootEnv {
-  clock: Clock;
-  makeClient: ClientFactory;
-  /** Every address of a name, in order (dns.lookup all). */
-  lookup?: (host: string) => Promise<string[]>;
-}
-
-export type Stage = 'bootrom' | 'application';
-export type BootKind = 'reboot' | 'restart' | 'check-sync';
-
-export interface RequestRecord {
-  stage: Stage;
-  method: 'GET' | 'PUT';
-  /** The file's URL (credentials left out). */
-  url: string;
-  address: string;
-  /** Read the image header only, then hung up. */
-  hangUp?: boolean;
-  attempt: number;
-  status: FetchResult['status'];
-  wire: string;
-  bytes: number;
-  ms: number;
-  userAgent?: string;
-  error?: string;
-}
-
-export interface ImageDecision {
-  file: string | null;
-  action: 'none' | 'unchanged' | 'downloaded' | 'not-found' | 'error' | 'skipped';
-  serverVersion?: string;
-  cachedVersion?: string;
-  bytes?: number;
-}
-
-export interface BootRecord {
-  mac: Mac;
-  model: ModelToken;
-  partNumber?: PartNumber;
-  server: string;
-  kind: BootKind;
-  startedAt: string;
-  durationMs: number;
-  /** Why a check-sync turned into a reboot. */
-  rebooted?: string;
-  master: { file: string; from: 'server' | 'cache' } | null;
-  image: ImageDecision;
-  appVersion: string;
-  configFrom: 'server' | 'cache' | 'none';
-  requests: RequestRecord[];
-  uploads: { file: string; status: FetchResult['status'] }[];
-  messages: string[];
-  /** True when the phone reached its server for the master file in the application stage. */
-  contacted: boolean;
-  effective?: ReturnType<typeof toExplainJson>;
-  resolution?: Resolution;
-}
-
-export interface BootInput {
-  server: ServerAddress;
-  profile: PhoneProfile;
-  state: PhoneStateStore;
-  kind?: BootKind;
-  settings?: Partial<BootSettings>;
-  env?: Partial<BootEnv>;
-}
+export * from './boot-types.ts';
 
 /** Thrown inside a stage when no address of the boot server answered. */
 class Unreachable extends Error {}
@@ -160,8 +56,7 @@ interface MasterFound {
 class PhoneBoot {
   private readonly s: BootSettings;
   private readonly env: BootEnv;
-  private readonly clients = new Map<string, FileClient>();
-  private readonly addresses = new Map<string, Promise<string[]>>();
+  private readonly transfers: Transfers;
   private cache!: PhoneCacheData;
   private readonly record: BootRecord;
   private stage: Stage = 'bootrom';
@@ -172,6 +67,15 @@ class PhoneBoot {
   constructor(private readonly input: BootInput) {
     this.s = { ...DEFAULT_SETTINGS, ...input.settings };
     this.env = { clock: realClock, makeClient: input.env?.makeClient ?? missingFactory, ...input.env } as BootEnv;
+    this.transfers = new Transfers({
+      tries: this.s.tries,
+      retryWaitSec: this.s.retryWaitSec,
+      maxServers: this.s.maxServers,
+      clock: this.env.clock,
+      makeClient: this.env.makeClient,
+      lookup: this.env.lookup,
+      record: (r) => this.record.requests.push(r),
+    });
     const p = input.profile;
     this.appVersion = p.appVersion;
     this.record = {
@@ -194,7 +98,11 @@ class PhoneBoot {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((c) => c.close().catch(() => undefined)));
+    await this.transfers.close();
+  }
+
+  private transfer(ref: FileRef, op: 'get' | 'head' | 'put', body?: Buffer, append?: boolean): Promise<FetchResult> {
+    return this.transfers.transfer(this.stage, this.userAgent(), ref, op, body, append);
   }
 
   async run(): Promise<BootRecord> {
@@ -235,86 +143,6 @@ class PhoneBoot {
       stage: this.stage === 'bootrom' ? 'updater' : 'application',
       serial: p.tagSerial ? p.mac : undefined,
     });
-  }
-
-  // --- transfers --------------------------------------------------------------------------
-
-  private addressesOf(host: string): Promise<string[]> {
-    let p = this.addresses.get(host);
-    if (!p) {
-      p = (async () => {
-        if (net.isIP(host)) return [host];
-        const all = this.env.lookup ? await this.env.lookup(host) : (await dnsLookup(host, { all: true })).map((a) => a.address);
-        // SEED-AG, Deploying Phones From the Boot Server: at most eight boot servers per name.
-        return all.slice(0, Math.max(1, Math.min(8, this.s.maxServers)));
-      })();
-      this.addresses.set(host, p);
-    }
-    return p;
-  }
-
-  private client(server: ServerAddress, address: string): FileClient {
-    const key = `${server.protocol}|${address}|${server.port}|${server.user}|${server.password}`;
-    let c = this.clients.get(key);
-    if (!c) {
-      c = this.env.makeClient(server, address);
-      this.clients.set(key, c);
-    }
-    return c;
-  }
-
-  /**
-   * One file transfer with the documented retries: an attempt tries every address of the name
-   * in order; the next attempt starts no sooner than Retry Wait after the start of the previous
-   * one. A definitive answer (found, not found, refused) ends it at once.
-   */
-  private async transfer(ref: FileRef, op: 'get' | 'head' | 'put', body?: Buffer, append?: boolean): Promise<FetchResult> {
-    const url = formatServerAddress({ ...ref.server, directory: '' }, ref.path);
-    let addrs: string[];
-    try {
-      addrs = await this.addressesOf(ref.server.host);
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      const r: FetchResult = { status: 'error', bytes: 0, wire: err.code ?? 'ENOTFOUND', error: err.message };
-      this.record.requests.push({ stage: this.stage, method: op === 'put' ? 'PUT' : 'GET', url, address: ref.server.host, attempt: 1, status: r.status, wire: r.wire, bytes: 0, ms: 0, error: r.error });
-      return r;
-    }
-    const tries = Math.min(10, Math.max(1, this.s.tries));
-    let last: FetchResult = { status: 'error', bytes: 0, wire: 'none' };
-    const ua = this.userAgent();
-    for (let attempt = 1; attempt <= tries; attempt++) {
-      const started = this.env.clock.now();
-      for (const address of addrs) {
-        const client = this.client(ref.server, address);
-        const t = performance.now();
-        last =
-          op === 'get'
-            ? await client.get(ref.path, { userAgent: ua })
-            : op === 'head'
-              ? await client.headThenHangUp(ref.path, IMAGE_HEADER_BYTES, { userAgent: ua })
-              : await client.put(ref.path, body ?? Buffer.alloc(0), { userAgent: ua, append });
-        this.record.requests.push({
-          stage: this.stage,
-          method: op === 'put' ? 'PUT' : 'GET',
-          url,
-          address,
-          ...(op === 'head' ? { hangUp: true } : {}),
-          attempt,
-          status: last.status,
-          wire: last.wire,
-          bytes: last.bytes,
-          ms: Math.round((performance.now() - t) * 100) / 100,
-          ...(ref.server.protocol === 'http' || ref.server.protocol === 'https' ? { userAgent: ua } : {}),
-          ...(last.error ? { error: last.error } : {}),
-        });
-        if (last.status !== 'error') return last;
-      }
-      if (attempt < tries) {
-        const wait = this.s.retryWaitSec * 1000 - (this.env.clock.now() - started);
-        if (wait > 0) await this.env.clock.sleep(wait);
-      }
-    }
-    return last;
   }
 
   // --- master file -----------------------------------------------------------------------

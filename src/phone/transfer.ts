@@ -1,0 +1,112 @@
+// One file transfer as the phone makes it, with the documented fault handling (SEED-AG, Server
+// Menu): File Transmit Tries (1–10), Retry Wait measured from the start of an attempt, an attempt
+// being one try at every address of the server's name, at most eight of them (SEED-AG, Deploying
+// Phones From the Boot Server). Every request is recorded for the boot record.
+import { lookup as dnsLookup } from 'node:dns/promises';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Clock, RequestRecord, Stage } from './boot-types.ts';
+import type { ClientFactory } from './clients.ts';
+import type { FetchResult, FileClient } from './file-client.ts';
+import { IMAGE_HEADER_BYTES } from './image-header.ts';
+import { formatServerAddress, type FileRef, type ServerAddress } from './server-address.ts';
+
+export interface TransferOptions {
+  tries: number;
+  retryWaitSec: number;
+  maxServers: number;
+  clock: Clock;
+  makeClient: ClientFactory;
+  lookup?: (host: string) => Promise<string[]>;
+  record: (r: RequestRecord) => void;
+}
+
+export class Transfers {
+  private readonly clients = new Map<string, FileClient>();
+  private readonly addresses = new Map<string, Promise<string[]>>();
+
+  constructor(private readonly o: TransferOptions) {}
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.close().catch(() => undefined)));
+  }
+
+  addressesOf(host: string): Promise<string[]> {
+    let p = this.addresses.get(host);
+    if (!p) {
+      p = (async () => {
+        if (net.isIP(host)) return [host];
+        const all = this.o.lookup ? await this.o.lookup(host) : (await dnsLookup(host, { all: true })).map((a) => a.address);
+        // SEED-AG, Deploying Phones From the Boot Server: at most eight boot servers per name.
+        return all.slice(0, Math.max(1, Math.min(8, this.o.maxServers)));
+      })();
+      this.addresses.set(host, p);
+    }
+    return p;
+  }
+
+  private client(server: ServerAddress, address: string): FileClient {
+    const key = `${server.protocol}|${address}|${server.port}|${server.user}|${server.password}`;
+    let c = this.clients.get(key);
+    if (!c) {
+      c = this.o.makeClient(server, address);
+      this.clients.set(key, c);
+    }
+    return c;
+  }
+
+  /**
+   * One file transfer with the documented retries: an attempt tries every address of the name
+   * in order; the next attempt starts no sooner than Retry Wait after the start of the previous
+   * one. A definitive answer (found, not found, refused) ends it at once.
+   */
+  async transfer(stage: Stage, userAgent: string, ref: FileRef, op: 'get' | 'head' | 'put', body?: Buffer, append?: boolean): Promise<FetchResult> {
+    const url = formatServerAddress({ ...ref.server, directory: '' }, ref.path);
+    let addrs: string[];
+    try {
+      addrs = await this.addressesOf(ref.server.host);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      const r: FetchResult = { status: 'error', bytes: 0, wire: err.code ?? 'ENOTFOUND', error: err.message };
+      this.o.record({ stage, method: op === 'put' ? 'PUT' : 'GET', url, address: ref.server.host, attempt: 1, status: r.status, wire: r.wire, bytes: 0, ms: 0, error: r.error });
+      return r;
+    }
+    const tries = Math.min(10, Math.max(1, this.o.tries));
+    let last: FetchResult = { status: 'error', bytes: 0, wire: 'none' };
+    const ua = userAgent;
+    for (let attempt = 1; attempt <= tries; attempt++) {
+      const started = this.o.clock.now();
+      for (const address of addrs) {
+        const client = this.client(ref.server, address);
+        const t = performance.now();
+        last =
+          op === 'get'
+            ? await client.get(ref.path, { userAgent: ua })
+            : op === 'head'
+              ? await client.headThenHangUp(ref.path, IMAGE_HEADER_BYTES, { userAgent: ua })
+              : await client.put(ref.path, body ?? Buffer.alloc(0), { userAgent: ua, append });
+        this.o.record({
+          stage,
+          method: op === 'put' ? 'PUT' : 'GET',
+          url,
+          address,
+          ...(op === 'head' ? { hangUp: true } : {}),
+          attempt,
+          status: last.status,
+          wire: last.wire,
+          bytes: last.bytes,
+          ms: Math.round((performance.now() - t) * 100) / 100,
+          ...(ref.server.protocol === 'http' || ref.server.protocol === 'https' ? { userAgent: ua } : {}),
+          ...(last.error ? { error: last.error } : {}),
+        });
+        if (last.status !== 'error') return last;
+      }
+      if (attempt < tries) {
+        const wait = this.o.retryWaitSec * 1000 - (this.o.clock.now() - started);
+        if (wait > 0) await this.o.clock.sleep(wait);
+      }
+    }
+    return last;
+  }
+
+}
