@@ -10,6 +10,10 @@ import { parseServerAddress } from '../../src/phone/server-address.ts';
 import { MemoryState } from '../../src/phone/state.ts';
 import { parseMessage, getHeader } from '../../src/sip/message.ts';
 import { startRecordingServer, type RecordingServer } from './recording-server.ts';
+import { runCli } from './serve-child.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const MAC = '0004f2000001' as Mac;
 
@@ -181,5 +185,20 @@ describe('phone run: SIP NOTIFY check-sync', () => {
     expect(phone.nextPollAt).toBeLessThanOrEqual(Date.now() + 7200_000);
     const { phone: quiet } = await setup(tree());
     expect(quiet.nextPollAt).toBeUndefined();
+  });
+
+  test('facts §4.1 end to end: polyprov notify answers the PolycomSPIP digest challenge with the line credentials', async () => {
+    const { phone } = await setup(tree('voIpProt.SIP.requestValidation.1.request="NOTIFY" voIpProt.SIP.requestValidation.1.method="digest"'));
+    const data = await mkdtemp(join(tmpdir(), 'notify-data-'));
+    closers.push(() => rm(data, { recursive: true, force: true }));
+    const r = await runCli(['notify', `sip:1001@127.0.0.1:${phone.sipPort}`, '--user', '1001', '--password-stdin', '--confirm-timeout', '0', '--json', '--data', data], 'linepass\n');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const line = JSON.parse(r.stdout.trim().split('\n')[0]!) as { status: number; challenges: number };
+    expect(line).toMatchObject({ status: 200, challenges: 1 });
+    await until(() => phone.records.find((x) => x.kind === 'check-sync'));
+    const wrong = await runCli(['notify', `sip:1001@127.0.0.1:${phone.sipPort}`, '--user', '1001', '--password-stdin', '--confirm-timeout', '0', '--json', '--data', data], 'nope\n');
+    expect(wrong.code).toBe(1);
+    expect((JSON.parse(wrong.stdout.trim().split('\n')[0]!) as { status: number }).status).toBe(401);
+    expect(phone.records.filter((x) => x.kind === 'check-sync')).toHaveLength(1);
   });
 });
