@@ -94,4 +94,17 @@ describe('issue 7: the phone ends with what polyprov explain says', () => {
     expect(r.stdout).not.toContain('sitewide-secret');
     expect(r.stdout).not.toContain('ss\\"w<rd');
   });
+
+  test('SEED-AG, Supported Provisioning Protocols (HTTPS): the server certificate is checked against --ca; without it the phone cannot contact the server', async () => {
+    const url = `https://siteuser:Site-Pass-1@127.0.0.1:${accounts.ports.https}/`;
+    const ok = await runCli(['phone', 'boot', '--server', url, '--mac', MAC, '--model', 'VVX410', '--tries', '1', '--ca', join(dir, 'cert.pem'), '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((JSON.parse(ok.stdout) as { effective: { params: unknown } }).effective.params).toEqual(explainParams);
+    expect(ok.stdout).not.toContain('Site-Pass-1');
+    const bad = await runCli(['phone', 'boot', '--server', url, '--mac', MAC, '--model', 'VVX410', '--tries', '1', '--json']);
+    expect(bad.code).toBe(1);
+    const rec = JSON.parse(bad.stdout) as { contacted: boolean; requests: Array<{ error?: string }> };
+    expect(rec.contacted).toBe(false);
+    expect(rec.requests[0]!.error).toMatch(/self[- ]signed|certificate/i);
+  });
 });

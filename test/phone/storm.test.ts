@@ -4,8 +4,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { percentiles, phoneSourceAddress, runStorm, stormMarkdown } from '../../src/phone/storm.ts';
-import { runCli } from './serve-child.ts';
+import { generateStormTree, percentiles, phoneSourceAddress, runStorm, stormMarkdown } from '../../src/phone/storm.ts';
+import { runCli, startServe } from './serve-child.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -44,5 +44,21 @@ describe('bench boot-storm', () => {
     expect(files.map((f) => f.replace(/-\d.*\./, '.'))).toEqual(['boot-storm-tftp.json', 'boot-storm-tftp.md']);
     const report = JSON.parse(await readFile(join(out, files[0]!), 'utf8')) as { phones: number; failedBoots: number; imageDecisions: Record<string, number> };
     expect(report).toMatchObject({ phones: 6, failedBoots: 0, imageDecisions: { unchanged: 6 } });
+  }, 60_000);
+
+  test('--server: a running server is targeted as it is, its CPU and RSS read from --server-pid', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'storm-server-'));
+    dirs.push(dir);
+    await generateStormTree(join(dir, 'root'), 5, 0.1);
+    const serve = await startServe(['--root', join(dir, 'root'), '--policy', 'open', '--data', join(dir, 'data'), '--log-level', 'error'], ['http']);
+    try {
+      const r = await runStorm({ phones: 5, concurrency: 5, transport: 'http', server: `http://127.0.0.1:${serve.ports.http}/`, serverPid: serve.child.pid, imageSizeMb: 0, stages: 'application', uploadLogs: false, model: 'VVX410', keepAlive: true, timeoutMs: 10_000 });
+      expect(r.serverStartedByBench).toBe(false);
+      expect(r).toMatchObject({ failedBoots: 0, imageDecisions: { unchanged: 5 } });
+      expect(r.requestsByKind.upload).toBeUndefined();
+      expect(r.serverPeakRssMb).toBeGreaterThan(0);
+    } finally {
+      await serve.stop();
+    }
   }, 60_000);
 });
