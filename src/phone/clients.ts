@@ -1,6 +1,6 @@
 // Builds the FileClient for one server address and one of its IP addresses.
 import type http from 'node:http';
-import type { FetchResult, FileClient } from './file-client.ts';
+import type { FileClient } from './file-client.ts';
 import { FtpFileClient } from './ftp-client.ts';
 import { HttpFileClient } from './http-client.ts';
 import type { ServerAddress } from './server-address.ts';
@@ -32,16 +32,11 @@ export function clientFactory(s: ClientSettings = {}): ClientFactory {
         return new HttpFileClient(server, { address, timeoutMs: s.timeoutMs, agent: s.httpsAgent, ca: s.ca, rejectUnauthorized: s.rejectUnauthorized, localAddress: s.localAddress });
       case 'ftp':
         return new FtpFileClient(server, { address, timeoutMs: s.timeoutMs, localAddress: s.localAddress });
+      case 'ftps':
+        return new FtpFileClient(server, { address, timeoutMs: s.timeoutMs, localAddress: s.localAddress, ca: s.ca, rejectUnauthorized: s.rejectUnauthorized });
       case 'tftp':
         return new TftpFileClient(server, { address, timeoutMs: s.tftpTimeoutMs, retries: s.tftpRetries, blksize: s.tftpBlksize, localAddress: s.localAddress });
-      case 'ftps':
-        return unsupported(server.protocol, address);
     }
   };
 }
 
-/** A protocol the virtual phone does not speak yet: every transfer fails as an error, not a crash. */
-function unsupported(protocol: string, address: string): FileClient {
-  const r = async (): Promise<FetchResult> => ({ status: 'error', bytes: 0, wire: 'unsupported', error: `the virtual phone does not speak ${protocol} yet` });
-  return { protocol: protocol as FileClient['protocol'], address, get: r, headThenHangUp: r, put: r, close: async () => undefined };
-}

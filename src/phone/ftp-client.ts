@@ -3,6 +3,7 @@
 // control connection per client, opened lazily and logged in with the Server User/Password; a
 // hang-up after an image header closes it, and the next transfer logs in again.
 import net from 'node:net';
+import tls from 'node:tls';
 import type { ServerAddress } from './server-address.ts';
 import { errorResult, type FetchResult, type FileClient, type GetOptions, type PutOptions } from './file-client.ts';
 
@@ -10,6 +11,9 @@ export interface FtpClientOptions {
   address: string;
   timeoutMs?: number;
   localAddress?: string;
+  /** FTPS (Server Type 4): CA certificates to trust, and whether to check the server's certificate. */
+  ca?: string | Buffer;
+  rejectUnauthorized?: boolean;
 }
 
 interface Reply {
@@ -94,21 +98,63 @@ class ControlChannel {
 }
 
 export class FtpFileClient implements FileClient {
-  readonly protocol = 'ftp' as const;
+  readonly protocol: 'ftp' | 'ftps';
   readonly address: string;
   private control: ControlChannel | undefined;
   private readonly timeoutMs: number;
   private readonly localAddress?: string;
+  /** ftps:// is implicit FTPS, as libcurl (the UCS transfer client, facts §2.4) reads that scheme. */
+  private readonly secure: boolean;
+  private tlsSession: Buffer | undefined;
   /** Transfers on one control connection are sequential. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly server: ServerAddress,
-    opts: FtpClientOptions,
+    private readonly opts: FtpClientOptions,
   ) {
     this.address = opts.address;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.localAddress = opts.localAddress;
+    this.protocol = server.protocol === 'ftps' ? 'ftps' : 'ftp';
+    this.secure = this.protocol === 'ftps';
+  }
+
+  private tlsOptions(): tls.ConnectionOptions {
+    const o = this.opts;
+    return {
+      ca: o.ca,
+      rejectUnauthorized: o.rejectUnauthorized ?? true,
+      ...(net.isIP(this.server.host) ? {} : { servername: this.server.host }),
+      // RFC 4217 §10.2 advises data connections to resume the control connection's session.
+      ...(this.tlsSession ? { session: this.tlsSession } : {}),
+    };
+  }
+
+  /** Waits for a socket to connect (plain) or finish its TLS handshake. */
+  private connected(sock: net.Socket, event: 'connect' | 'secureConnect', what: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        sock.destroy();
+        reject(Object.assign(new Error(`${what} timed out after ${this.timeoutMs} ms`), { code: 'timeout' }));
+      }, this.timeoutMs);
+      sock.once(event, () => {
+        clearTimeout(t);
+        resolve();
+      });
+      sock.once('error', (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
+    });
+  }
+
+  /** After 150 on a PROT P session, the data connection becomes TLS (RFC 4217 §9). */
+  private async protect(data: net.Socket): Promise<net.Socket> {
+    if (!this.secure) return data;
+    const t = tls.connect({ socket: data, ...this.tlsOptions() });
+    await this.connected(t, 'secureConnect', 'data TLS handshake');
+    return t;
   }
 
   get(path: string, _opts: GetOptions = {}): Promise<FetchResult> {
@@ -148,22 +194,11 @@ export class FtpFileClient implements FileClient {
 
   private async login(): Promise<ControlChannel> {
     if (this.control) return this.control;
-    const socket = net.connect({ host: this.address, port: this.server.port, ...(this.localAddress ? { localAddress: this.localAddress } : {}) });
+    const where = { host: this.address, port: this.server.port, ...(this.localAddress ? { localAddress: this.localAddress } : {}) };
+    const socket = this.secure ? tls.connect({ ...where, ...this.tlsOptions() }) : net.connect(where);
     socket.setNoDelay(true);
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => {
-        socket.destroy();
-        reject(Object.assign(new Error(`no connection within ${this.timeoutMs} ms`), { code: 'timeout' }));
-      }, this.timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      socket.once('error', (e) => {
-        clearTimeout(t);
-        reject(e);
-      });
-    });
+    if (this.secure) socket.on('session', (s: Buffer) => (this.tlsSession = s));
+    await this.connected(socket, this.secure ? 'secureConnect' : 'connect', 'control connection');
     const c = new ControlChannel(socket);
     try {
       const hello = await c.read(this.timeoutMs);
@@ -172,6 +207,13 @@ export class FtpFileClient implements FileClient {
       if (r.code === 331) r = await c.command(`PASS ${this.server.password}`, this.timeoutMs);
       if (r.code === 530) throw Object.assign(new Error('login refused'), { code: 'ftp:530', denied: true });
       if (r.code !== 230 && r.code !== 202) throw ftpError(r);
+      if (this.secure) {
+        // RFC 4217 §8–9: PBSZ 0, then PROT P so data connections are protected too.
+        r = await c.command('PBSZ 0', this.timeoutMs);
+        if (r.code !== 200) throw ftpError(r);
+        r = await c.command('PROT P', this.timeoutMs);
+        if (r.code !== 200) throw ftpError(r);
+      }
       r = await c.command('TYPE I', this.timeoutMs);
       if (r.code !== 200) throw ftpError(r);
     } catch (e) {
@@ -189,20 +231,7 @@ export class FtpFileClient implements FileClient {
     if (r.code !== 227 || !m) throw ftpError(r);
     const port = Number(m[5]) * 256 + Number(m[6]);
     const data = net.connect({ host: this.address, port, ...(this.localAddress ? { localAddress: this.localAddress } : {}) });
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => {
-        data.destroy();
-        reject(Object.assign(new Error('data connection timed out'), { code: 'timeout' }));
-      }, this.timeoutMs);
-      data.once('connect', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      data.once('error', (e) => {
-        clearTimeout(t);
-        reject(e);
-      });
-    });
+    await this.connected(data, 'connect', 'data connection');
     return data;
   }
 
@@ -218,7 +247,18 @@ export class FtpFileClient implements FileClient {
       const sz = await c.command(`SIZE ${path}`, this.timeoutMs);
       if (sz.code === 213) size = Number(sz.text.slice(4).trim());
       else if (sz.code === 550) return { status: 'not-found', bytes: 0, wire: 'ftp:550' };
-      const data = await this.openData(c);
+      const tcp = await this.openData(c);
+      const start = await c.command(`RETR ${path}`, this.timeoutMs);
+      if (start.code === 550) {
+        tcp.destroy();
+        return { status: 'not-found', bytes: 0, wire: 'ftp:550' };
+      }
+      if (start.code !== 150 && start.code !== 125) {
+        tcp.destroy();
+        return fail(start);
+      }
+      // A socket does not flow before a 'data' listener is attached, so nothing is lost meanwhile.
+      const data = await this.protect(tcp);
       const chunks: Buffer[] = [];
       let got = 0;
       let hungUp = false;
@@ -236,15 +276,6 @@ export class FtpFileClient implements FileClient {
         data.on('close', () => resolve());
         data.on('error', (e) => (hungUp ? resolve() : reject(e)));
       });
-      const start = await c.command(`RETR ${path}`, this.timeoutMs);
-      if (start.code === 550) {
-        data.destroy();
-        return { status: 'not-found', bytes: 0, wire: 'ftp:550' };
-      }
-      if (start.code !== 150 && start.code !== 125) {
-        data.destroy();
-        return fail(start);
-      }
       await withTimeout(finished, this.timeoutMs * 6, 'data transfer');
       if (hungUp) {
         // Real phones hang up; the control connection is dropped too rather than resynchronised with ABOR.
@@ -268,12 +299,13 @@ export class FtpFileClient implements FileClient {
       return loginFailure(e);
     }
     try {
-      const data = await this.openData(c);
+      const tcp = await this.openData(c);
       const start = await c.command(`${append ? 'APPE' : 'STOR'} ${path}`, this.timeoutMs);
       if (start.code !== 150 && start.code !== 125) {
-        data.destroy();
+        tcp.destroy();
         return start.code === 550 || start.code === 553 || start.code === 532 ? { status: 'denied', bytes: 0, wire: `ftp:${start.code}` } : fail(start);
       }
+      const data = await this.protect(tcp);
       await new Promise<void>((resolve, reject) => {
         data.on('error', reject);
         data.end(body, () => resolve());

@@ -33,7 +33,7 @@ beforeAll(async () => {
   open = await startServe(['--root', root, '--policy', 'open', '--data', join(dir, 'data-open'), '--log-level', 'error'], ['http', 'tftp']);
   accounts = await startServe(
     ['--root', root, '--policy', 'accounts', '--data', join(dir, 'data-acc'), '--log-level', 'error', '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem')],
-    ['https', 'ftp'],
+    ['https', 'ftp', 'ftps'],
   );
   const ex = await runCli(['explain', root, '--mac', MAC, '--model', 'VVX410', '--json']);
   expect(ex.code, ex.stderr).toBe(0);
@@ -81,6 +81,14 @@ describe('issue 7: the phone ends with what polyprov explain says', () => {
   test('white paper, Default Configuration Parameter Values: over passive FTP with a site account (SEED-AG, Server Menu)', async () => {
     const rec = await bootOver(`ftp://siteuser:Site-Pass-1@127.0.0.1:${accounts.ports.ftp}/`);
     expect(rec.configFrom).toBe('server');
+    expect(rec.effective!.params).toEqual(explainParams);
+  });
+
+  test('white paper, Default Configuration Parameter Values: over implicit FTPS (Server Type 4), data connections protected (RFC 4217)', async () => {
+    const rec = await bootOver(`ftps://siteuser:Site-Pass-1@127.0.0.1:${accounts.ports.ftps}/`);
+    expect(rec.configFrom).toBe('server');
+    expect(rec.requests.filter((r) => r.status === 'error')).toEqual([]);
+    expect(rec.image.action).toBe('downloaded');
     expect(rec.effective!.params).toEqual(explainParams);
   });
 
