@@ -59,7 +59,25 @@ export function streamBlockSource(stream: Readable): BlockSource {
     return out;
   }
 
+  /** Pulls what the stream has buffered, without waiting. */
+  function pull(n: number): void {
+    while (buffered < n && !ended && !failure) {
+      const chunk = stream.read() as Buffer | string | null;
+      if (chunk === null) return;
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (b.length > 0) {
+        chunks.push(b);
+        buffered += b.length;
+      }
+    }
+  }
+
   return {
+    readSync(n: number): Buffer | undefined {
+      if (failure) return undefined; // read() reports it
+      pull(n);
+      return buffered >= n || ended ? take(Math.min(n, buffered)) : undefined;
+    },
     async read(n: number): Promise<Buffer> {
       while (buffered < n && !ended) {
         if (failure) throw failure;
