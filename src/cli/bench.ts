@@ -38,7 +38,7 @@ export const register: RegisterCommand = (program, setExit) => {
     .description('boot N virtual phones at once against a boot server and report latency, errors, server CPU and memory')
     .requiredOption('--phones <n>', 'how many phones')
     .option('--concurrency <c>', 'phones booting at the same moment', '200')
-    .option('--transport <t>', 'http, https, tftp or ftp', 'http')
+    .option('--transport <t>', 'http, https, tftp, ftp or ftps (implicit)', 'http')
     .option('--server <url>', 'a running boot server (default: generate a tree and start polyprov serve)')
     .option('--server-pid <pid>', "the running server's pid, for its CPU and RSS figures")
     .option('--image-size <MB>', 'size of the generated application image', '8')
@@ -53,7 +53,7 @@ export const register: RegisterCommand = (program, setExit) => {
     .option('--json', 'print the report as JSON')
     .action(async (flags: StormFlags) => {
       const transport = flags.transport as StormTransport;
-      if (!['http', 'https', 'tftp', 'ftp'].includes(transport)) throw new ProvError('PP_USAGE', `--transport ${flags.transport} is not http, https, tftp or ftp`);
+      if (!['http', 'https', 'tftp', 'ftp', 'ftps'].includes(transport)) throw new ProvError('PP_USAGE', `--transport ${flags.transport} is not http, https, tftp, ftp or ftps`);
       if (flags.stages !== 'full' && flags.stages !== 'application') throw new ProvError('PP_USAGE', `--stages ${flags.stages} is not full or application`);
       const phones = num(flags.phones, '--phones', 1, 1_000_000);
       const bar = flags.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'boot storm [{bar}] {value}/{total} phones · {errors} failed · {eta}s left', etaBuffer: 200 }, cliProgress.Presets.shades_classic) : undefined;

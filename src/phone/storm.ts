@@ -22,7 +22,7 @@ import { IMAGE_HEADER_BYTES, identifyImage, makeImage } from './image-header.ts'
 import { parseServerAddress, type Protocol } from './server-address.ts';
 import { emptyCache, MemoryState } from './state.ts';
 
-export type StormTransport = 'http' | 'https' | 'tftp' | 'ftp';
+export type StormTransport = 'http' | 'https' | 'tftp' | 'ftp' | 'ftps';
 
 export interface StormOptions {
   phones: number;
@@ -182,11 +182,11 @@ async function startServer(dir: string, root: string, transport: StormTransport,
   const config = join(dir, 'polyprov.json');
   await writeFile(config, JSON.stringify({ rateLimitPerSec: 1e6, rateLimitBurst: 1e6, logLevel: 'error', tftpMaxSessions: 100000 }, null, 2));
   const args = [BIN, 'serve', '--config', config, '--root', root, '--data', data, '--policy', 'open', `--${transport}`, '127.0.0.1:0'];
-  if (transport === 'https') {
+  if (transport === 'https' || transport === 'ftps') {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     args.push('--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'));
   }
-  if (transport === 'ftp') {
+  if (transport === 'ftp' || transport === 'ftps') {
     // FTP always logs in; a site account stands in for the factory PlcmSpIp one.
     execFileSync(process.execPath, [BIN, 'accounts', 'add', '--kind', 'site', '--password-stdin', '--data', data, 'stormsite'], { input: 'Storm-Pass-1\n', stdio: ['pipe', 'ignore', 'inherit'] });
   }
@@ -206,7 +206,7 @@ async function startServer(dir: string, root: string, transport: StormTransport,
   for (;;) {
     const m = new RegExp(`^\\s*${transport}\\s+listening on [^\\s]*:(\\d+)`, 'm').exec(out);
     if (m) {
-      const creds = transport === 'ftp' ? 'stormsite:Storm-Pass-1@' : '';
+      const creds = transport === 'ftp' || transport === 'ftps' ? 'stormsite:Storm-Pass-1@' : '';
       log(`polyprov serve pid ${child.pid} on ${transport} port ${m[1]}`);
       return { url: `${transport}://${creds}127.0.0.1:${m[1]}/`, pid: child.pid!, stop };
     }
