@@ -9,7 +9,8 @@
 // The message codec is src/sip/message.ts (shared with `polyprov notify`).
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { getHeader, parseMessage, serialiseMessage, type SipHeader, type SipRequest } from '../sip/message.ts';
+import net from 'node:net';
+import { getHeader, parseMessage, serialiseMessage, StreamFramer, type ParseResult, type SipHeader, type SipRequest } from '../sip/message.ts';
 import { parseAuthorization, verifyDigest } from './digest-client.ts';
 
 export type ParamLookup = (name: string) => string | undefined;
@@ -79,7 +80,10 @@ export class PhoneSipHandler {
   constructor(private readonly params: () => ParamLookup) {}
 
   handle(datagram: Buffer, from: { address: string; port: number }): NotifyOutcome | undefined {
-    const parsed = parseMessage(datagram);
+    return this.handleParsed(parseMessage(datagram), from);
+  }
+
+  handleParsed(parsed: ParseResult, from: { address: string; port: number }): NotifyOutcome | undefined {
     if (!parsed.ok || parsed.message.kind !== 'request') return undefined;
     const req = parsed.message;
     const via = getHeader(req, 'Via') ?? '';
@@ -143,15 +147,18 @@ export function respond(req: SipRequest, status: number, reason: string, extra: 
   return serialiseMessage({ kind: 'response', status, reason, headers, body: Buffer.alloc(0) });
 }
 
-/** Binds the phone's SIP UDP port. `onRequest` answers; the reply goes back to the sender. */
-export async function listenSip(host: string, port: number, handler: PhoneSipHandler, onCheckSync: (from: string) => void): Promise<{ port: number; close(): Promise<void> }> {
+/**
+ * Binds the phone's SIP port: UDP, and TCP on the same port number (RFC 3261 §18: a UA listens
+ * on both; TCP messages are framed by Content-Length, §18.3). Replies go back where the request
+ * came from (§18.2.2, with RFC 3581 rport for UDP).
+ */
+export async function listenSip(host: string, port: number, handler: PhoneSipHandler, onCheckSync: (from: string) => void): Promise<{ port: number; tcp: boolean; close(): Promise<void> }> {
   const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
   sock.on('message', (msg, rinfo) => {
     const out = handler.handle(msg, { address: rinfo.address, port: rinfo.port });
     if (!out) return;
-    // RFC 3261 §18.2.2 (with RFC 3581 rport): answer to the source address and port.
     sock.send(out.response, rinfo.port, rinfo.address);
-    if (out.checkSync) onCheckSync(`${rinfo.address}:${rinfo.port}`);
+    if (out.checkSync) onCheckSync(`udp ${rinfo.address}:${rinfo.port}`);
   });
   await new Promise<void>((resolve, reject) => {
     sock.once('error', reject);
@@ -161,8 +168,38 @@ export async function listenSip(host: string, port: number, handler: PhoneSipHan
     });
   });
   sock.on('error', () => undefined);
+  const bound = sock.address().port;
+
+  const conns = new Set<net.Socket>();
+  const tcp = net.createServer((c) => {
+    conns.add(c);
+    c.on('close', () => conns.delete(c));
+    c.on('error', () => undefined);
+    c.setTimeout(60_000, () => c.destroy());
+    const framer = new StreamFramer();
+    c.on('data', (chunk: Buffer) => {
+      const { messages, fatal } = framer.push(chunk);
+      for (const m of messages) {
+        const from = { address: c.remoteAddress ?? '', port: c.remotePort ?? 0 };
+        const out = handler.handleParsed(m, from);
+        if (!out) continue;
+        c.write(out.response);
+        if (out.checkSync) onCheckSync(`tcp ${from.address}:${from.port}`);
+      }
+      if (fatal) c.destroy();
+    });
+  });
+  // TCP is a bonus: a port taken by someone else leaves the phone on UDP only.
+  const tcpUp = await new Promise<boolean>((resolve) => {
+    tcp.once('error', () => resolve(false));
+    tcp.listen(bound, host, () => resolve(true));
+  });
   return {
-    port: sock.address().port,
-    close: () => new Promise<void>((r) => sock.close(() => r())),
+    port: bound,
+    tcp: tcpUp,
+    close: async () => {
+      for (const c of conns) c.destroy();
+      await Promise.all([new Promise<void>((r) => sock.close(() => r())), tcpUp ? new Promise<void>((r) => tcp.close(() => r())) : Promise.resolve()]);
+    },
   };
 }

@@ -27,7 +27,7 @@ export interface RunInput {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class VirtualPhone {
-  private sip: { port: number; close(): Promise<void> } | undefined;
+  private sip: { port: number; tcp: boolean; close(): Promise<void> } | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private queued = false;
   private timer: NodeJS.Timeout | undefined;
@@ -58,7 +58,7 @@ export class VirtualPhone {
       this.event(`check-sync from ${from}`);
       void this.provision('check-sync');
     });
-    this.event(`listening for SIP NOTIFY check-sync on udp ${host}:${this.sip.port}`);
+    this.event(`listening for SIP NOTIFY check-sync on udp ${host}:${this.sip.port}${this.sip.tcp ? ` and tcp ${host}:${this.sip.port}` : ''}`);
     this.schedulePoll();
   }
 

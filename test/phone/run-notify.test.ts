@@ -201,4 +201,14 @@ describe('phone run: SIP NOTIFY check-sync', () => {
     expect((JSON.parse(wrong.stdout.trim().split('\n')[0]!) as { status: number }).status).toBe(401);
     expect(phone.records.filter((x) => x.kind === 'check-sync')).toHaveLength(1);
   });
+
+  test('RFC 3261 §18: the phone also takes check-sync over TCP (polyprov notify --transport tcp)', async () => {
+    const { phone } = await setup(tree());
+    const data = await mkdtemp(join(tmpdir(), 'notify-data-'));
+    closers.push(() => rm(data, { recursive: true, force: true }));
+    const r = await runCli(['notify', `sip:1001@127.0.0.1:${phone.sipPort};transport=tcp`, '--confirm-timeout', '0', '--json', '--data', data]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect((JSON.parse(r.stdout.trim().split('\n')[0]!) as { status: number }).status).toBe(200);
+    await until(() => phone.records.find((x) => x.kind === 'check-sync'));
+  });
 });
