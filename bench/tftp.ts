@@ -17,7 +17,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,11 +34,13 @@ function arg(name: string, dflt: number): number {
 const REPEATS = arg('repeats', 5);
 const CONCURRENT = arg('concurrent', 100);
 const CONCURRENT_MB = arg('concurrent-mb', 1);
+const CONCURRENT_SERVERS: string[] = ['atftpd', 'polyprov', 'tftpd-hpa'];
 
 interface Server {
   name: string;
   pid: number;
   port: number;
+  cpu: CpuMeter;
   stop(): Promise<void>;
 }
 
@@ -67,17 +69,75 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+interface CpuMeter {
+  /** Seconds of CPU used so far by the server and every process it forked. */
+  read(): number;
+  method: string;
+  dispose(): void;
+}
+
+/**
+ * tftpd-hpa forks a child per transfer and ignores SIGCHLD, so its children are reaped by the
+ * kernel and never show in the parent's cutime. A cgroup counts them: cgroup v2 cpu.stat or
+ * v1 cpuacct.usage. Without cgroup access, fall back to /proc/<pid>/stat (utime+stime+cutime+
+ * cstime), which undercounts forking servers; the report names the method used.
+ */
+function cpuMeter(pid: number, name: string): CpuMeter {
+  const tag = `polyprov-bench-${name}-${pid}`;
+  const candidates = [
+    { dir: join('/sys/fs/cgroup', tag), probe: '/sys/fs/cgroup/cgroup.controllers', file: 'cpu.stat', method: 'cgroup v2 cpu.stat' },
+    { dir: join('/sys/fs/cgroup/cpuacct', tag), probe: '/sys/fs/cgroup/cpuacct/cpuacct.usage', file: 'cpuacct.usage', method: 'cgroup v1 cpuacct' },
+  ];
+  for (const c of candidates) {
+    if (!existsSync(c.probe)) continue;
+    try {
+      mkdirSync(c.dir);
+      writeFileSync(join(c.dir, 'cgroup.procs'), String(pid));
+      const read = (): number => {
+        const text = readFileSync(join(c.dir, c.file), 'utf8');
+        if (c.file === 'cpuacct.usage') return Number(text.trim()) / 1e9;
+        const m = /usage_usec (\d+)/.exec(text);
+        return m ? Number(m[1]) / 1e6 : 0;
+      };
+      read();
+      return {
+        read,
+        method: c.method,
+        dispose: () => {
+          try {
+            rmdirSync(c.dir);
+          } catch {
+            // Still populated (a process outlived stop()); the kernel frees it when empty.
+          }
+        },
+      };
+    } catch {
+      try {
+        rmdirSync(c.dir);
+      } catch {
+        // never created
+      }
+    }
+  }
+  return { read: () => procCpuSeconds(pid), method: '/proc/<pid>/stat utime+stime+cutime+cstime', dispose: () => {} };
+}
+
 /** utime + stime + cutime + cstime in seconds (fields 14–17 of /proc/<pid>/stat). */
-function cpuSeconds(pid: number): number {
+function procCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state); utime is field 14 → index 11.
   return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLK_TCK;
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise<void>((resolve) => {
+const cpuSeconds = (server: Server): number => server.cpu.read();
+
+/** Lets a forked transfer process finish its last ACK before CPU is read. */
+const settle = (server: Server): Promise<void> => new Promise((r) => setTimeout(r, server.name === 'tftpd-hpa' ? 50 : 5));
+
+function stopper(child: ChildProcess, cpu: CpuMeter): () => Promise<void> {
+  return async () => {
+    await new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       const t = setTimeout(() => child.kill('SIGKILL'), 3000);
       child.once('exit', () => {
@@ -86,6 +146,9 @@ function stopper(child: ChildProcess): () => Promise<void> {
       });
       child.kill('SIGTERM');
     });
+    await new Promise((r) => setTimeout(r, 200)); // forked transfer processes exit too
+    cpu.dispose();
+  };
 }
 
 interface ClientRun {
@@ -125,16 +188,18 @@ async function startPolyprov(dir: string, scratch: string): Promise<Server> {
     child.once('exit', (code) => reject(new Error(`polyprov child exited with ${code}`)));
   });
   const { port } = JSON.parse(line) as { port: number };
+  const cpu = cpuMeter(child.pid!, 'polyprov');
   await waitReady(port, scratch);
-  return { name: 'polyprov', pid: child.pid!, port, stop: stopper(child) };
+  return { name: 'polyprov', pid: child.pid!, port, cpu, stop: stopper(child, cpu) };
 }
 
 async function startHpa(dir: string, scratch: string): Promise<Server> {
   const port = await freeUdpPort();
   // -L: foreground, one process listening, a forked child per transfer (reaped, so its CPU shows in cutime).
   const child = spawn('/usr/sbin/in.tftpd', ['-L', '-s', dir, '-a', `127.0.0.1:${port}`], { stdio: 'inherit' });
+  const cpu = cpuMeter(child.pid!, 'tftpd-hpa');
   await waitReady(port, scratch);
-  return { name: 'tftpd-hpa', pid: child.pid!, port, stop: stopper(child) };
+  return { name: 'tftpd-hpa', pid: child.pid!, port, cpu, stop: stopper(child, cpu) };
 }
 
 /** atftpd from PATH, or unpacked from the Debian package into a cache dir (see the header). */
@@ -167,8 +232,9 @@ async function startAtftpd(dir: string, scratch: string): Promise<Server> {
     ['--daemon', '--no-fork', '--logfile', '/dev/null', '--maxthread', '400', '--port', String(port), '--bind-address', '127.0.0.1', dir],
     { stdio: 'inherit' },
   );
+  const cpu = cpuMeter(child.pid!, 'atftpd');
   await waitReady(port, scratch);
-  return { name: 'atftpd', pid: child.pid!, port, stop: stopper(child) };
+  return { name: 'atftpd', pid: child.pid!, port, cpu, stop: stopper(child, cpu) };
 }
 
 const median = (xs: number[]): number => {
@@ -186,22 +252,39 @@ interface SingleResult {
   identical: boolean;
 }
 
-async function single(server: Server, name: string, expected: string, size: number, options: string[], out: string): Promise<SingleResult> {
-  const runs: number[] = [];
-  let identical = true;
-  const cpu0 = cpuSeconds(server.pid);
+/**
+ * Runs the servers in turn, REPEATS rounds, so a load spike on a shared machine hits every
+ * server alike; each server's median is reported.
+ */
+async function singles(servers: Server[], name: string, expected: string, size: number, options: string[], out: string): Promise<SingleResult[]> {
+  const runs = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+  const cpu = new Map<string, number>();
+  const identical = new Map<string, boolean>(servers.map((s) => [s.name, true]));
   for (let i = 0; i < REPEATS; i++) {
-    const local = join(out, `${server.name}-${i}.bin`);
-    const r = await atftpGet(server.port, name, local, options);
-    if (!r.ok) throw new Error(`${server.name} ${options.join(',')}: ${r.detail}`);
-    runs.push(r.ms);
-    if (sha256(await readFile(local)) !== expected) identical = false;
-    await rm(local, { force: true });
+    for (const server of servers) {
+      const local = join(out, `${server.name}-${i}.bin`);
+      const cpu0 = cpuSeconds(server);
+      const r = await atftpGet(server.port, name, local, options);
+      if (!r.ok) throw new Error(`${server.name} ${options.join(',')}: ${r.detail}`);
+      await settle(server);
+      cpu.set(server.name, (cpu.get(server.name) ?? 0) + cpuSeconds(server) - cpu0);
+      runs.get(server.name)!.push(r.ms);
+      if (sha256(await readFile(local)) !== expected) identical.set(server.name, false);
+      await rm(local, { force: true });
+    }
   }
-  await new Promise((r) => setTimeout(r, 300)); // let tftpd-hpa reap its children
-  const cpuMs = ((cpuSeconds(server.pid) - cpu0) * 1000) / REPEATS;
-  const med = median(runs);
-  return { server: server.name, options, runsMs: runs.map((x) => Math.round(x * 10) / 10), medianMs: round(med), mbPerSec: round(size / 1e6 / (med / 1000)), cpuMsPerTransfer: round(cpuMs), identical };
+  return servers.map((server) => {
+    const med = median(runs.get(server.name)!);
+    return {
+      server: server.name,
+      options,
+      runsMs: runs.get(server.name)!.map((x) => Math.round(x * 10) / 10),
+      medianMs: round(med),
+      mbPerSec: round(size / 1e6 / (med / 1000)),
+      cpuMsPerTransfer: round(((cpu.get(server.name) ?? 0) * 1000) / REPEATS),
+      identical: identical.get(server.name)!,
+    };
+  });
 }
 
 interface ConcurrentResult {
@@ -217,14 +300,14 @@ interface ConcurrentResult {
 }
 
 async function concurrent(server: Server, name: string, expected: string, size: number, options: string[], out: string): Promise<ConcurrentResult> {
-  const cpu0 = cpuSeconds(server.pid);
+  const cpu0 = cpuSeconds(server);
   const t0 = performance.now();
   const runs = await Promise.all(
     Array.from({ length: CONCURRENT }, (_, i) => atftpGet(server.port, name, join(out, `${server.name}-c${i}.bin`), options)),
   );
   const wall = performance.now() - t0;
-  await new Promise((r) => setTimeout(r, 300));
-  const cpuMs = ((cpuSeconds(server.pid) - cpu0) * 1000) / CONCURRENT;
+  await settle(server);
+  const cpuMs = ((cpuSeconds(server) - cpu0) * 1000) / CONCURRENT;
   let identical = true;
   for (let i = 0; i < CONCURRENT; i++) {
     const local = join(out, `${server.name}-c${i}.bin`);
@@ -286,22 +369,19 @@ async function main(): Promise<void> {
     const W16 = ['blksize 1468', 'windowsize 16'];
     const log = (s: string) => process.stderr.write(`${s}\n`);
 
-    const singles: SingleResult[] = [];
-    for (const s of [hpa, poly, atftpd]) {
-      log(`5 MB, blksize 1468: ${s.name}`);
-      singles.push(await single(s, 'five.ld', fiveHash, five.length, B1468, out));
-    }
-    for (const s of [hpa, poly, atftpd]) {
-      log(`5 MB, blksize 1468 + windowsize 16: ${s.name}`);
-      singles.push(await single(s, 'five.ld', fiveHash, five.length, W16, out));
-    }
+    const singleRuns: SingleResult[] = [];
+    log('5 MB, blksize 1468');
+    singleRuns.push(...(await singles([hpa, poly, atftpd], 'five.ld', fiveHash, five.length, B1468, out)));
+    log('5 MB, blksize 1468 + windowsize 16');
+    singleRuns.push(...(await singles([hpa, poly, atftpd], 'five.ld', fiveHash, five.length, W16, out)));
+    if (process.argv.includes('--singles-only')) CONCURRENT_SERVERS.length = 0;
     const concs: ConcurrentResult[] = [];
-    for (const s of [atftpd, poly, hpa]) {
+    for (const s of CONCURRENT_SERVERS.length === 0 ? [] : [atftpd, poly, hpa]) {
       log(`${CONCURRENT} × ${CONCURRENT_MB} MB at once, blksize 1468: ${s.name}`);
       concs.push(await concurrent(s, 'conc.ld', concHash, conc.length, B1468, out));
     }
 
-    const find = (server: string, opts: string[]) => singles.find((r) => r.server === server && r.options === opts)!;
+    const find = (server: string, opts: string[]) => singleRuns.find((r) => r.server === server && r.options === opts)!;
     const findC = (server: string) => concs.find((r) => r.server === server)!;
     const verdicts = {
       blksize1468_vs_tftpd_hpa: {
@@ -313,10 +393,10 @@ async function main(): Promise<void> {
         target: '≥ 3 (tftpd-hpa time / polyprov time)',
       },
       concurrent_vs_atftpd: {
-        ratio: round(findC('polyprov').mbPerSec / findC('atftpd').mbPerSec),
+        ratio: concs.length ? round(findC('polyprov').mbPerSec / findC('atftpd').mbPerSec) : Number.NaN,
         target: '≥ 0.8 (polyprov throughput / atftpd throughput)',
       },
-      all_identical: singles.every((r) => r.identical) && concs.every((r) => r.identical && r.failures === 0),
+      all_identical: singleRuns.every((r) => r.identical) && concs.every((r) => r.identical && r.failures === 0),
     };
     const pass = {
       blksize1468: verdicts.blksize1468_vs_tftpd_hpa.ratio <= 1.2,
@@ -334,7 +414,8 @@ async function main(): Promise<void> {
         atftpd: version(atftpdBinary(), ['--version']),
       },
       repeats: REPEATS,
-      singles,
+      cpuMethod: Object.fromEntries(servers.map((s) => [s.name, s.cpu.method])),
+      singles: singleRuns,
       concurrent: concs,
       verdicts,
       pass,
@@ -342,10 +423,13 @@ async function main(): Promise<void> {
     const resultsDir = join(HERE, 'results');
     await mkdir(resultsDir, { recursive: true });
     const stem = join(resultsDir, `tftp-${date.slice(0, 10)}`);
-    await writeFile(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(`${stem}.md`, markdown(report));
     process.stdout.write(markdown(report));
-    process.stdout.write(`\nwritten: ${stem}.json, ${stem}.md\n`);
+    // A partial run (--singles-only, for tuning) is printed, never recorded.
+    if (concs.length > 0) {
+      await writeFile(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+      await writeFile(`${stem}.md`, markdown(report));
+      process.stdout.write(`\nwritten: ${stem}.json, ${stem}.md\n`);
+    }
   } finally {
     for (const s of servers) await s.stop();
     await rm(work, { recursive: true, force: true });
@@ -357,6 +441,7 @@ function markdown(r: {
   machine: Record<string, unknown>;
   peers: Record<string, string>;
   repeats: number;
+  cpuMethod: Record<string, string>;
   singles: SingleResult[];
   concurrent: ConcurrentResult[];
   verdicts: Record<string, unknown>;
@@ -366,6 +451,8 @@ function markdown(r: {
     `# TFTP benchmark, ${r.date}`,
     '',
     `Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, Linux ${r.machine.kernel}, Node ${r.machine.node}. Client: ${r.peers.client}; servers: tftpd-hpa (${r.peers['tftpd-hpa']}), atftpd (${r.peers.atftpd}), all on 127.0.0.1.`,
+    '',
+    `Server CPU measured with: ${Object.entries(r.cpuMethod).map(([k, v]) => `${k}: ${v}`).join('; ')}. Each round runs every server in turn, so load from other work on the machine falls on all of them.`,
     '',
     `## One 5 MB transfer (median of ${r.repeats})`,
     '',
