@@ -376,13 +376,17 @@ async function main(): Promise<void> {
     singleRuns.push(...(await singles([hpa, poly, atftpd], 'five.ld', fiveHash, five.length, W16, out)));
     if (process.argv.includes('--singles-only')) CONCURRENT_SERVERS.length = 0;
     const concs: ConcurrentResult[] = [];
-    for (const s of CONCURRENT_SERVERS.length === 0 ? [] : [atftpd, poly, hpa]) {
-      log(`${CONCURRENT} × ${CONCURRENT_MB} MB at once, blksize 1468: ${s.name}`);
-      concs.push(await concurrent(s, 'conc.ld', concHash, conc.length, B1468, out));
+    // The target is measured lock-step (blksize 1468), the mode every phone speaks; windowsize 16
+    // is reported alongside for information.
+    for (const opts of CONCURRENT_SERVERS.length === 0 ? [] : [B1468, W16]) {
+      for (const s of [atftpd, poly, hpa]) {
+        log(`${CONCURRENT} × ${CONCURRENT_MB} MB at once, ${opts.join(', ')}: ${s.name}`);
+        concs.push(await concurrent(s, 'conc.ld', concHash, conc.length, opts, out));
+      }
     }
 
     const find = (server: string, opts: string[]) => singleRuns.find((r) => r.server === server && r.options === opts)!;
-    const findC = (server: string) => concs.find((r) => r.server === server)!;
+    const findC = (server: string) => concs.find((r) => r.server === server && r.options === B1468)!;
     const verdicts = {
       blksize1468_vs_tftpd_hpa: {
         ratio: round(find('polyprov', B1468).medianMs / find('tftpd-hpa', B1468).medianMs),
