@@ -34,11 +34,11 @@ const atftp = (f: Fixture, dir: '-g' | '-p', name: string, local: string, option
   run('atftp', [...options.flatMap((o) => ['--option', o]), dir, '-r', name, '-l', local, '127.0.0.1', String(f.port)], f.out);
 const FAST = ['blksize 1468', 'tsize 0', 'windowsize 16'];
 
-describe('TFTP with real clients', () => {
+describe.each([0, 2])('TFTP with real clients (%i read workers)', (workers) => {
   let f: Fixture;
   const sizes = [0, 511, 512, 513, 70_001];
   beforeAll(async () => {
-    f = await startFixture();
+    f = await startFixture({}, undefined, workers);
     for (const n of sizes) await writeFile(join(f.dir, `f${n}.bin`), content(n, n + 1));
     await writeFile(join(f.dir, 'big.ld'), content(50 * 1024 * 1024, 7));
   });
@@ -119,5 +119,7 @@ describe('TFTP with real clients', () => {
     expect(big.length).toBe(3);
     for (const t of big) expect(t.outcome).toMatchObject({ bytes: 50 * 1024 * 1024, status: 'tftp:ok', aborted: false });
     expect((await stat(join(f.dir, 'big.ld'))).size).toBe(50 * 1024 * 1024);
+    // The worker runs were really on workers: none died and fell back to the main thread.
+    expect(f.server.workersAlive()).toBe(workers);
   });
 });

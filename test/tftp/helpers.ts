@@ -26,11 +26,11 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(options: Partial<TftpServerOptions> = {}, uploadMaxBytes?: number): Promise<Fixture> {
+export async function startFixture(options: Partial<TftpServerOptions> = {}, uploadMaxBytes?: number, workers = 0): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), 'polyprov-tftp-'));
   const out = await mkdtemp(join(tmpdir(), 'polyprov-tftp-out-'));
   const service = new FakeBootService(dir, uploadMaxBytes);
-  const server = await startTftpServer({ host: '127.0.0.1', port: 0, service, options: { ...TEST_OPTIONS, ...options } });
+  const server = await startTftpServer({ host: '127.0.0.1', port: 0, service, options: { ...TEST_OPTIONS, ...options }, workers });
   return {
     dir,
     out,

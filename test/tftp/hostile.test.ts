@@ -21,8 +21,8 @@ async function peer(): Promise<RawPeer> {
 }
 
 describe('TFTP against hostile and unlucky peers', () => {
-  test('RFC 1350 §2: a client that vanishes mid-transfer; the session gives up after its retries and is freed', async () => {
-    f = await startFixture({ tftpTimeoutMs: 100, tftpRetries: 2 });
+  test.each([0, 1])('RFC 1350 §2: a client that vanishes mid-transfer; the session gives up after its retries and is freed (%i read workers)', async (workers) => {
+    f = await startFixture({ tftpTimeoutMs: 100, tftpRetries: 2 }, undefined, workers);
     await writeFile(join(f.dir, 'app.ld'), Buffer.alloc(100_000, 1));
     const c = await peer();
     c.send(encodeRequest('RRQ', 'app.ld'), f.port);
@@ -38,8 +38,8 @@ describe('TFTP against hostile and unlucky peers', () => {
     expect(f.service.finished[0].outcome).toMatchObject({ aborted: true, bytes: 512 });
   });
 
-  test('RFC 1350 §4: a packet from a wrong TID gets ERROR 5 and the transfer carries on', async () => {
-    f = await startFixture();
+  test.each([0, 1])('RFC 1350 §4: a packet from a wrong TID gets ERROR 5 and the transfer carries on (%i read workers)', async (workers) => {
+    f = await startFixture({}, undefined, workers);
     const body = Buffer.alloc(1600, 7); // four blocks: 512 × 3 + 64
     await writeFile(join(f.dir, 'a.cfg'), body);
     const c = await peer();

@@ -14,7 +14,6 @@
 //   from a session's own peer is dropped (its retransmission timer recovers).
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { ERRORS, ProvError } from '../../core/errors.ts';
 import type { BootRequest, BootResult, BootService } from '../../core/request.ts';
@@ -22,6 +21,8 @@ import type { ServerOptions } from '../../options.ts';
 import { streamBlockSource } from './block-reader.ts';
 import { negotiateOptions } from './negotiate.ts';
 import { decodePacket, encodeError, OP_ERROR, TFTP_ERR, TftpDecodeError, type RequestPacket } from './packet.ts';
+import { literalLookup, openTransferSocket, udpType, type TransferSocket } from './transfer-socket.ts';
+import { ReadWorkerPool } from './worker-pool.ts';
 import {
   ReadSession,
   WriteSession,
@@ -51,42 +52,38 @@ export interface StartTftpServerOptions {
   options: TftpServerOptions;
   log?: TftpLog;
   clock?: Clock;
+  /**
+   * Worker threads that run read transfers (0: all on the main thread). On a multi-core host,
+   * os.availableParallelism() lets concurrent downloads use every core (bench/tftp.ts).
+   */
+  workers?: number;
 }
 
 export interface TftpServer {
   address(): AddressInfo;
   /** Sessions holding a socket right now (tests check it returns to 0). */
   sessionCount(): number;
+  /** Read workers still running (a dead one's transfers fail and new ones go elsewhere). */
+  workersAlive(): number;
   close(): Promise<void>;
 }
 
 const silentLog: TftpLog = { debug() {}, info() {}, warn() {} };
 
-/** Addresses are always IP literals here; skip dns.lookup's extra tick on every datagram sent. */
-function literalLookup(
-  address: string,
-  _opts: unknown,
-  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  cb(null, address, isIP(address));
-}
-
 interface Live {
-  key: string;
-  socket: dgram.Socket;
   cancel(message: string): void;
 }
 
 export async function startTftpServer(opts: StartTftpServerOptions): Promise<TftpServer> {
   const { service, options } = opts;
   const log = opts.log ?? silentLog;
-  const family = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
+  const pool = (opts.workers ?? 0) > 0 ? new ReadWorkerPool(opts.workers!) : undefined;
   const sessions = new Set<Live>();
   /** remote + request, so a retransmitted RRQ/WRQ does not start a second transfer. */
   const requestKeys = new Set<string>();
   let closing = false;
 
-  const main = dgram.createSocket({ type: family, lookup: literalLookup as never });
+  const main = dgram.createSocket({ type: udpType(opts.host), lookup: literalLookup as never });
   main.on('error', (err) => log.warn({ err }, 'tftp listener error'));
   await new Promise<void>((resolve, reject) => {
     main.once('error', reject);
@@ -133,38 +130,36 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
     }
 
     // Reserve the slot before any await, so the cap holds under a burst of requests.
-    const socket = dgram.createSocket({ type: family, lookup: literalLookup as never });
-    const live: Live = { key, socket, cancel: () => finishSocket() };
+    const live: Live = { cancel: () => release() };
     sessions.add(live);
     requestKeys.add(key);
-    let socketClosed = false;
-    function finishSocket(): void {
-      if (socketClosed) return;
-      socketClosed = true;
+    let released = false;
+    let sock: TransferSocket | undefined;
+    function release(): void {
+      if (released) return;
+      released = true;
       sessions.delete(live);
       requestKeys.delete(key);
-      socket.close();
+      sock?.close();
     }
-    socket.on('error', (err) => {
-      log.debug({ err }, 'tftp session socket error');
-      live.cancel('socket error');
-    });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind({ address: opts.host, port: 0 }, () => {
-          socket.off('error', reject);
-          resolve();
+    /** The transfer's own socket, once the boot service has accepted the request. */
+    const bindLocal = async (): Promise<TransferSocket | undefined> => {
+      try {
+        const t = await openTransferSocket(opts.host, peer, (p) => session?.receive(p), (err) => {
+          log.debug({ err }, 'tftp session socket error');
+          live.cancel('socket error');
         });
-      });
-    } catch (err) {
-      finishSocket();
-      throw err;
-    }
-
-    const send = (datagram: Buffer | Buffer[]): void => {
-      if (!socketClosed) socket.send(datagram, rinfo.port, rinfo.address);
+        if (released) t.close();
+        else sock = t;
+        return sock;
+      } catch (err) {
+        log.warn({ err }, 'tftp could not open a transfer socket');
+        release();
+        return undefined;
+      }
     };
+    const send = (datagram: Buffer | Buffer[]): void => sock?.send(datagram);
+
     const negotiated = negotiateOptions(req.op, req.options, {
       blksizeMax: options.tftpBlksizeMax,
       windowsizeMax: options.tftpWindowsizeMax,
@@ -182,23 +177,6 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
     };
     const peer = { address: rinfo.address, port: rinfo.port };
     let session: ReadSession | WriteSession | undefined;
-
-    socket.on('message', (msg, from) => {
-      if (from.port !== peer.port || from.address !== peer.address) {
-        // RFC 1350 §4: a packet from an unknown TID gets ERROR 5; the transfer goes on.
-        if (msg.length >= 2 && msg.readUInt16BE(0) !== OP_ERROR) {
-          socket.send(encodeError(TFTP_ERR.UNKNOWN_TID, 'unknown transfer ID'), from.port, from.address);
-        }
-        return;
-      }
-      let p;
-      try {
-        p = decodePacket(msg);
-      } catch {
-        return;
-      }
-      session?.receive(p);
-    });
 
     const report = (result: BootResult, outcome: SessionOutcome): void => {
       if (!outcome.ok) abort.abort();
@@ -222,9 +200,11 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
     const refuse = (result: Extract<BootResult, { kind: 'refused' }>): void => {
       const error = wireError(result.error);
       log.warn({ remote: peer.address, path: req.filename, code: result.error.code }, 'tftp refused');
-      send(encodeError(error.code, error.message));
+      // Before a transfer socket exists the listen port answers; RFC 1350 allows either.
+      if (sock) sock.send(encodeError(error.code, error.message));
+      else main.send(encodeError(error.code, error.message), peer.port, peer.address);
       report(result, { ok: false, reason: 'content-error', bytes: 0, error });
-      finishSocket();
+      release();
     };
 
     const config = (oack: Map<string, string>): SessionConfig => ({
@@ -237,27 +217,43 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
 
     if (req.op === 'RRQ') {
       const result = await handleSafely(service, bootReq);
-      if (socketClosed) return;
+      if (released) return;
       if (result.kind === 'refused') return refuse(result);
       if (result.kind !== 'file') return refuse(internal(`read answered with ${result.kind}`));
       // RFC 2349: an RRQ's tsize is answered with the real size.
       if (negotiated.oack.has('tsize')) negotiated.oack.set('tsize', String(result.size));
-      let source;
+      let stream: Readable;
       try {
-        source = streamBlockSource(result.open());
+        stream = result.open();
       } catch (err) {
         return refuse(internal(`open failed: ${(err as Error).message}`));
       }
-      const s = new ReadSession(source, config(negotiated.oack), {
+      if (pool?.available) {
+        const job = pool.start({
+          host: opts.host,
+          peer,
+          config: config(negotiated.oack),
+          stream,
+          onEnd: (outcome) => report(result, outcome),
+          onClose: release,
+        });
+        live.cancel = (message) => job.cancel(message);
+        return;
+      }
+      if (!(await bindLocal())) {
+        stream.destroy();
+        return;
+      }
+      const s = new ReadSession(streamBlockSource(stream), config(negotiated.oack), {
         send,
         clock: opts.clock,
         onEnd: (outcome) => report(result, outcome),
-        onClose: finishSocket,
+        onClose: release,
       });
       session = s;
       live.cancel = (message) => {
         s.cancel(message);
-        finishSocket();
+        release();
       };
       s.start();
       return;
@@ -283,10 +279,14 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
     bootReq.body = body;
     const handled = handleSafely(service, bootReq);
     const first = await Promise.race([acceptedPromise, handled]);
-    if (socketClosed) return;
+    if (released) return;
     if (first !== 'accepted') {
       if (first.kind === 'refused') return refuse(first);
       return refuse(internal(`write answered with ${first.kind} before reading the upload`));
+    }
+    if (!(await bindLocal())) {
+      body.destroy(new Error('TFTP upload: no transfer socket'));
+      return;
     }
     let finalResult: BootResult | undefined;
     const sink: BlockSink = {
@@ -325,12 +325,12 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
       onEnd: (outcome) => {
         void handled.then((r) => report(finalResult ?? r, outcome));
       },
-      onClose: finishSocket,
+      onClose: release,
     });
     session = s;
     live.cancel = (message) => {
       s.cancel(message);
-      finishSocket();
+      release();
     };
     s.start();
   }
@@ -338,9 +338,13 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
   return {
     address: () => main.address(),
     sessionCount: () => sessions.size,
+    workersAlive: () => pool?.alive ?? 0,
     async close() {
       closing = true;
       for (const live of [...sessions]) live.cancel('server shutting down');
+      // Workers close their sessions themselves; give them a moment to send the ERRORs.
+      for (let i = 0; i < 50 && sessions.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await pool?.close();
       await new Promise<void>((resolve) => main.close(() => resolve()));
     },
   };

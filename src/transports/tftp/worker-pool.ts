@@ -1,0 +1,138 @@
+// Main-thread side of the read workers (read-worker.ts): picks the least busy worker for a
+// transfer, feeds it the content stream on request, and relays the session's end and close.
+// Workers load TypeScript through tsx's loader, registered inside each worker, because a loader
+// registered with tsx/esm/api on the main thread does not reach worker threads.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { FromWorker, ToWorker } from './read-worker.ts';
+import type { SessionConfig, SessionOutcome } from './session.ts';
+import type { Peer } from './transfer-socket.ts';
+
+/** Content waiting per session in a worker. 256 KB keeps a 64 × 1468 window fed. */
+const HIGH_WATER = 256 * 1024;
+
+export interface ReadJob {
+  host: string;
+  peer: Peer;
+  config: SessionConfig;
+  stream: Readable;
+  onEnd(outcome: SessionOutcome): void;
+  onClose(): void;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Map<number, ReadJob & { credit: number; ended: boolean }>;
+  alive: boolean;
+}
+
+const BOOT = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  (await import(workerData.tsxApi)).register();
+  await import(workerData.entry);
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+/** tsx/esm/api's ESM entry: its CommonJS build resolves its loader relative to the wrong folder. */
+function tsxEsmApi(): string {
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  return pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api'].import.default)).href;
+}
+
+export class ReadWorkerPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+
+  constructor(size: number) {
+    const tsxApi = tsxEsmApi();
+    const entry = new URL('./read-worker.ts', import.meta.url).href;
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(BOOT, { eval: true, workerData: { tsxApi, entry } });
+      const slot: Slot = { worker, jobs: new Map(), alive: true };
+      worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
+      const dead = (): void => this.onDeath(slot);
+      worker.on('error', dead);
+      worker.on('exit', dead);
+      worker.unref();
+      this.slots.push(slot);
+    }
+  }
+
+  /** False when every worker has died; the caller then runs the session itself. */
+  get available(): boolean {
+    return this.slots.some((s) => s.alive);
+  }
+
+  get alive(): number {
+    return this.slots.filter((s) => s.alive).length;
+  }
+
+  start(job: ReadJob): { cancel(message: string): void } {
+    const slot = this.slots.filter((s) => s.alive).reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+    const id = this.nextId++;
+    const entry = { ...job, credit: 0, ended: false };
+    slot.jobs.set(id, entry);
+    const { oack, ...rest } = job.config;
+    this.post(slot, { t: 'start', id, host: job.host, peer: job.peer, cfg: { ...rest, oack: [...(oack ?? [])] }, highWater: HIGH_WATER });
+    const stream = job.stream;
+    stream.on('data', (chunk: Buffer | string) => {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      // Always a copy, then transferred: the stream's own buffer may be a cache the core reuses,
+      // and transferring it would detach it. A copy costs far less than sending the blocks.
+      const own = new Uint8Array(b);
+      slot.worker.postMessage({ t: 'data', id, chunk: own } satisfies ToWorker, [own.buffer as ArrayBuffer]);
+      entry.credit -= b.length;
+      if (entry.credit <= 0) stream.pause();
+    });
+    stream.on('end', () => this.post(slot, { t: 'eof', id }));
+    stream.on('error', (err) => this.post(slot, { t: 'srcerr', id, message: err.message }));
+    stream.pause();
+    return { cancel: (message) => this.post(slot, { t: 'cancel', id, message }) };
+  }
+
+  private post(slot: Slot, m: ToWorker): void {
+    if (slot.alive) slot.worker.postMessage(m);
+  }
+
+  private onMessage(slot: Slot, m: FromWorker): void {
+    const job = slot.jobs.get(m.id);
+    if (!job) return;
+    switch (m.t) {
+      case 'want':
+        job.credit += m.bytes;
+        if (job.credit > 0 && !job.ended) job.stream.resume();
+        break;
+      case 'end':
+        job.ended = true;
+        job.stream.destroy();
+        job.onEnd(m.outcome);
+        break;
+      case 'closed':
+        slot.jobs.delete(m.id);
+        job.onClose();
+        break;
+    }
+  }
+
+  private onDeath(slot: Slot): void {
+    if (!slot.alive) return;
+    slot.alive = false;
+    for (const [id, job] of slot.jobs) {
+      slot.jobs.delete(id);
+      job.stream.destroy();
+      if (!job.ended) job.onEnd({ ok: false, reason: 'cancelled', bytes: 0, error: { code: 0, message: 'worker exited' } });
+      job.onClose();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => (s.alive ? s.worker.terminate() : undefined)));
+  }
+}
