@@ -21,7 +21,7 @@ import { Metrics } from './metrics.ts';
 import { compileLocks, lockedKeys, stripLocked, type LockMatcher } from './override-lock.ts';
 import { joinRel, normaliseRequestPath, splitPath } from './paths.ts';
 import { PhoneDirectoryIndex } from './phone-directories.ts';
-import type { BootRequest, BootResult, BootService, ByteRange, FileResult, TransferOutcome } from './request.ts';
+import type { BootRequest, BootResult, BootService, ByteRange, DirectoryEntry, FileResult, TransferOutcome } from './request.ts';
 import { SecretFileIndex } from './secret-files.ts';
 import { TreeFiles } from './tree-files.ts';
 
@@ -143,6 +143,34 @@ export class CoreBootService implements BootService {
     } catch (e) {
       return this.refuse(ctx, e);
     }
+  }
+
+  /**
+   * A directory as this principal may see it (FTP LIST/NLST). The guide's Boot Server Security
+   * Policy asks that the phone's account "be able to list files in all directories mentioned in
+   * the <MAC-address>.cfg"; other phones' MAC files are left out when they are not readable.
+   */
+  async list(req: BootRequest): Promise<DirectoryEntry[] | ProvError> {
+    const r = await this.handle({ ...req, op: 'stat' });
+    if (r.kind === 'refused') return r.error;
+    if (r.kind !== 'file' || !r.directory) return new ProvError('PP_NOT_FOUND', `${req.path} is not a directory`);
+    const rel = normaliseRequestPath(req.path);
+    const auth = await this.auth.authenticate(req);
+    const p = auth.principal ?? { kind: 'anonymous' as const };
+    const own = p.kind === 'account' && p.account.kind === 'phone' ? p.account.mac : p.kind === 'cert' ? p.mac : undefined;
+    const phonePrincipal = own !== undefined;
+    const out: DirectoryEntry[] = [];
+    for (const e of (await this.tree.list(rel)) ?? []) {
+      if (e.isDirectory) continue;
+      const mac = macOfName(e.name);
+      if (mac && phonePrincipal && mac !== own) continue;
+      if (mac && !phonePrincipal) {
+        const bound = await this.enrol.boundAccount(mac);
+        if (bound && !bound.pending) continue;
+      }
+      out.push({ name: e.name, size: e.size, mtime: e.mtime });
+    }
+    return out;
   }
 
   finish(req: BootRequest, result: BootResult, outcome: TransferOutcome): void {

@@ -55,6 +55,8 @@ export class FakeBootService implements BootService {
     }
     const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     const out = createWriteStream(temp);
+    // destroy() below can race a pending write; its late error is expected, not unhandled.
+    out.on('error', () => {});
     const hash = createHash('sha256');
     let bytes = 0;
     try {

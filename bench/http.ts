@@ -1,0 +1,204 @@
+// HTTP benchmark (issue 4, Speed): polyprov against nginx serving the same files on this
+// machine in the same run, driven by wrk. Reports ratios and server CPU per request.
+// Needs nginx (with the DAV module, Debian nginx-light) and wrk; installs them when missing.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const MAC = '0004f2000001';
+
+function ensure(bin: string, pkg: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${bin} || test -x /usr/sbin/${bin}`]).status === 0) return;
+  execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit' });
+}
+
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function treeCpu(pid: number): number {
+  return cpuSeconds(pid) + childPids(pid).reduce((a, p) => a + cpuSeconds(p), 0);
+}
+
+interface WrkResult {
+  rps: number;
+  requests: number;
+  p99ms: number;
+  errors: number;
+}
+
+function wrk(url: string, o: { conns: number; secs: number; close?: boolean; script?: string }): WrkResult {
+  const args = ['-t2', `-c${o.conns}`, `-d${o.secs}s`, '--latency', '--timeout', '5s'];
+  if (o.close) args.push('-H', 'Connection: close');
+  if (o.script) args.push('-s', o.script);
+  const out = execFileSync('wrk', [...args, url], { encoding: 'utf8', maxBuffer: 1 << 22 });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const p99ms = p99 ? Number(p99[1]) * (p99[2] === 'us' ? 0.001 : p99[2] === 's' ? 1000 : 1) : NaN;
+  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors = (se ? Number(se[1]) + Number(se[2]) + Number(se[3]) + Number(se[4]) : 0) + non2xx;
+  return { rps, requests, p99ms, errors };
+}
+
+function waitPort(port: number, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tryOnce = () => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', () => (Date.now() > until ? reject(new Error(`port ${port} never opened`)) : setTimeout(tryOnce, 100)));
+    };
+    tryOnce();
+  });
+}
+
+async function main(): Promise<void> {
+  ensure('nginx', 'nginx-light');
+  ensure('wrk', 'wrk');
+  const work = mkdtempSync(join(tmpdir(), 'polyprov-bench-http-'));
+  const root = join(work, 'site');
+  mkdirSync(join(root, 'overrides'), { recursive: true });
+  writeFileSync(join(root, '000000000000.cfg'), '<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="[PHONE_MAC_ADDRESS]-line.cfg" OVERRIDES_DIRECTORY="overrides"/>');
+  writeFileSync(join(root, `${MAC}-line.cfg`), `<polycomConfig reg.1.address="1001" reg.1.auth.userId="1001" reg.1.auth.password="secret" ${'feature.x="1" '.repeat(100)}/>`);
+  writeFileSync(join(root, 'sip.ld'), Buffer.alloc(200 << 20, 1));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(work, 'k.pem'), '-out', join(work, 'c.pem'), '-subj', '/CN=localhost', '-days', '1'], { stdio: 'ignore' });
+  const putLua = join(work, 'put.lua');
+  writeFileSync(putLua, `wrk.method = "PUT"\nwrk.body = string.rep("x", 2000)\n`);
+
+  const nginxPort = 18481;
+  const nginxTls = 18482;
+  const ppPort = 18483;
+  const ppTls = 18484;
+  const conf = join(work, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `worker_processes 1; daemon off; pid ${work}/nginx.pid; error_log ${work}/nginx-error.log; events { worker_connections 4096; }
+http { access_log off; client_body_temp_path ${work}/nginx-body;
+  server { listen 127.0.0.1:${nginxPort} backlog=4096; listen 127.0.0.1:${nginxTls} ssl; ssl_certificate ${work}/c.pem; ssl_certificate_key ${work}/k.pem; ssl_session_cache off; ssl_session_tickets off;
+    root ${root}; location /overrides/ { dav_methods PUT; create_full_put_path on; } } }`,
+  );
+  // One source address hammering the server would (rightly) be rate-limited: lift it for the bench.
+  writeFileSync(join(work, 'polyprov.json'), JSON.stringify({ rateLimitPerSec: 1_000_000, rateLimitBurst: 1_000_000 }));
+  const procs: ChildProcess[] = [];
+  const nginx = spawn('nginx', ['-c', conf, '-p', work], { stdio: 'ignore' });
+  procs.push(nginx);
+  const pp = spawn(process.execPath, [join(repo, 'bin/polyprov'), 'serve', '--root', root, '--data', join(work, 'data'), '--http', `127.0.0.1:${ppPort}`, '--https', `127.0.0.1:${ppTls}`, '--cert', join(work, 'c.pem'), '--key', join(work, 'k.pem'), '--policy', 'open', '--log-level', 'error', '--config', join(work, 'polyprov.json')], {
+    stdio: 'ignore',
+  });
+  procs.push(pp);
+  const stop = () => procs.forEach((p) => p.kill('SIGTERM'));
+  process.on('exit', stop);
+  try {
+    await Promise.all([waitPort(nginxPort), waitPort(ppPort), waitPort(ppTls)]);
+  } catch (e) {
+    stop();
+    throw e;
+  }
+  // nginx: one worker process, so the comparison is one event loop against one event loop.
+  const servers = { nginx: { pid: () => nginx.pid!, http: nginxPort, https: nginxTls }, polyprov: { pid: () => pp.pid!, http: ppPort, https: ppTls } };
+  const cfgPath = `/${MAC}-line.cfg`;
+  const rows: Array<Record<string, unknown>> = [];
+  const measure = (name: string, which: keyof typeof servers, url: string, o: Parameters<typeof wrk>[1]) => {
+    const pid = servers[which].pid();
+    const c0 = which === 'nginx' ? treeCpu(pid) : cpuSeconds(pid);
+    const r = wrk(url, o);
+    const cpu = (which === 'nginx' ? treeCpu(pid) : cpuSeconds(pid)) - c0;
+    return { scenario: name, server: which, ...r, cpuMsPerReq: r.requests ? (cpu * 1000) / r.requests : NaN };
+  };
+  const scenarios: Array<{ name: string; path: string; o: Parameters<typeof wrk>[1]; tls?: boolean; target?: { ratio?: number; p99?: number } }> = [
+    { name: 'per-phone config, keep-alive', path: cfgPath, o: { conns: 50, secs: 8 }, target: { ratio: 0.5 } },
+    { name: 'per-phone config, new connection per request', path: cfgPath, o: { conns: 50, secs: 8, close: true }, target: { ratio: 0.45 } },
+    { name: '1000 concurrent clients', path: cfgPath, o: { conns: 1000, secs: 8 }, target: { p99: 250 } },
+    { name: 'HTTPS, full handshake per request', path: cfgPath, o: { conns: 20, secs: 8, close: true }, tls: true, target: { ratio: 0.7 } },
+    { name: 'PUT upload (nginx WebDAV PUT)', path: `/overrides/${MAC}-phone.cfg`, o: { conns: 20, secs: 8, script: putLua }, target: { ratio: 0.5 } },
+  ];
+  const results: Array<Record<string, unknown>> = [];
+  let missed = 0;
+  for (const s of scenarios) {
+    const per: Record<string, ReturnType<typeof measure>> = {};
+    for (const which of ['nginx', 'polyprov'] as const) {
+      const port = s.tls ? servers[which].https : servers[which].http;
+      per[which] = measure(s.name, which, `${s.tls ? 'https' : 'http'}://127.0.0.1:${port}${s.path}`, s.o);
+    }
+    const ratio = per.polyprov!.rps / per.nginx!.rps;
+    const ok = s.target?.ratio !== undefined ? ratio >= s.target.ratio : per.polyprov!.p99ms <= s.target!.p99! && per.polyprov!.errors === 0;
+    if (!ok) missed++;
+    results.push({ scenario: s.name, nginx: per.nginx, polyprov: per.polyprov, ratio, target: s.target, ok });
+    rows.push(per.nginx!, per.polyprov!);
+    process.stdout.write(`${s.name}: polyprov ${per.polyprov!.rps.toFixed(0)} req/s (p99 ${per.polyprov!.p99ms} ms, errors ${per.polyprov!.errors}, ${per.polyprov!.cpuMsPerReq.toFixed(3)} ms CPU/req) vs nginx ${per.nginx!.rps.toFixed(0)} (${per.nginx!.cpuMsPerReq.toFixed(3)} ms CPU/req): ${ratio.toFixed(2)}× ${ok ? 'ok' : 'MISSED'}\n`);
+  }
+  // Firmware streaming: CPU seconds per GB, 5 × 200 MB with curl.
+  const gbCpu: Record<string, number> = {};
+  for (const which of ['nginx', 'polyprov'] as const) {
+    const pid = servers[which].pid();
+    const c0 = which === 'nginx' ? treeCpu(pid) : cpuSeconds(pid);
+    for (let i = 0; i < 5; i++) execFileSync('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${servers[which].http}/sip.ld`]);
+    gbCpu[which] = ((which === 'nginx' ? treeCpu(pid) : cpuSeconds(pid)) - c0) / ((5 * 200) / 1024);
+  }
+  const fwOk = gbCpu.polyprov! <= 1;
+  if (!fwOk) missed++;
+  process.stdout.write(`firmware streaming: polyprov ${gbCpu.polyprov!.toFixed(2)} CPU-s/GB, nginx ${gbCpu.nginx!.toFixed(2)} ${fwOk ? 'ok' : 'MISSED'} (target ≤ 1)\n`);
+  // 500 aborted firmware downloads: open-file count before and after.
+  const fds = () => readdirSync(`/proc/${pp.pid}/fd`).length;
+  const before = fds();
+  for (let i = 0; i < 500; i++) {
+    await new Promise<void>((resolve) => {
+      const s = connect(ppPort, '127.0.0.1', () => s.write('GET /sip.ld HTTP/1.1\r\nHost: x\r\n\r\n'));
+      s.once('data', () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', () => resolve());
+    });
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = fds();
+  const abortOk = after <= before + 2;
+  if (!abortOk) missed++;
+  process.stdout.write(`500 aborted firmware downloads: open files ${before} → ${after} ${abortOk ? 'ok' : 'MISSED'}\n`);
+  stop();
+
+  const date = new Date().toISOString().slice(0, 10);
+  mkdirSync(join(repo, 'bench/results'), { recursive: true });
+  const report = { date, machine: '2 cores, shared', results, firmwareCpuSecondsPerGB: gbCpu, abortedDownloads: { before, after }, missed };
+  writeFileSync(join(repo, `bench/results/http-${date}.json`), JSON.stringify(report, null, 2));
+  const md = [
+    `# HTTP benchmark ${date}`,
+    '',
+    'polyprov (one Node process) against nginx (one worker) on the same 2-core machine, same run, wrk -t2.',
+    '',
+    '| scenario | polyprov req/s | nginx req/s | ratio | target | polyprov CPU ms/req | nginx CPU ms/req | polyprov p99 ms | errors |',
+    '|---|---:|---:|---:|---|---:|---:|---:|---:|',
+    ...results.map((r) => {
+      const p = r.polyprov as ReturnType<typeof measure>;
+      const n = r.nginx as ReturnType<typeof measure>;
+      const t = r.target as { ratio?: number; p99?: number };
+      return `| ${r.scenario} | ${p.rps.toFixed(0)} | ${n.rps.toFixed(0)} | ${(r.ratio as number).toFixed(2)} | ${t.ratio !== undefined ? `≥ ${t.ratio}×` : `p99 < ${t.p99} ms, no errors`} ${r.ok ? 'ok' : '**missed**'} | ${p.cpuMsPerReq.toFixed(3)} | ${n.cpuMsPerReq.toFixed(3)} | ${p.p99ms} | ${p.errors} |`;
+    }),
+    '',
+    `Firmware streaming: polyprov ${gbCpu.polyprov!.toFixed(2)} CPU-s/GB, nginx ${gbCpu.nginx!.toFixed(2)} (target ≤ 1). 500 aborted downloads: open files ${before} → ${after}.`,
+    '',
+  ].join('\n');
+  writeFileSync(join(repo, `bench/results/http-${date}.md`), md);
+  process.stdout.write(`report: bench/results/http-${date}.{json,md}\n`);
+  process.exitCode = missed ? 1 : 0;
+}
+
+await main();

@@ -1,0 +1,18 @@
+// `npm run bench`: every benchmark in turn, each writing its report under bench/results/.
+// Each compares against the real peer on this machine in the same run (nginx, tftpd-hpa,
+// atftpd, vsftpd) and reports ratios and server CPU per unit of work. `npm run bench -- lint`
+// runs one.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const all = ['lint', 'http', 'tftp', 'ftp'];
+const pick = process.argv.slice(2).filter((a) => all.includes(a));
+let failed = 0;
+for (const name of pick.length ? pick : all) {
+  process.stdout.write(`\n=== bench ${name} ===\n`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `${here}${name}.ts`], { stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.stdout.write(`\n${failed ? `${failed} benchmark(s) missed a target or failed` : 'all benchmarks met their targets'}; reports in bench/results/\n`);
+process.exitCode = failed ? 1 : 0;
