@@ -82,6 +82,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
         for (const f of await overridesOf(store, mac)) {
           out[f.key.kind === 'override-phone' ? 'phone' : 'web'] = paramsOf(await f.read(), f.key.path).map((p) => ({ name: p.name, value: displayValue(p.name, p.value, flags.showSecrets === true) }));
         }
+        if (Object.keys(out).length === 0) setExit(EXIT.problem);
         if (flags.json) return printJson({ mac, overrides: out });
         if (Object.keys(out).length === 0) {
           process.stdout.write(`${mac}: no overrides stored\n`);
@@ -120,10 +121,10 @@ export const register: RegisterCommand = (program: Command, setExit) => {
             });
           }
         }
+        if (rows.length > 0) setExit(EXIT.problem);
         if (flags.json) return printJson({ mac, differences: rows });
         if (rows.length === 0) return void process.stdout.write(`${mac}: overrides match the server's files\n`);
         for (const r of rows) process.stdout.write(`${r.name}\n  phone (${r.kind}.cfg): ${r.phone}\n  server: ${r.server ?? '(not set: built-in default)'}${r.source ? `  ${r.source}` : ''}\n`);
-        setExit(EXIT.problem);
       });
     });
 
