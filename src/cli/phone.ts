@@ -37,6 +37,8 @@ interface PhoneFlags {
   dhcpClientPort?: string;
   dhcpTimeout?: string;
   bootServerMode?: string;
+  bootServerOption?: string;
+  bootServerOptionType?: string;
   noLogs?: boolean;
 }
 
@@ -76,6 +78,8 @@ function addBootOptions(cmd: Command): Command {
     .option('--dhcp-client-port <port>', 'UDP port DHCP replies come back to (68 on a network)')
     .option('--dhcp-timeout <ms>', 'each DHCP wait', '2000')
     .option('--boot-server-mode <mode>', 'DHCP Menu Boot Server: option66, custom, static, custom+option66', 'option66')
+    .option('--boot-server-option <n>', 'DHCP Menu Boot Server Option: the custom option, 128–254 (default 160)')
+    .option('--boot-server-option-type <type>', 'DHCP Menu Boot Server Option Type: ip or string (default string)')
     .option('--no-logs', 'do not upload <MAC>-boot.log and <MAC>-app.log');
 }
 
@@ -116,7 +120,11 @@ export async function preparePhone(flags: PhoneFlags): Promise<PreparedPhone> {
     if (!m) throw usage(`--dhcp "${flags.dhcp}" is not HOST:PORT`);
     const mode = flags.bootServerMode as (typeof BOOT_SERVER_MODES)[number];
     if (!BOOT_SERVER_MODES.includes(mode)) throw usage(`--boot-server-mode "${flags.bootServerMode}" is not one of ${BOOT_SERVER_MODES.join(', ')}`);
+    const optionType = flags.bootServerOptionType;
+    if (optionType !== undefined && optionType !== 'ip' && optionType !== 'string') throw usage(`--boot-server-option-type "${optionType}" is not ip or string`);
     const d = await discoverBootServer({
+      ...(flags.bootServerOption !== undefined ? { customOption: intFlag(flags.bootServerOption, '--boot-server-option', 128, 254, 160) } : {}),
+      ...(optionType !== undefined ? { optionType } : {}),
       dhcp: { host: m[1]!, port: Number(m[2]) },
       mac,
       model,

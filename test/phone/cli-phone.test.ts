@@ -101,6 +101,33 @@ describe('polyprov phone', () => {
     expect(s.requests.some((q) => q.path === 'site.cfg')).toBe(true);
   });
 
+  test('guide, DHCP Menu: --boot-server-mode custom with --boot-server-option 150 takes the boot server from option 150', async () => {
+    const { s, state } = await setup();
+    const cp = await freeUdpPort();
+    const r = await startInformResponder({
+      host: '127.0.0.1',
+      port: 0,
+      bootServer: s.url,
+      options: bootOptions([150], 'string'),
+      onlyPolycom: true,
+      serverId: '127.0.0.1',
+      replyPort: cp,
+      relayPort: 67,
+      log: captureLog('warn').log,
+    });
+    cleanup.push(() => r.close());
+    const args = ['phone', 'boot', '--dhcp', `127.0.0.1:${r.address().port}`, '--dhcp-client-port', String(cp), '--dhcp-timeout', '500', '--mac', MAC, '--state', state, '--tries', '1', '--json', '--boot-server-mode', 'custom'];
+    const out = await runCli([...args, '--boot-server-option', '150', '--boot-server-option-type', 'string']);
+    expect(out.code, out.stderr).toBe(0);
+    const rec = JSON.parse(out.stdout) as { discovery: { stage: string }; configFrom: string };
+    expect(rec.discovery.stage).toBe('inform');
+    expect(rec.configFrom).toBe('server');
+    // Without the flag the phone looks at option 160, finds nothing, and has no static or cached server.
+    const without = await runCli([...args.filter((a) => a !== state && a !== '--state'), '--dhcp-timeout', '300']);
+    expect(without.code).not.toBe(0);
+    expect((await runCli([...args, '--boot-server-option', '300'])).code).toBe(2);
+  });
+
   test('usage errors exit 2', async () => {
     expect((await runCli(['phone', 'boot', '--server', 'http://127.0.0.1:9/', '--mac', 'nope'])).code).toBe(2);
     expect((await runCli(['phone', 'boot', '--server', 'http://127.0.0.1:9/', '--mac', MAC, '--tries', '11'])).code).toBe(2);
