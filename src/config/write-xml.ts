@@ -42,43 +42,19 @@ function ref(c: number): string {
  */
 export function escapeAttr(s: string, what = 'value'): string {
   checkChars(s, what);
-  return s.replace(/[&<>"'\t\n\r\x7f-\x9f]/g, (ch) => {
-    switch (ch) {
-      case '&':
-        return '&amp;';
-      case '<':
-        return '&lt;';
-      case '>':
-        return '&gt;';
-      case '"':
-        return '&quot;';
-      case "'":
-        return '&apos;';
-      default:
-        return ref(ch.charCodeAt(0));
-    }
-  });
+  return s.replace(/[&<>"'\t\n\r\x7f-\x9f]/g, entityFor);
 }
 
 /** Text content: markup characters as entities; CR as a reference (a literal CR becomes LF, XML 1.0 §2.11). */
 export function escapeText(s: string, what = 'text'): string {
   checkChars(s, what);
-  return s.replace(/[&<>"'\r\x7f-\x9f]/g, (ch) => {
-    switch (ch) {
-      case '&':
-        return '&amp;';
-      case '<':
-        return '&lt;';
-      case '>':
-        return '&gt;';
-      case '"':
-        return '&quot;';
-      case "'":
-        return '&apos;';
-      default:
-        return ref(ch.charCodeAt(0));
-    }
-  });
+  return s.replace(/[&<>"'\r\x7f-\x9f]/g, entityFor);
+}
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+function entityFor(ch: string): string {
+  return ENTITIES[ch] ?? ref(ch.charCodeAt(0));
 }
 
 // XML 1.0 Name, restricted to what parameter and element names use in practice plus any

@@ -9,14 +9,14 @@ import { partNumberFor, parseUserAgent, type UserAgentInfo } from '../config/mod
 import type { Mac } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import type { ServerOptions } from '../options.ts';
-import type { AuditEvent, Sighting, Store, UploadKey, UploadKind } from '../store/store.ts';
+import type { AuditEvent, Sighting, Store, UploadKey } from '../store/store.ts';
 import { compileCidrs, inList, plainAddress, RateLimiter } from './address-policy.ts';
 import { AuditRecorder } from './audit.ts';
 import { Authenticator, principalName, type Principal } from './authenticate.ts';
 import { DigestAuthority } from './digest-auth.ts';
 import { Enrolment } from './enrolment.ts';
 import { errorDef, ProvError, isProvError } from './errors.ts';
-import { isMasterName, macOfName, UPLOAD_DIRECTORY, uploadKindOf } from './file-names.ts';
+import { isMasterName, macOfName, UPLOAD_DIRECTORY, uploadKindOf, type UploadName } from './file-names.ts';
 import { Metrics } from './metrics.ts';
 import { compileLocks, lockedKeys, stripLocked, type LockMatcher } from './override-lock.ts';
 import { joinRel, normaliseRequestPath, splitPath } from './paths.ts';
@@ -110,25 +110,36 @@ export class CoreBootService implements BootService {
     return this.auth.digest;
   }
 
-  async handle(req: BootRequest): Promise<BootResult> {
+  /**
+   * Path safety, address policy, identification and authentication: the steps every request
+   * takes before its operation. Returns the request context, or the refusal to send.
+   */
+  private async admit(req: BootRequest): Promise<{ ctx: Ctx } | { refused: BootResult }> {
     const started = performance.now();
     let rel: string;
     try {
       rel = normaliseRequestPath(req.path);
     } catch (e) {
-      return this.refuse({ req, rel: req.path.slice(0, 200), base: '', id: {}, principal: { kind: 'anonymous' }, started }, e);
+      return { refused: this.refuse({ req, rel: req.path.slice(0, 200), base: '', id: {}, principal: { kind: 'anonymous' }, started }, e) };
     }
     const { base } = splitPath(rel);
     const address = plainAddress(req.remote.address);
     const id = this.identify(req, base, address);
     const pre: Ctx = { req, rel, base, id, principal: { kind: 'anonymous' }, started };
-    if (this.allow && !inList(this.allow, address)) return this.refuse(pre, new ProvError('PP_ADDRESS_DENIED', `address ${address} is not in the allow-list`));
-    if (!this.rate.take(address)) return this.refuse(pre, new ProvError('PP_RATE_LIMITED', `more than ${this.deps.options.rateLimitPerSec} requests/s from ${address}`));
+    if (this.allow && !inList(this.allow, address)) return { refused: this.refuse(pre, new ProvError('PP_ADDRESS_DENIED', `address ${address} is not in the allow-list`)) };
+    if (!this.rate.take(address)) return { refused: this.refuse(pre, new ProvError('PP_RATE_LIMITED', `more than ${this.deps.options.rateLimitPerSec} requests/s from ${address}`)) };
 
     const auth = await this.auth.authenticate(req);
-    if (auth.error) return this.refuse(pre, auth.error, auth.challenge, auth.stale);
+    if (auth.error) return { refused: this.refuse(pre, auth.error, auth.challenge, auth.stale) };
     const ctx: Ctx = { ...pre, principal: auth.principal! };
     if (ctx.principal.kind === 'account' && ctx.principal.account.pending) await this.enrol.confirm(ctx.principal.account);
+    return { ctx };
+  }
+
+  async handle(req: BootRequest): Promise<BootResult> {
+    const admitted = await this.admit(req);
+    if ('refused' in admitted) return admitted.refused;
+    const { ctx } = admitted;
     try {
       switch (req.op) {
         case 'read':
@@ -151,27 +162,35 @@ export class CoreBootService implements BootService {
    * the <MAC-address>.cfg"; other phones' MAC files are left out when they are not readable.
    */
   async list(req: BootRequest): Promise<DirectoryEntry[] | ProvError> {
-    const r = await this.handle({ ...req, op: 'stat' });
-    if (r.kind === 'refused') return r.error;
-    if (r.kind !== 'file' || !r.directory) return new ProvError('PP_NOT_FOUND', `${req.path} is not a directory`);
-    const rel = normaliseRequestPath(req.path);
-    const auth = await this.auth.authenticate(req);
-    const p = auth.principal ?? { kind: 'anonymous' as const };
+    const admitted = await this.admit({ ...req, op: 'stat' });
+    if ('refused' in admitted) return (admitted.refused as { error: ProvError }).error;
+    const { ctx } = admitted;
+    const p = ctx.principal;
     const own = p.kind === 'account' && p.account.kind === 'phone' ? p.account.mac : p.kind === 'cert' ? p.mac : undefined;
-    const phonePrincipal = own !== undefined;
+    let entries;
+    try {
+      await this.checkAccess(ctx, false);
+      entries = await this.tree.list(ctx.rel);
+    } catch (e) {
+      const r = this.refuse(ctx, e) as { error: ProvError };
+      return r.error;
+    }
+    if (!entries) return (this.refuse(ctx, new ProvError('PP_NOT_FOUND', `${ctx.rel || '/'} is not a directory`)) as { error: ProvError }).error;
     const out: DirectoryEntry[] = [];
-    for (const e of (await this.tree.list(rel)) ?? []) {
+    for (const e of entries) {
       if (e.isDirectory) continue;
       const mac = macOfName(e.name);
-      if (mac && phonePrincipal && mac !== own) continue;
-      if (mac && !phonePrincipal) {
+      if (mac && own !== undefined && mac !== own) continue;
+      if (mac && own === undefined) {
         const bound = await this.enrol.boundAccount(mac);
         if (bound && !bound.pending) continue;
       }
       out.push({ name: e.name, size: e.size, mtime: e.mtime });
     }
+    this.record(ctx, 'list', 'listed', 0, undefined, performance.now() - ctx.started);
     return out;
   }
+
 
   finish(req: BootRequest, result: BootResult, outcome: TransferOutcome): void {
     const ctx = this.ctxOf.get(req);
@@ -237,7 +256,7 @@ export class CoreBootService implements BootService {
     const { rel, base, req } = ctx;
     const up = uploadKindOf(base);
     if (up) {
-      const key = await this.uploadKey(ctx, up.mac, up.kind);
+      const { key } = await this.uploadKey(ctx, up);
       if (key) {
         const stored = await this.deps.store.uploads.current(key);
         let body = stored ? await stored.read() : undefined;
@@ -296,25 +315,24 @@ export class CoreBootService implements BootService {
 
   // --- uploads --------------------------------------------------------------------------
 
-  /** The upload key when `ctx.rel` is in the directory the phone's master file names for this kind. */
-  private async uploadKey(ctx: Ctx, mac: Mac, kind: UploadKind): Promise<UploadKey | undefined> {
-    const dirs = await this.dirs.forPhone(mac, ctx.id.model, ctx.id.model ? partNumberFor(ctx.id.model) : undefined);
-    const want = dirs.dirs[UPLOAD_DIRECTORY[kind]] ?? '';
-    const { dir, base } = splitPath(ctx.rel);
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(want) || dir !== want) return undefined;
-    return { mac, kind, path: joinRel(dir, mac + base.slice(12)) };
+  /**
+   * The upload key when `ctx.rel` is in the directory the phone's master file names for this
+   * kind; otherwise where that directory is (for the refusal).
+   */
+  private async uploadKey(ctx: Ctx, up: UploadName): Promise<{ key?: UploadKey; want: string; master?: string }> {
+    const dirs = await this.dirs.forPhone(up.mac, ctx.id.model, ctx.id.model ? partNumberFor(ctx.id.model) : undefined);
+    const want = dirs.dirs[UPLOAD_DIRECTORY[up.kind]] ?? '';
+    const { dir } = splitPath(ctx.rel);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(want) || dir !== want) return { want, master: dirs.master };
+    return { key: { mac: up.mac, kind: up.kind, path: joinRel(dir, up.name) }, want };
   }
 
   private async write(ctx: Ctx): Promise<BootResult> {
     const { req, rel, base } = ctx;
     const up = uploadKindOf(base);
     if (!up) throw new ProvError('PP_READ_ONLY', `${rel} is read-only: phones upload only <MAC>-phone.cfg, -web.cfg, -directory.xml, -boot.log, -app.log, -calls.xml`);
-    const key = await this.uploadKey(ctx, up.mac, up.kind);
-    if (!key) {
-      const dirs = await this.dirs.forPhone(up.mac, ctx.id.model);
-      const want = dirs.dirs[UPLOAD_DIRECTORY[up.kind]] ?? '';
-      throw new ProvError('PP_READ_ONLY', `${rel}: this phone's ${UPLOAD_DIRECTORY[up.kind]} is "${want}"${dirs.master ? ` (${dirs.master})` : ''}; uploads go there`);
-    }
+    const { key, want, master } = await this.uploadKey(ctx, up);
+    if (!key) throw new ProvError('PP_READ_ONLY', `${rel}: this phone's ${UPLOAD_DIRECTORY[up.kind]} is "${want}"${master ? ` (${master})` : ''}; uploads go there`);
     await this.checkAccess(ctx, true);
     const o = this.deps.options;
     const isLog = up.kind === 'log-app' || up.kind === 'log-boot';
@@ -365,7 +383,7 @@ export class CoreBootService implements BootService {
   private async remove(ctx: Ctx): Promise<BootResult> {
     const up = uploadKindOf(ctx.base);
     if (!up) throw new ProvError('PP_READ_ONLY', `${ctx.rel} is read-only`);
-    const key = await this.uploadKey(ctx, up.mac, up.kind);
+    const { key } = await this.uploadKey(ctx, up);
     if (!key) throw new ProvError('PP_READ_ONLY', `${ctx.rel} is not in this phone's upload directory`);
     await this.checkAccess(ctx, true);
     const current = await this.deps.store.uploads.current(key);

@@ -33,12 +33,19 @@ export function macOfName(base: string): Mac | undefined {
   return mac === ZERO_MAC ? undefined : (mac as Mac);
 }
 
+/** An upload name: whose, what kind, and its canonical spelling (lower-case MAC). */
+export interface UploadName {
+  mac: Mac;
+  kind: UploadKind;
+  name: string;
+}
+
 /** The upload kind of a name (`<MAC>-app.log` → log-app), or undefined for read-only names. */
-export function uploadKindOf(base: string): { mac: Mac; kind: UploadKind } | undefined {
+export function uploadKindOf(base: string): UploadName | undefined {
   const mac = macOfName(base);
   if (!mac) return undefined;
   const rest = base.slice(12).toLowerCase();
-  for (const [suffix, kind] of UPLOAD_SUFFIX) if (rest === suffix) return { mac, kind };
+  for (const [suffix, kind] of UPLOAD_SUFFIX) if (rest === suffix) return { mac, kind, name: mac + suffix };
   return undefined;
 }
 

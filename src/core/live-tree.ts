@@ -30,7 +30,7 @@ export class LiveTreeSource implements TreeSource {
     const up = uploadKindOf(base);
     if (up && (up.kind === 'override-phone' || up.kind === 'override-web') && this.opts.hideOverrides) return null;
     if (up) {
-      const stored = await this.store.uploads.current({ mac: up.mac, kind: up.kind, path: joinRel(dir, up.mac + base.slice(12)) });
+      const stored = await this.store.uploads.current({ mac: up.mac, kind: up.kind, path: joinRel(dir, up.name) });
       if (stored) return stored.read();
     }
     return this.dir.read(path);

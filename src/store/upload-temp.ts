@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProvError } from '../core/errors.ts';
-import type { UploadKey, UploadOptions } from './store.ts';
+import type { StoredFile, UploadKey, UploadOptions, UploadSink } from './store.ts';
 
 // Temp files are named `<pid>.<processToken>.<random>.part`. Several processes may share one data
 // directory (the server and a CLI command, or two servers on one host with PostgreSQL), so init()
@@ -218,4 +218,43 @@ export function versionContent(opts: UploadOptions, received: Buffer, current: B
   const cap = opts.capBytes;
   // Rolling log: keep the newest capBytes bytes.
   return cap !== undefined && joined.length > cap ? Buffer.from(joined.subarray(joined.length - cap)) : joined;
+}
+
+/** What a backend does at commit: make `received` the new current version, atomically. */
+export type CommitUpload = (temp: TempUpload, received: Buffer, locked: boolean) => StoredFile | Promise<StoredFile>;
+
+/**
+ * The UploadSink of both backends: chunks go to a TempUpload (memory, then a spill file);
+ * commit() hands the bytes to the backend's one transaction; any failure discards them, so
+ * the previous version stays current.
+ */
+export class TempUploadSink implements UploadSink {
+  constructor(
+    private readonly temp: TempUpload,
+    private readonly commitUpload: CommitUpload,
+  ) {}
+
+  get bytes(): number {
+    return this.temp.bytes;
+  }
+
+  write(chunk: Buffer): Promise<void> {
+    return this.temp.write(chunk);
+  }
+
+  async commit(meta?: { locked?: boolean }): Promise<StoredFile> {
+    const received = await this.temp.finish();
+    try {
+      const f = await this.commitUpload(this.temp, received, meta?.locked ?? false);
+      await this.temp.done();
+      return f;
+    } catch (err) {
+      await this.temp.discard();
+      throw err;
+    }
+  }
+
+  abort(): Promise<void> {
+    return this.temp.discard();
+  }
 }

@@ -14,7 +14,7 @@ import {
   type AccountRow, type AuditRow, type BootRow, type PhoneRow, type Read, type VersionRow,
 } from '../rows.ts';
 import type { AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
-import { cleanStaleTemps, TempUpload, uploadFailed, versionContent } from '../upload-temp.ts';
+import { cleanStaleTemps, TempUpload, TempUploadSink, uploadFailed, versionContent } from '../upload-temp.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
 
 export interface PgStoreOptions {
@@ -187,7 +187,7 @@ export class PgStore implements Store {
   // ---- uploads ------------------------------------------------------------------------------
 
   readonly uploads: Store['uploads'] = {
-    begin: async (key, opts) => new PgUploadSink(this, await TempUpload.create(this.opts.tmpDir, key, opts)),
+    begin: async (key, opts) => new TempUploadSink(await TempUpload.create(this.opts.tmpDir, key, opts), (t, r, l) => this.commitUpload(t, r, l)),
     current: async (key) => {
       const row = await currentWithContent(this.#p, macKey(key.mac), key.kind);
       return row && this.#stored(row);
@@ -367,37 +367,6 @@ export class PgStore implements Store {
       }
     },
   };
-}
-
-class PgUploadSink implements UploadSink {
-  constructor(
-    readonly store: PgStore,
-    readonly temp: TempUpload,
-  ) {}
-
-  get bytes(): number {
-    return this.temp.bytes;
-  }
-
-  write(chunk: Buffer): Promise<void> {
-    return this.temp.write(chunk);
-  }
-
-  async commit(meta?: { locked?: boolean }): Promise<StoredFile> {
-    const received = await this.temp.finish();
-    try {
-      const f = await this.store.commitUpload(this.temp, received, meta?.locked ?? false);
-      await this.temp.done();
-      return f;
-    } catch (err) {
-      await this.temp.discard();
-      throw err;
-    }
-  }
-
-  abort(): Promise<void> {
-    return this.temp.discard();
-  }
 }
 
 async function currentWithContent(q: Q, mac: string, kind: string): Promise<Read<VersionRow> | undefined> {

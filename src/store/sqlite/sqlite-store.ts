@@ -9,7 +9,7 @@ import type { Mac } from '../../config/types.ts';
 import { ProvError } from '../../core/errors.ts';
 import { bootVersion, foldSighting, macKey, type PhoneState } from '../fold-sighting.ts';
 import type { AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
-import { cleanStaleTemps, TempUpload, uploadFailed, versionContent } from '../upload-temp.ts';
+import { cleanStaleTemps, TempUpload, TempUploadSink, uploadFailed, versionContent } from '../upload-temp.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
 import {
   accountFromRow, accountToRow, auditFromRow, auditToRow, bootFromRow, phoneFromRow, phoneStateFromRow, phoneToRow,
@@ -152,7 +152,7 @@ export class SqliteStore implements Store {
   readonly uploads: Store['uploads'] = {
     begin: async (key, opts) => {
       const temp = await TempUpload.create(this.opts.tmpDir, key, opts);
-      return new SqliteUploadSink(this, temp);
+      return new TempUploadSink(temp, (t, r, l) => this.commitUpload(t, r, l));
     },
     current: async (key) => {
       const row = this.#st.versionCurrentWithContent.get(macKey(key.mac), key.kind) as VersionRow | undefined;
@@ -268,37 +268,6 @@ export class SqliteStore implements Store {
       else this.#st.settingPut.run(name, value);
     },
   };
-}
-
-class SqliteUploadSink implements UploadSink {
-  constructor(
-    readonly store: SqliteStore,
-    readonly temp: TempUpload,
-  ) {}
-
-  get bytes(): number {
-    return this.temp.bytes;
-  }
-
-  write(chunk: Buffer): Promise<void> {
-    return this.temp.write(chunk);
-  }
-
-  async commit(meta?: { locked?: boolean }): Promise<StoredFile> {
-    const received = await this.temp.finish();
-    try {
-      const f = this.store.commitUpload(this.temp, received, meta?.locked ?? false);
-      await this.temp.done();
-      return f;
-    } catch (err) {
-      await this.temp.discard();
-      throw err;
-    }
-  }
-
-  abort(): Promise<void> {
-    return this.temp.discard();
-  }
 }
 
 function migrate(db: Db): void {
