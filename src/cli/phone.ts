@@ -10,7 +10,7 @@ import { bootPhone, COULD_NOT_CONTACT, type BootRecord, type PhoneProfile } from
 import { clientFactory } from '../phone/clients.ts';
 import { addContact, listContacts, removeContact, setLocalParam } from '../phone/local-edits.ts';
 import { runPhone } from '../phone/run.ts';
-import { parseProtocol, parseServerAddress, redact, type Protocol, type ServerAddress } from '../phone/server-address.ts';
+import { FTPS_MODES, parseProtocol, parseServerAddress, redact, type FtpsMode, type Protocol, type ServerAddress } from '../phone/server-address.ts';
 import { DirState, MemoryState, type PhoneStateStore } from '../phone/state.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
 import { registerPhoneShow } from './phone-show.ts';
@@ -18,6 +18,7 @@ import { registerPhoneShow } from './phone-show.ts';
 interface PhoneFlags {
   server?: string;
   serverType?: string;
+  ftpsMode?: string;
   mac?: string;
   model?: string;
   part?: string;
@@ -59,7 +60,8 @@ function intFlag(v: string | undefined, name: string, min: number, max: number, 
 function addBootOptions(cmd: Command): Command {
   return cmd
     .option('--server <address>', 'boot server (Server Menu forms: IP, name, or URL like http://user:pass@host/dir/master.cfg)')
-    .option('--server-type <type>', 'Server Type when the address has no protocol: ftp (default), tftp, http, https, or 0–4')
+    .option('--server-type <type>', 'Server Type when the address has no protocol: ftp (default), tftp, http, https, ftps, or 0–4')
+    .option('--ftps-mode <mode>', 'FTPS: explicit (AUTH TLS on port 21; the default for Server Type ftps) or implicit (TLS from the first byte on 990; the default for an ftps:// URL, as libcurl reads it)')
     .option('--mac <mac>', 'the phone MAC (default: the one in --state)')
     .option('--model <model>', 'model token such as VVX410, SPIP650 (default: from --part, else VVX410)')
     .option('--part <part>', 'part number such as 3111-46162-001 (default: from the model)')
@@ -71,8 +73,8 @@ function addBootOptions(cmd: Command): Command {
     .option('--bootrom-version <v>', 'bootROM/Updater version in the Updater User-Agent', DEFAULT_BOOTROM)
     .option('--app-version <v>', 'application version before the first image is loaded', DEFAULT_APP)
     .option('--tag-serial', 'Tag SN to UA: put the MAC in the User-Agent')
-    .option('--ca <file>', 'PEM CA certificate(s) to trust for https')
-    .option('--insecure', 'do not verify the https server certificate')
+    .option('--ca <file>', 'PEM CA certificate(s) to trust for https and ftps')
+    .option('--insecure', 'do not verify the https or ftps server certificate')
     .option('--timeout <ms>', 'per-transfer timeout', '10000')
     .option('--dhcp <host:port>', 'discover the boot server over DHCP first (white paper, Discovering the Provisioning Server)')
     .option('--dhcp-client-port <port>', 'UDP port DHCP replies come back to (68 on a network)')
@@ -111,6 +113,8 @@ export async function preparePhone(flags: PhoneFlags): Promise<PreparedPhone> {
     serverType = parseProtocol(flags.serverType);
     if (!serverType) throw usage(`--server-type "${flags.serverType}" is not ftp, tftp, http, https, ftps or 0–4`);
   }
+  const ftpsMode = flags.ftpsMode?.trim().toLowerCase() as FtpsMode | undefined;
+  if (ftpsMode !== undefined && !FTPS_MODES.includes(ftpsMode)) throw usage(`--ftps-mode "${flags.ftpsMode}" is not explicit or implicit`);
 
   let serverString = flags.server ?? '';
   let discovery: PreparedPhone['discovery'];
@@ -143,7 +147,7 @@ export async function preparePhone(flags: PhoneFlags): Promise<PreparedPhone> {
   }
   if (!serverString) serverString = cache.serverAddress ?? '';
   if (!serverString) throw usage('give --server ADDRESS (or --dhcp HOST:PORT, or a --state directory of a phone that booted before)');
-  const server = parseServerAddress(serverString, { serverType, user: flags.user, password: flags.password });
+  const server = parseServerAddress(serverString, { serverType, user: flags.user, password: flags.password, ...(ftpsMode ? { ftpsMode } : {}) });
   if (cache.serverAddress !== serverString) {
     cache.serverAddress = serverString;
     await state.save(cache);
@@ -179,7 +183,7 @@ export function recordJson(r: BootRecord, discovery?: PreparedPhone['discovery']
 
 export function renderRecord(r: BootRecord): string {
   const lines: string[] = [];
-  lines.push(`phone ${r.mac} (${r.model}${r.partNumber ? `, ${r.partNumber}` : ''}) ${r.kind} against ${redact(r.server)}`);
+  lines.push(`phone ${r.mac} (${r.model}${r.partNumber ? `, ${r.partNumber}` : ''}) ${r.kind} against ${redact(r.server)}${r.ftpsMode ? ` (${r.ftpsMode} FTPS)` : ''}`);
   for (const q of r.requests) {
     lines.push(`  ${q.stage === 'bootrom' ? 'boot' : 'app '} ${q.method.padEnd(3)} ${q.url}${q.hangUp ? ' (header, hung up)' : ''}  ${q.status} ${q.wire}  ${q.bytes} B  ${q.ms} ms${q.attempt > 1 ? `  try ${q.attempt}` : ''}${q.address !== '' ? `  @${q.address}` : ''}`);
   }

@@ -4,7 +4,7 @@ import type { toExplainJson, Resolution } from '../config/resolver.ts';
 import type { Mac, ModelToken, PartNumber } from '../config/types.ts';
 import type { ClientFactory } from './clients.ts';
 import type { FetchResult } from './file-client.ts';
-import type { ServerAddress } from './server-address.ts';
+import type { FtpsMode, ServerAddress } from './server-address.ts';
 import type { PhoneStateStore } from './state.ts';
 
 export const COULD_NOT_CONTACT = 'Could not contact boot server using existing configuration';
@@ -85,6 +85,8 @@ export interface BootRecord {
   model: ModelToken;
   partNumber?: PartNumber;
   server: string;
+  /** Server Type FTPS only: explicit (AUTH TLS) or implicit. */
+  ftpsMode?: FtpsMode;
   kind: BootKind;
   startedAt: string;
   durationMs: number;

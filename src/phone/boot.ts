@@ -83,6 +83,7 @@ class PhoneBoot {
       model: p.model,
       partNumber: p.partNumber ?? partNumberFor(p.model),
       server: formatServerAddress(input.server, input.server.masterFile ?? ''),
+      ...(input.server.ftpsMode ? { ftpsMode: input.server.ftpsMode } : {}),
       kind: input.kind ?? 'reboot',
       startedAt: new Date().toISOString(),
       durationMs: 0,

@@ -2,16 +2,21 @@
 // only: "Active FTP is not supported for bootROM version 3.0 or later" (SEED-AG, Server Menu). One
 // control connection per client, opened lazily and logged in with the Server User/Password; a
 // hang-up after an image header closes it, and the next transfer logs in again.
+// FTPS (Server Type 4, SEED-AG Server Menu) comes in two modes (server-address.ts, FtpsMode):
+// explicit, AUTH TLS on the plain control connection before USER (RFC 4217 §4), and implicit, TLS
+// from the first byte. Either way PBSZ 0 and PROT P follow the login (§8–9), and every data
+// connection is TLS resuming the control connection's session (§10.2).
 import net from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import tls from 'node:tls';
-import type { ServerAddress } from './server-address.ts';
+import type { FtpsMode, ServerAddress } from './server-address.ts';
 import { errorResult, type FetchResult, type FileClient, type GetOptions, type PutOptions } from './file-client.ts';
 
 export interface FtpClientOptions {
   address: string;
   timeoutMs?: number;
   localAddress?: string;
-  /** FTPS (Server Type 4): CA certificates to trust, and whether to check the server's certificate. */
+  /** FTPS (Server Type 4): CA certificates to trust, and whether to check the server's certificate (as for https). */
   ca?: string | Buffer;
   rejectUnauthorized?: boolean;
 }
@@ -29,15 +34,33 @@ class ControlChannel {
   private pending: { code: string; lines: string[] } | undefined;
   private failure: Error | undefined;
 
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly onDataBound = (d: Buffer) => this.onData(d);
+  private readonly onErrorBound = (e: Error) => this.fail(e);
+  private readonly onCloseBound = () => this.fail(Object.assign(new Error('control connection closed'), { code: 'ECONNRESET' }));
+
   constructor(readonly socket: net.Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => this.onData(d));
-    socket.on('error', (e) => this.fail(e));
-    socket.on('close', () => this.fail(Object.assign(new Error('control connection closed'), { code: 'ECONNRESET' })));
+    socket.on('data', this.onDataBound);
+    socket.on('error', this.onErrorBound);
+    socket.on('close', this.onCloseBound);
   }
 
-  private onData(d: string): void {
-    this.buf += d;
+  /**
+   * Lets go of the socket so TLS can take it over after 234 (RFC 4217 §4). The server sends
+   * nothing more in clear, so nothing is buffered; a client that had read further would be
+   * facing a server injecting clear-text replies, which is refused.
+   */
+  release(): net.Socket {
+    this.socket.off('data', this.onDataBound);
+    this.socket.off('error', this.onErrorBound);
+    this.socket.off('close', this.onCloseBound);
+    this.socket.pause();
+    if (this.buf !== '' || this.replies.length > 0) throw Object.assign(new Error('FTP server sent clear-text data after 234 AUTH TLS'), { code: 'ftp:auth-injection' });
+    return this.socket;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buf += this.decoder.write(chunk);
     let nl: number;
     while ((nl = this.buf.indexOf('\n')) >= 0) {
       const line = this.buf.slice(0, nl).replace(/\r$/, '');
@@ -103,8 +126,9 @@ export class FtpFileClient implements FileClient {
   private control: ControlChannel | undefined;
   private readonly timeoutMs: number;
   private readonly localAddress?: string;
-  /** ftps:// is implicit FTPS, as libcurl (the UCS transfer client, facts §2.4) reads that scheme. */
+  /** Server Type FTPS: TLS on control and data connections, explicit (AUTH TLS) or implicit. */
   private readonly secure: boolean;
+  readonly ftpsMode: FtpsMode | undefined;
   private tlsSession: Buffer | undefined;
   /** Transfers on one control connection are sequential. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -118,6 +142,8 @@ export class FtpFileClient implements FileClient {
     this.localAddress = opts.localAddress;
     this.protocol = server.protocol === 'ftps' ? 'ftps' : 'ftp';
     this.secure = this.protocol === 'ftps';
+    // An ftps address parsed without a mode is implicit, as libcurl reads ftps:// (facts §2.4).
+    this.ftpsMode = this.secure ? (server.ftpsMode ?? 'implicit') : undefined;
   }
 
   private tlsOptions(): tls.ConnectionOptions {
@@ -129,6 +155,14 @@ export class FtpFileClient implements FileClient {
       // RFC 4217 §10.2 advises data connections to resume the control connection's session.
       ...(this.tlsSession ? { session: this.tlsSession } : {}),
     };
+  }
+
+  /**
+   * TLS over an open connection (after 234, or a data connection). The certificate is checked
+   * against the server's name or address as given, not Node's "localhost" default for a socket.
+   */
+  private tlsOver(socket: net.Socket): tls.TLSSocket {
+    return tls.connect({ socket, host: this.server.host, ...this.tlsOptions() });
   }
 
   /** Waits for a socket to connect (plain) or finish its TLS handshake. */
@@ -152,7 +186,7 @@ export class FtpFileClient implements FileClient {
   /** After 150 on a PROT P session, the data connection becomes TLS (RFC 4217 §9). */
   private async protect(data: net.Socket): Promise<net.Socket> {
     if (!this.secure) return data;
-    const t = tls.connect({ socket: data, ...this.tlsOptions() });
+    const t = this.tlsOver(data);
     await this.connected(t, 'secureConnect', 'data TLS handshake');
     return t;
   }
@@ -195,14 +229,30 @@ export class FtpFileClient implements FileClient {
   private async login(): Promise<ControlChannel> {
     if (this.control) return this.control;
     const where = { host: this.address, port: this.server.port, ...(this.localAddress ? { localAddress: this.localAddress } : {}) };
-    const socket = this.secure ? tls.connect({ ...where, ...this.tlsOptions() }) : net.connect(where);
+    const implicit = this.ftpsMode === 'implicit';
+    let socket: net.Socket = implicit ? tls.connect({ ...where, ...this.tlsOptions() }) : net.connect(where);
     socket.setNoDelay(true);
-    if (this.secure) socket.on('session', (s: Buffer) => (this.tlsSession = s));
-    await this.connected(socket, this.secure ? 'secureConnect' : 'connect', 'control connection');
-    const c = new ControlChannel(socket);
+    if (implicit) this.keepSession(socket as tls.TLSSocket);
+    await this.connected(socket, implicit ? 'secureConnect' : 'connect', 'control connection');
+    let c = new ControlChannel(socket);
     try {
       const hello = await c.read(this.timeoutMs);
       if (hello.code !== 220) throw ftpError(hello);
+      if (this.ftpsMode === 'explicit') {
+        // RFC 4217 §4: AUTH TLS before USER, so the password never crosses in clear. A server that
+        // refuses it does not get the login in clear either (no fallback to plain FTP).
+        const auth = await c.command('AUTH TLS', this.timeoutMs);
+        if (auth.code !== 234) {
+          throw Object.assign(new Error(`explicit FTPS: the server refused AUTH TLS (${auth.text.replace(/\n/g, ' ')}); it offers no explicit FTPS on port ${this.server.port}. Use a server with TLS on its FTP port, or --ftps-mode implicit for an implicit FTPS port`), {
+            code: `ftp:auth-tls-refused`,
+          });
+        }
+        const t = this.tlsOver(c.release());
+        this.keepSession(t);
+        socket = t;
+        await this.connected(t, 'secureConnect', 'AUTH TLS handshake');
+        c = new ControlChannel(t);
+      }
       let r = await c.command(`USER ${this.server.user}`, this.timeoutMs);
       if (r.code === 331) r = await c.command(`PASS ${this.server.password}`, this.timeoutMs);
       if (r.code === 530) throw Object.assign(new Error('login refused'), { code: 'ftp:530', denied: true });
@@ -222,6 +272,11 @@ export class FtpFileClient implements FileClient {
     }
     this.control = c;
     return c;
+  }
+
+  /** Keeps the control connection's TLS session (TLS 1.3 tickets arrive after the handshake) for the data connections. */
+  private keepSession(t: tls.TLSSocket): void {
+    t.on('session', (s: Buffer) => (this.tlsSession = s));
   }
 
   /** PASV (RFC 959 §4.1.2); the data connection goes to the control peer, whatever address the reply names. */

@@ -14,6 +14,18 @@ export const SERVER_TYPES: readonly Protocol[] = ['ftp', 'tftp', 'http', 'https'
 
 export const DEFAULT_PORTS: Record<Protocol, number> = { ftp: 21, tftp: 69, http: 80, https: 443, ftps: 990 };
 
+/**
+ * How the phone speaks FTPS (Server Type 4). `explicit`: plain connection to port 21, then AUTH
+ * TLS, PBSZ 0, PROT P (RFC 4217 §4, §8, §9), the standard form. `implicit`: TLS from the first
+ * byte on port 990, which is what libcurl (the UCS transfer client, facts §2.4) does with an
+ * `ftps://` URL. Default: `ftps://` in a URL means implicit, as libcurl reads it; Server Type FTPS
+ * with an address that names no protocol means explicit. ServerMenu.ftpsMode overrides both.
+ */
+export type FtpsMode = 'explicit' | 'implicit';
+export const FTPS_MODES: readonly FtpsMode[] = ['explicit', 'implicit'];
+/** RFC 4217 §4: explicit FTPS starts on the ordinary FTP port. */
+export const EXPLICIT_FTPS_PORT = 21;
+
 /** SEED-AG, Setting Up the Boot Server: "Defaults are: provisioning protocol: FTP, name: PlcmSpIp, password: PlcmSpIp." */
 export const FACTORY_USER = 'PlcmSpIp';
 export const FACTORY_PASSWORD = 'PlcmSpIp';
@@ -29,6 +41,10 @@ export interface ServerAddress {
   directory: string;
   /** Specified master file ("must end with .cfg and be at least five characters long"). */
   masterFile?: string;
+  /** FTPS only: explicit (AUTH TLS) or implicit (TLS from the first byte). */
+  ftpsMode?: FtpsMode;
+  /** The phone's FTPS mode setting (ServerMenu.ftpsMode) when one was given; passed on to ftps:// URLs in the master file. */
+  ftpsModeSetting?: FtpsMode;
 }
 
 export interface ServerMenu {
@@ -37,6 +53,8 @@ export interface ServerMenu {
   /** Server User / Server Password, used when the URL carries none. */
   user?: string;
   password?: string;
+  /** FTPS mode for every FTPS address (the boot server and ftps:// URLs); default as FtpsMode says. */
+  ftpsMode?: FtpsMode;
 }
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//;
@@ -132,13 +150,28 @@ export function parseServerAddress(input: string, menu: ServerMenu = {}): Server
   const finalUser = user ?? menu.user ?? FACTORY_USER;
   const finalPassword = password ?? menu.password ?? FACTORY_PASSWORD;
 
-  return { protocol, host, port: port ?? DEFAULT_PORTS[protocol], user: finalUser, password: finalPassword, directory, masterFile };
+  if (protocol !== 'ftps') return { protocol, host, port: port ?? DEFAULT_PORTS[protocol], user: finalUser, password: finalPassword, directory, masterFile };
+  const ftpsMode: FtpsMode = menu.ftpsMode ?? (m ? 'implicit' : 'explicit');
+  return {
+    protocol,
+    host,
+    port: port ?? (ftpsMode === 'explicit' ? EXPLICIT_FTPS_PORT : DEFAULT_PORTS.ftps),
+    user: finalUser,
+    password: finalPassword,
+    directory,
+    masterFile,
+    ftpsMode,
+    ...(menu.ftpsMode ? { ftpsModeSetting: menu.ftpsMode } : {}),
+  };
 }
 
-/** The address as a URL (credentials left out), for logs and the boot record. */
+/**
+ * The address as a URL (credentials left out), for logs and the boot record. Explicit FTPS always
+ * shows its port (ftps://host:21/), since a bare ftps:// reads as implicit port 990.
+ */
 export function formatServerAddress(a: ServerAddress, path = ''): string {
   const host = a.host.includes(':') ? `[${a.host}]` : a.host;
-  const port = a.port === DEFAULT_PORTS[a.protocol] ? '' : `:${a.port}`;
+  const port = a.port === DEFAULT_PORTS[a.protocol] && a.ftpsMode !== 'explicit' ? '' : `:${a.port}`;
   return `${a.protocol}://${host}${port}/${a.directory}${path}`;
 }
 
@@ -160,7 +193,7 @@ export function resolveFileRef(base: ServerAddress, name: string): FileRef {
   if (SCHEME.test(n)) {
     const slash = n.indexOf('/', n.indexOf('://') + 3);
     const file = slash < 0 ? '' : n.slice(slash + 1);
-    const server = parseServerAddress(slash < 0 ? n : n.slice(0, slash) + '/', { user: base.user, password: base.password });
+    const server = parseServerAddress(slash < 0 ? n : n.slice(0, slash) + '/', { user: base.user, password: base.password, ftpsMode: base.ftpsModeSetting });
     return { server, path: normalizeRelPath(file), key: n };
   }
   const rel = n.startsWith('/') ? normalizeRelPath(n) : normalizeRelPath(base.directory + n);
@@ -185,5 +218,5 @@ export function normalizeRelPath(p: string): string {
 }
 
 export function sameServer(a: ServerAddress, b: ServerAddress): boolean {
-  return a.protocol === b.protocol && a.host === b.host && a.port === b.port && a.user === b.user && a.password === b.password;
+  return a.protocol === b.protocol && a.host === b.host && a.port === b.port && a.user === b.user && a.password === b.password && a.ftpsMode === b.ftpsMode;
 }

@@ -46,7 +46,7 @@ export class Transfers {
   }
 
   private client(server: ServerAddress, address: string): FileClient {
-    const key = `${server.protocol}|${address}|${server.port}|${server.user}|${server.password}`;
+    const key = `${server.protocol}|${server.ftpsMode ?? ''}|${address}|${server.port}|${server.user}|${server.password}`;
     let c = this.clients.get(key);
     if (!c) {
       c = this.o.makeClient(server, address);
