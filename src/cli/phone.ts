@@ -216,13 +216,23 @@ export const register: RegisterCommand = (program, setExit) => {
     });
 
   addBootOptions(phone.command('run').description('boot, then stay up: answer SIP NOTIFY check-sync on the SIP port, poll per prov.polling.*'))
-    .option('--sip <host:port>', 'SIP UDP listener (default 127.0.0.1:5060 or voIpProt.SIP.local.port)')
+    .option('--sip <host:port>', 'SIP UDP and TCP listener (default 127.0.0.1:5060 or voIpProt.SIP.local.port)')
+    .option('--sip-cert <file>', "SIP over TLS: the phone's device certificate (PEM); with --sip-key, turns the TLS listener on")
+    .option('--sip-key <file>', 'SIP over TLS: the private key of --sip-cert (PEM)')
+    .option('--sip-tls-port <port>', 'SIP over TLS port on the --sip host (default 5061; 0: any free port)')
     .option('--json', 'print each boot record as one JSON line')
-    .action(async (flags: PhoneFlags & { sip?: string }) => {
+    .action(async (flags: PhoneFlags & { sip?: string; sipCert?: string; sipKey?: string; sipTlsPort?: string }) => {
+      // RFC 3261 §26.2: sips: (SIP over TLS) defaults to port 5061, where real phones answer with their device certificate.
+      if ((flags.sipCert === undefined) !== (flags.sipKey === undefined)) throw usage('--sip-cert and --sip-key go together (the phone needs both for SIP over TLS)');
+      if (flags.sipTlsPort !== undefined && flags.sipCert === undefined) throw usage('--sip-tls-port needs --sip-cert and --sip-key (the phone\'s certificate for SIP over TLS)');
+      const sipTls = flags.sipCert
+        ? { port: intFlag(flags.sipTlsPort, '--sip-tls-port', 0, 65535, 5061), cert: await readFile(flags.sipCert), key: await readFile(flags.sipKey!) }
+        : undefined;
       const p = await preparePhone(flags);
       const code = await runPhone({
         ...p,
         sip: flags.sip,
+        ...(sipTls ? { sipTls } : {}),
         onBoot: (rec) => process.stdout.write(flags.json ? JSON.stringify(recordJson(rec)) + '\n' : renderRecord(rec)),
         onEvent: (msg) => process.stderr.write(`phone ${p.profile.mac}: ${msg}\n`),
       });

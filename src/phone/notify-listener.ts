@@ -1,4 +1,4 @@
-// The phone's side of check-sync: a SIP UDP listener that answers NOTIFY Event: check-sync with
+// The phone's side of check-sync: a SIP listener (UDP and TCP, and TLS with a certificate) that answers NOTIFY Event: check-sync with
 // 200 OK and asks for a re-provisioning (white paper, Reconfiguring the Phone Remotely; facts
 // §4.1). When the configuration asks for request validation
 // (voIpProt.SIP.requestValidation.x.request = NOTIFY, .method = digest|both|all, optionally
@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
 import { getHeader, parseMessage, serialiseMessage, StreamFramer, type ParseResult, type SipHeader, type SipRequest } from '../sip/message.ts';
 import { parseAuthorization, verifyDigest } from './digest-client.ts';
 
@@ -147,12 +148,36 @@ export function respond(req: SipRequest, status: number, reason: string, extra: 
   return serialiseMessage({ kind: 'response', status, reason, headers, body: Buffer.alloc(0) });
 }
 
+export interface SipTlsOptions {
+  /** TLS listener port (RFC 3261 §26.2: sips: defaults to 5061); 0 picks a free one. */
+  port: number;
+  /** The phone's device certificate and key (PEM). */
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export interface SipListener {
+  port: number;
+  tcp: boolean;
+  /** The TLS listener's port, when one was asked for. */
+  tlsPort?: number;
+  close(): Promise<void>;
+}
+
 /**
  * Binds the phone's SIP port: UDP, and TCP on the same port number (RFC 3261 §18: a UA listens
- * on both; TCP messages are framed by Content-Length, §18.3). Replies go back where the request
- * came from (§18.2.2, with RFC 3581 rport for UDP).
+ * on both; TCP messages are framed by Content-Length, §18.3), and TLS on its own port when the
+ * phone has a certificate (§18, §26.2; real phones answer on 5061 with their device certificate).
+ * Replies go back where the request came from (§18.2.2, with RFC 3581 rport for UDP). The same
+ * handler answers every transport, so request validation works alike over each.
  */
-export async function listenSip(host: string, port: number, handler: PhoneSipHandler, onCheckSync: (from: string) => void): Promise<{ port: number; tcp: boolean; close(): Promise<void> }> {
+export async function listenSip(
+  host: string,
+  port: number,
+  handler: PhoneSipHandler,
+  onCheckSync: (from: string) => void,
+  opts: { tls?: SipTlsOptions } = {},
+): Promise<SipListener> {
   const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
   sock.on('message', (msg, rinfo) => {
     const out = handler.handle(msg, { address: rinfo.address, port: rinfo.port });
@@ -171,7 +196,7 @@ export async function listenSip(host: string, port: number, handler: PhoneSipHan
   const bound = sock.address().port;
 
   const conns = new Set<net.Socket>();
-  const tcp = net.createServer((c) => {
+  const serve = (kind: 'tcp' | 'tls') => (c: net.Socket) => {
     conns.add(c);
     c.on('close', () => conns.delete(c));
     c.on('error', () => undefined);
@@ -184,22 +209,49 @@ export async function listenSip(host: string, port: number, handler: PhoneSipHan
         const out = handler.handleParsed(m, from);
         if (!out) continue;
         c.write(out.response);
-        if (out.checkSync) onCheckSync(`tcp ${from.address}:${from.port}`);
+        if (out.checkSync) onCheckSync(`${kind} ${from.address}:${from.port}`);
       }
       if (fatal) c.destroy();
     });
-  });
+  };
+  const tcp = net.createServer(serve('tcp'));
   // TCP is a bonus: a port taken by someone else leaves the phone on UDP only.
   const tcpUp = await new Promise<boolean>((resolve) => {
     tcp.once('error', () => resolve(false));
     tcp.listen(bound, host, () => resolve(true));
   });
+
+  let tlsServer: tls.Server | undefined;
+  let tlsPort: number | undefined;
+  if (opts.tls) {
+    const server = tls.createServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: 10_000 }, serve('tls'));
+    // A failed handshake (an untrusting or plain-text peer) ends that connection only.
+    server.on('tlsClientError', () => undefined);
+    try {
+      // Asked for explicitly, so a TLS port that cannot be bound is an error, unlike TCP.
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(opts.tls!.port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      sock.close();
+      if (tcpUp) tcp.close();
+      throw e;
+    }
+    tlsServer = server;
+    tlsPort = (server.address() as net.AddressInfo).port;
+  }
+  const closeServer = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
   return {
     port: bound,
     tcp: tcpUp,
+    ...(tlsPort !== undefined ? { tlsPort } : {}),
     close: async () => {
       for (const c of conns) c.destroy();
-      await Promise.all([new Promise<void>((r) => sock.close(() => r())), tcpUp ? new Promise<void>((r) => tcp.close(() => r())) : Promise.resolve()]);
+      await Promise.all([new Promise<void>((r) => sock.close(() => r())), tcpUp ? closeServer(tcp) : Promise.resolve(), tlsServer ? closeServer(tlsServer) : Promise.resolve()]);
     },
   };
 }

@@ -5,7 +5,7 @@
 // is 1 or the application image changed (facts §4.1). SIGINT/SIGTERM stop it cleanly.
 import { bootPhone, realClock, type BootKind, type BootRecord, type BootSettings, type Clock, type PhoneProfile } from './boot.ts';
 import type { ClientFactory } from './clients.ts';
-import { listenSip, PhoneSipHandler, type ParamLookup } from './notify-listener.ts';
+import { listenSip, PhoneSipHandler, type ParamLookup, type SipListener, type SipTlsOptions } from './notify-listener.ts';
 import { nextPoll, pollingConfig, type PollState } from './polling-schedule.ts';
 import type { ServerAddress } from './server-address.ts';
 import type { PhoneStateStore } from './state.ts';
@@ -18,6 +18,8 @@ export interface RunInput {
   makeClient: ClientFactory;
   /** SIP UDP listener HOST:PORT; default 127.0.0.1 and voIpProt.SIP.local.port (5060). */
   sip?: string;
+  /** SIP over TLS on the same host: port (5061 by default in the CLI) and the phone's certificate. */
+  sipTls?: SipTlsOptions;
   onBoot?: (rec: BootRecord) => void;
   onEvent?: (msg: string) => void;
   clock?: Clock;
@@ -27,7 +29,7 @@ export interface RunInput {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class VirtualPhone {
-  private sip: { port: number; tcp: boolean; close(): Promise<void> } | undefined;
+  private sip: SipListener | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private queued = false;
   private timer: NodeJS.Timeout | undefined;
@@ -47,6 +49,10 @@ export class VirtualPhone {
     return this.sip?.port;
   }
 
+  get sipTlsPort(): number | undefined {
+    return this.sip?.tlsPort;
+  }
+
   /** Effective parameter values of the last boot. */
   readonly param: ParamLookup = (name) => this.last?.resolution?.params.get(name)?.value;
 
@@ -54,11 +60,18 @@ export class VirtualPhone {
     await this.provision('reboot');
     const [host, portText] = splitHostPort(this.input.sip ?? `127.0.0.1:${this.param('voIpProt.SIP.local.port') || '5060'}`);
     const handler = new PhoneSipHandler(() => this.param);
-    this.sip = await listenSip(host, Number(portText), handler, (from) => {
-      this.event(`check-sync from ${from}`);
-      void this.provision('check-sync');
-    });
-    this.event(`listening for SIP NOTIFY check-sync on udp ${host}:${this.sip.port}${this.sip.tcp ? ` and tcp ${host}:${this.sip.port}` : ''}`);
+    this.sip = await listenSip(
+      host,
+      Number(portText),
+      handler,
+      (from) => {
+        this.event(`check-sync from ${from}`);
+        void this.provision('check-sync');
+      },
+      this.input.sipTls ? { tls: this.input.sipTls } : {},
+    );
+    const s = this.sip;
+    this.event(`listening for SIP NOTIFY check-sync on udp ${host}:${s.port}${s.tcp ? `, tcp ${host}:${s.port}` : ''}${s.tlsPort !== undefined ? `, tls ${host}:${s.tlsPort}` : ''}`);
     this.schedulePoll();
   }
 
