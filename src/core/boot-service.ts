@@ -67,6 +67,7 @@ export class CoreBootService implements BootService {
   private stagingOn: boolean;
   private stagingTimer: NodeJS.Timeout | undefined;
   private readonly ctxOf = new WeakMap<BootRequest, Ctx>();
+  private readonly uaCache = new Map<string, UserAgentInfo | null>();
 
   private constructor(private readonly deps: BootServiceDeps, secret: Buffer, stagingOn: boolean) {
     const o = deps.options;
@@ -131,7 +132,8 @@ export class CoreBootService implements BootService {
 
     const auth = await this.auth.authenticate(req);
     if (auth.error) return { refused: this.refuse(pre, auth.error, auth.challenge, auth.stale) };
-    const ctx: Ctx = { ...pre, principal: auth.principal! };
+    const ctx = pre;
+    ctx.principal = auth.principal!;
     if (ctx.principal.kind === 'account' && ctx.principal.account.pending) await this.enrol.confirm(ctx.principal.account);
     return { ctx };
   }
@@ -204,7 +206,7 @@ export class CoreBootService implements BootService {
   // --- identification -------------------------------------------------------------------
 
   private identify(req: BootRequest, base: string, address: string): Identity {
-    const ua = req.userAgent ? parseUserAgent(req.userAgent) : undefined;
+    const ua = req.userAgent ? this.userAgent(req.userAgent) : undefined;
     const fileMac = macOfName(base);
     const now = Date.now();
     const known = this.addrMac.get(address);
@@ -217,6 +219,17 @@ export class CoreBootService implements BootService {
     return { mac, ua, model };
   }
 
+  /** A fleet sends a handful of distinct User-Agents: parse each once. */
+  private userAgent(header: string): UserAgentInfo | undefined {
+    let ua = this.uaCache.get(header);
+    if (ua === undefined) {
+      ua = parseUserAgent(header) ?? null;
+      if (this.uaCache.size >= 1000) this.uaCache.clear();
+      this.uaCache.set(header, ua);
+    }
+    return ua ?? undefined;
+  }
+
   // --- access policy --------------------------------------------------------------------
 
   /** Per-phone files of a phone with its own (confirmed) account are reachable only with that account. */
@@ -225,7 +238,8 @@ export class CoreBootService implements BootService {
     const fileMac = macOfName(ctx.base);
     const p = principal;
     const anonymous = p.kind === 'anonymous';
-    const trusted = inList(this.tftpSecretAllow, plainAddress(req.remote.address));
+    // Only anonymous requests over TFTP care whether their network is allow-listed.
+    const trusted = anonymous && !AUTHENTICATING.has(req.transport) && inList(this.tftpSecretAllow, plainAddress(req.remote.address));
     if (anonymous && AUTHENTICATING.has(req.transport) && this.deps.options.policy === 'accounts') {
       throw new ProvError('PP_AUTH_REQUIRED', 'this boot server requires a provisioning account');
     }
@@ -278,7 +292,7 @@ export class CoreBootService implements BootService {
         }
       }
     }
-    const f = await this.tree.find(rel);
+    const f = this.tree.findNow(rel);
     if (!f) throw new ProvError('PP_NOT_FOUND', `${rel} not found`);
     if (f.isDirectory) {
       if (req.op === 'stat') return this.served(ctx, { kind: 'file', size: 0, mtime: f.mtime, etag: f.etag, open: () => Readable.from([]), directory: true });
@@ -286,6 +300,9 @@ export class CoreBootService implements BootService {
     }
     if (!AUTHENTICATING.has(req.transport)) await this.checkSecretTransport(ctx, await this.secrets.holdsSecrets(f));
     const tree = this.tree;
+    // Small files come from (and go into) the tree's memory cache; images stream from disk.
+    const body = req.op === 'read' ? await tree.load(f) : undefined;
+    if (body && body.length === f.size) return this.served(ctx, bufferResult(body, f.mtime, f.etag, ctx.id.mac));
     return this.served(ctx, {
       kind: 'file',
       size: f.size,
@@ -454,6 +471,7 @@ function bufferResult(body: Buffer, mtime: Date, etag: string, mac?: string): Fi
     mtime,
     etag,
     mac,
+    body,
     open: (range?: ByteRange) => Readable.from(range ? [body.subarray(range.start, range.end + 1)] : [body], { objectMode: false }),
   };
 }

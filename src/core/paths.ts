@@ -7,6 +7,8 @@ import { ProvError } from './errors.ts';
 
 export const MAX_PATH_CHARS = 1024;
 export const MAX_SEGMENT_CHARS = 255;
+/** Segments of letters, digits, `_+-` and inner dots; none is `.` or `..`, none empty. */
+const PLAIN_PATH = /^\/?(?:[A-Za-z0-9_+-][A-Za-z0-9._+-]*\/)*[A-Za-z0-9_+-][A-Za-z0-9._+-]*$/;
 
 /**
  * Returns the normalised root-relative path (`a/b.cfg`, `` for the root itself) or throws
@@ -14,6 +16,8 @@ export const MAX_SEGMENT_CHARS = 255;
  * theirs as sent.
  */
 export function normaliseRequestPath(path: string): string {
+  // What phones send (plain names, no dot segments, no doubled slashes) passes one test.
+  if (path.length <= MAX_SEGMENT_CHARS && PLAIN_PATH.test(path)) return path.charCodeAt(0) === 47 ? path.slice(1) : path;
   const refuse = (why: string) =>
     new ProvError('PP_PATH_HOSTILE', `path refused: ${why}`, { hint: 'Phones request plain file names below the boot-server root.' });
   if (path.length > MAX_PATH_CHARS) throw refuse(`longer than ${MAX_PATH_CHARS} characters`);

@@ -47,6 +47,11 @@ export interface FileResult {
   etag: string;
   /** Opens a stream of the content (or of a byte range of it). The caller must consume or destroy it. */
   open(range?: ByteRange): Readable;
+  /**
+   * The whole content when the core already holds it in memory (small files, stored uploads):
+   * a transport may send it directly instead of calling `open`. Never set for large files.
+   */
+  body?: Buffer;
   /** The phone the request was identified as, when known (for the adapter's logs only). */
   mac?: string;
   /** Set on a `stat` of a directory (FTP CWD/login checks); never on a read. */

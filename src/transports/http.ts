@@ -41,6 +41,22 @@ const TYPES: Record<string, string> = {
   bmp: 'image/bmp',
 };
 
+/** Reads share this signal: nothing aborts a read but the socket closing, seen in sendFile. */
+const NEVER = new AbortController().signal;
+
+/** Last-Modified values: a file's mtime is asked for thousands of times; format it once. */
+const dates = new Map<number, string>();
+function httpDate(d: Date): string {
+  const t = d.getTime();
+  let s = dates.get(t);
+  if (s === undefined) {
+    s = d.toUTCString();
+    if (dates.size >= 10_000) dates.clear();
+    dates.set(t, s);
+  }
+  return s;
+}
+
 function contentType(path: string): string {
   const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
   return TYPES[ext] ?? 'application/octet-stream';
@@ -181,11 +197,16 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
       req.resume();
       return;
     }
-    const ac = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) ac.abort();
-    };
-    res.on('close', onClose);
+    // Only an upload needs to know that the phone hung up mid-request (the core then discards
+    // it); a read learns it in sendFile. Reads share one signal that never fires.
+    let signal = NEVER;
+    if (op === 'write') {
+      const ac = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) ac.abort();
+      });
+      signal = ac.signal;
+    }
     const len = req.headers['content-length'];
     const breq: BootRequest = {
       transport,
@@ -196,7 +217,7 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
       userAgent: req.headers['user-agent'],
       size: len !== undefined && /^\d+$/.test(len) ? Number(len) : undefined,
       body: op !== 'write' ? undefined : expectsContinue.has(req) ? continueThenRead(req, res) : req,
-      signal: ac.signal,
+      signal,
     };
     let result: BootResult;
     try {
@@ -238,18 +259,19 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
     const started = performance.now();
     const done = (status: string, bytes: number, aborted: boolean) =>
       o.service.finish(breq, f, { bytes, durationMs: performance.now() - started, status, aborted });
-    const headers: Record<string, string | number> = {
-      'content-type': contentType(breq.path),
-      etag: f.etag,
-      'last-modified': f.mtime.toUTCString(),
-      'accept-ranges': 'bytes',
-      'cache-control': 'no-cache',
-    };
-    if (notModified(req, f)) {
+    // A flat [name, value, …] list: node:http writes it without walking an object's keys.
+    const headers: Array<string | number> = [
+      'content-type', contentType(breq.path),
+      'etag', f.etag,
+      'last-modified', httpDate(f.mtime),
+      'accept-ranges', 'bytes',
+      'cache-control', 'no-cache',
+    ];
+    if ((req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined) && notModified(req, f)) {
       res.writeHead(304, headers).end();
       return done('304', 0, false);
     }
-    let range = parseRange(req.headers.range, f.size);
+    let range = req.headers.range === undefined ? undefined : parseRange(req.headers.range, f.size);
     const ifRange = req.headers['if-range'];
     if (range && typeof ifRange === 'string' && ifRange !== f.etag && Date.parse(ifRange) !== Math.floor(f.mtime.getTime() / 1000) * 1000) range = undefined;
     if (range === 'unsatisfiable') {
@@ -258,12 +280,17 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
     }
     const status = range ? 206 : 200;
     const length = range ? range.end - range.start + 1 : f.size;
-    headers['content-length'] = length;
-    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${f.size}`;
+    headers.push('content-length', length);
+    if (range) headers.push('content-range', `bytes ${range.start}-${range.end}/${f.size}`);
     res.writeHead(status, headers);
     if (head || length === 0) {
       res.end();
       return done(String(status), 0, false);
+    }
+    if (f.body) {
+      // Already in memory (configuration files, stored uploads): one write, no stream.
+      res.end(range ? f.body.subarray(range.start, range.end + 1) : f.body);
+      return done(String(status), length, false);
     }
     const stream = f.open(range);
     let sent = 0;

@@ -1,5 +1,5 @@
 // Reads over HTTP: what a phone downloads, with the HTTP parts a boot server must get right.
-import { readdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -48,6 +48,32 @@ describe('reads', () => {
     expect(since.status).toBe(304);
     const other = await req(`${srv.url}/site.cfg`, { headers: { 'if-none-match': '"nope"' } });
     expect(other.status).toBe(200);
+  });
+
+  test('a file edited on disk is served new at once, though small files are kept in memory (same size, new bytes)', async () => {
+    writeFileSync(join(root, 'edited.cfg'), '<polycomConfig a.b="1"/>');
+    expect((await req(`${srv.url}/edited.cfg`)).body.toString()).toContain('a.b="1"');
+    expect((await req(`${srv.url}/edited.cfg`)).body.toString()).toContain('a.b="1"'); // now from memory
+    writeFileSync(join(root, 'edited.cfg'), '<polycomConfig a.b="2"/>');
+    const r = await req(`${srv.url}/edited.cfg`);
+    expect(r.body.toString()).toContain('a.b="2"');
+    rmSync(join(root, 'edited.cfg'));
+    expect((await req(`${srv.url}/edited.cfg`)).status).toBe(404);
+  });
+
+  test('a directory swapped for a symlink out of the root is refused once its cached real path expires', async () => {
+    mkdirSync(join(root, 'swap'));
+    writeFileSync(join(root, 'swap', 'x.cfg'), '<polycomConfig/>');
+    expect((await req(`${srv.url}/swap/x.cfg`)).status).toBe(200);
+    rmSync(join(root, 'swap'), { recursive: true });
+    const outside = join(root, '..', 'outside-swap');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'x.cfg'), '<polycomConfig secret="outside"/>');
+    symlinkSync(outside, join(root, 'swap'));
+    await new Promise((r) => setTimeout(r, 1100));
+    const r = await req(`${srv.url}/swap/x.cfg`);
+    expect(r.status).toBe(404);
+    expect(r.body.toString()).not.toContain('outside');
   });
 
   test('RFC 9110 §14: Range returns 206 with Content-Range; unsatisfiable is 416', async () => {

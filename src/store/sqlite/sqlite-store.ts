@@ -8,11 +8,11 @@ import Database from 'better-sqlite3';
 import type { Mac } from '../../config/types.ts';
 import { ProvError } from '../../core/errors.ts';
 import { bootVersion, foldSighting, macKey, type PhoneState } from '../fold-sighting.ts';
-import type { AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
+import type { AuditEvent, AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
 import { cleanStaleTemps, TempUpload, TempUploadSink, uploadFailed, versionContent } from '../upload-temp.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
 import {
-  accountFromRow, accountToRow, auditFromRow, auditToRow, bootFromRow, phoneFromRow, phoneStateFromRow, phoneToRow,
+  accountFromRow, accountToRow, auditFromRow, bootFromRow, phoneFromRow, phoneStateFromRow, phoneToRow,
   AUDIT_COLS, VERSION_COLS, type AccountRow, type AuditRow, type BootRow, type PhoneRow, type VersionRow,
 } from '../rows.ts';
 
@@ -24,6 +24,14 @@ export interface SqliteStoreOptions {
   file: string;
   /** Where uploads are received before commit (`<data>/tmp`). */
   tmpDir: string;
+}
+
+const AUDIT_ROWS_PER_INSERT = 20;
+const AUDIT_ROW_PARAMS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+/** An audit event's values in AUDIT_COLS order. */
+function pushAuditValues(out: unknown[], e: AuditEvent): void {
+  out.push(e.at.getTime(), e.mac ? macKey(e.mac) : null, e.address, e.transport, e.op, e.path, e.status, e.bytes, e.durationMs, e.user ?? null, e.code ?? null);
 }
 
 /** A generous bound on one audit or phone query, so a CLI typo cannot pull a whole table into memory. */
@@ -217,9 +225,22 @@ export class SqliteStore implements Store {
   readonly audit: Store['audit'] = {
     append: async (events) => {
       if (events.length === 0) return;
-      const ins = this.#st.auditInsert;
+      // Positional values, AUDIT_ROWS_PER_INSERT rows a statement: a third cheaper per row than
+      // one named-parameter insert each (bench http, server CPU per request).
+      const st = this.#st;
       this.db.transaction(() => {
-        for (const e of events) ins.run(auditToRow(e));
+        let i = 0;
+        const args: unknown[] = [];
+        for (; i + AUDIT_ROWS_PER_INSERT <= events.length; i += AUDIT_ROWS_PER_INSERT) {
+          args.length = 0;
+          for (let j = i; j < i + AUDIT_ROWS_PER_INSERT; j++) pushAuditValues(args, events[j]!);
+          st.auditInsertMany.run(args);
+        }
+        for (; i < events.length; i++) {
+          args.length = 0;
+          pushAuditValues(args, events[i]!);
+          st.auditInsert.run(args);
+        }
       })();
     },
     query: async (q: AuditQuery) => {
@@ -320,8 +341,8 @@ function prepare(db: Db) {
     versionClear: db.prepare('DELETE FROM upload_versions WHERE mac = ? AND kind = ?'),
     versionContent: db.prepare('SELECT content FROM upload_versions WHERE id = ?'),
 
-    auditInsert: db.prepare(`INSERT INTO audit (${AUDIT_COLS})
-      VALUES (@at, @mac, @address, @transport, @op, @path, @status, @bytes, @duration_ms, @user_name, @code)`),
+    auditInsert: db.prepare(`INSERT INTO audit (${AUDIT_COLS}) VALUES ${AUDIT_ROW_PARAMS}`),
+    auditInsertMany: db.prepare(`INSERT INTO audit (${AUDIT_COLS}) VALUES ${Array(AUDIT_ROWS_PER_INSERT).fill(AUDIT_ROW_PARAMS).join(', ')}`),
 
     accountGet: db.prepare('SELECT * FROM accounts WHERE user_name = ?'),
     accountPut: db.prepare(`INSERT INTO accounts (user_name, kind, realm, ha1_md5, ha1_sha256, mac, created_at, pending)
