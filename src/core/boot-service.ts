@@ -309,6 +309,7 @@ export class CoreBootService implements BootService {
       mtime: f.mtime,
       etag: f.etag,
       open: (range?: ByteRange) => tree.open(f, range),
+      chunks: (range?: ByteRange) => tree.chunks(f, range),
       mac: ctx.id.mac,
     });
   }

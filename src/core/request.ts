@@ -52,6 +52,12 @@ export interface FileResult {
    * a transport may send it directly instead of calling `open`. Never set for large files.
    */
   body?: Buffer;
+  /**
+   * Optional: the content (or a range) as chunks in reused buffers, cheaper than `open` for large
+   * files. A chunk is valid only until the next one is asked for or the loop ends, so the caller
+   * must be done with it (written out and flushed) before then.
+   */
+  chunks?(range?: ByteRange): AsyncIterable<Buffer>;
   /** The phone the request was identified as, when known (for the adapter's logs only). */
   mac?: string;
   /** Set on a `stat` of a directory (FTP CWD/login checks); never on a read. */

@@ -292,6 +292,7 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
       res.end(range ? f.body.subarray(range.start, range.end + 1) : f.body);
       return done(String(status), length, false);
     }
+    if (f.chunks) return void sendChunks(res, breq, f, range, status, done);
     const stream = f.open(range);
     let sent = 0;
     let finished = false;
@@ -316,6 +317,52 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
         done(String(status), sent, true);
       }
     });
+  }
+
+  /**
+   * Streams a large file from the core's reused chunk buffers. Each chunk is written and its
+   * flush awaited before the next is asked for (the buffer is then reused), while the core
+   * reads the next chunk in the meantime. A phone that hangs up (an unchanged image: header
+   * read, then close) ends the loop, which closes the file at once.
+   */
+  async function sendChunks(
+    res: ServerResponse,
+    breq: BootRequest,
+    f: FileResult,
+    range: ByteRange | undefined,
+    status: number,
+    done: (status: string, bytes: number, aborted: boolean) => void,
+  ): Promise<void> {
+    let sent = 0;
+    let aborted = false;
+    const onClose = () => {
+      if (!res.writableFinished) aborted = true;
+    };
+    res.on('close', onClose);
+    try {
+      for await (const chunk of f.chunks!(range)) {
+        if (aborted || res.destroyed) break;
+        // The callback fires once the bytes are with the kernel, or with an error when the
+        // socket is gone; either way the buffer is free again.
+        const err = await new Promise<Error | null | undefined>((resolve) => res.write(chunk, resolve));
+        if (err) {
+          aborted = true;
+          break;
+        }
+        sent += chunk.length;
+      }
+    } catch (err) {
+      log.error({ err: (err as Error).message, path: breq.path }, 'read failed while streaming');
+      res.destroy();
+      aborted = true;
+    }
+    res.off('close', onClose);
+    if (aborted || res.destroyed) {
+      res.destroy();
+      return done(String(status), sent, true);
+    }
+    res.end();
+    done(String(status), sent, false);
   }
 
   await new Promise<void>((resolve, reject) => {

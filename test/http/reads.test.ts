@@ -112,14 +112,23 @@ describe('reads', () => {
     expect(r.headers.allow).toContain('PUT');
   });
 
-  test('issue 4: a phone that reads the image header and hangs up leaks no file handle', async () => {
+  test('issue 4: a phone that reads the image header and hangs up leaks no file handle (image of many chunks)', async () => {
+    // 8 MB: far more than one streaming chunk and than the socket buffers, so the server is
+    // mid-stream when the phone hangs up.
+    writeFileSync(join(root, 'big.sip.ld'), Buffer.alloc(8 << 20, 7));
     const fds = () => readdirSync('/proc/self/fd').length;
     // Warm up once so lazily opened handles (log sinks, the store) are already counted.
-    await req(`${srv.url}/sip.ld`, { headers: { range: 'bytes=0-63' } });
+    await req(`${srv.url}/big.sip.ld`, { headers: { range: 'bytes=0-63' } });
+    const whole = await req(`${srv.url}/big.sip.ld`);
+    expect(whole.body.length).toBe(8 << 20);
+    expect(whole.body.every((b) => b === 7)).toBe(true);
+    const part = await req(`${srv.url}/big.sip.ld`, { headers: { range: `bytes=${(1 << 20) - 10}-${(3 << 20) + 9}` } });
+    expect(part.status).toBe(206);
+    expect(part.body.length).toBe((2 << 20) + 20);
     const before = fds();
     for (let i = 0; i < 50; i++) {
       await new Promise<void>((resolve) => {
-        const s = connect(srv.port, '127.0.0.1', () => s.write('GET /sip.ld HTTP/1.1\r\nHost: x\r\n\r\n'));
+        const s = connect(srv.port, '127.0.0.1', () => s.write('GET /big.sip.ld HTTP/1.1\r\nHost: x\r\n\r\n'));
         s.once('data', () => {
           s.destroy();
           resolve();
