@@ -16,15 +16,15 @@ export interface PhoneDirectories {
 const ZERO = '000000000000.cfg';
 
 export class PhoneDirectoryIndex {
-  private readonly cache = new Map<string, { etag: string; master: MasterFile | null }>();
+  private readonly cache = new Map<string, { etag: string; master: MasterFile | null; phones: Map<string, PhoneDirectories> }>();
 
   constructor(private readonly tree: TreeFiles) {}
 
-  private async loadMaster(rel: string): Promise<{ rel: string; master: MasterFile | null } | undefined> {
+  private async loadMaster(rel: string): Promise<{ rel: string; master: MasterFile | null; phones: Map<string, PhoneDirectories> } | undefined> {
     const f = await this.tree.find(rel);
     if (!f || f.isDirectory) return undefined;
     const hit = this.cache.get(f.rel);
-    if (hit && hit.etag === f.etag) return { rel: f.rel, master: hit.master };
+    if (hit && hit.etag === f.etag) return { rel: f.rel, master: hit.master, phones: hit.phones };
     let master: MasterFile | null = null;
     try {
       const buf = await this.tree.read(f.rel);
@@ -32,19 +32,29 @@ export class PhoneDirectoryIndex {
     } catch {
       master = null; // a broken master is the linter's business; uploads then go to the root
     }
-    this.cache.set(f.rel, { etag: f.etag, master });
-    return { rel: f.rel, master };
+    const phones = new Map<string, PhoneDirectories>();
+    this.cache.set(f.rel, { etag: f.etag, master, phones });
+    return { rel: f.rel, master, phones };
   }
 
   /** The phone's master (`<MAC>.cfg`, else `000000000000.cfg`) applied to it. */
   async forPhone(mac: Mac, model?: string, partNumber?: string): Promise<PhoneDirectories> {
     const found = (await this.loadMaster(`${mac}.cfg`)) ?? (await this.loadMaster(ZERO));
     if (!found || !found.master) return { master: found?.rel, dirs: {} };
+    // Applying a master ([PHONE_*] tokens, model-specific values) is per phone and model; a
+    // phone uploads and reads its overrides again and again, so remember the answer for as
+    // long as the master file is unchanged.
+    const memoKey = `${mac}|${model ?? ''}|${partNumber ?? ''}`;
+    const memo = found.phones.get(memoKey);
+    if (memo) return memo;
     const eff = applyMaster(found.master, { mac, model, partNumber });
     const base = found.rel.includes('/') ? found.rel.slice(0, found.rel.lastIndexOf('/')) : '';
     const dirs: Record<string, string> = {};
     for (const [name, value] of Object.entries(eff.directories)) dirs[name] = resolveDir(base, value);
-    return { master: found.rel, dirs };
+    const out = { master: found.rel, dirs };
+    if (found.phones.size >= 100_000) found.phones.clear();
+    found.phones.set(memoKey, out);
+    return out;
   }
 }
 

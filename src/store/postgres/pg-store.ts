@@ -113,7 +113,7 @@ export class PgStore implements Store {
       return (await this.#p.query<Read<PhoneRow>>(sql, args)).rows.map(phoneFromRow);
     },
     setOverrideLocked: async (mac, locked) => {
-      await this.#p.query({ name: 'phone_set_locked', text: 'UPDATE phones SET override_locked = $1 WHERE mac = $2', values: [locked, macKey(mac)] });
+      await this.#p.query({ name: 'phone_set_locked', text: 'UPDATE phones SET override_locked = $1 WHERE mac = $2 AND override_locked IS DISTINCT FROM $1', values: [locked, macKey(mac)] });
     },
     boots: async (mac, limit) => {
       const r = await this.#p.query<Read<BootRow>>({

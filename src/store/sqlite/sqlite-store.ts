@@ -122,7 +122,7 @@ export class SqliteStore implements Store {
       return (this.#dynamic(sql).all(...args) as PhoneRow[]).map(phoneFromRow);
     },
     setOverrideLocked: async (mac, locked) => {
-      this.#st.phoneSetLocked.run(locked ? 1 : 0, macKey(mac));
+      this.#st.phoneSetLocked.run(locked ? 1 : 0, macKey(mac), locked ? 1 : 0);
     },
     boots: async (mac, limit) =>
       (this.#st.bootsGet.all(macKey(mac), limitOf(limit, BOOTS_KEPT_PER_PHONE)) as BootRow[]).map(bootFromRow),
@@ -324,7 +324,8 @@ function prepare(db: Db) {
         last_boot = excluded.last_boot, last_error = excluded.last_error, sip_user = excluded.sip_user,
         sip_port = excluded.sip_port, fetched_count = excluded.fetched_count, uploaded_count = excluded.uploaded_count,
         override_locked = excluded.override_locked, field_times = excluded.field_times`),
-    phoneSetLocked: db.prepare('UPDATE phones SET override_locked = ? WHERE mac = ?'),
+    // Only a change writes: most uploads leave the flag as it was, and a write is a WAL commit.
+    phoneSetLocked: db.prepare('UPDATE phones SET override_locked = ? WHERE mac = ? AND override_locked IS NOT ?'),
     bootInsert: db.prepare('INSERT INTO phone_boots (mac, at, source, address, stage, version, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     bootPrune: db.prepare(`DELETE FROM phone_boots WHERE mac = ? AND id NOT IN
       (SELECT id FROM phone_boots WHERE mac = ? ORDER BY at DESC, id DESC LIMIT ?)`),
