@@ -1,14 +1,16 @@
 // A worker thread that runs read sessions, so transfers use more than one core: on loopback the
 // sendmsg per DATA block is most of a transfer's CPU (bench/tftp.ts, "100 × 1 MB at once").
 // The main thread keeps the boot service and the content streams; it posts content here in
-// chunks, on request, so each session holds at most `highWater` bytes plus one window.
+// chunks of framed DATA datagrams, on request, so each session holds at most `highWater` bytes
+// plus one window.
 import { parentPort } from 'node:worker_threads';
-import { PushedBlockSource } from './block-reader.ts';
+import { FramedBlockSource } from './block-reader.ts';
 import { ReadSession, type SessionConfig, type SessionOutcome } from './session.ts';
 import { openTransferSocket, type Peer } from './transfer-socket.ts';
 
 export type ToWorker =
   | { t: 'start'; id: number; host: string; peer: Peer; cfg: Omit<SessionConfig, 'oack'> & { oack: [string, string][] }; highWater: number }
+  /** Framed DATA datagrams (block-reader.ts Framer), the last of them short only at the end. */
   | { t: 'data'; id: number; chunk: Uint8Array }
   | { t: 'eof'; id: number }
   | { t: 'srcerr'; id: number; message: string }
@@ -21,7 +23,7 @@ export type FromWorker =
 
 interface Running {
   session?: ReadSession;
-  source: PushedBlockSource;
+  source: FramedBlockSource;
   cancelled?: string;
 }
 
@@ -31,11 +33,7 @@ if (port) {
   const running = new Map<number, Running>();
 
   async function start(m: Extract<ToWorker, { t: 'start' }>): Promise<void> {
-    const source = new PushedBlockSource(
-      m.highWater,
-      (bytes) => post({ t: 'want', id: m.id, bytes }),
-      () => {},
-    );
+    const source = new FramedBlockSource(m.cfg.blksize, m.highWater, (bytes) => post({ t: 'want', id: m.id, bytes }));
     const r: Running = { source };
     running.set(m.id, r);
     let sock;

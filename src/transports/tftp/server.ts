@@ -83,7 +83,7 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
   const requestKeys = new Set<string>();
   let closing = false;
 
-  const main = dgram.createSocket({ type: udpType(opts.host), lookup: literalLookup as never });
+  const main = dgram.createSocket({ type: udpType(opts.host), lookup: literalLookup(udpType(opts.host)) as never });
   main.on('error', (err) => log.warn({ err }, 'tftp listener error'));
   await new Promise<void>((resolve, reject) => {
     main.once('error', reject);

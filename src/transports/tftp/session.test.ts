@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { decodePacket, encodeAck, encodeData, type Packet } from './packet.ts';
 import {
+  DATA_HEADROOM,
   ReadSession,
   WriteSession,
   type BlockSink,
@@ -132,17 +133,20 @@ function byteAt(i: number): number {
   return (i * 131 + (i >>> 9) * 7 + (i >>> 17)) & 0xff;
 }
 
-function syntheticSource(size: number, chunk = 4096): BlockSource & { closed: boolean; maxRead: number } {
+/** `framed`: blocks come with DATA_HEADROOM bytes of garbage in front, for the session to overwrite. */
+function syntheticSource(size: number, chunk = 4096, framed = false): BlockSource & { closed: boolean; maxRead: number } {
   let pos = 0;
+  const head = framed ? DATA_HEADROOM : 0;
   const s = {
     closed: false,
     maxRead: 0,
+    framed,
     async read(n: number): Promise<Buffer> {
       s.maxRead = Math.max(s.maxRead, n);
       const len = Math.min(n, size - pos, chunk * 64);
-      const b = Buffer.allocUnsafe(Math.max(0, len));
-      for (let k = 0; k < b.length; k++) b[k] = byteAt(pos + k);
-      pos += b.length;
+      const b = Buffer.allocUnsafe(head + Math.max(0, len)).fill(0xee, 0, head);
+      for (let k = head; k < b.length; k++) b[k] = byteAt(pos + k - head);
+      pos += b.length - head;
       return b;
     },
     close() {
@@ -285,14 +289,14 @@ function senderPeer(content: Buffer, opts: { blksize: number; windowsize: number
 
 // ---------- harness ----------
 
-async function download(size: number, cfg: Partial<SessionConfig>, model: LinkModel, seed: number) {
+async function download(size: number, cfg: Partial<SessionConfig>, model: LinkModel, seed: number, framed = false) {
   const sim = new Sim();
   const rand = rng(seed);
   const config: SessionConfig = { blksize: 512, windowsize: 1, timeoutMs: 100, retries: 8, ...cfg };
   const peer = receiverPeer({ ...config, oack: (config.oack?.size ?? 0) > 0 });
   let outcome: SessionOutcome | undefined;
   let closed = false;
-  const source = syntheticSource(size);
+  const source = syntheticSource(size, 4096, framed);
   const session = new ReadSession(source, config, {
     clock: sim,
     send: link(sim, model, rand, (p) => peer.deliver(p)),
@@ -410,6 +414,26 @@ describe('ReadSession (RRQ)', () => {
       expect(r.peer.digest).toBe(syntheticHash(size));
     }, 120_000);
   }
+
+  // The sources the server uses hand out framed blocks; the session writes each DATA header in place.
+  for (const [windowsize, seed, size] of [
+    [1, 52, 512 * 9],
+    [1, 53, 300 * 1024 + 99],
+    [16, 54, 300 * 1024 + 99],
+  ] as const) {
+    test(`RFC 1350 §5: framed source (header written in place), lossy link (seed ${seed}), windowsize ${windowsize}, ${size} bytes: byte-identical`, async () => {
+      const r = await download(size, { windowsize, blksize: 512 }, LOSSY, seed, true);
+      expect(r.outcome).toMatchObject({ ok: true, bytes: size });
+      expect(r.peer.digest).toBe(syntheticHash(size));
+    });
+  }
+
+  test('STYLE §7 / RFC 1350 §2: framed source across the 65535 → 0 block wrap', async () => {
+    const size = 65535 * 512 + 2;
+    const r = await download(size, { windowsize: 8 }, PERFECT, 6, true);
+    expect(r.outcome).toMatchObject({ ok: true, bytes: size });
+    expect(r.peer.digest).toBe(syntheticHash(size));
+  }, 120_000);
 
   test('RFC 1350 §2: a vanished client → bounded retries with back-off, then the session ends and closes', async () => {
     const sim = new Sim();

@@ -15,7 +15,7 @@
 // - Memory per session is bounded: a ReadSession holds at most one window of blocks (the ones
 //   sent and not yet ACKed); a WriteSession queues at most two windows while its sink pushes back.
 // - The receiver of the last block dallies (RFC 1350 §6) to re-ACK it if the final ACK was lost.
-import { dataHeader, encodeAck, encodeError, encodeOack, TFTP_ERR, type Packet } from './packet.ts';
+import { dataHeader, encodeAck, encodeError, encodeOack, OP_DATA, TFTP_ERR, type Packet } from './packet.ts';
 
 export interface Clock {
   now(): number;
@@ -31,13 +31,25 @@ export const realClock: Clock = {
 
 /** Sequential content for a read. */
 export interface BlockSource {
-  /** Resolves with exactly `n` bytes, or fewer only at the end of the content (empty past it). */
+  /**
+   * Resolves with exactly `n` bytes of payload, or fewer only at the end of the content (empty
+   * past it); a framed source puts DATA_HEADROOM bytes in front of them.
+   */
   read(n: number): Promise<Buffer>;
   /** The same, without waiting: undefined when the bytes are not buffered yet. Optional. */
   readSync?(n: number): Buffer | undefined;
   /** Releases the content; called once when the session ends. */
   close(): void;
+  /**
+   * Blocks come as whole DATA datagrams: DATA_HEADROOM bytes of room for the header, then the
+   * payload. The session writes the header in place and sends one buffer, which costs less per
+   * datagram than a header allocation and a two-buffer send (bench/tftp.ts, "100 × 1 MB at once").
+   */
+  readonly framed?: boolean;
 }
+
+/** Bytes in front of a framed block's payload: the DATA opcode and block number (RFC 1350 §5). */
+export const DATA_HEADROOM = 4;
 
 /** Where a write's content goes. */
 export interface BlockSink {
@@ -223,10 +235,13 @@ export class ReadSession extends SessionBase {
   /** A source.read() is in flight. */
   private reading = false;
   private readonly source: BlockSource;
+  /** DATA_HEADROOM for a framed source, else 0. */
+  private readonly head: number;
 
   constructor(source: BlockSource, cfg: SessionConfig, hooks: SessionHooks) {
     super(cfg, hooks);
     this.source = source;
+    this.head = source.framed ? DATA_HEADROOM : 0;
   }
 
   start(): void {
@@ -258,7 +273,9 @@ export class ReadSession extends SessionBase {
     if (abs > this.next - 1) return; // ACK for a block never sent: stale, from an earlier wrap.
     if (abs === lo) return; // Duplicate ACK: never resend on it (RFC 1123 §4.2.3.1).
     this.bytes += this.ackedBytes(abs);
-    this.window.splice(0, abs - lo);
+    // shift() for the lock-step case: splice() would allocate the array it returns, per ACK.
+    if (abs - lo === 1) this.window.shift();
+    else this.window.splice(0, abs - lo);
     this.base = abs + 1;
     if (abs >= this.last) {
       this.succeed();
@@ -274,7 +291,7 @@ export class ReadSession extends SessionBase {
 
   private ackedBytes(abs: number): number {
     let n = 0;
-    for (let i = 0; i <= abs - this.base; i++) n += this.window[i].length;
+    for (let i = 0; i <= abs - this.base; i++) n += this.window[i].length - this.head;
     return n;
   }
 
@@ -306,7 +323,16 @@ export class ReadSession extends SessionBase {
         continue;
       }
       this.stats.sent++;
-      this.hooks.send([dataHeader(this.next), block]);
+      if (this.head !== 0) {
+        // RFC 1350 §5 DATA header, written in place; a resend rewrites the same bytes.
+        block[0] = 0;
+        block[1] = OP_DATA;
+        block[2] = (this.next >>> 8) & 0xff;
+        block[3] = this.next & 0xff;
+        this.hooks.send(block);
+      } else {
+        this.hooks.send([dataHeader(this.next), block]);
+      }
       this.next++;
     }
   }
@@ -329,7 +355,7 @@ export class ReadSession extends SessionBase {
 
   /** Appends the next block read; a short one is the last (RFC 1350 §6). */
   private accept(block: Buffer): void {
-    if (block.length < this.cfg.blksize) this.last = this.base + this.window.length;
+    if (block.length - this.head < this.cfg.blksize) this.last = this.base + this.window.length;
     this.window.push(block);
   }
 

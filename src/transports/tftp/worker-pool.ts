@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { Framer } from './block-reader.ts';
 import type { FromWorker, ToWorker } from './read-worker.ts';
 import type { SessionConfig, SessionOutcome } from './session.ts';
 import type { Peer } from './transfer-socket.ts';
@@ -82,16 +83,22 @@ export class ReadWorkerPool {
     const { oack, ...rest } = job.config;
     this.post(slot, { t: 'start', id, host: job.host, peer: job.peer, cfg: { ...rest, oack: [...(oack ?? [])] }, highWater: HIGH_WATER });
     const stream = job.stream;
+    const framer = new Framer(job.config.blksize);
     stream.on('data', (chunk: Buffer | string) => {
       const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       // Always a copy, then transferred: the stream's own buffer may be a cache the core reuses,
-      // and transferring it would detach it. A copy costs far less than sending the blocks.
-      const own = new Uint8Array(b);
-      slot.worker.postMessage({ t: 'data', id, chunk: own } satisfies ToWorker, [own.buffer as ArrayBuffer]);
+      // and transferring it would detach it. The copy lays the content out as framed DATA
+      // datagrams, so the worker sends views of it as they are.
+      const framed = framer.push(b);
+      if (framed) slot.worker.postMessage({ t: 'data', id, chunk: framed } satisfies ToWorker, [framed.buffer as ArrayBuffer]);
       entry.credit -= b.length;
       if (entry.credit <= 0) stream.pause();
     });
-    stream.on('end', () => this.post(slot, { t: 'eof', id }));
+    stream.on('end', () => {
+      const last = framer.end();
+      if (slot.alive) slot.worker.postMessage({ t: 'data', id, chunk: last } satisfies ToWorker, [last.buffer as ArrayBuffer]);
+      this.post(slot, { t: 'eof', id });
+    });
     stream.on('error', (err) => this.post(slot, { t: 'srcerr', id, message: err.message }));
     stream.pause();
     return { cancel: (message) => this.post(slot, { t: 'cancel', id, message }) };
