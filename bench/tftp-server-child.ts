@@ -1,8 +1,17 @@
-// polyprov's TFTP server alone in its own process, so bench/tftp.ts can read its CPU time from
-// /proc/<pid>/stat exactly as it does for tftpd-hpa and atftpd. The service is the test suite's
-// file-backed fake (real files, real streams), since the benchmark measures the TFTP engine.
+// polyprov's TFTP server alone in its own process, so bench/tftp.ts can read its CPU time exactly
+// as it does for tftpd-hpa and atftpd.
 // Usage: node --import tsx bench/tftp-server-child.ts DIR [PORT]; prints {"port":N} once listening.
-import { availableParallelism } from 'node:os';
+//
+// TFTP_BENCH_SERVICE=fake (default) runs the TFTP tests' file-backed fake service (real files,
+// real streams), so the benchmark measures the TFTP engine. It reads in 256 KiB chunks, as the core
+// does for the files it streams rather than caches (src/core/tree-files.ts, open());
+// TFTP_BENCH_READ_CHUNK=65536 gives the fake's own default. =core runs the real boot service
+// (src/server.ts: tree, policy, audit), open policy, rate limit off.
+// POLYPROV_TFTP_WORKERS sets the read workers (default: the server's own default, tftpWorkers).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadServerOptions } from '../src/options.ts';
 import { startTftpServer } from '../src/transports/tftp/server.ts';
 import { FakeBootService } from '../test/tftp/fake-service.ts';
 
@@ -11,17 +20,41 @@ if (!dir) {
   process.stderr.write('usage: tftp-server-child.ts DIR [PORT]\n');
   process.exit(2);
 }
-const server = await startTftpServer({
-  host: '127.0.0.1',
-  port: Number(port),
-  service: new FakeBootService(dir),
-  options: { tftpBlksizeMax: 65464, tftpWindowsizeMax: 64, tftpTimeoutMs: 1000, tftpRetries: 5, tftpMaxSessions: 2000 },
-  // POLYPROV_TFTP_WORKERS=0 measures the single-threaded adapter.
-  workers: Number(process.env.POLYPROV_TFTP_WORKERS ?? availableParallelism()),
-});
-process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+const data = mkdtempSync(join(tmpdir(), 'polyprov-tftp-bench-data-'));
+const base = loadServerOptions({ root: dir, data }, {});
+const workers = process.env.POLYPROV_TFTP_WORKERS === undefined ? base.tftpWorkers : Number(process.env.POLYPROV_TFTP_WORKERS);
+const tftpOptions = { tftpBlksizeMax: 65464, tftpWindowsizeMax: 64, tftpTimeoutMs: 1000, tftpRetries: 5, tftpMaxSessions: 2000 };
+let close: () => Promise<void>;
+let listenPort: number;
+if (process.env.TFTP_BENCH_SERVICE === 'core') {
+  const { startServer } = await import('../src/server.ts');
+  const { createLogger } = await import('../src/log.ts');
+  const options = Object.freeze({
+    ...base,
+    ...tftpOptions,
+    tftp: `127.0.0.1:${port}`,
+    tftpWorkers: workers,
+    policy: 'open' as const,
+    rateLimitPerSec: 1_000_000,
+    rateLimitBurst: 1_000_000,
+  });
+  const running = await startServer(options, createLogger('warn'));
+  listenPort = running.listening.find((l) => l.transport === 'tftp')!.port;
+  close = () => running.close();
+} else {
+  const server = await startTftpServer({
+    host: '127.0.0.1',
+    port: Number(port),
+    service: new FakeBootService(dir, undefined, Number(process.env.TFTP_BENCH_READ_CHUNK ?? 256 * 1024)),
+    options: tftpOptions,
+    workers,
+  });
+  listenPort = server.address().port;
+  close = () => server.close();
+}
+process.stdout.write(`${JSON.stringify({ port: listenPort, workers })}\n`);
 const stop = (): void => {
-  void server.close().then(() => process.exit(0));
+  void close().then(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -1,13 +1,20 @@
 // TFTP benchmark: polyprov against tftpd-hpa and atftpd from the Debian packages, in the same run,
 // with the same client (atftp, which speaks blksize, tsize and windowsize).
 //
-//   npx tsx bench/tftp.ts [--repeats 5] [--concurrent 100] [--concurrent-mb 1]
+//   npx tsx bench/tftp.ts [--repeats 5] [--concurrent 100] [--concurrent-mb 1] [--concurrent-rounds 5]
 //
 // Targets (issue 5, "Speed"): one 5 MB transfer with blksize 1468 at most 1.2× tftpd-hpa's time;
 // with windowsize 16 (which tftpd-hpa ignores) at least 3× faster than tftpd-hpa; 100 transfers
 // at once at least 0.8× atftpd's throughput; every copy byte-identical. Server CPU per transfer
-// comes from /proc/<pid>/stat (utime+stime of the server and of its reaped children), which is why
-// polyprov runs in its own process (bench/tftp-server-child.ts).
+// comes from a cgroup per server (or /proc/<pid>/stat), which is why polyprov runs in its own
+// process (bench/tftp-server-child.ts, with the server's default tftpWorkers unless
+// POLYPROV_TFTP_WORKERS says otherwise).
+//
+// The concurrent runs are CPU-bound on a 2-core machine: 100 atftp clients and the server share
+// the cores, so a server's CPU per transfer decides its throughput, and load from other work on
+// the machine moves the figures by ±30%. Each concurrent run is therefore repeated
+// (--concurrent-rounds), every server in turn in each round, starting with a different one each
+// time, and the medians are compared; the report gives every round and the load average.
 //
 // atftpd conflicts with tftpd-hpa as a Debian package, so it is not installed: the script takes
 // `atftpd` from PATH if present, otherwise fetches the package with `apt-get download atftpd`
@@ -34,6 +41,7 @@ function arg(name: string, dflt: number): number {
 const REPEATS = arg('repeats', 5);
 const CONCURRENT = arg('concurrent', 100);
 const CONCURRENT_MB = arg('concurrent-mb', 1);
+const CONCURRENT_ROUNDS = arg('concurrent-rounds', 5);
 const CONCURRENT_SERVERS: string[] = ['atftpd', 'polyprov', 'tftpd-hpa'];
 
 interface Server {
@@ -42,6 +50,8 @@ interface Server {
   port: number;
   cpu: CpuMeter;
   stop(): Promise<void>;
+  /** polyprov's read workers (tftpWorkers). */
+  workers?: number;
 }
 
 /** Seeded xorshift32 content. */
@@ -187,10 +197,10 @@ async function startPolyprov(dir: string, scratch: string): Promise<Server> {
     rl.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`polyprov child exited with ${code}`)));
   });
-  const { port } = JSON.parse(line) as { port: number };
+  const { port, workers } = JSON.parse(line) as { port: number; workers: number };
   const cpu = cpuMeter(child.pid!, 'polyprov');
   await waitReady(port, scratch);
-  return { name: 'polyprov', pid: child.pid!, port, cpu, stop: stopper(child, cpu) };
+  return { name: 'polyprov', pid: child.pid!, port, cpu, stop: stopper(child, cpu), workers };
 }
 
 async function startHpa(dir: string, scratch: string): Promise<Server> {
@@ -287,25 +297,50 @@ async function singles(servers: Server[], name: string, expected: string, size: 
   });
 }
 
+interface ConcurrentRun {
+  wallMs: number;
+  cpuMsPerTransfer: number;
+  /** CPU of the atftp clients (this process's reaped children) per transfer. */
+  clientCpuMsPerTransfer: number;
+  failures: number;
+  identical: boolean;
+}
+
 interface ConcurrentResult {
   server: string;
   options: string[];
   transfers: number;
   bytesEach: number;
+  rounds: number;
+  /** Medians over the rounds. */
   wallMs: number;
   mbPerSec: number;
   cpuMsPerTransfer: number;
+  clientCpuMsPerTransfer: number;
+  /** Totals over the rounds. */
   failures: number;
   identical: boolean;
+  runs: ConcurrentRun[];
 }
 
-async function concurrent(server: Server, name: string, expected: string, size: number, options: string[], out: string): Promise<ConcurrentResult> {
+/** CPU seconds of this process's reaped children (the atftp clients): cutime + cstime. */
+function childrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+}
+
+const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+async function concurrentOnce(server: Server, name: string, expected: string, options: string[], out: string): Promise<ConcurrentRun> {
   const cpu0 = cpuSeconds(server);
+  const kids0 = childrenCpuSeconds();
   const t0 = performance.now();
   const runs = await Promise.all(
     Array.from({ length: CONCURRENT }, (_, i) => atftpGet(server.port, name, join(out, `${server.name}-c${i}.bin`), options)),
   );
   const wall = performance.now() - t0;
+  const clientMs = ((childrenCpuSeconds() - kids0) * 1000) / CONCURRENT;
   await settle(server);
   const cpuMs = ((cpuSeconds(server) - cpu0) * 1000) / CONCURRENT;
   let identical = true;
@@ -316,16 +351,43 @@ async function concurrent(server: Server, name: string, expected: string, size: 
     await rm(local, { force: true });
   }
   return {
-    server: server.name,
-    options,
-    transfers: CONCURRENT,
-    bytesEach: size,
     wallMs: round(wall),
-    mbPerSec: round((size * CONCURRENT) / 1e6 / (wall / 1000)),
     cpuMsPerTransfer: round(cpuMs),
+    clientCpuMsPerTransfer: round(clientMs),
     failures: runs.filter((r) => !r.ok).length,
     identical,
   };
+}
+
+/** CONCURRENT_ROUNDS rounds, every server in turn, the first one rotating; medians per server. */
+async function concurrent(servers: Server[], name: string, expected: string, size: number, options: string[], out: string): Promise<ConcurrentResult[]> {
+  const runs = new Map<string, ConcurrentRun[]>(servers.map((s) => [s.name, []]));
+  for (let r = 0; r < CONCURRENT_ROUNDS; r++) {
+    for (let k = 0; k < servers.length; k++) {
+      const server = servers[(r + k) % servers.length];
+      const run = await concurrentOnce(server, name, expected, options, out);
+      process.stderr.write(`  round ${r + 1}: ${server.name} ${run.wallMs} ms, server CPU ${run.cpuMsPerTransfer} ms/transfer\n`);
+      runs.get(server.name)!.push(run);
+    }
+  }
+  return servers.map((server) => {
+    const rs = runs.get(server.name)!;
+    const wall = median(rs.map((x) => x.wallMs));
+    return {
+      server: server.name,
+      options,
+      transfers: CONCURRENT,
+      bytesEach: size,
+      rounds: rs.length,
+      wallMs: round(wall),
+      mbPerSec: round((size * CONCURRENT) / 1e6 / (wall / 1000)),
+      cpuMsPerTransfer: round(median(rs.map((x) => x.cpuMsPerTransfer))),
+      clientCpuMsPerTransfer: round(median(rs.map((x) => x.clientCpuMsPerTransfer))),
+      failures: rs.reduce((n, x) => n + x.failures, 0),
+      identical: rs.every((x) => x.identical),
+      runs: rs,
+    };
+  });
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
@@ -378,12 +440,12 @@ async function main(): Promise<void> {
     const concs: ConcurrentResult[] = [];
     // The target is measured lock-step (blksize 1468), the mode every phone speaks; windowsize 16
     // is reported alongside for information.
+    const load = { before: loadAverage(), after: '' };
     for (const opts of CONCURRENT_SERVERS.length === 0 ? [] : [B1468, W16]) {
-      for (const s of [atftpd, poly, hpa]) {
-        log(`${CONCURRENT} × ${CONCURRENT_MB} MB at once, ${opts.join(', ')}: ${s.name}`);
-        concs.push(await concurrent(s, 'conc.ld', concHash, conc.length, opts, out));
-      }
+      log(`${CONCURRENT} × ${CONCURRENT_MB} MB at once, ${opts.join(', ')}, ${CONCURRENT_ROUNDS} rounds`);
+      concs.push(...(await concurrent([atftpd, poly, hpa], 'conc.ld', concHash, conc.length, opts, out)));
     }
+    load.after = loadAverage();
 
     const find = (server: string, opts: string[]) => singleRuns.find((r) => r.server === server && r.options === opts)!;
     const findC = (server: string) => concs.find((r) => r.server === server && r.options === B1468)!;
@@ -418,6 +480,8 @@ async function main(): Promise<void> {
         atftpd: version(atftpdBinary(), ['--version']),
       },
       repeats: REPEATS,
+      polyprovWorkers: poly.workers,
+      loadAverage: load,
       cpuMethod: Object.fromEntries(servers.map((s) => [s.name, s.cpu.method])),
       singles: singleRuns,
       concurrent: concs,
@@ -445,6 +509,8 @@ function markdown(r: {
   machine: Record<string, unknown>;
   peers: Record<string, string>;
   repeats: number;
+  polyprovWorkers?: number;
+  loadAverage: { before: string; after: string };
   cpuMethod: Record<string, string>;
   singles: SingleResult[];
   concurrent: ConcurrentResult[];
@@ -458,18 +524,23 @@ function markdown(r: {
     '',
     `Server CPU measured with: ${Object.entries(r.cpuMethod).map(([k, v]) => `${k}: ${v}`).join('; ')}. Each round runs every server in turn, so load from other work on the machine falls on all of them.`,
     '',
+    `polyprov: ${r.polyprovWorkers ?? 0} read worker(s) (tftpWorkers). Load average (1, 5, 15 min) before the concurrent runs: ${r.loadAverage.before}; after: ${r.loadAverage.after}.`,
+    '',
     `## One 5 MB transfer (median of ${r.repeats})`,
     '',
     '| server | client options | median ms | MB/s | server CPU ms / transfer | byte-identical |',
     '|---|---|---:|---:|---:|---|',
     ...r.singles.map((s) => `| ${s.server} | ${s.options.join(', ')} | ${s.medianMs} | ${s.mbPerSec} | ${s.cpuMsPerTransfer} | ${s.identical ? 'yes' : 'NO'} |`),
     '',
-    '## Concurrent transfers',
+    `## Concurrent transfers (median of ${r.concurrent[0]?.rounds ?? 0} rounds)`,
     '',
-    '| server | transfers × size | wall ms | MB/s total | server CPU ms / transfer | failures | byte-identical |',
-    '|---|---|---:|---:|---:|---:|---|',
+    'The clients and the server share the 2 cores, so these runs are CPU-bound: client CPU is the atftp processes\' CPU per transfer.',
+    '',
+    '| server | transfers × size | wall ms | MB/s total | server CPU ms / transfer | client CPU ms / transfer | wall ms of each round | failures | byte-identical |',
+    '|---|---|---:|---:|---:|---:|---|---:|---|',
     ...r.concurrent.map(
-      (c) => `| ${c.server} | ${c.transfers} × ${c.bytesEach / 1024 / 1024} MB (${c.options.join(', ')}) | ${c.wallMs} | ${c.mbPerSec} | ${c.cpuMsPerTransfer} | ${c.failures} | ${c.identical ? 'yes' : 'NO'} |`,
+      (c) =>
+        `| ${c.server} | ${c.transfers} × ${c.bytesEach / 1024 / 1024} MB (${c.options.join(', ')}) | ${c.wallMs} | ${c.mbPerSec} | ${c.cpuMsPerTransfer} | ${c.clientCpuMsPerTransfer} | ${c.runs.map((x) => Math.round(x.wallMs)).join(', ')} | ${c.failures} | ${c.identical ? 'yes' : 'NO'} |`,
     ),
     '',
     '## Targets (issue 5)',

@@ -24,6 +24,8 @@ export class FakeBootService implements BootService {
   constructor(
     readonly dir: string,
     readonly uploadMaxBytes = 1024 * 1024,
+    /** Read size of the content streams; bench/tftp-server-child.ts reads as the core does (256 KiB). */
+    readonly readChunk = 64 * 1024,
   ) {}
 
   async handle(req: BootRequest): Promise<BootResult> {
@@ -45,7 +47,7 @@ export class FakeBootService implements BootService {
         size: st.size,
         mtime: st.mtime,
         etag: `"${st.size}-${st.mtimeMs}"`,
-        open: (range) => createReadStream(file, range ? { start: range.start, end: range.end } : {}),
+        open: (range) => createReadStream(file, { start: range?.start, end: range?.end, highWaterMark: this.readChunk }),
       };
     }
     if (req.op !== 'write' || !req.body) return refused('PP_BAD_REQUEST', `op ${req.op} not supported`);

@@ -121,7 +121,8 @@ export class Framer {
     let at = 0;
     let out: Uint8Array | undefined;
     if (whole > 0) {
-      out = new Uint8Array(whole * this.stride);
+      // Not zero-filled: every payload byte is written here and every header by the session before it sends.
+      out = Buffer.allocUnsafeSlow(whole * this.stride);
       for (let i = 0; i < whole; i++) {
         let o = i * this.stride + DATA_HEADROOM;
         let want = this.blksize;
@@ -144,7 +145,7 @@ export class Framer {
 
   /** The final datagram: shorter than blksize, empty when the content is a whole number of blocks (RFC 1350 §6). */
   end(): Uint8Array {
-    const out = new Uint8Array(DATA_HEADROOM + this.fill);
+    const out = Buffer.allocUnsafeSlow(DATA_HEADROOM + this.fill);
     if (this.fill > 0) this.partial!.copy(out, DATA_HEADROOM, 0, this.fill);
     this.fill = 0;
     return out;
