@@ -11,6 +11,8 @@ interface StormFlags {
   phones: string;
   concurrency: string;
   transport: string;
+  ftpsMode: string;
+  httpClient: string;
   server?: string;
   serverPid?: string;
   imageSize: string;
@@ -38,7 +40,9 @@ export const register: RegisterCommand = (program, setExit) => {
     .description('boot N virtual phones at once against a boot server and report latency, errors, server CPU and memory')
     .requiredOption('--phones <n>', 'how many phones')
     .option('--concurrency <c>', 'phones booting at the same moment', '200')
-    .option('--transport <t>', 'http, https, tftp, ftp or ftps (implicit)', 'http')
+    .option('--transport <t>', 'http, https, tftp, ftp or ftps', 'http')
+    .option('--ftps-mode <mode>', 'FTPS: implicit (TLS from the first byte) or explicit (AUTH TLS on the FTP port)', 'implicit')
+    .option('--http-client <impl>', 'HTTP: raw (one kept-alive connection per phone, spoken directly) or node (node:http agent per phone)', 'raw')
     .option('--server <url>', 'a running boot server (default: generate a tree and start polyprov serve)')
     .option('--server-pid <pid>', "the running server's pid, for its CPU and RSS figures")
     .option('--image-size <MB>', 'size of the generated application image', '8')
@@ -55,6 +59,8 @@ export const register: RegisterCommand = (program, setExit) => {
       const transport = flags.transport as StormTransport;
       if (!['http', 'https', 'tftp', 'ftp', 'ftps'].includes(transport)) throw new ProvError('PP_USAGE', `--transport ${flags.transport} is not http, https, tftp, ftp or ftps`);
       if (flags.stages !== 'full' && flags.stages !== 'application') throw new ProvError('PP_USAGE', `--stages ${flags.stages} is not full or application`);
+      if (flags.ftpsMode !== 'implicit' && flags.ftpsMode !== 'explicit') throw new ProvError('PP_USAGE', `--ftps-mode ${flags.ftpsMode} is not implicit or explicit`);
+      if (flags.httpClient !== 'raw' && flags.httpClient !== 'node') throw new ProvError('PP_USAGE', `--http-client ${flags.httpClient} is not raw or node`);
       const phones = num(flags.phones, '--phones', 1, 1_000_000);
       const bar = flags.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'boot storm [{bar}] {value}/{total} phones · {errors} failed · {eta}s left', etaBuffer: 200 }, cliProgress.Presets.shades_classic) : undefined;
       bar?.start(phones, 0, { errors: 0 });
@@ -63,6 +69,8 @@ export const register: RegisterCommand = (program, setExit) => {
         phones,
         concurrency: num(flags.concurrency, '--concurrency', 1, 100_000),
         transport,
+        ftpsMode: flags.ftpsMode,
+        httpClient: flags.httpClient,
         server: flags.server,
         serverPid: flags.serverPid ? num(flags.serverPid, '--server-pid', 1, 2 ** 31) : undefined,
         imageSizeMb: num(flags.imageSize, '--image-size', 0, 4096, false),
@@ -83,7 +91,7 @@ export const register: RegisterCommand = (program, setExit) => {
       });
       bar?.stop();
       await mkdir(flags.out, { recursive: true });
-      const base = join(flags.out, `boot-storm-${transport}${flags.stages === 'application' ? '-app' : ''}-${phones}-${report.when.slice(0, 19).replace(/[:T]/g, '-')}`);
+      const base = join(flags.out, `boot-storm-${transport}${transport === 'ftps' && flags.ftpsMode === 'explicit' ? '-explicit' : ''}${flags.stages === 'application' ? '-app' : ''}-${phones}-${report.when.slice(0, 19).replace(/[:T]/g, '-')}`);
       await writeFile(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
       const md = stormMarkdown(report);
       await writeFile(`${base}.md`, md);

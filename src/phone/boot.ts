@@ -21,7 +21,7 @@ import { applyMaster, parseMasterFile } from '../config/master-file.ts';
 import { formatUserAgent, partNumberFor } from '../config/models.ts';
 import { inDir, joinTreePath, resolveDirectories, type Directories } from '../config/resolve-master.ts';
 import { resolvePhone, toExplainJson, type Resolution } from '../config/resolver.ts';
-import type { EffectiveMaster } from '../config/types.ts';
+import type { EffectiveMaster, MasterFile } from '../config/types.ts';
 import { isProvError, type ProvError } from '../core/errors.ts';
 import { COULD_NOT_CONTACT, DEFAULT_SETTINGS, realClock, type BootEnv, type BootInput, type BootRecord, type BootSettings, type Stage } from './boot-types.ts';
 import { FetchedTreeSource } from './fetched-tree.ts';
@@ -63,6 +63,7 @@ class PhoneBoot {
   private appVersion: string;
   private readonly log: string[] = [];
   private readonly t0 = performance.now();
+  private ua?: { stage: Stage; version: string; text: string };
 
   constructor(private readonly input: BootInput) {
     this.s = { ...DEFAULT_SETTINGS, ...input.settings };
@@ -138,12 +139,12 @@ class PhoneBoot {
 
   private userAgent(): string {
     const p = this.input.profile;
-    return formatUserAgent({
-      model: p.model,
-      version: this.stage === 'bootrom' ? p.bootromVersion : this.appVersion,
-      stage: this.stage === 'bootrom' ? 'updater' : 'application',
-      serial: p.tagSerial ? p.mac : undefined,
-    });
+    const version = this.stage === 'bootrom' ? p.bootromVersion : this.appVersion;
+    // The same string for every request of a stage: built once per stage and version.
+    if (this.ua && this.ua.stage === this.stage && this.ua.version === version) return this.ua.text;
+    const text = formatUserAgent({ model: p.model, version, stage: this.stage === 'bootrom' ? 'updater' : 'application', serial: p.tagSerial ? p.mac : undefined });
+    this.ua = { stage: this.stage, version, text };
+    return text;
   }
 
   // --- master file -----------------------------------------------------------------------
@@ -177,7 +178,7 @@ class PhoneBoot {
 
   private interpretMaster(key: string, body: Buffer, from: 'server' | 'cache'): MasterFound {
     const p = this.input.profile;
-    const master = parseMasterFile(body, key);
+    const master = parseMasterOnce(key, body);
     const em = applyMaster(master, { mac: p.mac, model: p.model, partNumber: p.partNumber ?? partNumberFor(p.model) });
     const problems: ProvError[] = [];
     const directories = resolveDirectories(em, '', problems);
@@ -434,6 +435,18 @@ class PhoneBoot {
       else this.note(`upload of ${ref.path} failed (${r.wire}); the phone keeps its local copy`);
     }
   }
+}
+
+/**
+ * The master file is usually the same bytes for a whole fleet (000000000000.cfg): a storm of
+ * phones in one process parses it once. The parsed form is never modified (applyMaster reads it).
+ */
+let lastMaster: { key: string; body: Buffer; master: MasterFile } | undefined;
+function parseMasterOnce(key: string, body: Buffer): MasterFile {
+  if (lastMaster && lastMaster.key === key && lastMaster.body.equals(body)) return lastMaster.master;
+  const master = parseMasterFile(body, key);
+  lastMaster = { key, body: Buffer.from(body), master };
+  return master;
 }
 
 function missingFactory(): FileClient {

@@ -19,6 +19,8 @@ export interface ClientSettings {
   tftpRetries?: number;
   /** Source address of every connection (boot storms give each phone its own 127.x.y.z). */
   localAddress?: string;
+  /** Plain HTTP over one raw kept-alive connection per client instead of node:http (http-raw.ts). */
+  rawHttp?: boolean;
 }
 
 export type ClientFactory = (server: ServerAddress, address: string) => FileClient;
@@ -27,7 +29,7 @@ export function clientFactory(s: ClientSettings = {}): ClientFactory {
   return (server, address) => {
     switch (server.protocol) {
       case 'http':
-        return new HttpFileClient(server, { address, timeoutMs: s.timeoutMs, agent: s.httpAgent, localAddress: s.localAddress });
+        return new HttpFileClient(server, { address, timeoutMs: s.timeoutMs, agent: s.httpAgent, localAddress: s.localAddress, raw: s.rawHttp });
       case 'https':
         return new HttpFileClient(server, { address, timeoutMs: s.timeoutMs, agent: s.httpsAgent, ca: s.ca, rejectUnauthorized: s.rejectUnauthorized, localAddress: s.localAddress });
       case 'ftp':

@@ -43,8 +43,12 @@ export interface FileClient {
   close(): Promise<void>;
 }
 
+const PLAIN_PATH = /^[A-Za-z0-9\-_.!~*'()]+(?:\/[A-Za-z0-9\-_.!~*'()]+)*$/;
+
 /** Joins a relative path onto the URL path root, escaping each segment (RFC 3986 §3.3). */
 export function urlPath(path: string): string {
+  // Segments of characters encodeURIComponent leaves alone, none empty: nothing to escape.
+  if (PLAIN_PATH.test(path)) return '/' + path;
   return '/' + path.split('/').filter(Boolean).map(encodeURIComponent).join('/');
 }
 

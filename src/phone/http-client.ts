@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { ServerAddress } from './server-address.ts';
 import { chooseAuth, parseChallenges, type DigestSession } from './digest-client.ts';
+import { RawHttpConnection } from './http-raw.ts';
 import { errorResult, urlPath, type FetchResult, type FileClient, type GetOptions, type PutOptions } from './file-client.ts';
 
 export interface HttpClientOptions {
@@ -18,6 +19,11 @@ export interface HttpClientOptions {
   ca?: string | Buffer;
   rejectUnauthorized?: boolean;
   localAddress?: string;
+  /**
+   * Plain HTTP only: one kept-alive connection spoken directly (http-raw.ts) instead of through
+   * node:http, for load generation; the same bytes as node:http with a keep-alive agent.
+   */
+  raw?: boolean;
 }
 
 interface Raw {
@@ -34,6 +40,8 @@ export class HttpFileClient implements FileClient {
   private digest?: DigestSession;
   private basic?: string;
   private readonly timeoutMs: number;
+  private readonly hostHeader: string;
+  private readonly raw?: RawHttpConnection;
 
   constructor(
     private readonly server: ServerAddress,
@@ -43,6 +51,9 @@ export class HttpFileClient implements FileClient {
     this.protocol = server.protocol;
     this.address = opts.address;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    const host = server.host.includes(':') ? `[${server.host}]` : server.host;
+    this.hostHeader = server.port === (this.protocol === 'https' ? 443 : 80) ? host : `${host}:${server.port}`;
+    if (opts.raw && this.protocol === 'http') this.raw = new RawHttpConnection({ host: opts.address, port: server.port, localAddress: opts.localAddress, timeoutMs: this.timeoutMs });
   }
 
   async get(path: string, opts: GetOptions = {}): Promise<FetchResult> {
@@ -58,7 +69,8 @@ export class HttpFileClient implements FileClient {
   }
 
   async close(): Promise<void> {
-    // Connections belong to the agent (shared or default); nothing is held per client.
+    // node:http connections belong to the agent (shared or default); a raw one is the client's.
+    this.raw?.close();
   }
 
   private async withAuth(method: string, path: string, opts: GetOptions, body: Buffer | undefined, headBytes: number | undefined): Promise<FetchResult> {
@@ -100,13 +112,20 @@ export class HttpFileClient implements FileClient {
   }
 
   private once(method: string, uri: string, opts: GetOptions, body: Buffer | undefined, headBytes: number | undefined, authorization: string | undefined): Promise<Raw> {
+    if (this.raw && !opts.signal) {
+      // The header lines node:http writes for these headers, in this order (http-raw.ts).
+      let head = `${method} ${uri} HTTP/1.1\r\n`;
+      if (opts.userAgent) head += `user-agent: ${headerValue(opts.userAgent)}\r\n`;
+      if (authorization) head += `authorization: ${headerValue(authorization)}\r\n`;
+      if (body) head += `content-length: ${body.length}\r\n`;
+      return this.raw.request(`${head}host: ${this.hostHeader}\r\n`, body, headBytes);
+    }
     const mod = this.protocol === 'https' ? https : http;
     const headers: Record<string, string> = {};
     if (opts.userAgent) headers['user-agent'] = opts.userAgent;
     if (authorization) headers.authorization = authorization;
     if (body) headers['content-length'] = String(body.length);
-    const hostHeader = this.server.host.includes(':') ? `[${this.server.host}]` : this.server.host;
-    headers.host = this.server.port === (this.protocol === 'https' ? 443 : 80) ? hostHeader : `${hostHeader}:${this.server.port}`;
+    headers.host = this.hostHeader;
     return new Promise<Raw>((resolve, reject) => {
       let settled = false;
       const done = (f: () => void) => {
@@ -155,6 +174,12 @@ export class HttpFileClient implements FileClient {
       req.end(body);
     });
   }
+}
+
+/** node:http refuses header values with control characters (ERR_INVALID_CHAR); so does the raw path. */
+function headerValue(v: string): string {
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(v)) throw Object.assign(new TypeError('Invalid character in header content'), { code: 'ERR_INVALID_CHAR' });
+  return v;
 }
 
 function isIp(h: string): boolean {

@@ -210,7 +210,11 @@ export function resolveInDirectory(base: ServerAddress, dir: string, file: strin
   return resolveFileRef(base, d.endsWith('/') ? d + file : `${d}/${file}`);
 }
 
+const NOT_NORMAL = /(?:^|\/)\.?(?:\/|$)/;
+
 export function normalizeRelPath(p: string): string {
+  // Already normal (no empty or "." segment): the common case, returned as it is.
+  if (!NOT_NORMAL.test(p)) return p;
   return p
     .split('/')
     .filter((s) => s !== '' && s !== '.')

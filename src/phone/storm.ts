@@ -19,7 +19,7 @@ import type { Mac } from '../config/types.ts';
 import { bootPhone, type BootRecord } from './boot.ts';
 import { clientFactory } from './clients.ts';
 import { IMAGE_HEADER_BYTES, identifyImage, makeImage } from './image-header.ts';
-import { parseServerAddress, type Protocol } from './server-address.ts';
+import { parseServerAddress, type FtpsMode, type Protocol } from './server-address.ts';
 import { emptyCache, MemoryState } from './state.ts';
 
 export type StormTransport = 'http' | 'https' | 'tftp' | 'ftp' | 'ftps';
@@ -28,6 +28,11 @@ export interface StormOptions {
   phones: number;
   concurrency: number;
   transport: StormTransport;
+  /**
+   * FTPS only: 'implicit' (TLS from the first byte, `polyprov serve --ftps`) or 'explicit' (AUTH
+   * TLS on the FTP port, RFC 4217; `polyprov serve --ftp` with a certificate). Default implicit.
+   */
+  ftpsMode?: FtpsMode;
   /** A running server's URL; absent: generate a tree and start `polyprov serve`. */
   server?: string;
   /** The running server's pid, for CPU and RSS figures when --server is given. */
@@ -42,6 +47,12 @@ export interface StormOptions {
   timeoutMs: number;
   /** Give each phone its own loopback source address (127.x.y.z), as a real fleet has one address per phone. */
   ownAddresses?: boolean;
+  /**
+   * Plain HTTP with keep-alive and own addresses: 'raw' (default) speaks each phone's one kept-alive
+   * connection directly (http-raw.ts, the same bytes, a fraction of node:http's CPU); 'node' uses
+   * a node:http keep-alive agent per phone.
+   */
+  httpClient?: 'raw' | 'node';
   onProgress?: (done: number, total: number, errors: number) => void;
   log?: (msg: string) => void;
 }
@@ -58,6 +69,10 @@ export interface Percentiles {
 export interface StormReport {
   when: string;
   transport: StormTransport;
+  /** FTPS only. */
+  ftpsMode?: FtpsMode;
+  /** HTTP with a connection per phone: the raw client or node:http (StormOptions.httpClient). */
+  httpClient?: 'raw' | 'node';
   phones: number;
   concurrency: number;
   stages: 'full' | 'application';
@@ -177,11 +192,13 @@ interface StartedServer {
 }
 
 /** Starts `polyprov serve` for the generated tree, with rate limits lifted (all phones share 127.0.0.1). */
-async function startServer(dir: string, root: string, transport: StormTransport, log: (m: string) => void): Promise<StartedServer> {
+async function startServer(dir: string, root: string, transport: StormTransport, ftpsMode: FtpsMode, log: (m: string) => void): Promise<StartedServer> {
   const data = join(dir, 'data');
   const config = join(dir, 'polyprov.json');
   await writeFile(config, JSON.stringify({ rateLimitPerSec: 1e6, rateLimitBurst: 1e6, logLevel: 'error', tftpMaxSessions: 100000 }, null, 2));
-  const args = [BIN, 'serve', '--config', config, '--root', root, '--data', data, '--policy', 'open', `--${transport}`, '127.0.0.1:0'];
+  // Explicit FTPS is the FTP listener with a certificate (AUTH TLS); implicit has its own.
+  const listener = transport === 'ftps' && ftpsMode === 'explicit' ? 'ftp' : transport;
+  const args = [BIN, 'serve', '--config', config, '--root', root, '--data', data, '--policy', 'open', `--${listener}`, '127.0.0.1:0'];
   if (transport === 'https' || transport === 'ftps') {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     args.push('--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'));
@@ -204,7 +221,7 @@ async function startServer(dir: string, root: string, transport: StormTransport,
   };
   const end = Date.now() + 30_000;
   for (;;) {
-    const m = new RegExp(`^\\s*${transport}\\s+listening on [^\\s]*:(\\d+)`, 'm').exec(out);
+    const m = new RegExp(`^\\s*${listener}\\s+listening on [^\\s]*:(\\d+)`, 'm').exec(out);
     if (m) {
       const creds = transport === 'ftp' || transport === 'ftps' ? 'stormsite:Storm-Pass-1@' : '';
       log(`polyprov serve pid ${child.pid} on ${transport} port ${m[1]}`);
@@ -228,6 +245,7 @@ function requestKind(r: BootRecord['requests'][number]): string {
 
 export async function runStorm(o: StormOptions): Promise<StormReport> {
   const log = o.log ?? (() => undefined);
+  const ftpsMode: FtpsMode = o.ftpsMode ?? 'implicit';
   let dir: string | undefined;
   let server: StartedServer | undefined;
   let url = o.server;
@@ -237,10 +255,10 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
       const root = join(dir, 'root');
       log(`generating a tree of ${o.phones} phones and a ${o.imageSizeMb} MB image in ${root}`);
       await generateStormTree(root, o.phones, o.imageSizeMb);
-      server = await startServer(dir, root, o.transport, log);
+      server = await startServer(dir, root, o.transport, ftpsMode, log);
       url = server.url;
     }
-    const address = parseServerAddress(url, { serverType: o.transport as Protocol });
+    const address = parseServerAddress(url, { serverType: o.transport as Protocol, ...(o.transport === 'ftps' ? { ftpsMode } : {}) });
     const pid = server?.pid ?? o.serverPid;
     const proc = pid ? procStats(pid) : undefined;
 
@@ -252,6 +270,7 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
     // Per-address limits on the server (rate limiter, FTP sessions per address) are meant for one
     // phone each; on loopback every phone can have its own source address.
     const ownAddresses = (o.ownAddresses ?? true) && /^127\./.test(address.host);
+    const rawHttp = (o.httpClient ?? 'raw') === 'raw';
 
     // Every phone already holds the server's image: read its identity once.
     const probe = makeClient(address, address.host);
@@ -282,8 +301,9 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
         if (imageId) cache.image = { file: 'sip.ld', id: imageId.id, version: imageId.version };
         cache.appVersion = imageId?.version;
         // A phone of its own address keeps its own connections, closed when its boot is over.
-        const phoneAgent = ownAddresses && o.keepAlive && o.transport === 'http' ? new http.Agent({ keepAlive: true, maxSockets: 2 }) : undefined;
-        const phoneClients = ownAddresses ? { factory: clientFactory({ ...settings, ...(phoneAgent ? { httpAgent: phoneAgent } : {}), localAddress: phoneSourceAddress(i) }) } : undefined;
+        const ownHttp = ownAddresses && o.keepAlive && o.transport === 'http';
+        const phoneAgent = ownHttp && !rawHttp ? new http.Agent({ keepAlive: true, maxSockets: 2 }) : undefined;
+        const phoneClients = ownAddresses ? { factory: clientFactory({ ...settings, ...(phoneAgent ? { httpAgent: phoneAgent } : {}), rawHttp: ownHttp && rawHttp, localAddress: phoneSourceAddress(i) }) } : undefined;
         const t = performance.now();
         let rec: BootRecord | undefined;
         try {
@@ -336,6 +356,8 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
     return {
       when: new Date().toISOString(),
       transport: o.transport,
+      ...(o.transport === 'ftps' ? { ftpsMode } : {}),
+      ...(o.transport === 'http' && ownAddresses && o.keepAlive ? { httpClient: rawHttp ? 'raw' : 'node' } : {}),
       phones: o.phones,
       concurrency: o.concurrency,
       stages: o.stages,
@@ -370,9 +392,9 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
 export function stormMarkdown(r: StormReport): string {
   const row = (name: string, p: Percentiles) => `| ${name} | ${p.count} | ${p.p50} | ${p.p95} | ${p.p99} | ${p.max} |`;
   const lines = [
-    `# Boot storm: ${r.phones} phones over ${r.transport.toUpperCase()}`,
+    `# Boot storm: ${r.phones} phones over ${r.transport.toUpperCase()}${r.ftpsMode ? ` (${r.ftpsMode})` : ''}`,
     '',
-    `${r.when} · ${r.host.cpus} CPUs · Node ${r.host.node} · server: ${r.server} · concurrency ${r.concurrency} · stages: ${r.stages} · image ${r.imageSizeMb} MB (unchanged: header read, then hang-up) · log uploads ${r.uploadLogs ? 'on' : 'off'}${r.ownAddresses ? ' · one loopback source address per phone' : ''}`,
+    `${r.when} · ${r.host.cpus} CPUs · Node ${r.host.node} · server: ${r.server} · concurrency ${r.concurrency} · stages: ${r.stages} · image ${r.imageSizeMb} MB (unchanged: header read, then hang-up) · log uploads ${r.uploadLogs ? 'on' : 'off'}${r.ownAddresses ? ' · one loopback source address per phone' : ''}${r.httpClient ? ` · phone HTTP client: ${r.httpClient === 'raw' ? 'raw kept-alive connection (http-raw.ts)' : 'node:http keep-alive agent'}` : ''}`,
     '',
     '| figure | value |',
     '|---|---|',

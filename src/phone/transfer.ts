@@ -21,9 +21,21 @@ export interface TransferOptions {
   record: (r: RequestRecord) => void;
 }
 
+/** `protocol://host[:port]/` of a server address (formatServerAddress with no directory), once per address object. */
+const urlBases = new WeakMap<ServerAddress, string>();
+function urlBase(server: ServerAddress): string {
+  let b = urlBases.get(server);
+  if (b === undefined) {
+    b = formatServerAddress({ ...server, directory: '' }, '');
+    urlBases.set(server, b);
+  }
+  return b;
+}
+
 export class Transfers {
   private readonly clients = new Map<string, FileClient>();
   private readonly addresses = new Map<string, Promise<string[]>>();
+  private last?: { server: ServerAddress; address: string; client: FileClient };
 
   constructor(private readonly o: TransferOptions) {}
 
@@ -46,12 +58,16 @@ export class Transfers {
   }
 
   private client(server: ServerAddress, address: string): FileClient {
+    // Nearly every request of a boot goes to the same server object and address as the last one.
+    const last = this.last;
+    if (last && last.server === server && last.address === address) return last.client;
     const key = `${server.protocol}|${server.ftpsMode ?? ''}|${address}|${server.port}|${server.user}|${server.password}`;
     let c = this.clients.get(key);
     if (!c) {
       c = this.o.makeClient(server, address);
       this.clients.set(key, c);
     }
+    this.last = { server, address, client: c };
     return c;
   }
 
@@ -61,7 +77,7 @@ export class Transfers {
    * one. A definitive answer (found, not found, refused) ends it at once.
    */
   async transfer(stage: Stage, userAgent: string, ref: FileRef, op: 'get' | 'head' | 'put', body?: Buffer, append?: boolean): Promise<FetchResult> {
-    const url = formatServerAddress({ ...ref.server, directory: '' }, ref.path);
+    const url = urlBase(ref.server) + ref.path;
     let addrs: string[];
     try {
       addrs = await this.addressesOf(ref.server.host);
@@ -85,20 +101,11 @@ export class Transfers {
             : op === 'head'
               ? await client.headThenHangUp(ref.path, IMAGE_HEADER_BYTES, { userAgent: ua })
               : await client.put(ref.path, body ?? Buffer.alloc(0), { userAgent: ua, append });
-        this.o.record({
-          stage,
-          method: op === 'put' ? 'PUT' : 'GET',
-          url,
-          address,
-          ...(op === 'head' ? { hangUp: true } : {}),
-          attempt,
-          status: last.status,
-          wire: last.wire,
-          bytes: last.bytes,
-          ms: Math.round((performance.now() - t) * 100) / 100,
-          ...(ref.server.protocol === 'http' || ref.server.protocol === 'https' ? { userAgent: ua } : {}),
-          ...(last.error ? { error: last.error } : {}),
-        });
+        const rec: RequestRecord = { stage, method: op === 'put' ? 'PUT' : 'GET', url, address, attempt, status: last.status, wire: last.wire, bytes: last.bytes, ms: Math.round((performance.now() - t) * 100) / 100 };
+        if (op === 'head') rec.hangUp = true;
+        if (ref.server.protocol === 'http' || ref.server.protocol === 'https') rec.userAgent = ua;
+        if (last.error) rec.error = last.error;
+        this.o.record(rec);
         if (last.status !== 'error') return last;
       }
       if (attempt < tries) {

@@ -35,6 +35,25 @@ describe('bench boot-storm', () => {
     expect(stormMarkdown(r)).toContain('| per boot | 12 |');
   }, 60_000);
 
+  test('RFC 4217 explicit FTPS: AUTH TLS on the FTP listener (an implicit client would fail there), header read and hang-up', async () => {
+    const r = await runStorm({ phones: 4, concurrency: 2, transport: 'ftps', ftpsMode: 'explicit', imageSizeMb: 0.1, stages: 'full', uploadLogs: true, model: 'VVX410', keepAlive: true, timeoutMs: 10_000 });
+    expect(r).toMatchObject({ transport: 'ftps', ftpsMode: 'explicit', failedBoots: 0, imageDecisions: { unchanged: 4 } });
+    expect(r.errors).toEqual({});
+    expect(r.requestsByKind['image-header']?.count).toBe(8);
+    expect(stormMarkdown(r)).toContain('over FTPS (explicit)');
+  }, 60_000);
+
+  test('HTTP: the raw client and node:http make the same requests per phone, with the same answers', async () => {
+    const base = { phones: 6, concurrency: 3, transport: 'http' as const, imageSizeMb: 0.1, stages: 'full' as const, uploadLogs: true, model: 'VVX410', keepAlive: true, timeoutMs: 10_000 };
+    const raw = await runStorm({ ...base, httpClient: 'raw' });
+    const viaNode = await runStorm({ ...base, httpClient: 'node' });
+    expect(raw.httpClient).toBe('raw');
+    expect(viaNode.httpClient).toBe('node');
+    expect(raw).toMatchObject({ failedBoots: 0, errors: {}, imageDecisions: { unchanged: 6 } });
+    expect(raw.statusCounts).toEqual(viaNode.statusCounts);
+    expect(Object.fromEntries(Object.entries(raw.requestsByKind).map(([k, p]) => [k, p.count]))).toEqual(Object.fromEntries(Object.entries(viaNode.requestsByKind).map(([k, p]) => [k, p.count])));
+  }, 60_000);
+
   test('CLI: polyprov bench boot-storm over TFTP writes JSON and Markdown reports', async () => {
     const out = await mkdtemp(join(tmpdir(), 'storm-out-'));
     dirs.push(out);
