@@ -67,7 +67,7 @@ describe.each([
   });
 
   test('streamBlockSource (main-thread path) gives back the content, block by block', async () => {
-    const src = streamBlockSource(Readable.from(chunks(data, sizes), { objectMode: false }));
+    const src = streamBlockSource(Readable.from(chunks(data, sizes), { objectMode: false }), blksize);
     expect(src.framed).toBe(true);
     const blocks = await drain(() => src.read(blksize), blksize);
     src.close();

@@ -1,110 +1,18 @@
-// Cuts content into fixed-size blocks for a ReadSession, framed as whole DATA datagrams
-// (DATA_HEADROOM bytes for the header, then the payload) so each block goes out as one buffer.
-// streamBlockSource reads a Readable in paused mode (so back-pressure reaches the file) and frames
-// each block with one copy. On the read-worker path the main thread frames (Framer, in the copy it
-// makes anyway to transfer the content) and FramedBlockSource hands out views of what arrives.
-// Each holds at most its own buffer plus one block.
+// Cuts content into blocks for a ReadSession, framed as whole DATA datagrams (DATA_HEADROOM bytes
+// for the header, then the payload) so each block goes out as one buffer. A Framer lays each
+// chunk of content out that way with one copy, into one buffer per chunk; blocks are then views
+// into it, so a block costs no allocation of its own. On the main thread streamBlockSource frames
+// what it reads from a Readable (paused mode, so back-pressure reaches the file); on the read-worker
+// path the main thread frames in the copy it makes anyway to transfer the content, and
+// FramedBlockSource hands out views of what arrives. Each holds at most its own buffer plus one
+// framed chunk.
 import type { Readable } from 'node:stream';
 import { DATA_HEADROOM, type BlockSource } from './session.ts';
 
-/** Chunks in arrival order, cut into framed blocks (one copy each). */
-export class BlockQueue {
-  private chunks: Buffer[] = [];
-  private headOffset = 0;
-  buffered = 0;
-
-  push(b: Buffer): void {
-    if (b.length === 0) return;
-    this.chunks.push(b);
-    this.buffered += b.length;
-  }
-
-  clear(): void {
-    this.chunks = [];
-    this.headOffset = 0;
-    this.buffered = 0;
-  }
-
-  /** The next `n` bytes (n ≤ buffered) behind DATA_HEADROOM bytes of room, in a buffer of their own. */
-  takeFramed(n: number): Buffer {
-    const out = Buffer.allocUnsafe(DATA_HEADROOM + n);
-    let filled = DATA_HEADROOM;
-    while (filled < out.length) {
-      const c = this.chunks[0];
-      const copied = c.copy(out, filled, this.headOffset, Math.min(c.length, this.headOffset + (out.length - filled)));
-      filled += copied;
-      this.headOffset += copied;
-      if (this.headOffset === c.length) {
-        this.chunks.shift();
-        this.headOffset = 0;
-      }
-    }
-    this.buffered -= n;
-    return out;
-  }
-}
-
-export function streamBlockSource(stream: Readable): BlockSource {
-  const q = new BlockQueue();
-  let ended = false;
-  let failure: Error | undefined;
-  let waiter: (() => void) | undefined;
-  const wake = (): void => {
-    const w = waiter;
-    waiter = undefined;
-    w?.();
-  };
-  stream.on('readable', wake);
-  stream.on('end', () => {
-    ended = true;
-    wake();
-  });
-  stream.on('close', () => {
-    ended = true;
-    wake();
-  });
-  stream.on('error', (err) => {
-    failure = err;
-    wake();
-  });
-
-  /** Pulls what the stream has buffered, without waiting; false when it has nothing more now. */
-  function pullOne(): boolean {
-    const chunk = stream.read() as Buffer | string | null;
-    if (chunk === null) return false;
-    q.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    return true;
-  }
-
-  return {
-    framed: true,
-    readSync(n: number): Buffer | undefined {
-      if (failure) return undefined; // read() reports it
-      while (q.buffered < n && !ended && pullOne());
-      return q.buffered >= n || ended ? q.takeFramed(Math.min(n, q.buffered)) : undefined;
-    },
-    async read(n: number): Promise<Buffer> {
-      while (q.buffered < n && !ended) {
-        if (failure) throw failure;
-        if (pullOne()) continue;
-        await new Promise<void>((resolve) => {
-          waiter = resolve;
-        });
-      }
-      if (failure) throw failure;
-      return q.takeFramed(Math.min(n, q.buffered));
-    },
-    close(): void {
-      q.clear();
-      if (!stream.destroyed) stream.destroy();
-    },
-  };
-}
-
 /**
- * Main-thread side of the worker path: lays content out as framed DATA datagrams of `blksize`
- * payload, end to end, in fresh buffers that can be transferred to a worker. Whole datagrams go
- * out with each chunk; a partial one waits for the next chunk or for end().
+ * Lays content out as framed DATA datagrams of `blksize` payload, end to end, in fresh buffers
+ * (transferable to a worker). Whole datagrams come out with each chunk; a partial one waits for
+ * the next chunk or for end().
  */
 export class Framer {
   private readonly stride: number;
@@ -116,10 +24,10 @@ export class Framer {
   }
 
   /** The whole datagrams completed by this chunk, or undefined when it completes none. */
-  push(b: Buffer): Uint8Array | undefined {
+  push(b: Buffer): Buffer | undefined {
     const whole = Math.floor((this.fill + b.length) / this.blksize);
     let at = 0;
-    let out: Uint8Array | undefined;
+    let out: Buffer | undefined;
     if (whole > 0) {
       // Not zero-filled: every payload byte is written here and every header by the session before it sends.
       out = Buffer.allocUnsafeSlow(whole * this.stride);
@@ -127,12 +35,13 @@ export class Framer {
         let o = i * this.stride + DATA_HEADROOM;
         let want = this.blksize;
         if (i === 0 && this.fill > 0) {
-          this.partial!.copy(out, o, 0, this.fill);
+          out.set(this.partial!.subarray(0, this.fill), o);
           o += this.fill;
           want -= this.fill;
           this.fill = 0;
         }
-        b.copy(out, o, at, at + want);
+        // TypedArray set() on a plain view: Buffer.copy() validates its arguments on every call.
+        out.set(new Uint8Array(b.buffer, b.byteOffset + at, want), o);
         at += want;
       }
     }
@@ -144,7 +53,7 @@ export class Framer {
   }
 
   /** The final datagram: shorter than blksize, empty when the content is a whole number of blocks (RFC 1350 §6). */
-  end(): Uint8Array {
+  end(): Buffer {
     const out = Buffer.allocUnsafeSlow(DATA_HEADROOM + this.fill);
     if (this.fill > 0) this.partial!.copy(out, DATA_HEADROOM, 0, this.fill);
     this.fill = 0;
@@ -157,6 +66,120 @@ export function framedPayload(length: number, blksize: number): number {
   return length - Math.ceil(length / (blksize + DATA_HEADROOM)) * DATA_HEADROOM;
 }
 
+/** Framed chunks in arrival order, handed out one datagram (a view) at a time. */
+class FramedQueue {
+  private readonly stride: number;
+  private chunks: Buffer[] = [];
+  private headOffset = 0;
+  /** Payload bytes queued. */
+  buffered = 0;
+
+  constructor(private readonly blksize: number) {
+    this.stride = blksize + DATA_HEADROOM;
+  }
+
+  get empty(): boolean {
+    return this.chunks.length === 0;
+  }
+
+  push(framed: Buffer): void {
+    if (framed.length === 0) return;
+    this.buffered += framedPayload(framed.length, this.blksize);
+    this.chunks.push(framed);
+  }
+
+  /** The next datagram; the queue must not be empty. */
+  take(): Buffer {
+    const c = this.chunks[0];
+    const end = Math.min(c.length, this.headOffset + this.stride);
+    const out = c.subarray(this.headOffset, end);
+    this.buffered -= out.length - DATA_HEADROOM;
+    if (end === c.length) {
+      this.chunks.shift();
+      this.headOffset = 0;
+    } else {
+      this.headOffset = end;
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.headOffset = 0;
+    this.buffered = 0;
+  }
+}
+
+/** Past the end of the content: an empty final datagram. */
+const pastEnd = (): Buffer => Buffer.alloc(DATA_HEADROOM);
+
+function checkBlksize(n: number, blksize: number): void {
+  if (n !== blksize) throw new Error(`framed source of blksize ${blksize} asked for ${n} bytes`);
+}
+
+/** Framed blocks of `blksize` from a Readable, read in paused mode. */
+export function streamBlockSource(stream: Readable, blksize: number): BlockSource {
+  const framer = new Framer(blksize);
+  const q = new FramedQueue(blksize);
+  /** The stream is over and its final datagram queued. */
+  let ended = false;
+  let failure: Error | undefined;
+  let waiter: (() => void) | undefined;
+  const wake = (): void => {
+    const w = waiter;
+    waiter = undefined;
+    w?.();
+  };
+  const finish = (): void => {
+    if (!ended) q.push(framer.end());
+    ended = true;
+    wake();
+  };
+  stream.on('readable', wake);
+  stream.on('end', finish);
+  stream.on('close', finish);
+  stream.on('error', (err) => {
+    failure = err;
+    wake();
+  });
+
+  /** Pulls what the stream has buffered, without waiting; false when it has nothing more now. */
+  function pullOne(): boolean {
+    const chunk = stream.read() as Buffer | string | null;
+    if (chunk === null) return false;
+    const framed = framer.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    if (framed) q.push(framed);
+    return true;
+  }
+
+  return {
+    framed: true,
+    readSync(n: number): Buffer | undefined {
+      checkBlksize(n, blksize);
+      if (failure) return undefined; // read() reports it
+      while (q.empty && !ended && pullOne());
+      if (!q.empty) return q.take();
+      return ended ? pastEnd() : undefined;
+    },
+    async read(n: number): Promise<Buffer> {
+      checkBlksize(n, blksize);
+      while (q.empty && !ended) {
+        if (failure) throw failure;
+        if (pullOne()) continue;
+        await new Promise<void>((resolve) => {
+          waiter = resolve;
+        });
+      }
+      if (failure) throw failure;
+      return q.empty ? pastEnd() : q.take();
+    },
+    close(): void {
+      q.clear();
+      if (!stream.destroyed) stream.destroy();
+    },
+  };
+}
+
 /**
  * Worker side: framed datagrams posted by the main thread (Framer), handed out as views without a
  * copy. Asks for more through `want(bytes)` when less than half of `highWater` payload is
@@ -164,11 +187,7 @@ export function framedPayload(length: number, blksize: number): number {
  */
 export class FramedBlockSource implements BlockSource {
   readonly framed = true;
-  private readonly stride: number;
-  private chunks: Buffer[] = [];
-  private headOffset = 0;
-  /** Payload bytes buffered. */
-  private buffered = 0;
+  private readonly q: FramedQueue;
   private ended = false;
   private failure: Error | undefined;
   private requested = 0;
@@ -180,17 +199,15 @@ export class FramedBlockSource implements BlockSource {
     private readonly highWater: number,
     private readonly want: (bytes: number) => void,
   ) {
-    this.stride = blksize + DATA_HEADROOM;
+    this.q = new FramedQueue(blksize);
     this.requested = highWater;
     want(highWater);
   }
 
   push(chunk: Buffer): void {
     if (this.closed || chunk.length === 0) return;
-    const payload = framedPayload(chunk.length, this.blksize);
-    this.requested -= payload;
-    this.buffered += payload;
-    this.chunks.push(chunk);
+    this.requested -= framedPayload(chunk.length, this.blksize);
+    this.q.push(chunk);
     this.wake();
   }
 
@@ -211,7 +228,7 @@ export class FramedBlockSource implements BlockSource {
   }
 
   private refill(): void {
-    const outstanding = this.buffered + Math.max(0, this.requested);
+    const outstanding = this.q.buffered + Math.max(0, this.requested);
     if (!this.ended && outstanding < this.highWater / 2) {
       const ask = this.highWater - outstanding;
       this.requested += ask;
@@ -219,27 +236,17 @@ export class FramedBlockSource implements BlockSource {
     }
   }
 
-  /** The next datagram; past the end of the content an empty one. */
   private take(): Buffer {
-    const c = this.chunks[0];
-    if (c === undefined) return Buffer.alloc(DATA_HEADROOM);
-    const end = Math.min(c.length, this.headOffset + this.stride);
-    const out = c.subarray(this.headOffset, end);
-    this.buffered -= out.length - DATA_HEADROOM;
-    if (end === c.length) {
-      this.chunks.shift();
-      this.headOffset = 0;
-    } else {
-      this.headOffset = end;
-    }
+    if (this.q.empty) return pastEnd();
+    const out = this.q.take();
     this.refill();
     return out;
   }
 
   readSync(n: number): Buffer | undefined {
-    if (n !== this.blksize) throw new Error(`framed source of blksize ${this.blksize} asked for ${n} bytes`);
+    checkBlksize(n, this.blksize);
     if (this.failure) return undefined;
-    if (this.chunks.length === 0 && !this.ended) {
+    if (this.q.empty && !this.ended) {
       this.refill();
       return undefined;
     }
@@ -247,8 +254,8 @@ export class FramedBlockSource implements BlockSource {
   }
 
   async read(n: number): Promise<Buffer> {
-    if (n !== this.blksize) throw new Error(`framed source of blksize ${this.blksize} asked for ${n} bytes`);
-    while (this.chunks.length === 0 && !this.ended) {
+    checkBlksize(n, this.blksize);
+    while (this.q.empty && !this.ended) {
       if (this.failure) throw this.failure;
       this.refill();
       await new Promise<void>((resolve) => {
@@ -262,7 +269,6 @@ export class FramedBlockSource implements BlockSource {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.chunks = [];
-    this.buffered = 0;
+    this.q.clear();
   }
 }

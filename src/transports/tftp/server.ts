@@ -23,10 +23,13 @@ import { negotiateOptions } from './negotiate.ts';
 import { decodePacket, encodeError, OP_ERROR, TFTP_ERR, TftpDecodeError, type RequestPacket } from './packet.ts';
 import { literalLookup, openTransferSocket, udpType, type TransferSocket } from './transfer-socket.ts';
 import { ReadWorkerPool } from './worker-pool.ts';
+import { DEFAULT_SHARED_CONTENT, SharedContentCache, type SharedContentLimits } from './shared-content.ts';
 import {
   ReadSession,
   WriteSession,
+  realClock,
   type BlockSink,
+  type BlockSource,
   type Clock,
   type SessionConfig,
   type SessionError,
@@ -57,6 +60,11 @@ export interface StartTftpServerOptions {
    * os.availableParallelism() lets concurrent downloads use every core (bench/tftp.ts).
    */
   workers?: number;
+  /**
+   * Transfers of the same file at the same time share one copy of it (shared-content.ts);
+   * `{ maxFileBytes: 0 }` turns that off.
+   */
+  sharedContent?: Partial<SharedContentLimits>;
 }
 
 export interface TftpServer {
@@ -65,6 +73,8 @@ export interface TftpServer {
   sessionCount(): number;
   /** Read workers still running (a dead one's transfers fail and new ones go elsewhere). */
   workersAlive(): number;
+  /** Bytes of content shared between transfers right now (shared-content.ts). */
+  sharedBytes(): number;
   close(): Promise<void>;
 }
 
@@ -79,6 +89,7 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
   const log = opts.log ?? silentLog;
   const pool = (opts.workers ?? 0) > 0 ? new ReadWorkerPool(opts.workers!) : undefined;
   const sessions = new Set<Live>();
+  const shared = new SharedContentCache({ ...DEFAULT_SHARED_CONTENT, ...opts.sharedContent }, opts.clock ?? realClock);
   /** remote + request, so a retransmitted RRQ/WRQ does not start a second transfer. */
   const requestKeys = new Set<string>();
   let closing = false;
@@ -222,6 +233,21 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
       if (result.kind !== 'file') return refuse(internal(`read answered with ${result.kind}`));
       // RFC 2349: an RRQ's tsize is answered with the real size.
       if (negotiated.oack.has('tsize')) negotiated.oack.set('tsize', String(result.size));
+      if (!pool?.available) {
+        let source: BlockSource | undefined;
+        try {
+          source = shared.source({ path: req.filename, etag: result.etag, size: result.size }, negotiated.blksize, () => result.open(), result.body);
+        } catch (err) {
+          return refuse(internal(`open failed: ${(err as Error).message}`));
+        }
+        if (source) {
+          if (!(await bindLocal())) {
+            source.close();
+            return;
+          }
+          return runRead(source, result);
+        }
+      }
       let stream: Readable;
       try {
         stream = result.open();
@@ -244,7 +270,11 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
         stream.destroy();
         return;
       }
-      const s = new ReadSession(streamBlockSource(stream), config(negotiated.oack), {
+      return runRead(streamBlockSource(stream, negotiated.blksize), result);
+    }
+
+    function runRead(source: BlockSource, result: BootResult): void {
+      const s = new ReadSession(source, config(negotiated.oack), {
         send,
         clock: opts.clock,
         onEnd: (outcome) => report(result, outcome),
@@ -256,7 +286,6 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
         release();
       };
       s.start();
-      return;
     }
 
     // WRQ: the core reads the body only once it has accepted the write (identification, policy,
@@ -339,12 +368,14 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
     address: () => main.address(),
     sessionCount: () => sessions.size,
     workersAlive: () => pool?.alive ?? 0,
+    sharedBytes: () => shared.bytes,
     async close() {
       closing = true;
       for (const live of [...sessions]) live.cancel('server shutting down');
       // Workers close their sessions themselves; give them a moment to send the ERRORs.
       for (let i = 0; i < 50 && sessions.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
       await pool?.close();
+      shared.clear();
       await new Promise<void>((resolve) => main.close(() => resolve()));
     },
   };

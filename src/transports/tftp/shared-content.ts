@@ -1,0 +1,210 @@
+// Content shared by the transfers that read the same file at the same time, as in a boot storm
+// where every phone fetches the same image: the file is read from the core's stream once, laid out
+// once as DATA datagrams with their headers written, and every session sends those same buffers.
+// A session then costs no read, no copy and no allocation per block (bench/tftp.ts, "100 × 1 MB at
+// once"). Every request still goes through BootService.handle(): policy, secrets and audit are
+// unchanged; only `open()` is skipped when identical content is already loaded.
+//
+// Identical means the same request path, ETag and size (ETags are strong validators,
+// RFC 9110 §8.8.3: the core changes them with the file), and the same blksize (the layout).
+// An entry lives while sessions use it and for `graceMs` after the last one, so a stale copy
+// cannot outlive its readers by more than that. Memory is bounded: files over `maxFileBytes`
+// are streamed per session as before, and entries never hold more than `maxTotalBytes` together.
+import type { Readable } from 'node:stream';
+import { Framer } from './block-reader.ts';
+import { DATA_HEADROOM, type BlockSource, type Clock } from './session.ts';
+import { OP_DATA } from './packet.ts';
+
+export interface SharedContentLimits {
+  /** Largest file shared; larger ones stream per session. 0 disables sharing. */
+  maxFileBytes: number;
+  /** Bytes all entries may hold together; over it, new content streams per session. */
+  maxTotalBytes: number;
+  /** How long an entry stays after its last reader, for the next wave of requests. */
+  graceMs: number;
+}
+
+export const DEFAULT_SHARED_CONTENT: SharedContentLimits = {
+  maxFileBytes: 8 << 20,
+  maxTotalBytes: 64 << 20,
+  graceMs: 5000,
+};
+
+/** One file's content as framed DATA datagrams, filled as it is read. */
+export class SharedContent {
+  /** Datagram i carries block i+1 (headers written; sessions rewrite the same bytes). */
+  readonly packets: Buffer[] = [];
+  done = false;
+  failure: Error | undefined;
+  /** Sessions reading it now. */
+  users = 0;
+  dropTimer: unknown = undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly key: string,
+    readonly bytes: number,
+    private readonly blksize: number,
+  ) {}
+
+  /** Cuts a framed chunk (Framer output) into datagrams and writes their headers. */
+  append(framed: Buffer): void {
+    const stride = this.blksize + DATA_HEADROOM;
+    for (let at = 0; at < framed.length; at += stride) {
+      const p = framed.subarray(at, Math.min(framed.length, at + stride));
+      const block = (this.packets.length + 1) & 0xffff;
+      p[0] = 0;
+      p[1] = OP_DATA;
+      p[2] = block >>> 8;
+      p[3] = block & 0xff;
+      this.packets.push(p);
+    }
+    this.wake();
+  }
+
+  finish(): void {
+    this.done = true;
+    this.wake();
+  }
+
+  fail(err: Error): void {
+    this.failure = err;
+    this.wake();
+  }
+
+  /** Resolves when more datagrams, the end or a failure arrive. */
+  more(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private wake(): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w();
+  }
+}
+
+/** The entries being read or kept for their grace period. */
+export class SharedContentCache {
+  private readonly entries = new Map<string, SharedContent>();
+  private total = 0;
+
+  constructor(
+    private readonly limits: SharedContentLimits,
+    private readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>,
+  ) {}
+
+  /** Bytes held by all entries (tests check it returns to 0). */
+  get bytes(): number {
+    return this.total;
+  }
+
+  /**
+   * A block source over the shared copy of this content, loading it with `open()` if no session
+   * holds it yet; undefined when it is not to be shared (too large, over the budget), and the
+   * caller streams it itself. `body` is the content when the core already holds it in memory.
+   * Throws what `open()` throws.
+   */
+  source(
+    id: { path: string; etag: string; size: number },
+    blksize: number,
+    open: () => Readable,
+    body?: Buffer,
+  ): BlockSource | undefined {
+    const key = `${id.path}\0${id.etag}\0${id.size}\0${blksize}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      if (id.size > this.limits.maxFileBytes) return undefined;
+      // Framed datagrams add DATA_HEADROOM per block.
+      const bytes = id.size + (Math.floor(id.size / blksize) + 1) * DATA_HEADROOM;
+      if (this.total + bytes > this.limits.maxTotalBytes) return undefined;
+      const stream = body ? undefined : open();
+      entry = new SharedContent(key, bytes, blksize);
+      this.entries.set(key, entry);
+      this.total += bytes;
+      load(entry, blksize, stream, body);
+    }
+    if (entry.dropTimer !== undefined) {
+      this.clock.clearTimeout(entry.dropTimer);
+      entry.dropTimer = undefined;
+    }
+    entry.users++;
+    return sharedBlockSource(entry, blksize, () => this.release(entry));
+  }
+
+  private release(entry: SharedContent): void {
+    entry.users--;
+    if (entry.users > 0) return;
+    // A failed load is not kept: the next request tries again.
+    if (entry.failure) return this.drop(entry);
+    entry.dropTimer = this.clock.setTimeout(() => this.drop(entry), this.limits.graceMs);
+    (entry.dropTimer as { unref?: () => void }).unref?.();
+  }
+
+  private drop(entry: SharedContent): void {
+    if (entry.users > 0 || this.entries.get(entry.key) !== entry) return;
+    if (entry.dropTimer !== undefined) this.clock.clearTimeout(entry.dropTimer);
+    entry.dropTimer = undefined;
+    this.entries.delete(entry.key);
+    this.total -= entry.bytes;
+  }
+
+  /** Forgets every entry not in use (server shutdown). */
+  clear(): void {
+    for (const e of [...this.entries.values()]) {
+      if (e.users === 0) this.drop(e);
+    }
+  }
+}
+
+function load(entry: SharedContent, blksize: number, stream: Readable | undefined, body: Buffer | undefined): void {
+  const framer = new Framer(blksize);
+  if (!stream) {
+    const framed = framer.push(body!);
+    if (framed) entry.append(framed);
+    entry.append(framer.end());
+    entry.finish();
+    return;
+  }
+  stream.on('data', (chunk: Buffer | string) => {
+    const framed = framer.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    if (framed) entry.append(framed);
+  });
+  stream.once('end', () => {
+    entry.append(framer.end());
+    entry.finish();
+  });
+  stream.once('error', (err) => entry.fail(err));
+  stream.once('close', () => {
+    if (!entry.done && !entry.failure) entry.fail(new Error('content stream closed before its end'));
+  });
+}
+
+function sharedBlockSource(entry: SharedContent, blksize: number, onClose: () => void): BlockSource {
+  let next = 0;
+  let closed = false;
+  const check = (n: number): void => {
+    if (n !== blksize) throw new Error(`shared source of blksize ${blksize} asked for ${n} bytes`);
+  };
+  const past = (): Buffer => Buffer.alloc(DATA_HEADROOM);
+  return {
+    framed: true,
+    readSync(n: number): Buffer | undefined {
+      check(n);
+      if (entry.failure) return undefined; // read() reports it
+      if (next < entry.packets.length) return entry.packets[next++];
+      return entry.done ? past() : undefined;
+    },
+    async read(n: number): Promise<Buffer> {
+      check(n);
+      while (next >= entry.packets.length && !entry.done && !entry.failure) await entry.more();
+      if (entry.failure) throw entry.failure;
+      return next < entry.packets.length ? entry.packets[next++] : past();
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      onClose();
+    },
+  };
+}
