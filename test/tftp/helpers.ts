@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodePacket, type Packet } from '../../src/transports/tftp/packet.ts';
-import { startTftpServer, type TftpServer, type TftpServerOptions } from '../../src/transports/tftp/server.ts';
+import { startTftpServer, type StartTftpServerOptions, type TftpServer, type TftpServerOptions } from '../../src/transports/tftp/server.ts';
 import { FakeBootService } from './fake-service.ts';
 
 export const TEST_OPTIONS: TftpServerOptions = {
@@ -26,11 +26,16 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(options: Partial<TftpServerOptions> = {}, uploadMaxBytes?: number, workers = 0): Promise<Fixture> {
+export async function startFixture(
+  options: Partial<TftpServerOptions> = {},
+  uploadMaxBytes?: number,
+  workers = 0,
+  extra: Pick<StartTftpServerOptions, 'sharedContent'> = {},
+): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), 'polyprov-tftp-'));
   const out = await mkdtemp(join(tmpdir(), 'polyprov-tftp-out-'));
   const service = new FakeBootService(dir, uploadMaxBytes);
-  const server = await startTftpServer({ host: '127.0.0.1', port: 0, service, options: { ...TEST_OPTIONS, ...options }, workers });
+  const server = await startTftpServer({ host: '127.0.0.1', port: 0, service, options: { ...TEST_OPTIONS, ...options }, workers, ...extra });
   return {
     dir,
     out,

@@ -1,0 +1,124 @@
+// Transfers of the same file at once share one copy of it (src/transports/tftp/shared-content.ts):
+// a boot storm reads the image once. Real atftp clients on 127.0.0.1; the fake service counts how
+// often the content stream is opened. Issue 5: every copy byte-identical.
+import { createHash } from 'node:crypto';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, test } from 'vitest';
+import type { BootRequest, BootResult } from '../../src/core/request.ts';
+import { run, startFixture, waitFor, type Fixture } from './helpers.ts';
+
+function content(size: number, seed: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+const atftpGet = (f: Fixture, name: string, local: string, options = ['blksize 1468']) =>
+  run('atftp', [...options.flatMap((o) => ['--option', o]), '-g', '-r', name, '-l', local, '127.0.0.1', String(f.port)], f.out, 30_000);
+
+/** Counts open() calls on the fake service's file results; `fail` makes the streams break halfway. */
+function countOpens(f: Fixture, fail = false): { opens: number } {
+  const counter = { opens: 0 };
+  const handle = f.service.handle.bind(f.service);
+  f.service.handle = async (req: BootRequest): Promise<BootResult> => {
+    const r = await handle(req);
+    if (r.kind !== 'file') return r;
+    return {
+      ...r,
+      open: (range) => {
+        counter.opens++;
+        if (!fail) return r.open(range);
+        const half = Math.floor(r.size / 2);
+        let sent = false;
+        return new Readable({
+          read() {
+            if (!sent) {
+              sent = true;
+              this.push(Buffer.alloc(half));
+              return;
+            }
+            this.destroy(new Error('disk gone'));
+          },
+        });
+      },
+    };
+  };
+  return counter;
+}
+
+describe('shared content (main-thread transfers)', () => {
+  let f: Fixture | undefined;
+  afterEach(async () => {
+    await f?.close();
+    f = undefined;
+  });
+
+  test('issue 5: 20 clients at once get the same 1 MB file byte-identical, and the file is opened once', async () => {
+    f = await startFixture({}, undefined, 0, { sharedContent: { graceMs: 200 } });
+    const data = content(1024 * 1024, 5);
+    await writeFile(join(f.dir, 'storm.ld'), data);
+    const counter = countOpens(f);
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => atftpGet(f!, 'storm.ld', `c${i}.bin`)));
+    expect(runs.every((r) => r.code === 0)).toBe(true);
+    for (let i = 0; i < 20; i++) expect(sha(await readFile(join(f.out, `c${i}.bin`)))).toBe(sha(data));
+    expect(counter.opens).toBe(1);
+    // Every transfer is still reported to the core on its own.
+    expect(f.service.finished.filter((x) => x.path === 'storm.ld' && x.outcome.status === 'tftp:ok')).toHaveLength(20);
+    // Dropped once the grace period after the last reader is over.
+    expect(f.server.sharedBytes()).toBeGreaterThan(0);
+    expect(await waitFor(() => f!.server.sharedBytes() === 0, 3000)).toBe(true);
+  }, 60_000);
+
+  test('a file over the sharing limit is streamed per transfer, byte-identical', async () => {
+    f = await startFixture({}, undefined, 0, { sharedContent: { maxFileBytes: 100_000 } });
+    const data = content(300_000, 6);
+    await writeFile(join(f.dir, 'big.ld'), data);
+    const counter = countOpens(f);
+    const runs = await Promise.all(Array.from({ length: 4 }, (_, i) => atftpGet(f!, 'big.ld', `b${i}.bin`)));
+    expect(runs.every((r) => r.code === 0)).toBe(true);
+    for (let i = 0; i < 4; i++) expect(sha(await readFile(join(f.out, `b${i}.bin`)))).toBe(sha(data));
+    expect(counter.opens).toBe(4);
+    expect(f.server.sharedBytes()).toBe(0);
+  }, 60_000);
+
+  test('RFC 9110 §8.8.3: a changed file (new ETag) is not served from the copy of the old one', async () => {
+    f = await startFixture({}, undefined, 0, { sharedContent: { graceMs: 10_000 } });
+    const path = join(f.dir, 'cfg.ld');
+    const v1 = content(50_000, 7);
+    const v2 = content(50_000, 8); // same size: only the ETag's mtime part tells them apart
+    await writeFile(path, v1);
+    await utimes(path, new Date(1_000_000), new Date(1_000_000));
+    expect((await atftpGet(f, 'cfg.ld', 'v1.bin')).code).toBe(0);
+    await writeFile(path, v2);
+    await utimes(path, new Date(2_000_000), new Date(2_000_000));
+    expect((await atftpGet(f, 'cfg.ld', 'v2.bin')).code).toBe(0);
+    expect(sha(await readFile(join(f.out, 'v1.bin')))).toBe(sha(v1));
+    expect(sha(await readFile(join(f.out, 'v2.bin')))).toBe(sha(v2));
+  }, 60_000);
+
+  test('a stream that fails halfway fails every transfer sharing it with an ERROR, and the next request reads again', async () => {
+    f = await startFixture({ tftpTimeoutMs: 200, tftpRetries: 2 }, undefined, 0, { sharedContent: { graceMs: 10_000 } });
+    await writeFile(join(f.dir, 'bad.ld'), content(200_000, 9));
+    const counter = countOpens(f, true);
+    const runs = await Promise.all(Array.from({ length: 3 }, (_, i) => atftpGet(f!, 'bad.ld', `x${i}.bin`)));
+    expect(runs.every((r) => r.code !== 0)).toBe(true);
+    // A failed copy is dropped at once (not kept for its grace period), so the next request reads again.
+    expect(await waitFor(() => f!.server.sessionCount() === 0 && f!.server.sharedBytes() === 0, 5000)).toBe(true);
+    const before = counter.opens;
+    expect(before).toBeGreaterThanOrEqual(1);
+    expect((await atftpGet(f, 'bad.ld', 'y.bin')).code).not.toBe(0);
+    expect(counter.opens).toBe(before + 1);
+  }, 60_000);
+});
