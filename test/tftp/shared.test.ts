@@ -58,7 +58,7 @@ function countOpens(f: Fixture, fail = false): { opens: number } {
   return counter;
 }
 
-describe('shared content (main-thread transfers)', () => {
+describe.each([0, 2])('shared content (%i read workers)', (workers) => {
   let f: Fixture | undefined;
   afterEach(async () => {
     await f?.close();
@@ -66,7 +66,7 @@ describe('shared content (main-thread transfers)', () => {
   });
 
   test('issue 5: 20 clients at once get the same 1 MB file byte-identical, and the file is opened once', async () => {
-    f = await startFixture({}, undefined, 0, { sharedContent: { graceMs: 200 } });
+    f = await startFixture({}, undefined, workers, { sharedContent: { graceMs: 200 } });
     const data = content(1024 * 1024, 5);
     await writeFile(join(f.dir, 'storm.ld'), data);
     const counter = countOpens(f);
@@ -74,15 +74,22 @@ describe('shared content (main-thread transfers)', () => {
     expect(runs.every((r) => r.code === 0)).toBe(true);
     for (let i = 0; i < 20; i++) expect(sha(await readFile(join(f.out, `c${i}.bin`)))).toBe(sha(data));
     expect(counter.opens).toBe(1);
+    // The worker runs were really on workers: none died and fell back to the main thread.
+    expect(f.server.workersAlive()).toBe(workers);
     // Every transfer is still reported to the core on its own.
     expect(f.service.finished.filter((x) => x.path === 'storm.ld' && x.outcome.status === 'tftp:ok')).toHaveLength(20);
     // Dropped once the grace period after the last reader is over.
     expect(f.server.sharedBytes()).toBeGreaterThan(0);
     expect(await waitFor(() => f!.server.sharedBytes() === 0, 3000)).toBe(true);
+    // A later wave loads it again (workers drop their mirror of the old copy and get the new one).
+    const again = await Promise.all(Array.from({ length: 3 }, (_, i) => atftpGet(f!, 'storm.ld', `d${i}.bin`)));
+    expect(again.every((r) => r.code === 0)).toBe(true);
+    for (let i = 0; i < 3; i++) expect(sha(await readFile(join(f.out, `d${i}.bin`)))).toBe(sha(data));
+    expect(counter.opens).toBe(2);
   }, 60_000);
 
   test('a file over the sharing limit is streamed per transfer, byte-identical', async () => {
-    f = await startFixture({}, undefined, 0, { sharedContent: { maxFileBytes: 100_000 } });
+    f = await startFixture({}, undefined, workers, { sharedContent: { maxFileBytes: 100_000 } });
     const data = content(300_000, 6);
     await writeFile(join(f.dir, 'big.ld'), data);
     const counter = countOpens(f);
@@ -94,7 +101,7 @@ describe('shared content (main-thread transfers)', () => {
   }, 60_000);
 
   test('RFC 9110 §8.8.3: a changed file (new ETag) is not served from the copy of the old one', async () => {
-    f = await startFixture({}, undefined, 0, { sharedContent: { graceMs: 10_000 } });
+    f = await startFixture({}, undefined, workers, { sharedContent: { graceMs: 10_000 } });
     const path = join(f.dir, 'cfg.ld');
     const v1 = content(50_000, 7);
     const v2 = content(50_000, 8); // same size: only the ETag's mtime part tells them apart
@@ -109,7 +116,7 @@ describe('shared content (main-thread transfers)', () => {
   }, 60_000);
 
   test('a stream that fails halfway fails every transfer sharing it with an ERROR, and the next request reads again', async () => {
-    f = await startFixture({ tftpTimeoutMs: 200, tftpRetries: 2 }, undefined, 0, { sharedContent: { graceMs: 10_000 } });
+    f = await startFixture({ tftpTimeoutMs: 200, tftpRetries: 2 }, undefined, workers, { sharedContent: { graceMs: 10_000 } });
     await writeFile(join(f.dir, 'bad.ld'), content(200_000, 9));
     const counter = countOpens(f, true);
     const runs = await Promise.all(Array.from({ length: 3 }, (_, i) => atftpGet(f!, 'bad.ld', `x${i}.bin`)));

@@ -19,8 +19,17 @@ export class Framer {
   private partial: Buffer | undefined;
   private fill = 0;
 
-  constructor(private readonly blksize: number) {
+  /** `sharedMemory`: output in SharedArrayBuffers (several threads read it) instead of transferable ones. */
+  constructor(
+    private readonly blksize: number,
+    private readonly sharedMemory = false,
+  ) {
     this.stride = blksize + DATA_HEADROOM;
+  }
+
+  private alloc(n: number): Buffer {
+    // Not zero-filled: every payload byte is written here and every header before it is sent.
+    return this.sharedMemory ? Buffer.from(new SharedArrayBuffer(n)) : Buffer.allocUnsafeSlow(n);
   }
 
   /** The whole datagrams completed by this chunk, or undefined when it completes none. */
@@ -29,8 +38,7 @@ export class Framer {
     let at = 0;
     let out: Buffer | undefined;
     if (whole > 0) {
-      // Not zero-filled: every payload byte is written here and every header by the session before it sends.
-      out = Buffer.allocUnsafeSlow(whole * this.stride);
+      out = this.alloc(whole * this.stride);
       for (let i = 0; i < whole; i++) {
         let o = i * this.stride + DATA_HEADROOM;
         let want = this.blksize;
@@ -54,7 +62,7 @@ export class Framer {
 
   /** The final datagram: shorter than blksize, empty when the content is a whole number of blocks (RFC 1350 §6). */
   end(): Buffer {
-    const out = Buffer.allocUnsafeSlow(DATA_HEADROOM + this.fill);
+    const out = this.alloc(DATA_HEADROOM + this.fill);
     if (this.fill > 0) this.partial!.copy(out, DATA_HEADROOM, 0, this.fill);
     this.fill = 0;
     return out;

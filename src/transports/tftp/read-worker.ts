@@ -5,11 +5,27 @@
 // plus one window.
 import { parentPort } from 'node:worker_threads';
 import { FramedBlockSource } from './block-reader.ts';
-import { ReadSession, type SessionConfig, type SessionOutcome } from './session.ts';
+import { ReadSession, type BlockSource, type SessionConfig, type SessionOutcome } from './session.ts';
+import { SharedContent, sharedBlockSource } from './shared-content.ts';
 import { openTransferSocket, type Peer } from './transfer-socket.ts';
 
 export type ToWorker =
-  | { t: 'start'; id: number; host: string; peer: Peer; cfg: Omit<SessionConfig, 'oack'> & { oack: [string, string][] }; highWater: number }
+  | {
+      t: 'start';
+      id: number;
+      host: string;
+      peer: Peer;
+      cfg: Omit<SessionConfig, 'oack'> & { oack: [string, string][] };
+      highWater: number;
+      /** Read from this shared content (sent with 'share' before) instead of 'data' messages. */
+      shared?: string;
+    }
+  // Shared content (shared-content.ts), mirrored here once for all sessions that read it.
+  | { t: 'share'; key: string; blksize: number; chunks: Uint8Array[]; done: boolean; failure?: string }
+  | { t: 'shareChunk'; key: string; chunk: Uint8Array }
+  | { t: 'shareEnd'; key: string }
+  | { t: 'shareFail'; key: string; message: string }
+  | { t: 'unshare'; key: string }
   /** Framed DATA datagrams (block-reader.ts Framer), the last of them short only at the end. */
   | { t: 'data'; id: number; chunk: Uint8Array }
   | { t: 'eof'; id: number }
@@ -23,18 +39,35 @@ export type FromWorker =
 
 interface Running {
   session?: ReadSession;
-  source: FramedBlockSource;
+  source: BlockSource;
+  /** The source when content arrives in 'data' messages. */
+  pushed?: FramedBlockSource;
   cancelled?: string;
 }
+
+const view = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 const port = parentPort;
 if (port) {
   const post = (m: FromWorker): void => port.postMessage(m);
   const running = new Map<number, Running>();
+  const mirrors = new Map<string, SharedContent>();
 
   async function start(m: Extract<ToWorker, { t: 'start' }>): Promise<void> {
-    const source = new FramedBlockSource(m.cfg.blksize, m.highWater, (bytes) => post({ t: 'want', id: m.id, bytes }));
-    const r: Running = { source };
+    let r: Running;
+    if (m.shared !== undefined) {
+      const mirror = mirrors.get(m.shared);
+      if (!mirror) {
+        post({ t: 'end', id: m.id, outcome: { ok: false, reason: 'cancelled', bytes: 0, error: { code: 0, message: 'shared content missing' } } });
+        post({ t: 'closed', id: m.id });
+        return;
+      }
+      r = { source: sharedBlockSource(mirror, m.cfg.blksize, () => {}) };
+    } else {
+      const pushed = new FramedBlockSource(m.cfg.blksize, m.highWater, (bytes) => post({ t: 'want', id: m.id, bytes }));
+      r = { source: pushed, pushed };
+    }
+    const source = r.source;
     running.set(m.id, r);
     let sock;
     try {
@@ -59,22 +92,44 @@ if (port) {
     s.start();
   }
 
+  function onShare(m: Extract<ToWorker, { t: 'share' | 'shareChunk' | 'shareEnd' | 'shareFail' | 'unshare' }>): void {
+    if (m.t === 'share') {
+      // Headers were written by the main thread; the key's bytes count is the main thread's.
+      const mirror = new SharedContent(m.key, 0, m.blksize);
+      for (const c of m.chunks) mirror.append(view(c), false);
+      if (m.failure !== undefined) mirror.fail(new Error(m.failure));
+      else if (m.done) mirror.finish();
+      mirrors.set(m.key, mirror);
+      return;
+    }
+    const mirror = mirrors.get(m.key);
+    if (!mirror) return;
+    if (m.t === 'shareChunk') mirror.append(view(m.chunk), false);
+    else if (m.t === 'shareEnd') mirror.finish();
+    else if (m.t === 'shareFail') mirror.fail(new Error(m.message));
+    else mirrors.delete(m.key); // Sessions still reading it keep their reference.
+  }
+
   port.on('message', (m: ToWorker) => {
     if (m.t === 'start') {
       void start(m);
+      return;
+    }
+    if (m.t === 'share' || m.t === 'shareChunk' || m.t === 'shareEnd' || m.t === 'shareFail' || m.t === 'unshare') {
+      onShare(m);
       return;
     }
     const r = running.get(m.id);
     if (!r) return;
     switch (m.t) {
       case 'data':
-        r.source.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
+        r.pushed?.push(view(m.chunk));
         break;
       case 'eof':
-        r.source.end();
+        r.pushed?.end();
         break;
       case 'srcerr':
-        r.source.fail(m.message);
+        r.pushed?.fail(m.message);
         break;
       case 'cancel':
         if (r.session) r.session.cancel(m.message);

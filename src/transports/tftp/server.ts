@@ -23,7 +23,7 @@ import { negotiateOptions } from './negotiate.ts';
 import { decodePacket, encodeError, OP_ERROR, TFTP_ERR, TftpDecodeError, type RequestPacket } from './packet.ts';
 import { literalLookup, openTransferSocket, udpType, type TransferSocket } from './transfer-socket.ts';
 import { ReadWorkerPool } from './worker-pool.ts';
-import { DEFAULT_SHARED_CONTENT, SharedContentCache, type SharedContentLimits } from './shared-content.ts';
+import { DEFAULT_SHARED_CONTENT, SharedContentCache, sharedBlockSource, type SharedContentLimits } from './shared-content.ts';
 import {
   ReadSession,
   WriteSession,
@@ -89,7 +89,8 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
   const log = opts.log ?? silentLog;
   const pool = (opts.workers ?? 0) > 0 ? new ReadWorkerPool(opts.workers!) : undefined;
   const sessions = new Set<Live>();
-  const shared = new SharedContentCache({ ...DEFAULT_SHARED_CONTENT, ...opts.sharedContent }, opts.clock ?? realClock);
+  // With read workers, shared content lives in SharedArrayBuffers so the workers send it as is.
+  const shared = new SharedContentCache({ ...DEFAULT_SHARED_CONTENT, ...opts.sharedContent }, opts.clock ?? realClock, pool !== undefined);
   /** remote + request, so a retransmitted RRQ/WRQ does not start a second transfer. */
   const requestKeys = new Set<string>();
   let closing = false;
@@ -233,20 +234,34 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
       if (result.kind !== 'file') return refuse(internal(`read answered with ${result.kind}`));
       // RFC 2349: an RRQ's tsize is answered with the real size.
       if (negotiated.oack.has('tsize')) negotiated.oack.set('tsize', String(result.size));
-      if (!pool?.available) {
-        let source: BlockSource | undefined;
-        try {
-          source = shared.source({ path: req.filename, etag: result.etag, size: result.size }, negotiated.blksize, () => result.open(), result.body);
-        } catch (err) {
-          return refuse(internal(`open failed: ${(err as Error).message}`));
+      let use: ReturnType<SharedContentCache['acquire']>;
+      try {
+        use = shared.acquire({ path: req.filename, etag: result.etag, size: result.size }, negotiated.blksize, () => result.open(), result.body);
+      } catch (err) {
+        return refuse(internal(`open failed: ${(err as Error).message}`));
+      }
+      if (use) {
+        const { entry, release: unuse } = use;
+        if (pool?.available) {
+          const job = pool.start({
+            host: opts.host,
+            peer,
+            config: config(negotiated.oack),
+            shared: entry,
+            onEnd: (outcome) => report(result, outcome),
+            onClose: () => {
+              unuse();
+              release();
+            },
+          });
+          live.cancel = (message) => job.cancel(message);
+          return;
         }
-        if (source) {
-          if (!(await bindLocal())) {
-            source.close();
-            return;
-          }
-          return runRead(source, result);
+        if (!(await bindLocal())) {
+          unuse();
+          return;
         }
+        return runRead(sharedBlockSource(entry, negotiated.blksize, unuse), result);
       }
       let stream: Readable;
       try {

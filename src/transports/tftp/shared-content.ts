@@ -30,46 +30,74 @@ export const DEFAULT_SHARED_CONTENT: SharedContentLimits = {
   graceMs: 5000,
 };
 
+/** What a SharedContent tells its subscribers (the read workers mirroring it). */
+export type SharedEvent = { chunk: Buffer } | { end: true } | { fail: string } | { dropped: true };
+
 /** One file's content as framed DATA datagrams, filled as it is read. */
 export class SharedContent {
   /** Datagram i carries block i+1 (headers written; sessions rewrite the same bytes). */
   readonly packets: Buffer[] = [];
+  /** The framed chunks the datagrams are views of, in order (for a worker joining late). */
+  readonly chunks: Buffer[] = [];
   done = false;
   failure: Error | undefined;
-  /** Sessions reading it now. */
+  /** Sessions reading it now, on this thread or in workers. */
   users = 0;
   dropTimer: unknown = undefined;
   private waiters: (() => void)[] = [];
+  private readonly subscribers = new Set<(e: SharedEvent) => void>();
 
   constructor(
     readonly key: string,
     readonly bytes: number,
-    private readonly blksize: number,
+    readonly blksize: number,
   ) {}
 
-  /** Cuts a framed chunk (Framer output) into datagrams and writes their headers. */
-  append(framed: Buffer): void {
+  /** Cuts a framed chunk (Framer output) into datagrams; `headers`: write their DATA headers. */
+  append(framed: Buffer, headers = true): void {
     const stride = this.blksize + DATA_HEADROOM;
     for (let at = 0; at < framed.length; at += stride) {
       const p = framed.subarray(at, Math.min(framed.length, at + stride));
-      const block = (this.packets.length + 1) & 0xffff;
-      p[0] = 0;
-      p[1] = OP_DATA;
-      p[2] = block >>> 8;
-      p[3] = block & 0xff;
+      if (headers) {
+        const block = (this.packets.length + 1) & 0xffff;
+        p[0] = 0;
+        p[1] = OP_DATA;
+        p[2] = block >>> 8;
+        p[3] = block & 0xff;
+      }
       this.packets.push(p);
     }
+    this.chunks.push(framed);
     this.wake();
+    this.tell({ chunk: framed });
   }
 
   finish(): void {
     this.done = true;
     this.wake();
+    this.tell({ end: true });
   }
 
   fail(err: Error): void {
     this.failure = err;
     this.wake();
+    this.tell({ fail: err.message });
+  }
+
+  /** Follows what arrives from now on; returns the unsubscribe function. */
+  subscribe(fn: (e: SharedEvent) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  /** The entry is gone from the cache: subscribers drop their mirrors. */
+  dispose(): void {
+    this.tell({ dropped: true });
+    this.subscribers.clear();
+  }
+
+  private tell(e: SharedEvent): void {
+    for (const fn of this.subscribers) fn(e);
   }
 
   /** Resolves when more datagrams, the end or a failure arrive. */
@@ -89,9 +117,14 @@ export class SharedContentCache {
   private readonly entries = new Map<string, SharedContent>();
   private total = 0;
 
+  /**
+   * `sharedMemory`: lay content out in SharedArrayBuffers, so read workers can send the same
+   * datagrams without a copy of their own.
+   */
   constructor(
     private readonly limits: SharedContentLimits,
     private readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>,
+    private readonly sharedMemory = false,
   ) {}
 
   /** Bytes held by all entries (tests check it returns to 0). */
@@ -111,6 +144,17 @@ export class SharedContentCache {
     open: () => Readable,
     body?: Buffer,
   ): BlockSource | undefined {
+    const use = this.acquire(id, blksize, open, body);
+    return use && sharedBlockSource(use.entry, blksize, use.release);
+  }
+
+  /** The entry itself and its release (call once), for a session run elsewhere (a read worker). */
+  acquire(
+    id: { path: string; etag: string; size: number },
+    blksize: number,
+    open: () => Readable,
+    body?: Buffer,
+  ): { entry: SharedContent; release: () => void } | undefined {
     const key = `${id.path}\0${id.etag}\0${id.size}\0${blksize}`;
     let entry = this.entries.get(key);
     if (!entry) {
@@ -122,14 +166,23 @@ export class SharedContentCache {
       entry = new SharedContent(key, bytes, blksize);
       this.entries.set(key, entry);
       this.total += bytes;
-      load(entry, blksize, stream, body);
+      load(entry, new Framer(blksize, this.sharedMemory), stream, body);
     }
     if (entry.dropTimer !== undefined) {
       this.clock.clearTimeout(entry.dropTimer);
       entry.dropTimer = undefined;
     }
     entry.users++;
-    return sharedBlockSource(entry, blksize, () => this.release(entry));
+    const e = entry;
+    let released = false;
+    return {
+      entry,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.release(e);
+      },
+    };
   }
 
   private release(entry: SharedContent): void {
@@ -147,6 +200,7 @@ export class SharedContentCache {
     entry.dropTimer = undefined;
     this.entries.delete(entry.key);
     this.total -= entry.bytes;
+    entry.dispose();
   }
 
   /** Forgets every entry not in use (server shutdown). */
@@ -157,8 +211,7 @@ export class SharedContentCache {
   }
 }
 
-function load(entry: SharedContent, blksize: number, stream: Readable | undefined, body: Buffer | undefined): void {
-  const framer = new Framer(blksize);
+function load(entry: SharedContent, framer: Framer, stream: Readable | undefined, body: Buffer | undefined): void {
   if (!stream) {
     const framed = framer.push(body!);
     if (framed) entry.append(framed);
@@ -180,7 +233,8 @@ function load(entry: SharedContent, blksize: number, stream: Readable | undefine
   });
 }
 
-function sharedBlockSource(entry: SharedContent, blksize: number, onClose: () => void): BlockSource {
+/** A session's reader of shared content; `onClose` once, when the session ends. */
+export function sharedBlockSource(entry: SharedContent, blksize: number, onClose: () => void): BlockSource {
   let next = 0;
   let closed = false;
   const check = (n: number): void => {

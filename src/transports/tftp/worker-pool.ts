@@ -10,17 +10,20 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { Framer } from './block-reader.ts';
 import type { FromWorker, ToWorker } from './read-worker.ts';
+import type { SharedContent } from './shared-content.ts';
 import type { SessionConfig, SessionOutcome } from './session.ts';
 import type { Peer } from './transfer-socket.ts';
 
 /** Content waiting per session in a worker. 256 KB keeps a 64 × 1468 window fed. */
 const HIGH_WATER = 256 * 1024;
 
+/** A read transfer: its content streamed to the worker, or shared (shared-content.ts). */
 export interface ReadJob {
   host: string;
   peer: Peer;
   config: SessionConfig;
-  stream: Readable;
+  stream?: Readable;
+  shared?: SharedContent;
   onEnd(outcome: SessionOutcome): void;
   onClose(): void;
 }
@@ -29,6 +32,8 @@ interface Slot {
   worker: Worker;
   jobs: Map<number, ReadJob & { credit: number; ended: boolean }>;
   alive: boolean;
+  /** Shared content this worker mirrors, by key, with the unsubscribe of its updates. */
+  mirrors: Map<string, () => void>;
 }
 
 const BOOT = `
@@ -56,7 +61,7 @@ export class ReadWorkerPool {
     const entry = new URL('./read-worker.ts', import.meta.url).href;
     for (let i = 0; i < size; i++) {
       const worker = new Worker(BOOT, { eval: true, workerData: { tsxApi, entry } });
-      const slot: Slot = { worker, jobs: new Map(), alive: true };
+      const slot: Slot = { worker, jobs: new Map(), alive: true, mirrors: new Map() };
       worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
       const dead = (): void => this.onDeath(slot);
       worker.on('error', dead);
@@ -81,7 +86,18 @@ export class ReadWorkerPool {
     const entry = { ...job, credit: 0, ended: false };
     slot.jobs.set(id, entry);
     const { oack, ...rest } = job.config;
-    this.post(slot, { t: 'start', id, host: job.host, peer: job.peer, cfg: { ...rest, oack: [...(oack ?? [])] }, highWater: HIGH_WATER });
+    if (job.shared) this.mirror(slot, job.shared);
+    this.post(slot, {
+      t: 'start',
+      id,
+      host: job.host,
+      peer: job.peer,
+      cfg: { ...rest, oack: [...(oack ?? [])] },
+      highWater: HIGH_WATER,
+      shared: job.shared?.key,
+    });
+    const cancel = { cancel: (message: string) => this.post(slot, { t: 'cancel', id, message }) };
+    if (!job.stream) return cancel;
     const stream = job.stream;
     const framer = new Framer(job.config.blksize);
     stream.on('data', (chunk: Buffer | string) => {
@@ -101,7 +117,28 @@ export class ReadWorkerPool {
     });
     stream.on('error', (err) => this.post(slot, { t: 'srcerr', id, message: err.message }));
     stream.pause();
-    return { cancel: (message) => this.post(slot, { t: 'cancel', id, message }) };
+    return cancel;
+  }
+
+  /**
+   * The worker gets the shared content once, whatever number of its sessions read it: what is
+   * loaded so far, then each chunk as it arrives (SharedArrayBuffers: no copy), until the cache
+   * drops the entry.
+   */
+  private mirror(slot: Slot, entry: SharedContent): void {
+    const key = entry.key;
+    if (slot.mirrors.has(key)) return;
+    this.post(slot, { t: 'share', key, blksize: entry.blksize, chunks: [...entry.chunks], done: entry.done, failure: entry.failure?.message });
+    const unsubscribe = entry.subscribe((e) => {
+      if ('chunk' in e) this.post(slot, { t: 'shareChunk', key, chunk: e.chunk });
+      else if ('end' in e) this.post(slot, { t: 'shareEnd', key });
+      else if ('fail' in e) this.post(slot, { t: 'shareFail', key, message: e.fail });
+      else {
+        slot.mirrors.delete(key);
+        this.post(slot, { t: 'unshare', key });
+      }
+    });
+    slot.mirrors.set(key, unsubscribe);
   }
 
   private post(slot: Slot, m: ToWorker): void {
@@ -114,11 +151,11 @@ export class ReadWorkerPool {
     switch (m.t) {
       case 'want':
         job.credit += m.bytes;
-        if (job.credit > 0 && !job.ended) job.stream.resume();
+        if (job.credit > 0 && !job.ended) job.stream?.resume();
         break;
       case 'end':
         job.ended = true;
-        job.stream.destroy();
+        job.stream?.destroy();
         job.onEnd(m.outcome);
         break;
       case 'closed':
@@ -131,9 +168,11 @@ export class ReadWorkerPool {
   private onDeath(slot: Slot): void {
     if (!slot.alive) return;
     slot.alive = false;
+    for (const unsubscribe of slot.mirrors.values()) unsubscribe();
+    slot.mirrors.clear();
     for (const [id, job] of slot.jobs) {
       slot.jobs.delete(id);
-      job.stream.destroy();
+      job.stream?.destroy();
       if (!job.ended) job.onEnd({ ok: false, reason: 'cancelled', bytes: 0, error: { code: 0, message: 'worker exited' } });
       job.onClose();
     }
