@@ -234,9 +234,11 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
       if (result.kind !== 'file') return refuse(internal(`read answered with ${result.kind}`));
       // RFC 2349: an RRQ's tsize is answered with the real size.
       if (negotiated.oack.has('tsize')) negotiated.oack.set('tsize', String(result.size));
+      // Only content the core streams from its tree is shared. Content it hands over in memory
+      // (`body`) may be rendered for this one request (staging enrolment), so it is never reused.
       let use: ReturnType<SharedContentCache['acquire']>;
       try {
-        use = shared.acquire({ path: req.filename, etag: result.etag, size: result.size }, negotiated.blksize, () => result.open(), result.body);
+        if (!result.body) use = shared.acquire({ path: req.filename, etag: result.etag, size: result.size }, negotiated.blksize, () => result.open());
       } catch (err) {
         return refuse(internal(`open failed: ${(err as Error).message}`));
       }

@@ -3,7 +3,10 @@
 // once as DATA datagrams with their headers written, and every session sends those same buffers.
 // A session then costs no read, no copy and no allocation per block (bench/tftp.ts, "100 × 1 MB at
 // once"). Every request still goes through BootService.handle(): policy, secrets and audit are
-// unchanged; only `open()` is skipped when identical content is already loaded.
+// unchanged; only `open()` is skipped when identical content is already loaded. The adapter
+// shares only what the core streams from its tree, never a `body` it rendered for one request.
+// With read workers the datagrams live in SharedArrayBuffers: each worker gets one mirror of an
+// entry for all its sessions (worker-pool.ts), without a copy.
 //
 // Identical means the same request path, ETag and size (ETags are strong validators,
 // RFC 9110 §8.8.3: the core changes them with the file), and the same blksize (the layout).
@@ -133,27 +136,14 @@ export class SharedContentCache {
   }
 
   /**
-   * A block source over the shared copy of this content, loading it with `open()` if no session
-   * holds it yet; undefined when it is not to be shared (too large, over the budget), and the
-   * caller streams it itself. `body` is the content when the core already holds it in memory.
-   * Throws what `open()` throws.
+   * The shared copy of this content, loading it with `open()` if no session holds it yet, and its
+   * release (once per acquire, when the session ends); undefined when it is not to be shared (too
+   * large, over the budget) and the caller streams it itself. Throws what `open()` throws.
    */
-  source(
-    id: { path: string; etag: string; size: number },
-    blksize: number,
-    open: () => Readable,
-    body?: Buffer,
-  ): BlockSource | undefined {
-    const use = this.acquire(id, blksize, open, body);
-    return use && sharedBlockSource(use.entry, blksize, use.release);
-  }
-
-  /** The entry itself and its release (call once), for a session run elsewhere (a read worker). */
   acquire(
     id: { path: string; etag: string; size: number },
     blksize: number,
     open: () => Readable,
-    body?: Buffer,
   ): { entry: SharedContent; release: () => void } | undefined {
     const key = `${id.path}\0${id.etag}\0${id.size}\0${blksize}`;
     let entry = this.entries.get(key);
@@ -162,11 +152,11 @@ export class SharedContentCache {
       // Framed datagrams add DATA_HEADROOM per block.
       const bytes = id.size + (Math.floor(id.size / blksize) + 1) * DATA_HEADROOM;
       if (this.total + bytes > this.limits.maxTotalBytes) return undefined;
-      const stream = body ? undefined : open();
+      const stream = open();
       entry = new SharedContent(key, bytes, blksize);
       this.entries.set(key, entry);
       this.total += bytes;
-      load(entry, new Framer(blksize, this.sharedMemory), stream, body);
+      load(entry, new Framer(blksize, this.sharedMemory), stream, this.limits.maxFileBytes);
     }
     if (entry.dropTimer !== undefined) {
       this.clock.clearTimeout(entry.dropTimer);
@@ -211,16 +201,18 @@ export class SharedContentCache {
   }
 }
 
-function load(entry: SharedContent, framer: Framer, stream: Readable | undefined, body: Buffer | undefined): void {
-  if (!stream) {
-    const framed = framer.push(body!);
-    if (framed) entry.append(framed);
-    entry.append(framer.end());
-    entry.finish();
-    return;
-  }
+/** Reads the whole stream into the entry, framing as it goes; more than `limit` bytes fails it. */
+function load(entry: SharedContent, framer: Framer, stream: Readable, limit: number): void {
+  let received = 0;
   stream.on('data', (chunk: Buffer | string) => {
-    const framed = framer.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    received += b.length;
+    if (received > limit) {
+      // The file grew past what was announced: never hold more than the budget allows.
+      stream.destroy(new Error(`content larger than the ${limit} bytes shared at most`));
+      return;
+    }
+    const framed = framer.push(b);
     if (framed) entry.append(framed);
   });
   stream.once('end', () => {
