@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -81,7 +81,8 @@ export interface StormReport {
   ownAddresses: boolean;
   server: string;
   serverStartedByBench: boolean;
-  host: { cpus: number; node: string };
+  /** loadAvg1: the host's 1-minute load average when the storm started and ended (other work on a shared machine shows there). */
+  host: { cpus: number; node: string; loadAvg1?: [number, number] };
   totalSeconds: number;
   bootsPerSecond: number;
   requestsPerSecond: number;
@@ -290,6 +291,7 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
     let done = 0;
     let next = 0;
 
+    const load0 = loadavg()[0]!;
     const cpu0 = proc?.cpuSeconds();
     const clientCpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -366,7 +368,7 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
       ownAddresses,
       server: server ? 'polyprov serve (child process, generated tree)' : url.replace(/\/\/[^/@]*@/, '//'),
       serverStartedByBench: server !== undefined,
-      host: { cpus: cpus().length, node: process.version },
+      host: { cpus: cpus().length, node: process.version, loadAvg1: [Math.round(load0 * 100) / 100, Math.round(loadavg()[0]! * 100) / 100] },
       totalSeconds: Math.round(total * 100) / 100,
       bootsPerSecond: Math.round((o.phones / total) * 10) / 10,
       requestsPerSecond: Math.round((reqMs.length / total) * 10) / 10,
@@ -394,7 +396,7 @@ export function stormMarkdown(r: StormReport): string {
   const lines = [
     `# Boot storm: ${r.phones} phones over ${r.transport.toUpperCase()}${r.ftpsMode ? ` (${r.ftpsMode})` : ''}`,
     '',
-    `${r.when} · ${r.host.cpus} CPUs · Node ${r.host.node} · server: ${r.server} · concurrency ${r.concurrency} · stages: ${r.stages} · image ${r.imageSizeMb} MB (unchanged: header read, then hang-up) · log uploads ${r.uploadLogs ? 'on' : 'off'}${r.ownAddresses ? ' · one loopback source address per phone' : ''}${r.httpClient ? ` · phone HTTP client: ${r.httpClient === 'raw' ? 'raw kept-alive connection (http-raw.ts)' : 'node:http keep-alive agent'}` : ''}`,
+    `${r.when} · ${r.host.cpus} CPUs · Node ${r.host.node}${r.host.loadAvg1 ? ` · load average (1 min) ${r.host.loadAvg1[0]} at start, ${r.host.loadAvg1[1]} at end` : ''} · server: ${r.server} · concurrency ${r.concurrency} · stages: ${r.stages} · image ${r.imageSizeMb} MB (unchanged: header read, then hang-up) · log uploads ${r.uploadLogs ? 'on' : 'off'}${r.ownAddresses ? ' · one loopback source address per phone' : ''}${r.httpClient ? ` · phone HTTP client: ${r.httpClient === 'raw' ? 'raw kept-alive connection (http-raw.ts)' : 'node:http keep-alive agent'}` : ''}`,
     '',
     '| figure | value |',
     '|---|---|',
