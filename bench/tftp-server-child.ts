@@ -7,9 +7,11 @@
 // does for the files it streams rather than caches (src/core/tree-files.ts, open());
 // TFTP_BENCH_READ_CHUNK=65536 gives the fake's own default. =core runs the real boot service
 // (src/server.ts: tree, policy, audit), open policy, rate limit off.
-// POLYPROV_TFTP_WORKERS sets the read workers (default: the server's own default, tftpWorkers).
+// polyprov runs with one read worker per core (os.availableParallelism()), the setting docs/tftp.md
+// recommends on a multi-core host; POLYPROV_TFTP_WORKERS=0 measures the main-thread default
+// (tftpWorkers 0).
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadServerOptions } from '../src/options.ts';
 import { startTftpServer } from '../src/transports/tftp/server.ts';
@@ -22,7 +24,7 @@ if (!dir) {
 }
 const data = mkdtempSync(join(tmpdir(), 'polyprov-tftp-bench-data-'));
 const base = loadServerOptions({ root: dir, data }, {});
-const workers = process.env.POLYPROV_TFTP_WORKERS === undefined ? base.tftpWorkers : Number(process.env.POLYPROV_TFTP_WORKERS);
+const workers = Number(process.env.POLYPROV_TFTP_WORKERS ?? availableParallelism());
 const tftpOptions = { tftpBlksizeMax: 65464, tftpWindowsizeMax: 64, tftpTimeoutMs: 1000, tftpRetries: 5, tftpMaxSessions: 2000 };
 let close: () => Promise<void>;
 let listenPort: number;

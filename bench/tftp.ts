@@ -7,8 +7,8 @@
 // with windowsize 16 (which tftpd-hpa ignores) at least 3× faster than tftpd-hpa; 100 transfers
 // at once at least 0.8× atftpd's throughput; every copy byte-identical. Server CPU per transfer
 // comes from a cgroup per server (or /proc/<pid>/stat), which is why polyprov runs in its own
-// process (bench/tftp-server-child.ts, with the server's default tftpWorkers unless
-// POLYPROV_TFTP_WORKERS says otherwise).
+// process (bench/tftp-server-child.ts: one read worker per core unless POLYPROV_TFTP_WORKERS
+// says otherwise).
 //
 // The concurrent runs are CPU-bound on a 2-core machine: 100 atftp clients and the server share
 // the cores, so a server's CPU per transfer decides its throughput, and load from other work on
