@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { FramedBlockSource, Framer, framedPayload, streamBlockSource } from './block-reader.ts';
-import { DATA_HEADROOM } from './session.ts';
+import { DATA_HEADROOM } from './packet.ts';
 
 function content(n: number): Buffer {
   const b = Buffer.allocUnsafe(n);

@@ -7,7 +7,8 @@
 // FramedBlockSource hands out views of what arrives. Each holds at most its own buffer plus one
 // framed chunk.
 import type { Readable } from 'node:stream';
-import { DATA_HEADROOM, type BlockSource } from './session.ts';
+import { DATA_HEADROOM } from './packet.ts';
+import type { BlockSource } from './session.ts';
 
 /**
  * Lays content out as framed DATA datagrams of `blksize` payload, end to end, in fresh buffers

@@ -151,7 +151,18 @@ export function decodePacket(buf: Buffer): Packet {
   }
 }
 
-/** The 4-byte DATA header; sent with the payload as a two-buffer datagram so the payload is never copied. */
+/** Bytes before a DATA payload: the opcode and the block number. */
+export const DATA_HEADROOM = 4;
+
+/** Writes the DATA header for `block` (its low 16 bits) into the first DATA_HEADROOM bytes of `datagram`. */
+export function writeDataHeader(datagram: Buffer, block: number): void {
+  datagram[0] = 0;
+  datagram[1] = OP_DATA;
+  datagram[2] = (block >>> 8) & 0xff;
+  datagram[3] = block & 0xff;
+}
+
+/** The 4-byte DATA header on its own, for a payload sent as a second buffer. */
 export function dataHeader(block: number): Buffer {
   const h = Buffer.allocUnsafe(4);
   h.writeUInt16BE(OP_DATA, 0);

@@ -234,40 +234,14 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
       if (result.kind !== 'file') return refuse(internal(`read answered with ${result.kind}`));
       // RFC 2349: an RRQ's tsize is answered with the real size.
       if (negotiated.oack.has('tsize')) negotiated.oack.set('tsize', String(result.size));
-      // Only content the core streams from its tree is shared. Content it hands over in memory
-      // (`body`) may be rendered for this one request (staging enrolment), so it is never reused.
+      // The content: a copy shared with the transfers reading the same file now (shared-content.ts),
+      // else a stream of its own. Only what the core streams from its tree is shared; a `body` it
+      // hands over may be rendered for this one request (staging enrolment), so it is never reused.
       let use: ReturnType<SharedContentCache['acquire']>;
+      let stream: Readable | undefined;
       try {
         if (!result.body) use = shared.acquire({ path: req.filename, etag: result.etag, size: result.size }, negotiated.blksize, () => result.open());
-      } catch (err) {
-        return refuse(internal(`open failed: ${(err as Error).message}`));
-      }
-      if (use) {
-        const { entry, release: unuse } = use;
-        if (pool?.available) {
-          const job = pool.start({
-            host: opts.host,
-            peer,
-            config: config(negotiated.oack),
-            shared: entry,
-            onEnd: (outcome) => report(result, outcome),
-            onClose: () => {
-              unuse();
-              release();
-            },
-          });
-          live.cancel = (message) => job.cancel(message);
-          return;
-        }
-        if (!(await bindLocal())) {
-          unuse();
-          return;
-        }
-        return runRead(sharedBlockSource(entry, negotiated.blksize, unuse), result);
-      }
-      let stream: Readable;
-      try {
-        stream = result.open();
+        if (!use) stream = result.open();
       } catch (err) {
         return refuse(internal(`open failed: ${(err as Error).message}`));
       }
@@ -277,17 +251,22 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
           peer,
           config: config(negotiated.oack),
           stream,
+          shared: use?.entry,
           onEnd: (outcome) => report(result, outcome),
-          onClose: release,
+          onClose: () => {
+            use?.release();
+            release();
+          },
         });
         live.cancel = (message) => job.cancel(message);
         return;
       }
       if (!(await bindLocal())) {
-        stream.destroy();
+        use?.release();
+        stream?.destroy();
         return;
       }
-      return runRead(streamBlockSource(stream, negotiated.blksize), result);
+      return runRead(use ? sharedBlockSource(use.entry, negotiated.blksize, use.release) : streamBlockSource(stream!, negotiated.blksize), result);
     }
 
     function runRead(source: BlockSource, result: BootResult): void {

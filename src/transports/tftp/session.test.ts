@@ -3,9 +3,8 @@
 // an RFC 1350 / RFC 7440 client, written here so they share no code with the sessions.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { decodePacket, encodeAck, encodeData, type Packet } from './packet.ts';
+import { DATA_HEADROOM, decodePacket, encodeAck, encodeData, type Packet } from './packet.ts';
 import {
-  DATA_HEADROOM,
   ReadSession,
   WriteSession,
   type BlockSink,

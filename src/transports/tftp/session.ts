@@ -15,7 +15,7 @@
 // - Memory per session is bounded: a ReadSession holds at most one window of blocks (the ones
 //   sent and not yet ACKed); a WriteSession queues at most two windows while its sink pushes back.
 // - The receiver of the last block dallies (RFC 1350 §6) to re-ACK it if the final ACK was lost.
-import { dataHeader, encodeAck, encodeError, encodeOack, OP_DATA, TFTP_ERR, type Packet } from './packet.ts';
+import { DATA_HEADROOM, dataHeader, encodeAck, encodeError, encodeOack, TFTP_ERR, writeDataHeader, type Packet } from './packet.ts';
 
 export interface Clock {
   now(): number;
@@ -31,25 +31,19 @@ export const realClock: Clock = {
 
 /** Sequential content for a read. */
 export interface BlockSource {
-  /**
-   * Resolves with exactly `n` bytes of payload, or fewer only at the end of the content (empty
-   * past it); a framed source puts DATA_HEADROOM bytes in front of them.
-   */
+  /** Exactly `n` bytes of payload, fewer only at the end (empty past it); `framed`: after DATA_HEADROOM bytes. */
   read(n: number): Promise<Buffer>;
   /** The same, without waiting: undefined when the bytes are not buffered yet. Optional. */
   readSync?(n: number): Buffer | undefined;
   /** Releases the content; called once when the session ends. */
   close(): void;
   /**
-   * Blocks come as whole DATA datagrams: DATA_HEADROOM bytes of room for the header, then the
-   * payload. The session writes the header in place and sends one buffer, which costs less per
-   * datagram than a header allocation and a two-buffer send (bench/tftp.ts, "100 × 1 MB at once").
+   * Blocks are whole DATA datagrams with room for the header, which the session writes in place:
+   * one buffer per send costs less than a header allocation and a two-buffer send (bench/tftp.ts).
    */
   readonly framed?: boolean;
 }
 
-/** Bytes in front of a framed block's payload: the DATA opcode and block number (RFC 1350 §5). */
-export const DATA_HEADROOM = 4;
 
 /** Where a write's content goes. */
 export interface BlockSink {
@@ -235,8 +229,7 @@ export class ReadSession extends SessionBase {
   /** A source.read() is in flight. */
   private reading = false;
   private readonly source: BlockSource;
-  /** DATA_HEADROOM for a framed source, else 0. */
-  private readonly head: number;
+  private readonly head: number; // DATA_HEADROOM for a framed source, else 0
 
   constructor(source: BlockSource, cfg: SessionConfig, hooks: SessionHooks) {
     super(cfg, hooks);
@@ -325,10 +318,7 @@ export class ReadSession extends SessionBase {
       this.stats.sent++;
       if (this.head !== 0) {
         // RFC 1350 §5 DATA header, written in place; a resend rewrites the same bytes.
-        block[0] = 0;
-        block[1] = OP_DATA;
-        block[2] = (this.next >>> 8) & 0xff;
-        block[3] = this.next & 0xff;
+        writeDataHeader(block, this.next);
         this.hooks.send(block);
       } else {
         this.hooks.send([dataHeader(this.next), block]);

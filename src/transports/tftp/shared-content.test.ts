@@ -3,7 +3,7 @@
 // bound on memory; shared copies are bounded in total and per file, and dropped after their grace).
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { DATA_HEADROOM } from './session.ts';
+import { DATA_HEADROOM } from './packet.ts';
 import { SharedContentCache, sharedBlockSource } from './shared-content.ts';
 
 /** setTimeout/clearTimeout that fire only when told to. */

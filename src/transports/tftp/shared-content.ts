@@ -15,8 +15,8 @@
 // are streamed per session as before, and entries never hold more than `maxTotalBytes` together.
 import type { Readable } from 'node:stream';
 import { Framer } from './block-reader.ts';
-import { DATA_HEADROOM, type BlockSource, type Clock } from './session.ts';
-import { OP_DATA } from './packet.ts';
+import { DATA_HEADROOM, writeDataHeader } from './packet.ts';
+import type { BlockSource, Clock } from './session.ts';
 
 export interface SharedContentLimits {
   /** Largest file shared; larger ones stream per session. 0 disables sharing. */
@@ -61,13 +61,7 @@ export class SharedContent {
     const stride = this.blksize + DATA_HEADROOM;
     for (let at = 0; at < framed.length; at += stride) {
       const p = framed.subarray(at, Math.min(framed.length, at + stride));
-      if (headers) {
-        const block = (this.packets.length + 1) & 0xffff;
-        p[0] = 0;
-        p[1] = OP_DATA;
-        p[2] = block >>> 8;
-        p[3] = block & 0xff;
-      }
+      if (headers) writeDataHeader(p, this.packets.length + 1);
       this.packets.push(p);
     }
     this.chunks.push(framed);
