@@ -21,7 +21,7 @@
 // and unpacks it with `dpkg -x` into a cache directory under the system temp dir. Its libraries
 // (libwrap0, libpcre2-8-0) are ordinary dependencies already present on Debian with atftp.
 // Needs root for tftpd-hpa and atftpd to drop privileges to nobody as they do by default.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -393,12 +393,9 @@ async function concurrent(servers: Server[], name: string, expected: string, siz
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 function version(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim();
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string };
-    return `${err.stdout ?? ''}${err.stderr ?? ''}`.split('\n')[0].trim() || 'unknown';
-  }
+  // Some print their version on stderr (atftp), some exit non-zero after printing it (in.tftpd -V).
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0].trim() || 'unknown';
 }
 
 async function main(): Promise<void> {
