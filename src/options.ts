@@ -115,7 +115,7 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   tftpTimeoutMs: { kind: 'number', default: 1000, min: 100, max: 255_000, doc: 'first retransmission timeout' },
   tftpRetries: { kind: 'number', default: 5, min: 1, max: 20, doc: 'retransmissions before giving up' },
   tftpMaxSessions: { kind: 'number', default: 2000, min: 1, max: 100_000, doc: 'concurrent TFTP sessions' },
-  tftpWorkers: { kind: 'number', default: 0, min: 0, max: 64, doc: 'worker threads sending TFTP blocks (0: main thread)' },
+  tftpWorkers: { kind: 'number', default: -1, min: -1, max: 64, doc: 'worker threads sending TFTP blocks (0: main thread; -1: one per core on a host with two or more)' },
   ftpPassivePortMin: { kind: 'number', default: 0, min: 0, max: 65535, doc: 'first passive port (0: any)' },
   ftpPassivePortMax: { kind: 'number', default: 0, min: 0, max: 65535, doc: 'last passive port (0: any)' },
   logLevel: { kind: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', doc: 'log level' },
