@@ -2,11 +2,11 @@
 // as it does for tftpd-hpa and atftpd.
 // Usage: node --import tsx bench/tftp-server-child.ts DIR [PORT]; prints {"port":N} once listening.
 //
-// TFTP_BENCH_SERVICE=fake (default) runs the TFTP tests' file-backed fake service (real files,
-// real streams), so the benchmark measures the TFTP engine. It reads in 256 KiB chunks, as the core
-// does for the files it streams rather than caches (src/core/tree-files.ts, open());
-// TFTP_BENCH_READ_CHUNK=65536 gives the fake's own default. =core runs the real boot service
-// (src/server.ts: tree, policy, audit), open policy, rate limit off.
+// By default it runs the real boot service (src/server.ts: tree, policy, audit), open policy, rate
+// limit off: the product, as `polyprov serve --tftp` runs it. TFTP_BENCH_SERVICE=fake runs the TFTP
+// tests' file-backed fake service instead (real files, real streams), to measure the TFTP engine
+// alone; it reads in 256 KiB chunks, as the core does for the files it streams
+// (src/core/tree-files.ts); TFTP_BENCH_READ_CHUNK=65536 gives the fake's own default.
 // polyprov runs with one read worker per core (os.availableParallelism()), the setting docs/tftp.md
 // recommends on a multi-core host; POLYPROV_TFTP_WORKERS=0 measures the main-thread default
 // (tftpWorkers 0).
@@ -28,7 +28,7 @@ const workers = Number(process.env.POLYPROV_TFTP_WORKERS ?? availableParallelism
 const tftpOptions = { tftpBlksizeMax: 65464, tftpWindowsizeMax: 64, tftpTimeoutMs: 1000, tftpRetries: 5, tftpMaxSessions: 2000 };
 let close: () => Promise<void>;
 let listenPort: number;
-if (process.env.TFTP_BENCH_SERVICE === 'core') {
+if (process.env.TFTP_BENCH_SERVICE !== 'fake') {
   const { startServer } = await import('../src/server.ts');
   const { createLogger } = await import('../src/log.ts');
   const options = Object.freeze({

@@ -523,7 +523,7 @@ function markdown(r: {
     '',
     `Server CPU measured with: ${Object.entries(r.cpuMethod).map(([k, v]) => `${k}: ${v}`).join('; ')}. Each round runs every server in turn, so load from other work on the machine falls on all of them.`,
     '',
-    `polyprov: ${r.polyprovWorkers ?? 0} read worker(s) (tftpWorkers). Load average (1, 5, 15 min) before the concurrent runs: ${r.loadAverage.before}; after: ${r.loadAverage.after}.`,
+    `polyprov: ${process.env.TFTP_BENCH_SERVICE === 'fake' ? 'the TFTP engine over the tests\' fake boot service (TFTP_BENCH_SERVICE=fake)' : 'the real boot service (tree, policy, audit), as polyprov serve --tftp runs it'}, ${r.polyprovWorkers ?? 0} read worker(s) (tftpWorkers). Load average (1, 5, 15 min) before the concurrent runs: ${r.loadAverage.before}; after: ${r.loadAverage.after}.`,
     '',
     `## One 5 MB transfer (median of ${r.repeats})`,
     '',
