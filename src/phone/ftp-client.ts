@@ -11,6 +11,7 @@ import { StringDecoder } from 'node:string_decoder';
 import tls from 'node:tls';
 import type { FtpsMode, ServerAddress } from './server-address.ts';
 import { errorResult, type FetchResult, type FileClient, type GetOptions, type PutOptions } from './file-client.ts';
+import { clientSecureContext } from './tls-context.ts';
 
 export interface FtpClientOptions {
   address: string;
@@ -150,6 +151,7 @@ export class FtpFileClient implements FileClient {
     const o = this.opts;
     return {
       ca: o.ca,
+      secureContext: clientSecureContext(o.ca),
       rejectUnauthorized: o.rejectUnauthorized ?? true,
       ...(net.isIP(this.server.host) ? {} : { servername: this.server.host }),
       // RFC 4217 §10.2 advises data connections to resume the control connection's session.

@@ -7,6 +7,7 @@ import https from 'node:https';
 import type { ServerAddress } from './server-address.ts';
 import { chooseAuth, parseChallenges, type DigestSession } from './digest-client.ts';
 import { RawHttpConnection } from './http-raw.ts';
+import { clientSecureContext } from './tls-context.ts';
 import { errorResult, urlPath, type FetchResult, type FileClient, type GetOptions, type PutOptions } from './file-client.ts';
 
 export interface HttpClientOptions {
@@ -146,7 +147,7 @@ export class HttpFileClient implements FileClient {
           timeout: this.timeoutMs,
           ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
           ...(this.protocol === 'https'
-            ? { ca: this.opts.ca, rejectUnauthorized: this.opts.rejectUnauthorized ?? true, servername: isIp(this.server.host) ? undefined : this.server.host }
+            ? { ca: this.opts.ca, secureContext: clientSecureContext(this.opts.ca), rejectUnauthorized: this.opts.rejectUnauthorized ?? true, servername: isIp(this.server.host) ? undefined : this.server.host }
             : {}),
         },
         (res) => {
