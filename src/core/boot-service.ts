@@ -293,7 +293,7 @@ export class CoreBootService implements BootService {
       }
     }
     const f = this.tree.findNow(rel);
-    if (!f) throw new ProvError('PP_NOT_FOUND', `${rel} not found`);
+    if (!f) return this.refuse(ctx, ProvError.expected('PP_NOT_FOUND', `${rel} not found`));
     if (f.isDirectory) {
       if (req.op === 'stat') return this.served(ctx, { kind: 'file', size: 0, mtime: f.mtime, etag: f.etag, open: () => Readable.from([]), directory: true });
       throw new ProvError('PP_LISTING_REFUSED', `${rel || '/'} is a directory; listings are not served`);

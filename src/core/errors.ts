@@ -100,6 +100,21 @@ export class ProvError extends Error {
   readonly hint?: string;
   readonly severity: Severity;
 
+  /**
+   * An expected refusal (a phone asking for an optional file it may not have) built without a
+   * stack trace: boot storms answer thousands of 404s a second, and with source maps on (tsx)
+   * capturing stacks was a measurable share of the server's CPU.
+   */
+  static expected(code: ErrorCode, message: string): ProvError {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new ProvError(code, message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
   constructor(code: ErrorCode, message: string, init: ProvErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = 'ProvError';
