@@ -27,8 +27,7 @@ export class PhoneDirectoryIndex {
     if (hit && hit.etag === f.etag) return { rel: f.rel, master: hit.master, phones: hit.phones };
     let master: MasterFile | null = null;
     try {
-      const buf = await this.tree.read(f.rel);
-      master = buf ? parseMasterFile(buf, f.rel) : null;
+      master = parseMasterFile(await this.tree.contents(f), f.rel);
     } catch {
       master = null; // a broken master is the linter's business; uploads then go to the root
     }

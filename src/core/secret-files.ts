@@ -20,8 +20,7 @@ export class SecretFileIndex {
     if (hit && hit.etag === file.etag) return hit.secret;
     let secret = false;
     try {
-      const buf = await this.tree.read(file.rel);
-      const cfg = buf ? parseConfigFile(buf, file.rel) : undefined;
+      const cfg = parseConfigFile(await this.tree.contents(file), file.rel);
       // An encrypted file is safe to carry; a broken one we cannot judge, so treat it as secret.
       secret = cfg?.kind === 'xml' ? cfg.params.some((p) => p.value !== '' && isSecretParam(p.name)) : false;
     } catch {

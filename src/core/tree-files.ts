@@ -260,10 +260,15 @@ export class TreeFiles {
     }
   }
 
+  /** The whole content of a file already found, from memory when small. */
+  async contents(file: TreeFile): Promise<Buffer> {
+    return (await this.load(file)) ?? fsp.readFile(file.abs);
+  }
+
   async read(rel: string): Promise<Buffer | null> {
     const f = this.findNow(rel);
     if (!f || f.isDirectory) return null;
-    return (await this.load(f)) ?? fsp.readFile(f.abs);
+    return this.contents(f);
   }
 
   /** Entries of a directory of the tree (names only, no dot files), for FTP LIST. */

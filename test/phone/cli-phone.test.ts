@@ -25,6 +25,24 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
+/** A DHCP INFORM responder on loopback that hands out `s` through `options`; closed after the test. */
+async function informResponder(s: RecordingServer, options: ReturnType<typeof bootOptions>) {
+  const cp = await freeUdpPort();
+  const r = await startInformResponder({
+    host: '127.0.0.1',
+    port: 0,
+    bootServer: s.url,
+    options,
+    onlyPolycom: true,
+    serverId: '127.0.0.1',
+    replyPort: cp,
+    relayPort: 67,
+    log: captureLog('warn').log,
+  });
+  cleanup.push(() => r.close());
+  return { r, cp };
+}
+
 async function setup(): Promise<{ s: RecordingServer; state: string }> {
   const s = await startRecordingServer(TREE);
   cleanup.push(() => s.close());
@@ -80,19 +98,7 @@ describe('polyprov phone', () => {
 
   test('white paper, Discovering the Provisioning Server, Stage 2: --dhcp finds the boot server by DHCPINFORM, then boots from it', async () => {
     const { s, state } = await setup();
-    const cp = await freeUdpPort();
-    const r = await startInformResponder({
-      host: '127.0.0.1',
-      port: 0,
-      bootServer: s.url,
-      options: bootOptions([66], undefined),
-      onlyPolycom: true,
-      serverId: '127.0.0.1',
-      replyPort: cp,
-      relayPort: 67,
-      log: captureLog('warn').log,
-    });
-    cleanup.push(() => r.close());
+    const { r, cp } = await informResponder(s, bootOptions([66], undefined));
     const out = await runCli(['phone', 'boot', '--dhcp', `127.0.0.1:${r.address().port}`, '--dhcp-client-port', String(cp), '--dhcp-timeout', '500', '--mac', MAC, '--state', state, '--tries', '1', '--json']);
     expect(out.code, out.stderr).toBe(0);
     const rec = JSON.parse(out.stdout) as { discovery: { stage: string }; configFrom: string };
@@ -103,19 +109,7 @@ describe('polyprov phone', () => {
 
   test('guide, DHCP Menu: --boot-server-mode custom with --boot-server-option 150 takes the boot server from option 150', async () => {
     const { s, state } = await setup();
-    const cp = await freeUdpPort();
-    const r = await startInformResponder({
-      host: '127.0.0.1',
-      port: 0,
-      bootServer: s.url,
-      options: bootOptions([150], 'string'),
-      onlyPolycom: true,
-      serverId: '127.0.0.1',
-      replyPort: cp,
-      relayPort: 67,
-      log: captureLog('warn').log,
-    });
-    cleanup.push(() => r.close());
+    const { r, cp } = await informResponder(s, bootOptions([150], 'string'));
     const args = ['phone', 'boot', '--dhcp', `127.0.0.1:${r.address().port}`, '--dhcp-client-port', String(cp), '--dhcp-timeout', '500', '--mac', MAC, '--state', state, '--tries', '1', '--json', '--boot-server-mode', 'custom'];
     const out = await runCli([...args, '--boot-server-option', '150', '--boot-server-option-type', 'string']);
     expect(out.code, out.stderr).toBe(0);

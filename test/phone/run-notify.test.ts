@@ -3,13 +3,11 @@ import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Mac } from '../../src/config/types.ts';
-import { clientFactory } from '../../src/phone/clients.ts';
 import { makeImage } from '../../src/phone/image-header.ts';
-import { VirtualPhone } from '../../src/phone/run.ts';
-import { parseServerAddress } from '../../src/phone/server-address.ts';
-import { MemoryState } from '../../src/phone/state.ts';
+import type { VirtualPhone } from '../../src/phone/run.ts';
 import { parseMessage, getHeader } from '../../src/sip/message.ts';
-import { startRecordingServer, type RecordingServer } from './recording-server.ts';
+import type { RecordingServer } from './recording-server.ts';
+import { startRunningPhone } from './running-phone.ts';
 import { runCli } from './serve-child.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,20 +31,8 @@ afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
 
-async function setup(files: Record<string, string | Buffer>): Promise<{ s: RecordingServer; phone: VirtualPhone }> {
-  const s = await startRecordingServer(files);
-  closers.push(() => s.close());
-  const phone = new VirtualPhone({
-    server: parseServerAddress(s.url),
-    profile: { mac: MAC, model: 'VVX410', bootromVersion: '5.0.0.0001', appVersion: '3.3.0.0000' },
-    state: new MemoryState(),
-    settings: { tries: 1, retryWaitSec: 0 },
-    makeClient: clientFactory({ timeoutMs: 2000 }),
-    sip: '127.0.0.1:0',
-  });
-  await phone.start();
-  closers.push(() => phone.stop());
-  return { s, phone };
+function setup(files: Record<string, string | Buffer>): Promise<{ s: RecordingServer; phone: VirtualPhone }> {
+  return startRunningPhone(MAC, files, closers);
 }
 
 let seq = 0;
