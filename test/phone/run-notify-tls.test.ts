@@ -13,7 +13,7 @@ import type { Mac } from '../../src/config/types.ts';
 import { makeImage } from '../../src/phone/image-header.ts';
 import type { VirtualPhone } from '../../src/phone/run.ts';
 import { startRecordingServer, type RecordingServer } from './recording-server.ts';
-import { startRunningPhone } from './running-phone.ts';
+import { startRunningPhone, until } from './running-phone.ts';
 import { BIN, runCli } from './serve-child.ts';
 
 const MAC = '0004f2000001' as Mac;
@@ -58,16 +58,6 @@ afterEach(async () => {
 
 function setup(files: Record<string, string | Buffer>): Promise<{ s: RecordingServer; phone: VirtualPhone }> {
   return startRunningPhone(MAC, files, closers, { sipTls: { port: 0, cert, key } });
-}
-
-async function until<T>(f: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function notify(target: string, extra: string[], password?: string): Promise<{ code: number; line: { status: number | string; challenges?: number; error?: string }; out: string }> {

@@ -7,7 +7,7 @@ import { makeImage } from '../../src/phone/image-header.ts';
 import type { VirtualPhone } from '../../src/phone/run.ts';
 import { parseMessage, getHeader } from '../../src/sip/message.ts';
 import type { RecordingServer } from './recording-server.ts';
-import { startRunningPhone } from './running-phone.ts';
+import { startRunningPhone, until } from './running-phone.ts';
 import { runCli } from './serve-child.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,16 +68,6 @@ async function send(port: number, text: string): Promise<ReturnType<typeof parse
     });
   } finally {
     sock.close();
-  }
-}
-
-async function until<T>(f: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

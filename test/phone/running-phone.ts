@@ -28,3 +28,14 @@ export async function startRunningPhone(
   closers.push(() => phone.stop());
   return { s, phone };
 }
+
+/** Polls `f` every 20 ms until it gives a value; fails after `ms` (bounded, as every test wait). */
+export async function until<T>(f: () => T | undefined, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
