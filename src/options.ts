@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ProvError } from './core/errors.ts';
+import { ProvError } from './errors.ts';
 import { nearest } from './util/nearest.ts';
 
 export interface ServerOptions {

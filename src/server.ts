@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { createBootService, type CoreBootService } from './core/boot-service.ts';
-import { ProvError } from './core/errors.ts';
+import { ProvError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { parseHostPort, type ServerOptions } from './options.ts';
 import { openStore } from './store/open.ts';

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { runStorm, stormMarkdown, type StormTransport } from '../phone/storm.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
 

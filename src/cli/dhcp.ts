@@ -1,7 +1,7 @@
 // `polyprov dhcp inform` (a DHCPINFORM responder for sites that do not control their DHCP server)
 // and `polyprov dhcp snippet` (configuration for ISC dhcpd, Kea and dnsmasq). Issue 8; docs/dhcp.md.
 import type { Command } from 'commander';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { bootOptions, bootServerValue, type OptionType } from '../dhcp/boot-option.ts';
 import { BOOTP_CLIENT_PORT, BOOTP_SERVER_PORT, defaultServerId, startInformResponder } from '../dhcp/inform.ts';
 import { parseIPv4 } from '../dhcp/packet.ts';

@@ -3,7 +3,7 @@
 // parameter with the file and line that set it and the values it shadowed (issue 3).
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { displayValue, toExplainJson } from '../config/explain-json.ts';
 import { maskUrlCredentials } from '../config/master-file.ts';
 import { modelForPart, normalizeModel, parseMac, partNumberFor } from '../config/models.ts';

@@ -4,7 +4,7 @@
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { STARTER_DIRECTORIES, starterFiles } from '../config/starter-tree.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
 

@@ -5,7 +5,7 @@
 // Exit 1 when any error, else 0; 2 for usage errors.
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { lintTree, summarize } from '../config/lint/index.ts';
 import { normalizeModel } from '../config/models.ts';
 import { DirTreeSource } from '../config/tree-source.ts';

@@ -7,7 +7,7 @@ import { parseMac } from '../config/models.ts';
 import { addStateOptions } from '../options.ts';
 import type { AuditEvent, BootRecord, Phone, Store } from '../store/store.ts';
 import type { Mac } from '../config/types.ts';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { EXIT } from './exit.ts';
 import { phoneJson, parseLimit } from './phones.ts';
 import { flagsOf, printJson, usage, withStore, type StateFlags } from './state-store.ts';

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { modelForPart, normalizeModel, parseMac, partNumberFor } from '../config/models.ts';
 import type { Mac, ModelToken, PartNumber } from '../config/types.ts';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { bootPhone, COULD_NOT_CONTACT, type BootRecord, type PhoneProfile } from '../phone/boot.ts';
 import { clientFactory } from '../phone/clients.ts';
 import { addContact, listContacts, removeContact, setLocalParam } from '../phone/local-edits.ts';

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadServerOptions, type ServerOptions } from '../options.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 
 export interface StateFlags {
   data?: string;

@@ -3,7 +3,7 @@
 // `<sip><voIpProt><server voIpProt.server.1.address=…/>`, UCS `<polycomConfig>`, WAZO's flat
 // `<config …/>`, FUSION's `<PHONE><REGISTRATION …/>`). Element names are ignored, as the phone
 // ignores them.
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { isModelToken, normalizeModel } from './models.ts';
 import type { ConfigFile, ModelToken, ParamEntry } from './types.ts';
 import { parseXml, walkElements } from './xml.ts';

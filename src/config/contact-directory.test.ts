@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isProvError } from '../core/errors.ts';
+import { isProvError } from '../errors.ts';
 import { parseContactDirectory } from './contact-directory.ts';
 
 describe('contact directory', () => {

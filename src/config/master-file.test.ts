@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isProvError } from '../core/errors.ts';
+import { isProvError } from '../errors.ts';
 import { applyMaster, imageCandidates, maskUrlCredentials, masterFindings, parseMasterFile, splitConfigFiles, substituteTokens } from './master-file.ts';
 import type { Mac, PhoneIdentity } from './types.ts';
 

@@ -6,7 +6,7 @@
 // (`<APPLICATION_SPIP650 APP_FILE_PATH_SPIP650=…/>`, UCS 5.x distribution file). Element names
 // carry no meaning — GREIG puts APP_FILE_PATH on a `<Software>` child — so every attribute of
 // every element is kept, and only attribute names are interpreted.
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { isModelToken, normalizeModel } from './models.ts';
 import type { EffectiveMaster, MasterAttr, MasterFile, ModelToken, PhoneIdentity } from './types.ts';
 import { parseXml, walkElements } from './xml.ts';

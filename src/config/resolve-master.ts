@@ -2,7 +2,7 @@
 // where its directories point, which application image it loads. Paths are tree paths
 // (relative to the root, forward slashes, '' = the root) or URLs kept as written.
 import { posix } from 'node:path';
-import { ProvError, isProvError } from '../core/errors.ts';
+import { ProvError, isProvError } from '../errors.ts';
 import { isUrl, masterFindings, parseMasterFile } from './master-file.ts';
 import type { EffectiveMaster, MasterFile, PhoneIdentity, TreeSource } from './types.ts';
 

@@ -1,7 +1,7 @@
 // What one phone ends up with, computed from a provisioning tree the way the phone reads it:
 // master file → application image → CONFIG_FILES → override files → contact directory.
 // `polyprov explain` prints this; lint and the boot server reuse it.
-import { ProvError, isProvError } from '../core/errors.ts';
+import { ProvError, isProvError } from '../errors.ts';
 import { encryptedNotice, parseConfigFile } from './config-file.ts';
 import { parseContactDirectory } from './contact-directory.ts';
 import { applyMaster, isUrl } from './master-file.ts';

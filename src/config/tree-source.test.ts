@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { isProvError } from '../core/errors.ts';
+import { isProvError } from '../errors.ts';
 import { DirTreeSource, hasMacName, safeSegments } from './tree-source.ts';
 
 let base: string;

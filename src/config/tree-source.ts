@@ -6,7 +6,7 @@
 // case while administrators often write `0004F2000001.cfg`.
 import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import type { TreeSource } from './types.ts';
 
 /** A run of 12 hex digits not inside a longer hex run: the MAC part of a file name. */

@@ -2,14 +2,8 @@
 // contact-directory.ts), the catalogues (models.ts, params.ts), the resolver and the
 // linter all speak these; nothing here does I/O.
 
-/** A MAC address as phones use it in file names: 12 lowercase hex digits, no separators. */
-export type Mac = string & { readonly __brand: 'Mac' };
-
-/** A model token as used in master-file suffixes: `SPIP650`, `SSIP6000`, `VVX1500`, `Trio8800`. */
-export type ModelToken = string;
-
-/** A Polycom part number without the hardware revision: `2345-12600-001`. */
-export type PartNumber = string;
+export type { Mac, ModelToken, PartNumber } from '../domain.ts';
+import type { Mac, ModelToken, PartNumber } from '../domain.ts';
 
 /** Where something stands in a file. Lines and columns are 1-based; file is relative to the tree root. */
 export interface SourcePos {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { isProvError } from '../core/errors.ts';
+import { isProvError } from '../errors.ts';
 import { parseConfigFile } from './config-file.ts';
 import { CONTACT_FIELDS, parseContactDirectory } from './contact-directory.ts';
 import type { Contact } from './types.ts';

@@ -2,7 +2,7 @@
 // nothing reaches the output without going through escapeAttr/escapeText, so a SIP password such
 // as `p"&<'>` or non-ASCII text round-trips exactly through parse → write → parse (tested with
 // random values in write-xml.test.ts).
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { CONTACT_FIELDS } from './contact-directory.ts';
 import type { Contact } from './types.ts';
 

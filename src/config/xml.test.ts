@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isProvError, type ProvError } from '../core/errors.ts';
+import { isProvError, type ProvError } from '../errors.ts';
 import { parseXml, walkElements } from './xml.ts';
 
 function fails(input: string | Buffer): ProvError {

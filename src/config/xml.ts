@@ -9,7 +9,7 @@
 // comments, `standalone="yes"`, no encoding declaration (SIP 1.x). Anything not well formed is
 // refused with PP_CFG_XML_MALFORMED and the position saxes stopped at.
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 
 export interface XmlAttr {
   name: string;

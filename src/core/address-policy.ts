@@ -1,7 +1,7 @@
 // Who may talk to the boot server at all: CIDR allow-lists and a token bucket per source
 // address. Compiled once at start-up into net.BlockList objects, so a request only looks up.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { ProvError } from './errors.ts';
+import { ProvError } from '../errors.ts';
 
 /** `::ffff:10.0.0.1` → `10.0.0.1`, so IPv4 rules match dual-stack sockets. */
 export function plainAddress(addr: string): string {

@@ -7,7 +7,7 @@ import type { Mac } from '../config/types.ts';
 import { ha1 } from '../store/digest-ha1.ts';
 import type { Account, Store } from '../store/store.ts';
 import type { DigestAuthority } from './digest-auth.ts';
-import { ProvError } from './errors.ts';
+import { ProvError } from '../errors.ts';
 import type { BootRequest } from './request.ts';
 
 export type Principal =

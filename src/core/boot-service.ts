@@ -15,7 +15,7 @@ import { AuditRecorder } from './audit.ts';
 import { Authenticator, principalName, type Principal } from './authenticate.ts';
 import { DigestAuthority } from './digest-auth.ts';
 import { Enrolment } from './enrolment.ts';
-import { errorDef, ProvError, isProvError } from './errors.ts';
+import { errorDef, ProvError, isProvError } from '../errors.ts';
 import { isMasterName, macOfName, UPLOAD_DIRECTORY, uploadKindOf, type UploadName } from './file-names.ts';
 import { Metrics } from './metrics.ts';
 import { compileLocks, lockedKeys, stripLocked, type LockMatcher } from './override-lock.ts';

@@ -3,7 +3,7 @@
 // (`0004f2000001.cfg`, `logs/0004f2000001-app.log`, `2345-12600-001.sip.ld`), so anything
 // unusual is refused rather than interpreted: `..`, a second round of percent-encoding,
 // backslashes, NUL and other control characters, drive letters, over-long names.
-import { ProvError } from './errors.ts';
+import { ProvError } from '../errors.ts';
 
 export const MAX_PATH_CHARS = 1024;
 export const MAX_SEGMENT_CHARS = 255;

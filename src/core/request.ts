@@ -1,9 +1,10 @@
 // The one request shape every transport builds, and the one result shape it gets back.
 // Transports import only types from this file (and the error catalogue); never the store.
 import type { Readable } from 'node:stream';
-import type { ProvError } from './errors.ts';
+import type { ProvError } from '../errors.ts';
 
-export type Transport = 'http' | 'https' | 'ftp' | 'ftps' | 'tftp';
+import type { Transport } from '../domain.ts';
+export type { Transport };
 
 /** Proof of identity as a transport saw it. The core checks it; the transport never decides. */
 export type Credentials =

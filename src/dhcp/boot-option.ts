@@ -5,7 +5,7 @@
 // Option Type 0=IP Address / 1=String), 3=Custom+Option 66. The custom option "cannot be the same
 // as VLAN ID Option". White paper, Discovering the Provisioning Server, Stage 1: UCS also reads
 // option 160 by factory default (a string, like 66).
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { parseIPv4 } from './packet.ts';
 
 export type OptionType = 'string' | 'ip';

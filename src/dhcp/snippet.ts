@@ -6,7 +6,7 @@
 // A phone is matched by option 60 (facts §5.2: a binary RFC 3925-style blob that starts with the
 // enterprise number 13885 = 00:00:36:3d and holds the sub-option "Polycom") or by the MAC OUI.
 // Each format is checked by its real parser in test/dhcp/snippet-parsers.test.ts.
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import { bootOptions, bootServerValue, checkOptionCode, type BootOption, type OptionType } from './boot-option.ts';
 import { buildDvdString } from './vlan.ts';
 

@@ -22,7 +22,7 @@ import { formatUserAgent, partNumberFor } from '../config/models.ts';
 import { inDir, joinTreePath, resolveDirectories, type Directories } from '../config/resolve-master.ts';
 import { resolvePhone, toExplainJson, type Resolution } from '../config/resolver.ts';
 import type { EffectiveMaster, MasterFile } from '../config/types.ts';
-import { isProvError, type ProvError } from '../core/errors.ts';
+import { isProvError, type ProvError } from '../errors.ts';
 import { COULD_NOT_CONTACT, DEFAULT_SETTINGS, realClock, type BootEnv, type BootInput, type BootRecord, type BootSettings, type Stage } from './boot-types.ts';
 import { FetchedTreeSource } from './fetched-tree.ts';
 import type { FetchResult, FileClient } from './file-client.ts';

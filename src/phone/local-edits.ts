@@ -7,7 +7,7 @@ import { parseConfigFile } from '../config/config-file.ts';
 import { parseContactDirectory } from '../config/contact-directory.ts';
 import type { Contact } from '../config/types.ts';
 import { writeConfigFile, writeContactDirectory } from '../config/write-xml.ts';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import type { PhoneCacheData } from './state.ts';
 
 /** Sets (or with value undefined, removes) one parameter in the local <MAC>-phone.cfg. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isProvError } from '../core/errors.ts';
+import { isProvError } from '../errors.ts';
 import { parseServerAddress, resolveFileRef, resolveInDirectory } from './server-address.ts';
 
 describe('SEED-AG Server Menu: Server Address forms', () => {

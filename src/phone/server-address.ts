@@ -5,7 +5,7 @@
 // User] will be ignored"; the password likewise. Server Type defaults to FTP (SEED-AG, Supported
 // Provisioning Protocols: "By default, the phones are shipped with FTP enabled"), with the
 // factory account PlcmSpIp / PlcmSpIp.
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 
 export type Protocol = 'ftp' | 'tftp' | 'http' | 'https' | 'ftps';
 

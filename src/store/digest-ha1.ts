@@ -3,7 +3,7 @@
 // keeping a plain password. Both algorithms are kept because old phones only speak MD5 while
 // RFC 7616 prefers SHA-256; the server offers the strongest first (RFC 7616 §3.7).
 import { createHash } from 'node:crypto';
-import type { Mac } from '../config/types.ts';
+import type { Mac } from '../domain.ts';
 import type { Account, AccountKind } from './store.ts';
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import type { Mac } from '../config/types.ts';
+import type { Mac } from '../domain.ts';
 import { foldSighting, isSuccessStatus, type PhoneState } from './fold-sighting.ts';
 import type { Sighting } from './store.ts';
 

@@ -3,13 +3,18 @@
 // way, so `data` is created in both cases. The returned store is initialised.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ServerOptions } from '../options.ts';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import type { Store } from './store.ts';
 
 export const SQLITE_FILE = 'polyprov.db';
 
-export async function openStore(opts: Pick<ServerOptions, 'data' | 'storeUrl'>): Promise<Store> {
+/** Where the store lives: the data directory and `sqlite` or a `postgres://` URL (the server options hand these down). */
+export interface StoreLocation {
+  data: string;
+  storeUrl: string;
+}
+
+export async function openStore(opts: StoreLocation): Promise<Store> {
   const data = resolve(opts.data);
   try {
     mkdirSync(data, { recursive: true, mode: 0o700 });

@@ -1,7 +1,7 @@
 // Row shapes shared by the SQL backends and their conversions to the store's types. Column names
 // are the same in SQLite and PostgreSQL; drivers differ only in how they hand back bigint
 // (number or string) and booleans (0/1 or true/false), which the converters accept either way.
-import type { Mac } from '../config/types.ts';
+import type { Mac } from '../domain.ts';
 import { macKey, type FieldTimes, type PhoneState } from './fold-sighting.ts';
 import type { Account, AccountKind, AuditEvent, BootRecord, Phone, SightingSource, Stage } from './store.ts';
 

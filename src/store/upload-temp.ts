@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ProvError } from '../core/errors.ts';
+import { ProvError } from '../errors.ts';
 import type { StoredFile, UploadKey, UploadOptions, UploadSink } from './store.ts';
 
 // Temp files are named `<pid>.<processToken>.<random>.part`. Several processes may share one data

@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { parseDigestHeader } from '../core/digest-auth.ts';
-import { errorDef, ProvError } from '../core/errors.ts';
+import { errorDef, ProvError } from '../errors.ts';
 import type { BootRequest, BootResult, BootService, ByteRange, Credentials, FileResult } from '../core/request.ts';
 import type { Logger } from '../log.ts';
 

@@ -2,10 +2,10 @@
 // that the catalogue and the doc list the same codes."
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { ERRORS } from '../../src/core/errors.ts';
+import { ERRORS } from '../../src/errors.ts';
 
 describe('docs/errors.md', () => {
-  test('STYLE §4: one row per code in src/core/errors.ts, and no other', () => {
+  test('STYLE §4: one row per code in src/errors.ts, and no other', () => {
     const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
     expect(doc).toContain('| code | meaning | how to fix |');
     const rows = [...doc.matchAll(/^\| (PP_[A-Z0-9_]+) \|/gm)].map((m) => m[1]!);

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { BootRequest, BootResult, BootService, DirectoryEntry, TransferOutcome } from '../../src/core/request.ts';
-import { ProvError, type ErrorCode } from '../../src/core/errors.ts';
+import { ProvError, type ErrorCode } from '../../src/errors.ts';
 
 const UPLOAD_NAME = /^[0-9a-f]{12}-(boot\.log|app\.log|phone\.cfg|web\.cfg|directory\.xml|calls\.xml)$/i;
 

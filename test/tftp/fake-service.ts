@@ -7,7 +7,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { ProvError } from '../../src/core/errors.ts';
+import { ProvError } from '../../src/errors.ts';
 import type { BootRequest, BootResult, BootService, TransferOutcome } from '../../src/core/request.ts';
 
 const UPLOAD_NAME = /^[0-9a-f]{12}-(boot\.log|app\.log|phone\.cfg|web\.cfg|directory\.xml|calls\.xml)$/;

@@ -3,7 +3,7 @@
 // (white paper, Default Configuration Parameter Values): <MAC>-phone.cfg, <MAC>-web.cfg, then
 // CONFIG_FILES "left to right"; inside one file "top to bottom". Reported once per losing
 // occurrence, at that occurrence, naming the one that wins over it.
-import { ProvError } from '../../core/errors.ts';
+import { ProvError } from '../../errors.ts';
 import type { LintContext } from './context.ts';
 
 export function lintChains(ctx: LintContext): ProvError[] {

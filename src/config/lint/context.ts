@@ -7,7 +7,7 @@
 // (and once per model the master names with `_<MODEL>` suffixes), each <MAC>.cfg for its MAC —
 // plus every MAC found in the tree's file names (override files `<MAC>-phone.cfg`, per-phone
 // `[PHONE_MAC_ADDRESS]` files, logs…) that would use 000000000000.cfg.
-import { ProvError, isProvError } from '../../core/errors.ts';
+import { ProvError, isProvError } from '../../errors.ts';
 import { encryptedNotice, isEncryptedConfig, parseConfigFile } from '../config-file.ts';
 import { parseContactDirectory } from '../contact-directory.ts';
 import { applyMaster, isUrl, parseMasterFile, splitMasterSuffix } from '../master-file.ts';

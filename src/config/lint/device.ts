@@ -2,7 +2,7 @@
 // and the value's own device.<name>.set="1" are in effect (white paper, device.set; facts §2.4).
 // A device value without them is silently not applied: warn, at the value, for every phone chain
 // it wins in (and for files no chain reads, within the file alone).
-import { ProvError } from '../../core/errors.ts';
+import { ProvError } from '../../errors.ts';
 import type { ParamEntry } from '../types.ts';
 import { lookup, type ConfigFileInfo, type LintContext, type Stack } from './context.ts';
 

@@ -5,7 +5,7 @@
 // 1–21; ad, ar, bw and bb are 0 or 1. A directory larger than the phone holds is cut short by
 // the phone: dir.local.contacts.maxNum is 500 in UCS 5.x (99 on VVX101/150/201, 9999 on
 // VVX1500), SIP 3.2 keeps at most 200 (facts §6.1).
-import { ProvError } from '../../core/errors.ts';
+import { ProvError } from '../../errors.ts';
 import { MODELS, modelInfo } from '../models.ts';
 import type { Contact, ModelToken, SourcePos } from '../types.ts';
 import { lookup, macOfName, type Chain, type LintContext } from './context.ts';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { ProvError } from '../../core/errors.ts';
+import { ProvError } from '../../errors.ts';
 import { DirTreeSource } from '../tree-source.ts';
 import { compareFindings, lintTree, summarize } from './index.ts';
 import { cleanTree, lintFiles } from './lint-test-util.ts';

@@ -1,7 +1,7 @@
 // `lintTree`: every lint rule over a provisioning tree, findings ordered by file, line, column.
 // One rule family per file (STYLE §1): xml, references, params, chain, device, security,
 // directory. The tree is read and parsed once into a LintContext; rules are pure over it.
-import type { ProvError } from '../../core/errors.ts';
+import type { ProvError } from '../../errors.ts';
 import type { TreeSource } from '../types.ts';
 import { lintChains } from './chain.ts';
 import { LintContext, type LintOptions } from './context.ts';

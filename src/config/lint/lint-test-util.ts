@@ -1,6 +1,6 @@
 // Shared by the lint unit tests: a small clean tree (white paper, Master Configuration File;
 // facts §1.2-§1.4) that each test breaks in one way.
-import type { ProvError } from '../../core/errors.ts';
+import type { ProvError } from '../../errors.ts';
 import { lintTree, type LintOptions } from './index.ts';
 import { MemTreeSource } from './mem-tree.ts';
 

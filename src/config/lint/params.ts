@@ -2,7 +2,7 @@
 // nearest known name: the phone silently ignores names it does not know, so a typo loses the
 // setting) and values outside the parameter's type or range. A value checked against a type only
 // guessed from template defaults is a warning; against a documented type, an error.
-import { ProvError } from '../../core/errors.ts';
+import { ProvError } from '../../errors.ts';
 import { isSecretParam, lookupParam, nearestParam, validateParamValue } from '../params.ts';
 import type { LintContext } from './context.ts';
 

@@ -5,7 +5,7 @@
 // application image only means the phone keeps the software it runs: a warning. Entry and list
 // lengths (255 / 2047 characters, SIP 2.0 Administrator's Guide, facts §1.2) come from
 // masterFindings().
-import { ProvError } from '../../core/errors.ts';
+import { ProvError } from '../../errors.ts';
 import { isUrl, masterFindings, maskUrlCredentials, splitConfigFiles, splitMasterSuffix, substituteTokens } from '../master-file.ts';
 import { partNumberFor } from '../models.ts';
 import { nearest } from '../../util/nearest.ts';

@@ -10,7 +10,7 @@
 //   provisioned phones; the templates default it to 1, so leaving it unset leaves it on.
 // - voIpProt.SIP.specialEvent.checkSync.alwaysReboot="1": every check-sync reboots the phone
 //   (white paper, SIP NOTIFY (Check-Sync); facts §4.1).
-import { ProvError } from '../../core/errors.ts';
+import { ProvError } from '../../errors.ts';
 import { isUrl } from '../master-file.ts';
 import { isSecretParam, splitParamName } from '../params.ts';
 import type { ParamEntry } from '../types.ts';

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
-import type { Mac } from '../../config/types.ts';
-import { ProvError } from '../../core/errors.ts';
+import type { Mac } from '../../domain.ts';
+import { ProvError } from '../../errors.ts';
 import { bootVersion, foldSighting, macKey, newPhone, type PhoneState } from '../fold-sighting.ts';
 import {
   AUDIT_COLS, VERSION_COLS, accountFromRow, accountToRow, auditFromRow, auditToRow, bootFromRow, num, phoneFromRow, phoneStateFromRow, phoneToRow,

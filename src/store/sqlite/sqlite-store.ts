@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Mac } from '../../config/types.ts';
-import { ProvError } from '../../core/errors.ts';
+import type { Mac } from '../../domain.ts';
+import { ProvError } from '../../errors.ts';
 import { bootVersion, foldSighting, macKey, type PhoneState } from '../fold-sighting.ts';
 import type { AuditEvent, AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
 import { cleanStaleTemps, TempUpload, TempUploadSink, uploadFailed, versionContent } from '../upload-temp.ts';

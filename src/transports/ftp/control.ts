@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import type { BootRequest, BootResult, BootService, FileResult } from '../../core/request.ts';
-import type { ErrorCode } from '../../core/errors.ts';
+import type { ErrorCode } from '../../errors.ts';
 import { ControlLineReader } from './line-reader.ts';
 import { formatReply, ftpCodeOf, plainAddress, refusalText } from './format.ts';
 import { resolveFtpPath } from './path.ts';

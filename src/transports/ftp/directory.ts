@@ -3,7 +3,7 @@
 // directory (Administrator's Guide, Boot Server Security Policy: the phone's account "must also be
 // able to list files in all directories mentioned in the <MAC-address>.cfg").
 import type { DirectoryEntry } from '../../core/request.ts';
-import type { ErrorCode } from '../../core/errors.ts';
+import type { ErrorCode } from '../../errors.ts';
 import type { FtpSession } from './control.ts';
 
 /** CWD: true if `path` is a directory the phone may enter, false if there is none, else the refusal. */

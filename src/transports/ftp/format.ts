@@ -1,6 +1,6 @@
 // Wire formats of the FTP replies polyprov sends: RFC 959 §4.2 reply lines, RFC 3659 §2.3 times,
 // RFC 959 §4.1.2 / RFC 2428 §3 passive addresses, and the `ls -l` lines LIST has always carried.
-import { ERRORS, type ErrorCode } from '../../core/errors.ts';
+import { ERRORS, type ErrorCode } from '../../errors.ts';
 
 /** RFC 959 §4.2: one line `code text`, or `code-first … code last` for several lines. */
 export function formatReply(code: number, text: string): string {
@@ -51,7 +51,7 @@ export function plainAddress(a: string | undefined): string {
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
-/** The FTP reply code for a refusal, from the one catalogue (src/core/errors.ts). */
+/** The FTP reply code for a refusal, from the one catalogue (src/errors.ts). */
 export function ftpCodeOf(code: ErrorCode): number {
   const def = ERRORS[code] as { ftp?: number };
   return def.ftp ?? 550;

@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { BootRequest, BootResult } from '../../core/request.ts';
-import { ProvError } from '../../core/errors.ts';
+import { ProvError } from '../../errors.ts';
 import type { FtpSession } from './control.ts';
 import { formatListLine, ftpCodeOf, listableName } from './format.ts';
 import { listEntries, listTarget } from './directory.ts';

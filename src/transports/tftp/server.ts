@@ -15,7 +15,7 @@
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { ERRORS, ProvError } from '../../core/errors.ts';
+import { ERRORS, ProvError } from '../../errors.ts';
 import type { BootRequest, BootResult, BootService } from '../../core/request.ts';
 import type { ServerOptions } from '../../options.ts';
 import { streamBlockSource } from './block-reader.ts';
