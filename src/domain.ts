@@ -145,4 +145,28 @@ export interface Account {
   pending?: boolean;
 }
 
+/**
+ * One administrative change (issue 12, Administration through the core), kept beside the
+ * transfer audit: who made it, when, what (operation and target), and the old and new values
+ * with every secret already masked by the core. Values are plain JSON.
+ */
+export interface ChangeRecord {
+  at: Date;
+  /** The OS user for the CLI; an API token's name for the REST API. */
+  who: string;
+  /** `topic.verb`: `accounts.add`, `staging.set`, `overrides.clear`, `enrolment.reset` … */
+  operation: string;
+  /** What was changed: an account name, a MAC, a setting's name. */
+  target: string;
+  old?: unknown;
+  new?: unknown;
+}
+
+export interface ChangeQuery {
+  since?: Date;
+  target?: string;
+  /** Newest first; default 100. */
+  limit?: number;
+}
+
 export type { Readable };

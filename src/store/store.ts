@@ -3,7 +3,7 @@
 // clusters of nodes. No SQL, row shape or driver type crosses this file. Every method added
 // here is one more thing both backends must match (test/store/conformance.ts).
 import type { Readable } from 'node:stream';
-import type { Account, AccountKind, AuditEvent, AuditQuery, BootRecord, Mac, Phone, PhoneQuery, Sighting, SightingSource, Stage, StoredFile, UploadKey, UploadKind } from '../domain.ts';
+import type { Account, AccountKind, AuditEvent, AuditQuery, BootRecord, ChangeQuery, ChangeRecord, Mac, Phone, PhoneQuery, Sighting, SightingSource, Stage, StoredFile, UploadKey, UploadKind } from '../domain.ts';
 
 export interface UploadOptions {
   /** `append` adds to the current version (phone log upload in append mode); `replace` makes a new version. */
@@ -62,6 +62,12 @@ export interface Store {
     list(): Promise<Account[]>;
     forPhone(mac: Mac): Promise<Account | undefined>;
   };
+  /** The change record: every administrative change, written by the core's admin service. */
+  readonly changes: {
+    append(c: ChangeRecord): Promise<void>;
+    /** Newest first. */
+    query(q: ChangeQuery): Promise<ChangeRecord[]>;
+  };
   /** Small named values shared by every node (staging switch, enrolment secrets). */
   readonly settings: {
     get(name: string): Promise<string | undefined>;
@@ -69,5 +75,5 @@ export interface Store {
   };
 }
 
-export type { Stage, SightingSource, Sighting, Phone, BootRecord, PhoneQuery, UploadKind, UploadKey, StoredFile, AuditEvent, AuditQuery, AccountKind, Account } from '../domain.ts';
+export type { Stage, SightingSource, Sighting, Phone, BootRecord, PhoneQuery, UploadKind, UploadKey, StoredFile, AuditEvent, AuditQuery, AccountKind, Account, ChangeRecord, ChangeQuery } from '../domain.ts';
 export type { Readable };

@@ -559,4 +559,30 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
       expect(await store.settings.get('empty')).toBe('');
     });
   });
+
+  describe(`${name}: change record (issue 12, Administration through the core)`, () => {
+    test('append keeps who, when, what and the old and new values; query is newest first', async () => {
+      const { store } = await fresh();
+      await store.changes.append({ at: at(0), who: 'alice', operation: 'staging.set', target: 'staging', old: { staging: false }, new: { staging: true } });
+      await store.changes.append({ at: at(5), who: 'bob', operation: 'accounts.remove', target: 'site', old: { user: 'site', kind: 'site', password: '[secret]' } });
+      await store.changes.append({ at: at(5), who: 'carol', operation: 'accounts.add', target: 'p1', new: { user: 'p1', nested: [1, 'two', null] } });
+      const all = await store.changes.query({});
+      expect(all.map((c) => c.who)).toEqual(['carol', 'bob', 'alice']); // same time: the later append first
+      expect(all[2]).toEqual({ at: at(0), who: 'alice', operation: 'staging.set', target: 'staging', old: { staging: false }, new: { staging: true } });
+      expect(all[1]).toEqual({ at: at(5), who: 'bob', operation: 'accounts.remove', target: 'site', old: { user: 'site', kind: 'site', password: '[secret]' } });
+      expect('new' in all[1]!).toBe(false);
+      expect(all[0]!.new).toEqual({ user: 'p1', nested: [1, 'two', null] });
+    });
+
+    test('query filters by since (inclusive) and target, and limit bounds it (default 100)', async () => {
+      const { store } = await fresh();
+      for (let i = 0; i < 105; i++) await store.changes.append({ at: at(i), who: 'ops', operation: 'overrides.clear', target: i % 2 ? MAC1 : MAC2, new: { n: i } });
+      expect(await store.changes.query({})).toHaveLength(100);
+      const since = await store.changes.query({ since: at(100) });
+      expect(since.map((c) => c.new)).toEqual([{ n: 104 }, { n: 103 }, { n: 102 }, { n: 101 }, { n: 100 }]);
+      const one = await store.changes.query({ target: MAC1, since: at(100), limit: 1 });
+      expect(one).toEqual([{ at: at(103), who: 'ops', operation: 'overrides.clear', target: MAC1, new: { n: 103 } }]);
+      expect(await store.changes.query({ limit: 0 })).toEqual([]);
+    });
+  });
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Mac } from '../../src/domain.ts';
 import { ProvError } from '../../src/errors.ts';
 import { BOOTS_KEPT_PER_PHONE, bootVersion, foldSighting, macKey, type PhoneState } from '../../src/store/fold-sighting.ts';
-import type { Account, AuditEvent, BootRecord, Phone, Sighting, Store, StoredFile, UploadKey } from '../../src/store/store.ts';
+import type { Account, AuditEvent, BootRecord, ChangeRecord, Phone, Sighting, Store, StoredFile, UploadKey } from '../../src/store/store.ts';
 import { TempUpload, TempUploadSink, cleanStaleTemps, versionContent } from '../../src/store/upload-temp.ts';
 
 /** Same bound as the SQL backends: a query never pulls more than this many rows. */
@@ -257,6 +257,24 @@ export class MemoryStore implements Store {
         .filter((a) => a.mac === m)
         .sort((a, b) => Number(!!a.pending) - Number(!!b.pending) || b.createdAt.getTime() - a.createdAt.getTime())[0];
       return best && cloneAccount(best);
+    },
+  };
+
+  // The change record (issue 12 item 4): appended in order, read newest first (a stable sort keeps
+  // the later of two same-time changes first, as the SQL backends' id order does).
+  readonly #changes: ChangeRecord[] = [];
+  readonly changes: Store['changes'] = {
+    append: async (c) => {
+      this.#check();
+      this.#changes.push(structuredClone(c));
+    },
+    query: async (q) => {
+      this.#check();
+      const list = this.#changes
+        .filter((c) => (!q.since || c.at.getTime() >= q.since.getTime()) && (q.target === undefined || c.target === q.target))
+        .reverse()
+        .sort((a, b) => b.at.getTime() - a.at.getTime());
+      return structuredClone(list.slice(0, Math.max(0, q.limit ?? 100)));
     },
   };
 

@@ -1,6 +1,6 @@
 // Numbered schema migrations for the PostgreSQL store; the same tables, names and numbering as
-// src/store/sqlite/migrations.ts, in portable SQL with PostgreSQL types (bigint milliseconds,
-// bytea for upload bytes). Append only: a released migration is never edited.
+// src/store/sqlite/migrations.ts (3, audit.plain_rowid, is SQLite's own), in portable SQL with
+// PostgreSQL types (bigint milliseconds, bytea for upload bytes). Append only: a released migration is never edited.
 export interface Migration {
   version: number;
   name: string;
@@ -100,6 +100,24 @@ export const MIGRATIONS: readonly Migration[] = [
     // When each "latest value" field of a phone was set (JSON), so that out-of-order sightings
     // (batches from several nodes) fold to the same row in any order (src/store/fold-sighting.ts).
     sql: `ALTER TABLE phones ADD COLUMN field_times TEXT;`,
+  },
+  {
+    version: 4,
+    name: 'changes',
+    // The change record (issue 12, Administration through the core): who changed what and when,
+    // old and new values as JSON with secrets masked by the core. Read newest first, by time.
+    sql: `
+      CREATE TABLE changes (
+        id BIGSERIAL PRIMARY KEY,
+        at BIGINT NOT NULL,
+        who TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        target TEXT NOT NULL,
+        old_value TEXT,
+        new_value TEXT
+      );
+      CREATE INDEX changes_by_at ON changes (at);
+    `,
   },
 ];
 

@@ -15,6 +15,7 @@ import {
 } from '../rows.ts';
 import type { AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
 import { cleanStaleTemps, TempUpload, TempUploadSink, uploadFailed, versionContent } from '../upload-temp.ts';
+import { pgChanges } from './changes.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
 
 export interface PgStoreOptions {
@@ -349,6 +350,8 @@ export class PgStore implements Store {
       return r.rows[0] && accountFromRow(r.rows[0]);
     },
   };
+
+  readonly changes: Store['changes'] = pgChanges(() => this.#p);
 
   readonly settings: Store['settings'] = {
     get: async (name) => {

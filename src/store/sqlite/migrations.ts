@@ -130,6 +130,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_by_mac_at ON audit (mac, at);
     `,
   },
+  {
+    version: 4,
+    name: 'changes',
+    // The change record (issue 12, Administration through the core): who changed what and when,
+    // old and new values as JSON with secrets masked by the core. Read newest first, by time.
+    sql: `
+      CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        who TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        target TEXT NOT NULL,
+        old_value TEXT,
+        new_value TEXT
+      );
+      CREATE INDEX changes_by_at ON changes (at);
+    `,
+  },
 ];
 
 export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

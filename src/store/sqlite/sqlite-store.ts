@@ -10,6 +10,7 @@ import { ProvError } from '../../errors.ts';
 import { bootVersion, foldSighting, macKey, type PhoneState } from '../fold-sighting.ts';
 import type { AuditEvent, AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
 import { cleanStaleTemps, TempUpload, TempUploadSink, uploadFailed, versionContent } from '../upload-temp.ts';
+import { sqliteChanges } from './changes.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
 import {
   accountFromRow, accountToRow, auditFromRow, bootFromRow, phoneFromRow, phoneStateFromRow, phoneToRow,
@@ -281,6 +282,8 @@ export class SqliteStore implements Store {
       return r && accountFromRow(r);
     },
   };
+
+  readonly changes: Store['changes'] = sqliteChanges(() => this.db);
 
   readonly settings: Store['settings'] = {
     get: async (name) => (this.#st.settingGet.get(name) as { value: string } | undefined)?.value,
