@@ -1,0 +1,309 @@
+// The core's access rules as one cross product: principal × transport × file kind × operation →
+// the outcome, under the `open` and `accounts` policies, for a phone bound to its own account and
+// one that is not. Each expected outcome is written literally in TABLE below (a letter per
+// operation, legend in OUTCOME); nothing here recomputes the rule the core applies. The core runs
+// whole (createBootService → handle) over the in-memory store, on a tiny tree in a temp dir.
+// Sources: Administrator's Guide, Boot Server Security Policy (per-phone accounts, "the phone's
+// account must be able to list files"); Deploying Phones From the Boot Server (PlcmSpIp);
+// white paper, Master Configuration File (upload directories); README Access policy and TFTP.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Mac } from '../domain.ts';
+import { loadServerOptions, type ServerOptions } from '../options.ts';
+import { makeAccount } from './digest.ts';
+import { openMemoryStore } from '../../test/support/memory-store.ts';
+import { createBootService } from './boot-service.ts';
+import type { BootRequest, BootResult, Credentials, Transport } from './request.ts';
+
+const MAC1 = '0004f2000001' as Mac; // the phone whose files are asked for
+const MAC2 = '0004f2000002' as Mac; // another phone, always bound to its own account
+const REALM = 'polyprov';
+
+// ---- the dimensions ------------------------------------------------------------------------
+
+type PrincipalName = 'anonymous' | 'site account' | 'own phone account' | "other phone's account" | 'PlcmSpIp staging on' | 'PlcmSpIp staging off' | 'client cert for the MAC';
+
+interface Principal {
+  name: PrincipalName;
+  /** The staging switch this principal is tried under. */
+  staging: boolean;
+  credentials(t: Transport): Credentials | undefined;
+}
+
+const login = (user: string, password: string) => (t: Transport): Credentials =>
+  t === 'ftp' || t === 'ftps' ? { kind: 'login', user, password } : { kind: 'basic', user, password };
+
+const PRINCIPALS: Record<PrincipalName, Principal> = {
+  anonymous: { name: 'anonymous', staging: false, credentials: () => undefined },
+  'site account': { name: 'site account', staging: false, credentials: login('site', 'site-pw') },
+  'own phone account': { name: 'own phone account', staging: false, credentials: login('p1', 'p1-pw') },
+  "other phone's account": { name: "other phone's account", staging: false, credentials: login('p2', 'p2-pw') },
+  'PlcmSpIp staging on': { name: 'PlcmSpIp staging on', staging: true, credentials: login('PlcmSpIp', 'PlcmSpIp') },
+  'PlcmSpIp staging off': { name: 'PlcmSpIp staging off', staging: false, credentials: login('PlcmSpIp', 'PlcmSpIp') },
+  'client cert for the MAC': {
+    name: 'client cert for the MAC',
+    staging: false,
+    credentials: () => ({ kind: 'cert', subjectCN: `SEP${MAC1.toUpperCase()}`, subjectAltNames: [], fingerprint256: 'AA:BB' }),
+  },
+};
+
+/** Transport as the row names it; TFTP twice: from a network in tftpSecretAllow (loopback, the default) and from another. */
+type Via = 'http' | 'https' | 'ftp' | 'ftps' | 'tftp allow-listed' | 'tftp other net';
+const VIA: Record<Via, { transport: Transport; address: string }> = {
+  http: { transport: 'http', address: '192.0.2.50' },
+  https: { transport: 'https', address: '192.0.2.50' },
+  ftp: { transport: 'ftp', address: '192.0.2.50' },
+  ftps: { transport: 'ftps', address: '192.0.2.50' },
+  'tftp allow-listed': { transport: 'tftp', address: '127.0.0.1' },
+  'tftp other net': { transport: 'tftp', address: '192.0.2.50' },
+};
+
+/** File kinds, in the column order of TABLE. */
+const KINDS = [
+  { name: 'master file', path: '000000000000.cfg' },
+  { name: 'shared config', path: 'site.cfg' },
+  { name: '<MAC>.cfg', path: `${MAC1}.cfg` },
+  { name: '<MAC>-phone.cfg override', path: `overrides/${MAC1}-phone.cfg` },
+  { name: 'contact directory', path: `contacts/${MAC1}-directory.xml` },
+  { name: 'log', path: `logs/${MAC1}-app.log` },
+  { name: 'image', path: 'sip.ld' },
+  { name: 'hostile path', path: '../../etc/passwd' },
+  { name: 'missing file', path: 'nope.cfg' },
+] as const;
+
+/** Operations, in the order of the letters of each TABLE cell. */
+const OPS = ['read', 'write', 'delete', 'stat'] as const;
+
+/** One letter per outcome. Refusals are the PP_* code the core returns. */
+const OUTCOME: Record<string, string> = {
+  o: 'served',
+  s: 'stored',
+  d: 'deleted',
+  N: 'PP_NOT_FOUND',
+  R: 'PP_READ_ONLY',
+  A: 'PP_AUTH_REQUIRED',
+  F: 'PP_AUTH_FAILED',
+  P: 'PP_AUTH_WRONG_PHONE',
+  M: 'PP_WRITE_OTHER_MAC',
+  T: 'PP_SECRET_TRANSPORT',
+  H: 'PP_PATH_HOSTILE',
+};
+
+// ---- the table -----------------------------------------------------------------------------
+// One row per policy, binding, principal and transport. Columns are the KINDS in order; each cell
+// is four letters, one per operation (read, write, delete, stat). The tree: a master with
+// OVERRIDES_DIRECTORY="overrides", CONTACTS_DIRECTORY="contacts", LOG_FILE_DIRECTORY="logs";
+// <MAC>.cfg is the phone's own master (it lists <MAC>-line.cfg with its SIP password); an override for the MAC is already stored, the contact
+// directory exists only in the tree, no log was uploaded yet.
+//
+// "bound": the MAC has its own confirmed account (p1); "unbound": it has none (PlcmSpIp staging
+// would enrol it). Another phone (MAC2) is always bound to p2.
+
+type Policy = 'open' | 'accounts';
+type Binding = 'bound' | 'unbound';
+
+const TABLE: Array<[Policy, Binding, PrincipalName, Via, string]> = [
+  //                                                                    master shared <MAC> -phone dir  log  image hostile missing
+  // open policy, bound phone
+  ['open',     'bound',   'anonymous',                'http',              'oRRo oRRo ARRA AAAA AAAA AAAA oRRo HHHH NRRN'],
+  ['open',     'bound',   'anonymous',                'https',             'oRRo oRRo ARRA AAAA AAAA AAAA oRRo HHHH NRRN'],
+  ['open',     'bound',   'anonymous',                'ftp',               'oRRo oRRo ARRA AAAA AAAA AAAA oRRo HHHH NRRN'],
+  ['open',     'bound',   'anonymous',                'ftps',              'oRRo oRRo ARRA AAAA AAAA AAAA oRRo HHHH NRRN'],
+  ['open',     'bound',   'anonymous',                'tftp allow-listed', 'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'bound',   'anonymous',                'tftp other net',    'oRRo oRRo ARRA ATTA ATTA ATTA oRRo HHHH NRRN'],
+  ['open',     'bound',   'site account',             'http',              'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['open',     'bound',   'site account',             'https',             'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['open',     'bound',   'site account',             'ftp',               'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['open',     'bound',   'site account',             'ftps',              'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['open',     'bound',   'own phone account',        'http',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'bound',   'own phone account',        'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'bound',   'own phone account',        'ftp',               'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'bound',   'own phone account',        'ftps',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'bound',   "other phone's account",    'http',              'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['open',     'bound',   "other phone's account",    'https',             'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['open',     'bound',   "other phone's account",    'ftp',               'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['open',     'bound',   "other phone's account",    'ftps',              'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['open',     'bound',   'PlcmSpIp staging on',      'http',              'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['open',     'bound',   'PlcmSpIp staging on',      'https',             'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['open',     'bound',   'PlcmSpIp staging on',      'ftp',               'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['open',     'bound',   'PlcmSpIp staging on',      'ftps',              'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['open',     'bound',   'PlcmSpIp staging off',     'http',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['open',     'bound',   'PlcmSpIp staging off',     'https',             'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['open',     'bound',   'PlcmSpIp staging off',     'ftp',               'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['open',     'bound',   'PlcmSpIp staging off',     'ftps',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['open',     'bound',   'client cert for the MAC',  'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+
+  // open policy, unbound phone
+  ['open',     'unbound', 'anonymous',                'http',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'anonymous',                'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'anonymous',                'ftp',               'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'anonymous',                'ftps',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'anonymous',                'tftp allow-listed', 'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'anonymous',                'tftp other net',    'oRRo oRRo TRRT TTTT TTTT NTTN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'site account',             'http',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'site account',             'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'site account',             'ftp',               'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'site account',             'ftps',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', "other phone's account",    'http',              'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['open',     'unbound', "other phone's account",    'https',             'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['open',     'unbound', "other phone's account",    'ftp',               'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['open',     'unbound', "other phone's account",    'ftps',              'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['open',     'unbound', 'PlcmSpIp staging on',      'http',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'PlcmSpIp staging on',      'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'PlcmSpIp staging on',      'ftp',               'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'PlcmSpIp staging on',      'ftps',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'PlcmSpIp staging off',     'http',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['open',     'unbound', 'PlcmSpIp staging off',     'https',             'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['open',     'unbound', 'PlcmSpIp staging off',     'ftp',               'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['open',     'unbound', 'PlcmSpIp staging off',     'ftps',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['open',     'unbound', 'client cert for the MAC',  'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+
+  // accounts policy, bound phone
+  ['accounts', 'bound',   'anonymous',                'http',              'ARRA ARRA ARRA AAAA AAAA AAAA ARRA HHHH ARRA'],
+  ['accounts', 'bound',   'anonymous',                'https',             'ARRA ARRA ARRA AAAA AAAA AAAA ARRA HHHH ARRA'],
+  ['accounts', 'bound',   'anonymous',                'ftp',               'ARRA ARRA ARRA AAAA AAAA AAAA ARRA HHHH ARRA'],
+  ['accounts', 'bound',   'anonymous',                'ftps',              'ARRA ARRA ARRA AAAA AAAA AAAA ARRA HHHH ARRA'],
+  ['accounts', 'bound',   'anonymous',                'tftp allow-listed', 'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'anonymous',                'tftp other net',    'oRRo oRRo ARRA ATTA ATTA ATTA oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'site account',             'http',              'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'site account',             'https',             'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'site account',             'ftp',               'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'site account',             'ftps',              'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'own phone account',        'http',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'own phone account',        'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'own phone account',        'ftp',               'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'own phone account',        'ftps',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'bound',   "other phone's account",    'http',              'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   "other phone's account",    'https',             'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   "other phone's account",    'ftp',               'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   "other phone's account",    'ftps',              'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'PlcmSpIp staging on',      'http',              'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'PlcmSpIp staging on',      'https',             'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'PlcmSpIp staging on',      'ftp',               'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'PlcmSpIp staging on',      'ftps',              'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
+  ['accounts', 'bound',   'PlcmSpIp staging off',     'http',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['accounts', 'bound',   'PlcmSpIp staging off',     'https',             'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['accounts', 'bound',   'PlcmSpIp staging off',     'ftp',               'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['accounts', 'bound',   'PlcmSpIp staging off',     'ftps',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['accounts', 'bound',   'client cert for the MAC',  'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+
+  // accounts policy, unbound phone
+  ['accounts', 'unbound', 'anonymous',                'http',              'ARRA ARRA ARRA AAAA AAAA AAAA ARRA HHHH ARRA'],
+  ['accounts', 'unbound', 'anonymous',                'https',             'ARRA ARRA ARRA AAAA AAAA AAAA ARRA HHHH ARRA'],
+  ['accounts', 'unbound', 'anonymous',                'ftp',               'ARRA ARRA ARRA AAAA AAAA AAAA ARRA HHHH ARRA'],
+  ['accounts', 'unbound', 'anonymous',                'ftps',              'ARRA ARRA ARRA AAAA AAAA AAAA ARRA HHHH ARRA'],
+  ['accounts', 'unbound', 'anonymous',                'tftp allow-listed', 'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'unbound', 'anonymous',                'tftp other net',    'oRRo oRRo TRRT TTTT TTTT NTTN oRRo HHHH NRRN'],
+  ['accounts', 'unbound', 'site account',             'http',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'unbound', 'site account',             'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'unbound', 'site account',             'ftp',               'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'unbound', 'site account',             'ftps',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'unbound', "other phone's account",    'http',              'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['accounts', 'unbound', "other phone's account",    'https',             'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['accounts', 'unbound', "other phone's account",    'ftp',               'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['accounts', 'unbound', "other phone's account",    'ftps',              'oRRo oRRo PRRP PMMP PMMP PMMP oRRo HHHH NRRN'],
+  ['accounts', 'unbound', 'PlcmSpIp staging on',      'http',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'unbound', 'PlcmSpIp staging on',      'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'unbound', 'PlcmSpIp staging on',      'ftp',               'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'unbound', 'PlcmSpIp staging on',      'ftps',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['accounts', 'unbound', 'PlcmSpIp staging off',     'http',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['accounts', 'unbound', 'PlcmSpIp staging off',     'https',             'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['accounts', 'unbound', 'PlcmSpIp staging off',     'ftp',               'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['accounts', 'unbound', 'PlcmSpIp staging off',     'ftps',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  ['accounts', 'unbound', 'client cert for the MAC',  'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+];
+
+// ---- the harness ---------------------------------------------------------------------------
+
+const silent = pino({ level: 'silent' });
+let root: string;
+const dirs: string[] = [];
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'polyprov-matrix-'));
+  dirs.push(root);
+  const master = (extra = '') =>
+    '<?xml version="1.0" standalone="yes"?>\n<!-- white paper, Master Configuration File -->\n' +
+    `<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="site.cfg" LOG_FILE_DIRECTORY="logs" OVERRIDES_DIRECTORY="overrides" CONTACTS_DIRECTORY="contacts"${extra}/>\n`;
+  const files: Record<string, string | Buffer> = {
+    '000000000000.cfg': master(),
+    [`${MAC1}.cfg`]: master().replace('CONFIG_FILES="site.cfg"', `CONFIG_FILES="${MAC1}-line.cfg, site.cfg"`),
+    [`${MAC1}-line.cfg`]: '<polycomConfig reg.1.address="1001" reg.1.auth.password="line-one-secret"/>\n',
+    'site.cfg': '<polycomConfig tcpIpApp.sntp.address="pool.ntp.org"/>\n',
+    [`contacts/${MAC1}-directory.xml`]: '<directory><item_list><item><fn>Ada</fn><ct>1002</ct></item></item_list></directory>\n',
+    'sip.ld': Buffer.alloc(300 * 1024, 7),
+    'logs/.keep': '',
+    'overrides/.keep': '',
+  };
+  for (const [rel, body] of Object.entries(files)) {
+    mkdirSync(join(root, rel, '..'), { recursive: true });
+    writeFileSync(join(root, rel), body);
+  }
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function outcome(policy: Policy, binding: Binding, p: Principal, via: Via, path: string, op: (typeof OPS)[number]): Promise<string> {
+  const data = mkdtempSync(join(tmpdir(), 'polyprov-matrix-data-'));
+  dirs.push(data);
+  const store = await openMemoryStore(join(data, 'tmp'));
+  await store.accounts.put(makeAccount('site', 'site', 'site-pw', REALM));
+  await store.accounts.put(makeAccount('phone', 'p2', 'p2-pw', REALM, MAC2));
+  if (binding === 'bound') await store.accounts.put(makeAccount('phone', 'p1', 'p1-pw', REALM, MAC1));
+  const sink = await store.uploads.begin({ mac: MAC1, kind: 'override-phone', path: `overrides/${MAC1}-phone.cfg` }, { mode: 'replace', address: '192.0.2.9', maxBytes: 1 << 20, keepVersions: 3 });
+  await sink.write(Buffer.from('<PHONE_CONFIG><OVERRIDES up.backlight.onIntensity="1"/></PHONE_CONFIG>\n'));
+  await sink.commit();
+  const base = loadServerOptions({ root, data }, {});
+  const options: Readonly<ServerOptions> = Object.freeze({ ...base, policy, realm: REALM, staging: p.staging, rateLimitPerSec: 1e6, rateLimitBurst: 1e6 });
+  const core = await createBootService({ options, store, log: silent });
+  try {
+    const { transport, address } = VIA[via];
+    const req: BootRequest = {
+      transport,
+      remote: { address, port: 40000 },
+      credentials: p.credentials(transport),
+      op,
+      path,
+      signal: new AbortController().signal,
+    };
+    if (op === 'write') req.body = Readable.from([Buffer.from('<PHONE_CONFIG/>\n')]);
+    const r: BootResult = await core.handle(req);
+    return r.kind === 'file' ? 'served' : r.kind === 'refused' ? r.error.code : r.kind;
+  } finally {
+    await core.close();
+    await store.close();
+  }
+}
+
+// ---- the cases -----------------------------------------------------------------------------
+
+const cases = TABLE.flatMap(([policy, binding, principal, via, row]) => {
+  const cells = row.trim().split(/\s+/);
+  if (cells.length !== KINDS.length || cells.some((c) => c.length !== OPS.length)) throw new Error(`bad TABLE row: ${policy} ${binding} ${principal} ${via}`);
+  return KINDS.flatMap((kind, k) =>
+    OPS.map((op, o) => {
+      const letter = cells[k]![o]!;
+      const expected = OUTCOME[letter];
+      if (!expected) throw new Error(`unknown outcome letter ${letter}`);
+      return { title: `${policy}, ${binding}: ${principal} over ${via}, ${op} ${kind.name} → ${expected}`, policy, binding, principal, via, path: kind.path, op, expected };
+    }),
+  );
+});
+
+describe('boot service access matrix (principal × transport × file kind × operation)', () => {
+  test('the table covers every principal and transport the documents name', () => {
+    const seen = new Set(TABLE.map(([p, b, who, via]) => `${p}|${b}|${who}|${via}`));
+    expect(new Set(TABLE.map((r) => r[2]))).toEqual(new Set(Object.keys(PRINCIPALS)));
+    expect(new Set(TABLE.map((r) => r[3]))).toEqual(new Set(Object.keys(VIA)));
+    expect(seen.size).toBe(TABLE.length);
+  });
+
+  test.each(cases)('$title', async (c) => {
+    expect(await outcome(c.policy, c.binding, PRINCIPALS[c.principal], c.via, c.path, c.op)).toBe(c.expected);
+  });
+});
