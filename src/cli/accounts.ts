@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { parseMac } from '../config/models.ts';
 import type { Mac } from '../config/types.ts';
-import { makeAccount } from '../store/digest-ha1.ts';
+import { makeAccount } from '../core/digest.ts';
 import type { Account, AccountKind } from '../store/store.ts';
 import { addStateOptions } from '../options.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';

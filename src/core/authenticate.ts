@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { parseMac } from '../config/models.ts';
 import type { Mac } from '../config/types.ts';
-import { ha1 } from '../store/digest-ha1.ts';
+import { ha1 } from './digest.ts';
 import type { Account, Store } from '../store/store.ts';
 import type { DigestAuthority } from './digest-auth.ts';
 import { ProvError } from '../errors.ts';

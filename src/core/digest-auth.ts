@@ -1,48 +1,48 @@
-// Server side of HTTP Digest (RFC 7616, qop=auth, MD5 and SHA-256). Nonces are stateless and
-// signed (HMAC with a secret shared by every node through the store), so any node can check
-// that a nonce is ours and fresh. Replay protection is the nonce count: each (nonce, nc) is
-// accepted once, in increasing order. That table is per node: a cluster behind a balancer
-// should keep a phone on one node (source-address affinity), as stated in the README.
+// Server side of HTTP Digest (RFC 7616, qop=auth, MD5 and SHA-256): the challenges and the check
+// of an Authorization against an account's HA1 (the hashes are computed in digest.ts).
+//
+// Nonces are stateless and signed: HMAC with a secret kept in the store, so a nonce that is not
+// ours is told apart from one that merely expired. Replay protection is the nonce count: each
+// (nonce, nc) is accepted once, in increasing order, in a table held in memory. Because that
+// table dies with the process, every nonce also carries this process's epoch (random, drawn at
+// start) under the signature, and only nonces of this epoch are accepted: a response captured
+// before a restart (or issued by another worker or node) is answered 401 stale=true, so the phone
+// retries with a fresh nonce and the capture is worth nothing (issue 13 item 9). No store access
+// per request.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Account } from '../store/store.ts';
+import type { Account } from '../domain.ts';
+import { parseDigestAlgorithm, verifyDigestResponse } from './digest.ts';
 
-export type DigestAlgorithm = 'MD5' | 'SHA-256';
-
-export interface DigestFields {
-  username?: string;
-  realm?: string;
-  nonce?: string;
-  uri?: string;
-  response?: string;
-  qop?: string;
-  nc?: string;
-  cnonce?: string;
-  algorithm?: string;
-  opaque?: string;
-}
+/** The Authorization fields as parsed (digest.ts parseAuthorization), by lower-case name. */
+export type DigestFields = Record<string, string>;
 
 export type DigestVerdict = { ok: true; user: string } | { ok: false; reason: 'malformed' | 'stale' | 'replayed' | 'bad-response' | 'unknown-user' | 'wrong-realm' | 'wrong-uri' };
 
-function hash(alg: DigestAlgorithm, s: string): string {
-  return createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s, 'utf8').digest('hex');
-}
-
 export class DigestAuthority {
   private readonly used = new Map<string, { nc: number; expires: number }>();
-  private lastSweep = Date.now();
+  private lastSweep: number;
+  /** This process's nonce epoch: nonces of any other epoch are stale. */
+  readonly epoch: string;
 
   constructor(
     readonly realm: string,
     private readonly secret: Buffer,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+    epoch: string = randomBytes(8).toString('hex'),
+  ) {
+    this.epoch = epoch;
+    this.lastSweep = now();
+  }
 
-  /** A fresh signed nonce: time, random, HMAC(secret, time.random). */
+  private sign(body: string): string {
+    return createHmac('sha256', this.secret).update(body).digest('base64url').slice(0, 22);
+  }
+
+  /** A fresh signed nonce: epoch.time.random.HMAC(secret, epoch.time.random). */
   nonce(): string {
-    const body = `${this.now().toString(16)}.${randomBytes(12).toString('hex')}`;
-    const mac = createHmac('sha256', this.secret).update(body).digest('base64url').slice(0, 22);
-    return `${body}.${mac}`;
+    const body = `${this.epoch}.${this.now().toString(16)}.${randomBytes(12).toString('hex')}`;
+    return `${body}.${this.sign(body)}`;
   }
 
   /** WWW-Authenticate values, strongest first (RFC 7616 §3.7: one challenge per algorithm). */
@@ -55,16 +55,17 @@ export class DigestAuthority {
     return out;
   }
 
-  private nonceAge(nonce: string): number | undefined {
+  /** True when the nonce is ours, of this process's epoch, and within its lifetime. */
+  private nonceCurrent(nonce: string): boolean {
     const parts = nonce.split('.');
-    if (parts.length !== 3) return undefined;
-    const [ts, rnd, mac] = parts as [string, string, string];
-    const expect = createHmac('sha256', this.secret).update(`${ts}.${rnd}`).digest('base64url').slice(0, 22);
+    if (parts.length !== 4) return false;
+    const [epoch, ts, rnd, mac] = parts as [string, string, string, string];
     const a = Buffer.from(mac);
-    const b = Buffer.from(expect);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
-    const t = parseInt(ts, 16);
-    return Number.isFinite(t) ? this.now() - t : undefined;
+    const b = Buffer.from(this.sign(`${epoch}.${ts}.${rnd}`));
+    if (a.length !== b.length || !timingSafeEqual(a, b)) return false;
+    if (epoch !== this.epoch) return false;
+    const age = this.now() - parseInt(ts, 16);
+    return Number.isFinite(age) && age <= this.ttlMs && age >= -60_000;
   }
 
   /**
@@ -75,20 +76,16 @@ export class DigestAuthority {
     if (!f.username || !f.nonce || !f.uri || !f.response || !f.nc || !f.cnonce) return { ok: false, reason: 'malformed' };
     if (f.qop !== 'auth') return { ok: false, reason: 'malformed' };
     if (f.realm !== this.realm) return { ok: false, reason: 'wrong-realm' };
-    const alg = (f.algorithm ?? 'MD5').toUpperCase();
+    // Only the algorithms challenges() offers.
+    const alg = parseDigestAlgorithm(f.algorithm);
     if (alg !== 'MD5' && alg !== 'SHA-256') return { ok: false, reason: 'malformed' };
     if (!/^[0-9a-fA-F]{8}$/.test(f.nc)) return { ok: false, reason: 'malformed' };
     if (stripQuery(f.uri) !== stripQuery(requestUri)) return { ok: false, reason: 'wrong-uri' };
-    const age = this.nonceAge(f.nonce);
-    if (age === undefined) return { ok: false, reason: 'stale' };
-    if (age > this.ttlMs || age < -60_000) return { ok: false, reason: 'stale' };
     if (!account) return { ok: false, reason: 'unknown-user' };
-    const ha1 = alg === 'MD5' ? account.ha1Md5 : account.ha1Sha256;
-    const ha2 = hash(alg as DigestAlgorithm, `${method}:${f.uri}`);
-    const expected = hash(alg as DigestAlgorithm, `${ha1}:${f.nonce}:${f.nc}:${f.cnonce}:auth:${ha2}`);
-    const got = Buffer.from(f.response.toLowerCase());
-    const want = Buffer.from(expected);
-    if (got.length !== want.length || !timingSafeEqual(got, want)) return { ok: false, reason: 'bad-response' };
+    // RFC 7616 §3.3 (stale): "only … if the nonce is invalid and the response is valid for that
+    // nonce", so a phone with a wrong password is asked again rather than told to retry.
+    if (!verifyDigestResponse(f, method, { ha1: alg === 'MD5' ? account.ha1Md5 : account.ha1Sha256 })) return { ok: false, reason: 'bad-response' };
+    if (!this.nonceCurrent(f.nonce)) return { ok: false, reason: 'stale' };
     // Only a correct response consumes the count, so a forger cannot burn a phone's nonce.
     const nc = parseInt(f.nc, 16);
     const seen = this.used.get(f.nonce);
@@ -118,15 +115,4 @@ function stripQuery(u: string): string {
   } catch {
     return p;
   }
-}
-
-/** Parses the parameters of a `Digest k=v, k="v"` header (RFC 7616 §3.4). */
-export function parseDigestHeader(value: string): DigestFields {
-  const out: Record<string, string> = {};
-  const re = /([a-zA-Z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(value)) !== null) {
-    out[m[1]!.toLowerCase()] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!;
-  }
-  return out as DigestFields;
 }

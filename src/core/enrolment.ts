@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { parseConfigFile } from '../config/config-file.ts';
 import { writeConfigFile } from '../config/write-xml.ts';
 import type { Mac } from '../config/types.ts';
-import { makeAccount } from '../store/digest-ha1.ts';
+import { makeAccount } from './digest.ts';
 import type { Account, Store } from '../store/store.ts';
 import type { Authenticator, Principal } from './authenticate.ts';
 

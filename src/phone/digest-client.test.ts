@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { chooseAuth, parseAuthorization, parseChallenges, verifyDigest } from './digest-client.ts';
+import { parseAuthorization, parseChallenges, verifyDigestResponse } from '../core/digest.ts';
+import { chooseAuth } from './digest-client.ts';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
@@ -31,9 +32,9 @@ describe('facts §3.5: answering a boot server 401', () => {
     const p = h1.params;
     const expected = md5(`${md5('Mufasa:PolycomSPIP:Circle of Life')}:n0nce:${p.nc}:${p.cnonce}:auth:${md5('GET:/sip.cfg')}`);
     expect(p.response).toBe(expected);
-    expect(verifyDigest(p, 'GET', 'Circle of Life')).toBe(true);
-    expect(verifyDigest(p, 'GET', 'wrong')).toBe(false);
-    expect(verifyDigest(p, 'PUT', 'Circle of Life')).toBe(false);
+    expect(verifyDigestResponse(p, 'GET', { password: 'Circle of Life' })).toBe(true);
+    expect(verifyDigestResponse(p, 'GET', { password: 'wrong' })).toBe(false);
+    expect(verifyDigestResponse(p, 'PUT', { password: 'Circle of Life' })).toBe(false);
   });
 
   test('RFC 2617 §3.2.2.1: without qop the response is H(HA1:nonce:HA2)', () => {

@@ -5,7 +5,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { ServerAddress } from './server-address.ts';
-import { chooseAuth, parseChallenges, type DigestSession } from './digest-client.ts';
+import { parseChallenges } from '../core/digest.ts';
+import { chooseAuth, type DigestSession } from './digest-client.ts';
 import { RawHttpConnection } from './http-raw.ts';
 import { clientSecureContext } from './tls-context.ts';
 import { errorResult, urlPath, type FetchResult, type FileClient, type GetOptions, type PutOptions } from './file-client.ts';

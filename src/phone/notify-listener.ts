@@ -12,7 +12,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import { getHeader, parseMessage, serialiseMessage, StreamFramer, type ParseResult, type SipHeader, type SipRequest } from '../sip/message.ts';
-import { parseAuthorization, verifyDigest } from './digest-client.ts';
+import { parseAuthorization, verifyDigestResponse } from '../core/digest.ts';
 
 export type ParamLookup = (name: string) => string | undefined;
 
@@ -116,7 +116,7 @@ export class PhoneSipHandler {
         a?.scheme === 'digest' &&
         a.params.realm === realm &&
         this.nonces.has(a.params.nonce ?? '') &&
-        lineCredentials(get).some((c) => c.user === a.params.username && verifyDigest(a.params, 'NOTIFY', c.password));
+        lineCredentials(get).some((c) => c.user === a.params.username && verifyDigestResponse(a.params, 'NOTIFY', { password: c.password }));
       if (!ok) {
         const nonce = randomBytes(16).toString('hex');
         this.nonces.set(nonce, Date.now());

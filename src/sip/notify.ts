@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { getHeader, serialiseMessage, type SipHeader, type SipRequest, type SipResponse } from './message.ts';
-import { DigestClient, parseChallenge, type DigestCredentials } from './digest.ts';
+import { DigestClient, digestChallenge, type DigestCredentials } from '../core/digest.ts';
 import { runNonInviteTransaction, type TransactionOutcome, type TransactionTimers } from './transaction.ts';
 import { formatSipUri, type SipUri } from './targets.ts';
 import { openStreamFlow, UdpEndpoint, type Destination, type Flow, type SipTransport } from './transport.ts';
@@ -174,7 +174,7 @@ export class CheckSyncSender {
     if (!t.credentials) return undefined;
     const isProxy = r.status === 407;
     const value = getHeader(r, isProxy ? 'Proxy-Authenticate' : 'WWW-Authenticate');
-    const ch = value ? parseChallenge(value) : undefined;
+    const ch = value ? digestChallenge(value) : undefined;
     if (!ch) return undefined;
     // A second challenge for a realm we already answered means the credentials were refused,
     // unless the server says the nonce was merely stale (RFC 2617 §3.2.1).

@@ -5,7 +5,7 @@
 // request requires an MD5 digest authentication", SIP 3.1 Developer's Guide).
 import http from 'node:http';
 import https from 'node:https';
-import { DigestClient, parseChallenge, type DigestCredentials } from './digest.ts';
+import { DigestClient, digestChallenge, type DigestCredentials } from '../core/digest.ts';
 
 export const PUSH_CONTENT_TYPE = 'application/x-com-polycom-spipx';
 export const PUSH_BODY = '<PolycomIPPhone><Data priority="Critical">Action:UpdateConfig</Data></PolycomIPPhone>';
@@ -75,7 +75,7 @@ export async function sendPush(urlText: string, opts: PushOptions): Promise<Push
     let t0 = performance.now();
     let r = await post(url, headers, body, opts, ac.signal);
     if (r.status === 401 && r.wwwAuthenticate && opts.credentials) {
-      const ch = parseChallenge(r.wwwAuthenticate);
+      const ch = digestChallenge(r.wwwAuthenticate);
       const auth = ch ? new DigestClient().authorize(ch, opts.credentials, 'POST', url.pathname + url.search) : undefined;
       if (auth) {
         challenges++;

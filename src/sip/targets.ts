@@ -5,7 +5,7 @@
 import { parseMac } from '../config/models.ts';
 import type { Mac } from '../config/types.ts';
 import type { SipTransport } from './transport.ts';
-import type { DigestCredentials } from './digest.ts';
+import type { DigestCredentials } from '../core/digest.ts';
 
 export interface SipUri {
   scheme: 'sip' | 'sips';

@@ -7,7 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { parseDigestHeader } from '../core/digest-auth.ts';
+import { parseAuthParams } from '../core/digest.ts';
 import { errorDef, ProvError } from '../errors.ts';
 import type { BootRequest, BootResult, BootService, ByteRange, Credentials, FileResult } from '../core/request.ts';
 import type { Logger } from '../log.ts';
@@ -74,7 +74,7 @@ function credentialsOf(req: IncomingMessage, method: string): Credentials | unde
       if (c >= 0) return { kind: 'basic', user: dec.slice(0, c), password: dec.slice(c + 1) };
       return { kind: 'basic', user: dec, password: '' };
     }
-    if (scheme === 'digest') return { kind: 'digest', method, fields: parseDigestHeader(rest) as Record<string, string> };
+    if (scheme === 'digest') return { kind: 'digest', method, fields: parseAuthParams(rest) };
   }
   const sock = req.socket as TLSSocket;
   if (typeof sock.getPeerCertificate === 'function' && sock.authorized) {

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ha1 } from '../../src/store/digest-ha1.ts';
+import { ha1 } from '../../src/core/digest.ts';
 import { openStore } from '../../src/store/open.ts';
 import { polyprov } from './run-cli.ts';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
-import { ha1 } from '../../src/store/digest-ha1.ts';
+import { ha1 } from '../../src/core/digest.ts';
 import { openStore } from '../../src/store/open.ts';
 import { polyprov } from './run-cli.ts';
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Mac } from '../../src/config/types.ts';
 import type { BootService } from '../../src/core/request.ts';
-import { makeAccount } from '../../src/store/digest-ha1.ts';
+import { makeAccount } from '../../src/core/digest.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { MAC1, MAC2, standardTree } from '../support/tree.ts';
 import { join } from 'node:path';

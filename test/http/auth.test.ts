@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Mac } from '../../src/config/types.ts';
-import { makeAccount } from '../../src/store/digest-ha1.ts';
+import { makeAccount } from '../../src/core/digest.ts';
 import { curl, digestAuth, req } from '../support/http-client.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { MAC1, MAC2, standardTree, tempDir } from '../support/tree.ts';

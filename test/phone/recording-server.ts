@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseAuthorization } from '../../src/phone/digest-client.ts';
+import { parseAuthorization } from '../../src/core/digest.ts';
 
 export interface Recorded {
   method: string;

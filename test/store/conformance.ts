@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Mac } from '../../src/config/types.ts';
-import { ha1, makeAccount } from '../../src/store/digest-ha1.ts';
+import { ha1, makeAccount } from '../../src/core/digest.ts';
 import type { AuditEvent, Sighting, Store, UploadKey, UploadOptions } from '../../src/store/store.ts';
 import { SPOOL_MEMORY_BYTES } from '../../src/store/upload-temp.ts';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, test } from 'vitest';
-import { makeAccount } from '../../src/store/digest-ha1.ts';
+import { makeAccount } from '../../src/core/digest.ts';
 import { openStore } from '../../src/store/open.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { SPOOL_MEMORY_BYTES } from '../../src/store/upload-temp.ts';
