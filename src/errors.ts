@@ -15,6 +15,11 @@ export interface ErrorDef {
   tftp?: number;
   /** FTP reply code. */
   ftp?: number;
+  /**
+   * Seconds to wait before trying again, for refusals that are temporary: HTTP sends it as
+   * Retry-After (RFC 9110 §10.2.3) with the status.
+   */
+  retryAfterS?: number;
 }
 
 // Keep entries grouped by area; add new codes at the end of their group.
@@ -54,7 +59,7 @@ export const ERRORS = {
   PP_AUTH_WRONG_PHONE: { severity: 'error', summary: 'account not bound to this phone', http: 403, tftp: 2, ftp: 550 },
   PP_DIGEST_NONCE_REPLAYED: { severity: 'error', summary: 'digest nonce reused or expired', http: 401, tftp: 2, ftp: 530 },
   PP_ADDRESS_DENIED: { severity: 'error', summary: 'client address not allowed', http: 403, tftp: 2, ftp: 530 },
-  PP_RATE_LIMITED: { severity: 'error', summary: 'too many requests from this address', http: 429, tftp: 0, ftp: 421 },
+  PP_RATE_LIMITED: { severity: 'error', summary: 'too many requests from this address', http: 429, tftp: 0, ftp: 421, retryAfterS: 1 },
   PP_UPLOAD_TOO_LARGE: { severity: 'error', summary: 'upload over the size limit', http: 413, tftp: 3, ftp: 552 },
   PP_UPLOAD_TRUNCATED: { severity: 'error', summary: 'upload ended before its announced size', http: 400, tftp: 0, ftp: 426 },
   PP_UPLOAD_FAILED: { severity: 'error', summary: 'upload could not be stored', http: 500, tftp: 3, ftp: 451 },
@@ -63,6 +68,12 @@ export const ERRORS = {
   PP_BAD_REQUEST: { severity: 'error', summary: 'malformed request', http: 400, tftp: 4, ftp: 501 },
   PP_INTERNAL: { severity: 'error', summary: 'internal error', http: 500, tftp: 0, ftp: 451 },
 
+  // --- the state store (src/store, the core's audit recorder) ---
+  // Issue 13 item 13: a database outage is "retry later" on every wire (HTTP 503, FTP 421 "service
+  // not available", TFTP ERROR 0 whose text says so), never an internal error.
+  PP_STORE_UNAVAILABLE: { severity: 'error', summary: 'state store unavailable, retry shortly', http: 503, tftp: 0, ftp: 421, retryAfterS: 1 },
+  PP_STORE_SPOOL_FULL: { severity: 'error', summary: 'audit spool full while the store was unavailable; newer records dropped' },
+
   // --- DHCP (src/dhcp) ---
   PP_DHCP_MALFORMED: { severity: 'error', summary: 'malformed, truncated or hostile DHCP packet dropped' },
 
@@ -70,6 +81,8 @@ export const ERRORS = {
   PP_OPT_UNKNOWN: { severity: 'error', summary: 'unknown option key' },
   PP_OPT_INVALID: { severity: 'error', summary: 'option value invalid' },
   PP_USAGE: { severity: 'error', summary: 'command-line usage error' },
+  PP_DATA_DIR_OPEN: { severity: 'error', summary: 'data directory readable by group or others' },
+  PP_STATE_MISSING: { severity: 'error', summary: 'no server state at the data directory' },
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -236,7 +236,7 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
         const status = def.http ?? 500;
         const headers: Record<string, string | string[]> = { 'content-type': 'text/plain; charset=utf-8' };
         if (result.challenge) headers['www-authenticate'] = result.challenge.headers;
-        if (status === 429) headers['retry-after'] = '1';
+        if (def.retryAfterS !== undefined) headers['retry-after'] = String(def.retryAfterS);
         // A refusal says little: the status, the code and a short reason. Details go to the log.
         const reason = status === 403 || status === 413 || status === 400 ? result.error.message : def.summary;
         if (op === 'write' && !req.complete) headers.connection = 'close'; // the unread body is not worth reading

@@ -1,13 +1,13 @@
 // The change record in PostgreSQL (migration 4): the same rows and order as SQLite's.
-import type pg from 'pg';
 import type { ChangeQuery } from '../../domain.ts';
 import { CHANGE_COLS, changeFromRow, changeLimit, changeToValues, type ChangeRow } from '../change-rows.ts';
 import type { Store } from '../store.ts';
+import type { PgConnection } from './connection.ts';
 
-export function pgChanges(pool: () => pg.Pool): Store['changes'] {
+export function pgChanges(db: PgConnection): Store['changes'] {
   return {
     append: async (c) => {
-      await pool().query({ name: 'change_insert', text: `INSERT INTO changes (${CHANGE_COLS}) VALUES ($1, $2, $3, $4, $5, $6)`, values: changeToValues(c) });
+      await db.query({ name: 'change_insert', text: `INSERT INTO changes (${CHANGE_COLS}) VALUES ($1, $2, $3, $4, $5, $6)`, values: changeToValues(c) });
     },
     query: async (q: ChangeQuery) => {
       const where: string[] = [];
@@ -22,7 +22,7 @@ export function pgChanges(pool: () => pg.Pool): Store['changes'] {
       }
       args.push(changeLimit(q));
       const sql = `SELECT ${CHANGE_COLS} FROM changes${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT $${args.length}`;
-      return (await pool().query<ChangeRow>(sql, args)).rows.map(changeFromRow);
+      return (await db.query<ChangeRow>(sql, args)).rows.map(changeFromRow);
     },
   };
 }

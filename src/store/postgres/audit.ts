@@ -1,0 +1,43 @@
+// The transfer audit on PostgreSQL: one statement (so one transaction) per batch the core's
+// AuditRecorder hands over, and the queries behind `polyprov audit`.
+import { macKey } from '../fold-sighting.ts';
+import { AUDIT_COLS, auditFromRow, auditToRow, type AuditRow, type Read } from '../rows.ts';
+import type { AuditQuery, Store } from '../store.ts';
+import { limitOf, type PgConnection } from './connection.ts';
+import { MAX_QUERY_ROWS } from './inventory.ts';
+
+export function pgAudit(db: PgConnection): Store['audit'] {
+  return {
+    append: async (events) => {
+      if (events.length === 0) return;
+      const rows = events.map(auditToRow);
+      const col = <K extends keyof AuditRow>(k: K) => rows.map((r) => r[k]);
+      await db.query({
+        name: 'audit_insert',
+        text: `INSERT INTO audit (${AUDIT_COLS}) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+               $6::text[], $7::text[], $8::bigint[], $9::float8[], $10::text[], $11::text[])`,
+        values: [col('at'), col('mac'), col('address'), col('transport'), col('op'), col('path'), col('status'), col('bytes'),
+          col('duration_ms'), col('user_name'), col('code')],
+      });
+    },
+    query: async (q: AuditQuery) => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.mac) {
+        args.push(macKey(q.mac));
+        where.push(`mac = $${args.length}`);
+      }
+      if (q.since) {
+        args.push(q.since.getTime());
+        where.push(`at >= $${args.length}`);
+      }
+      if (q.until) {
+        args.push(q.until.getTime());
+        where.push(`at < $${args.length}`);
+      }
+      args.push(limitOf(q.limit ?? 100, MAX_QUERY_ROWS));
+      const sql = `SELECT ${AUDIT_COLS} FROM audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT $${args.length}`;
+      return (await db.query<Read<AuditRow>>(sql, args)).rows.map(auditFromRow);
+    },
+  };
+}
