@@ -142,7 +142,7 @@ describe('resolver: directories and contact directory', () => {
     expect(r.directories).toMatchObject({ logs: 'site2', overrides: 'site2/ovr', contacts: 'http://u:pw@dir.example/c', licenses: 'lic', callLists: 'site2' });
     expect(toExplainJson(r, { showSecrets: true }).directories.contacts).toBe('http://u:***@dir.example/c');
     const b = await resolvePhone(basic, { mac: mac1, model: 'SPIP650' });
-    expect(b.directories).toEqual({ logs: 'logs', overrides: 'overrides', contacts: 'contacts', licenses: 'licenses', callLists: '', userProfiles: '', coreFiles: '' });
+    expect(b.directories).toEqual({ logs: 'logs', overrides: 'overrides', contacts: 'contacts', licenses: 'licenses', callLists: '', userProfiles: '', coreFiles: '', certificates: '', flk: '', icons: '', cameraPresets: '' });
   });
 
   test('white paper, Configuring Your Local Contact Directory: <MAC>-directory.xml first, else 000000000000-directory.xml', async () => {

@@ -4,9 +4,9 @@
 import { ProvError, isProvError } from '../errors.ts';
 import { encryptedNotice, parseConfigFile } from './config-file.ts';
 import { parseContactDirectory } from './contact-directory.ts';
-import { applyMaster, isUrl } from './master-file.ts';
+import { isUrl } from './master-file.ts';
 import { normalizeModel, partNumberFor } from './models.ts';
-import { findMasterFile, inDir, joinTreePath, readTree, resolveApplication, resolveDirectories, type Directories } from './resolve-master.ts';
+import { inDir, phoneLayout, readTree, resolveApplication, uploadPath, type Directories, type PhoneLayout } from './phone-layout.ts';
 import { applyDeviceRule, mergeParams, type EffectiveParam, type ParamLayer } from './resolve-params.ts';
 import type { EffectiveMaster, PhoneIdentity, TreeSource } from './types.ts';
 
@@ -25,6 +25,8 @@ export interface ConfigFileStatus {
 export interface Resolution {
   phone: PhoneIdentity;
   master: { file: string; reason: string } | null;
+  /** The phone layout (phone-layout.ts): master, image candidates, CONFIG_FILES, directories, upload paths. */
+  layout: PhoneLayout;
   effectiveMaster: EffectiveMaster | null;
   application: string | null;
   configFiles: ConfigFileStatus[];
@@ -37,7 +39,10 @@ export interface Resolution {
 }
 
 export interface ResolveOptions {
-  /** A master file named in the boot-server address (`http://srv/dir/example1.cfg` → `dir/example1.cfg`). */
+  /**
+   * The boot-server address's path: a named master file (`http://srv/dir/example1.cfg` →
+   * `dir/example1.cfg`) or a directory (`http://srv/tenant1/` → `tenant1/`).
+   */
   masterName?: string;
   /** The phone already holds a local contact directory (then 000000000000-directory.xml is not read). */
   hasLocalDirectory?: boolean;
@@ -52,18 +57,17 @@ export async function resolvePhone(source: TreeSource, phoneIn: PhoneIdentity, o
   const phone: PhoneIdentity = { mac: phoneIn.mac.toLowerCase() as PhoneIdentity['mac'], ...(model ? { model } : {}), ...(partNumber ? { partNumber } : {}) };
   const problems: ProvError[] = [];
 
-  const found = await findMasterFile(source, phone, opts.masterName, problems);
-  const em = found ? applyMaster(found.master, phone) : null;
-  const masterDir = found ? parentDir(found.path) : '';
-  const directories = resolveDirectories(em, masterDir, problems);
-  const application = em ? await resolveApplication(source, em, masterDir, problems) : null;
+  const layout = await phoneLayout(source, phone, opts.masterName, problems);
+  const em = layout.effectiveMaster;
+  const directories = layout.directories;
+  const application = em ? await resolveApplication(source, layout, problems) : null;
 
   // Precedence, highest first (white paper, Default Configuration Parameter Values):
   // <MAC>-phone.cfg, <MAC>-web.cfg (both in OVERRIDES_DIRECTORY), then CONFIG_FILES left to right.
   const layers: ParamLayer[] = [];
   if (em) {
-    for (const kind of ['phone', 'web'] as const) {
-      const path = inDir(directories.overrides, `${phone.mac}-${kind}.cfg`);
+    for (const kind of ['override-phone', 'override-web'] as const) {
+      const path = uploadPath(layout, kind);
       if (isUrl(path)) continue;
       const layer = await readLayer(source, path, problems);
       if (layer?.layer) layers.push(layer.layer);
@@ -72,13 +76,12 @@ export async function resolvePhone(source: TreeSource, phoneIn: PhoneIdentity, o
 
   const configFiles: ConfigFileStatus[] = [];
   const seen = new Set<string>();
-  for (const entry of em?.configFiles ?? []) {
-    if (isUrl(entry)) {
+  for (const { entry, path, url } of layout.configFiles) {
+    if (url) {
       configFiles.push({ name: entry, found: false, url: true });
       continue;
     }
-    const path = joinTreePath(masterDir, entry);
-    if (path === undefined || path === '') {
+    if (path === undefined) {
       problems.push(
         new ProvError('PP_PATH_HOSTILE', `CONFIG_FILES entry "${entry}" points outside the provisioning root`, {
           ...posOf(em!, 'CONFIG_FILES'),
@@ -98,11 +101,12 @@ export async function resolvePhone(source: TreeSource, phoneIn: PhoneIdentity, o
   const params = mergeParams(layers, phone.model);
   applyDeviceRule(params);
 
-  const directory = em ? await findContactDirectory(source, phone, directories.contacts, masterDir, opts, problems) : null;
+  const directory = em ? await findContactDirectory(source, layout, opts, problems) : null;
 
   return {
     phone,
-    master: found ? { file: found.path, reason: found.reason } : null,
+    master: layout.master,
+    layout,
     effectiveMaster: em,
     application,
     configFiles,
@@ -111,11 +115,6 @@ export async function resolvePhone(source: TreeSource, phoneIn: PhoneIdentity, o
     params,
     problems,
   };
-}
-
-function parentDir(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? '' : path.slice(0, i);
 }
 
 function posOf(em: EffectiveMaster, base: string): { file?: string; line?: number; column?: number } {
@@ -149,13 +148,14 @@ async function readLayer(source: TreeSource, path: string, problems: ProvError[]
  * own directory) and then at the root of the server path (where the distribution ships the
  * seed template, Administrator's Guide, contact directory).
  */
-async function findContactDirectory(source: TreeSource, phone: PhoneIdentity, contactsDir: string, masterDir: string, opts: ResolveOptions, problems: ProvError[]): Promise<string | null> {
-  const own = inDir(contactsDir, `${phone.mac}-directory.xml`);
+async function findContactDirectory(source: TreeSource, layout: PhoneLayout, opts: ResolveOptions, problems: ProvError[]): Promise<string | null> {
+  const contactsDir = layout.directories.contacts;
+  const own = uploadPath(layout, 'directory');
   if (isUrl(own)) return own;
   const candidates = [own];
   if (!opts.hasLocalDirectory) {
     candidates.push(inDir(contactsDir, DEFAULT_DIRECTORY));
-    const atRoot = inDir(masterDir, DEFAULT_DIRECTORY);
+    const atRoot = inDir(layout.masterDir, DEFAULT_DIRECTORY);
     if (!candidates.includes(atRoot)) candidates.push(atRoot);
   }
   for (const c of candidates) {

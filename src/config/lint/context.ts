@@ -12,7 +12,7 @@ import { encryptedNotice, isEncryptedConfig, parseConfigFile } from '../config-f
 import { parseContactDirectory } from '../contact-directory.ts';
 import { applyMaster, isUrl, parseMasterFile, splitMasterSuffix } from '../master-file.ts';
 import { modelInfo, normalizeModel, partNumberFor } from '../models.ts';
-import { inDir, joinTreePath, resolveDirectories, type Directories } from '../resolve-master.ts';
+import { DEFAULT_MASTER, directoriesOf, inDir, isMasterName, joinTreePath, macOfName, parentDir, uploadName, type Directories } from '../phone-layout.ts';
 import { parseXml } from '../xml.ts';
 import type { ContactDirectory, EffectiveMaster, Mac, MasterFile, ModelToken, ParamEntry, PhoneIdentity, TreeSource } from '../types.ts';
 
@@ -23,12 +23,9 @@ export interface LintOptions {
   models?: ReadonlyMap<string, ModelToken> | Record<string, ModelToken>;
 }
 
-export const DEFAULT_MASTER = '000000000000.cfg';
-const ZERO_MAC = '000000000000';
+export { DEFAULT_MASTER } from '../phone-layout.ts';
 /** The generic phone's MAC: the broadcast address, which no phone has, so substituted entries are recognisable. */
 const GENERIC_MAC = 'ffffffffffff' as Mac;
-/** A MAC at the start of a file name: `0004f2000001.cfg`, `0004F2000001-phone.cfg`, `0004f2000001-app.log`. */
-const MAC_PREFIX = /^([0-9A-Fa-f]{12})(?=[-._]|$)/;
 
 export interface ConfigFileInfo {
   path: string;
@@ -107,9 +104,8 @@ export class LintContext {
     for (const p of ctx.files) {
       const f = foldMac(p);
       if (!ctx.folded.has(f) || f === p) ctx.folded.set(f, p);
-      const base = p.slice(p.lastIndexOf('/') + 1);
-      const mac = MAC_PREFIX.exec(base)?.[1]?.toLowerCase();
-      if (mac && mac !== ZERO_MAC) ctx.macs.add(mac);
+      const mac = macOfName(p);
+      if (mac) ctx.macs.add(mac);
     }
     // Read in small batches: enough overlap to hide disk latency, bounded memory.
     const wanted = ctx.files.filter((p) => /\.(cfg|xml)$/i.test(p) && !/-license\.cfg$/i.test(p));
@@ -149,7 +145,7 @@ export class LintContext {
           // "Configuration files (excluding the master configuration file) … can be encrypted"
           // (Administrator's Guide; facts §7): a phone cannot read an encrypted master file.
           this.fileProblems.push(
-            isMasterName(path)
+            isRootMaster(path)
               ? new ProvError('PP_CFG_ENCRYPTED', 'this master file is encrypted, but phones read master files only in plain XML (master files cannot be encrypted)', {
                   file: path,
                   line: 1,
@@ -170,7 +166,7 @@ export class LintContext {
       }
       // 000000000000.cfg and <MAC>.cfg at the root are what phones fetch as master files, so they
       // must be one (parseMasterFile refuses another root with PP_CFG_NOT_MASTER).
-      if (isMasterName(path) || rootName(buf, path) === 'APPLICATION') {
+      if (isRootMaster(path) || rootName(buf, path) === 'APPLICATION') {
         this.masters.set(path, parseMasterFile(buf, path));
         return;
       }
@@ -221,9 +217,8 @@ export class LintContext {
     const defaultMaster = this.masters.get(DEFAULT_MASTER);
     const macMasters = new Set<string>();
     for (const [path, master] of this.masters) {
-      const base = path.slice(path.lastIndexOf('/') + 1);
-      const mac = /^([0-9A-Fa-f]{12})\.cfg$/.exec(base)?.[1]?.toLowerCase();
-      if (mac && mac !== ZERO_MAC && !path.includes('/')) {
+      const mac = isRootMaster(path) ? macOfName(path) : undefined;
+      if (mac) {
         macMasters.add(mac);
         this.addChain(path, master, mac as Mac, this.modelOf(mac), false);
       } else if (path !== DEFAULT_MASTER) {
@@ -244,16 +239,16 @@ export class LintContext {
   }
 
   private hasOverrides(master: MasterFile, mac: string): boolean {
-    const dirs = resolveDirectories(applyMaster(master, { mac: GENERIC_MAC }), '', []);
-    return this.has(inDir(dirs.overrides, `${mac}-phone.cfg`)) || this.has(inDir(dirs.overrides, `${mac}-web.cfg`));
+    const dirs = directoriesOf(applyMaster(master, { mac: GENERIC_MAC }), '', []);
+    return this.has(inDir(dirs.overrides, uploadName(mac as Mac, 'override-phone'))) || this.has(inDir(dirs.overrides, uploadName(mac as Mac, 'override-web')));
   }
 
   private addChain(path: string, master: MasterFile, mac: Mac, model: ModelToken | undefined, generic: boolean): void {
     const partNumber = model ? partNumberFor(model) : undefined;
     const phone: PhoneIdentity = { mac, ...(model ? { model } : {}), ...(partNumber ? { partNumber } : {}) };
     const em = applyMaster(master, phone);
-    const masterDir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-    const directories = resolveDirectories(em, masterDir, this.chainProblems);
+    const masterDir = parentDir(path);
+    const directories = directoriesOf(em, masterDir, this.chainProblems);
     const configFiles: string[] = [];
     for (const entry of em.configFiles) {
       if (isUrl(entry)) continue;
@@ -266,7 +261,7 @@ export class LintContext {
     const files: string[] = [];
     if (!generic) {
       for (const kind of ['phone', 'web'] as const) {
-        const o = inDir(directories.overrides, `${mac}-${kind}.cfg`);
+        const o = inDir(directories.overrides, uploadName(mac, `override-${kind}`));
         if (!isUrl(o) && this.has(o)) files.push(this.realPath(o));
       }
     }
@@ -313,13 +308,12 @@ function rootName(buf: Buffer, file: string): string | undefined {
   return m?.[1];
 }
 
-/** `000000000000.cfg` or `<MAC>.cfg` at the root of the tree. */
-export function isMasterName(path: string): boolean {
-  return /^[0-9A-Fa-f]{12}\.cfg$/.test(path);
-}
-
-/** The MAC a file name starts with (`0004f2000001-phone.cfg`), lower case; undefined for none or all zeros. */
-export function macOfName(path: string): string | undefined {
-  const mac = MAC_PREFIX.exec(path.slice(path.lastIndexOf('/') + 1))?.[1]?.toLowerCase();
-  return mac && mac !== ZERO_MAC ? mac : undefined;
+/**
+ * `000000000000.cfg` or `<MAC>.cfg` at the root of the tree: what phones whose server address
+ * names no directory fetch as their master file, so it must be one. Deeper `<MAC>.cfg` files are
+ * often per-phone configuration files (the starter tree's `phones/[PHONE_MAC_ADDRESS].cfg`), so
+ * there the content decides.
+ */
+function isRootMaster(path: string): boolean {
+  return isMasterName(path) && !path.includes('/');
 }

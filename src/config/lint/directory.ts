@@ -8,7 +8,8 @@
 import { ProvError } from '../../errors.ts';
 import { MODELS, modelInfo } from '../models.ts';
 import type { Contact, ModelToken, SourcePos } from '../types.ts';
-import { lookup, macOfName, type Chain, type LintContext } from './context.ts';
+import { macOfName } from '../phone-layout.ts';
+import { lookup, type Chain, type LintContext } from './context.ts';
 
 const NAME_FIELDS = ['fn', 'ln', 'lb'] as const;
 const FLAG_FIELDS = ['ad', 'ar', 'bw', 'bb'] as const;

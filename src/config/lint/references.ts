@@ -9,9 +9,9 @@ import { ProvError } from '../../errors.ts';
 import { isUrl, masterFindings, maskUrlCredentials, splitConfigFiles, splitMasterSuffix, substituteTokens } from '../master-file.ts';
 import { partNumberFor } from '../models.ts';
 import { nearest } from '../../util/nearest.ts';
-import { joinTreePath } from '../resolve-master.ts';
+import { joinTreePath, macOfName } from '../phone-layout.ts';
 import type { Mac, MasterAttr } from '../types.ts';
-import { macOfName, type LintContext } from './context.ts';
+import { type LintContext } from './context.ts';
 
 /** The substitution tokens phones know (white paper, Master Configuration File; facts §1.4). */
 const KNOWN_TOKEN = /\[(PHONE_MAC_ADDRESS|PHONE_MODEL_NUMBER|PHONE_PART_NUMBER)\]/;
