@@ -4,7 +4,7 @@
 //
 //   npx tsx bench/lint.ts [--phones N] [--runs R]
 //
-// The tree, written to a temporary directory and read through DirTreeSource like `polyprov lint`:
+// The tree, written to a temporary directory and read through TreeFiles like `polyprov lint`:
 //   000000000000.cfg   CONFIG_FILES="phones/[PHONE_MAC_ADDRESS].cfg, features.cfg, site.cfg"
 //   site.cfg, features.cfg   ~150 site-wide parameters, some set in both (shadowing work)
 //   phones/<MAC>.cfg   N per-phone files (lines, credentials, labels)
@@ -16,7 +16,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lintTree, summarize } from '../src/config/lint/index.ts';
-import { DirTreeSource } from '../src/config/tree-source.ts';
+import { TreeFiles } from '../src/config/tree-source.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     let findings = 0;
     for (let r = 0; r < RUNS; r++) {
       const t0 = performance.now();
-      const out = await lintTree(new DirTreeSource(root));
+      const out = await lintTree(new TreeFiles(root));
       times.push(performance.now() - t0);
       summary = summarize(out);
       findings = out.length;

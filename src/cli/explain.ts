@@ -8,7 +8,7 @@ import { displayValue, toExplainJson } from '../config/explain-json.ts';
 import { maskUrlCredentials } from '../config/master-file.ts';
 import { modelForPart, normalizeModel, parseMac, partNumberFor } from '../config/models.ts';
 import { resolvePhone, type Resolution } from '../config/resolver.ts';
-import { DirTreeSource } from '../config/tree-source.ts';
+import { TreeFiles } from '../config/tree-source.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
 
 interface ExplainFlags {
@@ -48,7 +48,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       if (!st?.isDirectory()) throw usage(`${root} is not a directory; give the provisioning tree the boot server serves`);
 
       const r = await resolvePhone(
-        new DirTreeSource(root),
+        new TreeFiles(root),
         { mac, ...(model ? { model } : {}), ...(part ?? (model && partNumberFor(model)) ? { partNumber: part ?? partNumberFor(model!)! } : {}) },
         flags.master ? { masterName: flags.master } : {},
       );

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { ProvError } from '../errors.ts';
 import { lintTree, summarize } from '../config/lint/index.ts';
 import { normalizeModel } from '../config/models.ts';
-import { DirTreeSource } from '../config/tree-source.ts';
+import { TreeFiles } from '../config/tree-source.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
 
 interface LintFlags {
@@ -67,7 +67,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       const st = await stat(root).catch(() => null);
       if (!st?.isDirectory()) throw new ProvError('PP_USAGE', `${root} is not a directory; give the provisioning tree the boot server serves`);
 
-      const findings = await lintTree(new DirTreeSource(root), model ? { model } : {});
+      const findings = await lintTree(new TreeFiles(root), model ? { model } : {});
       const s = summarize(findings);
       if (flags.json) {
         process.stdout.write(JSON.stringify(findings.map(toJsonFinding), null, 2) + '\n');

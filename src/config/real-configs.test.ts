@@ -9,7 +9,7 @@ import { parseConfigFile } from './config-file.ts';
 import { parseContactDirectory } from './contact-directory.ts';
 import { applyMaster, parseMasterFile } from './master-file.ts';
 import { resolvePhone } from './resolver.ts';
-import { DirTreeSource } from './tree-source.ts';
+import { TreeFiles } from './tree-source.ts';
 import type { Mac } from './types.ts';
 
 // CI clones the repository with shared/ beside it, as on the development machine.
@@ -71,7 +71,7 @@ describe.skipIf(!present)('genuine Polycom distribution files (real-configs/READ
   });
 
   test('white paper, Default Configuration Parameter Values: the SIP 3.2.4 distribution resolves for an IP 300 and an IP 601, model-suffixed gains applied (facts §2.1)', async () => {
-    const tree = new DirTreeSource(join(DIR, 'sip-3.2.4'));
+    const tree = new TreeFiles(join(DIR, 'sip-3.2.4'));
     const r601 = await resolvePhone(tree, { mac: '0004f2000001' as Mac, model: 'SPIP601' });
     expect(r601.master?.file).toBe('000000000000.cfg');
     expect(r601.configFiles).toEqual([

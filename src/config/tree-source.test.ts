@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isProvError } from '../errors.ts';
-import { DirTreeSource, hasMacName, safeSegments } from './tree-source.ts';
+import { TreeFiles, hasMacName, safeSegments } from './tree-source.ts';
 
 let base: string;
 let root: string;
@@ -36,9 +36,9 @@ function hostile(p: () => Promise<unknown>): Promise<string | undefined> {
   );
 }
 
-describe('DirTreeSource', () => {
+describe('TreeFiles', () => {
   test('Administrator\'s Guide, master configuration file: "For A-F hexadecimal digits, use upper or lower case"', async () => {
-    const src = new DirTreeSource(root);
+    const src = new TreeFiles(root);
     expect((await src.read('0004f2000001.cfg'))?.toString()).toBe('upper');
     expect((await src.read('0004F2000001.cfg'))?.toString()).toBe('upper');
     expect((await src.read('overrides/0004F2000002-phone.cfg'))?.toString()).toBe('lower');
@@ -51,7 +51,7 @@ describe('DirTreeSource', () => {
   });
 
   test('hostile paths are refused with PP_PATH_HOSTILE: .., absolute, NUL, backslash', async () => {
-    const src = new DirTreeSource(root);
+    const src = new TreeFiles(root);
     for (const p of ['../outside.cfg', 'sub/../../outside.cfg', '/etc/passwd', 'a\0b.cfg', '..\\outside.cfg', 'C:/x.cfg']) {
       expect(await hostile(() => src.read(p))).toBe('PP_PATH_HOSTILE');
       expect(await hostile(() => src.exists(p))).toBe('PP_PATH_HOSTILE');
@@ -60,14 +60,14 @@ describe('DirTreeSource', () => {
   });
 
   test('symlinks resolving outside the root are refused; links inside it are followed', async () => {
-    const src = new DirTreeSource(root);
+    const src = new TreeFiles(root);
     expect(await hostile(() => src.read('escape.cfg'))).toBe('PP_PATH_HOSTILE');
     expect(await hostile(() => src.read('escape-dir/outside.cfg'))).toBe('PP_PATH_HOSTILE');
     expect((await src.read('alias.cfg'))?.toString()).toBe('site');
   });
 
   test('list() walks the tree, sorted, skipping dot-directories and links that leave the root', async () => {
-    const src = new DirTreeSource(root);
+    const src = new TreeFiles(root);
     const all: string[] = [];
     for await (const p of src.list()) all.push(p);
     expect(all).toEqual(['0004F2000001.cfg', 'Site.cfg', 'alias.cfg', 'overrides/0004f2000002-phone.cfg', 'sub/deeper/x.cfg']);

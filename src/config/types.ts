@@ -90,7 +90,7 @@ export interface ContactDirectory {
 
 /**
  * Where the resolver and linter read a provisioning tree from. Today a directory on disk
- * (`DirTreeSource`); later the boot server's live content (files plus stored uploads).
+ * (`TreeFiles`); later the boot server's live content (files plus stored uploads).
  * Paths are relative to the root, forward slashes, no leading slash.
  */
 export interface TreeSource {

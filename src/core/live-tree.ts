@@ -1,14 +1,14 @@
 // The server's live content as a TreeSource: the files of the tree, with the phones' stored
 // uploads (overrides, directories) in front, exactly as the boot service serves them. The
 // resolver run over it tells what a phone gets from the running server, not just from disk.
-import { DirTreeSource } from '../config/tree-source.ts';
+import { TreeFiles } from '../config/tree-source.ts';
 import type { TreeSource } from '../config/types.ts';
 import type { Store } from '../store/store.ts';
 import { uploadKindOf } from './file-names.ts';
 import { joinRel, normaliseRequestPath, splitPath } from './paths.ts';
 
 export class LiveTreeSource implements TreeSource {
-  private readonly dir: DirTreeSource;
+  private readonly dir: TreeFiles;
 
   /** `hideOverrides`: read as if the phones had uploaded no override (the server's own view). */
   constructor(
@@ -16,7 +16,7 @@ export class LiveTreeSource implements TreeSource {
     private readonly store: Store,
     private readonly opts: { hideOverrides?: boolean } = {},
   ) {
-    this.dir = new DirTreeSource(root);
+    this.dir = new TreeFiles(root);
   }
 
   async read(path: string): Promise<Buffer | null> {

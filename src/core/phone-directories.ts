@@ -4,7 +4,7 @@
 // files are parsed once and re-read only when their size or mtime changes.
 import { applyMaster, parseMasterFile } from '../config/master-file.ts';
 import type { Mac, MasterFile } from '../config/types.ts';
-import type { TreeFiles } from './tree-files.ts';
+import type { TreeFiles } from '../config/tree-source.ts';
 
 export interface PhoneDirectories {
   /** Master file the phone reads (root-relative), or undefined when the tree has none. */

@@ -5,7 +5,7 @@
 import { parseConfigFile } from '../config/config-file.ts';
 import { isSecretParam } from '../config/params.ts';
 import { macOfName } from './file-names.ts';
-import type { TreeFile, TreeFiles } from './tree-files.ts';
+import type { TreeFile, TreeFiles } from '../config/tree-source.ts';
 
 export class SecretFileIndex {
   private readonly cache = new Map<string, { etag: string; secret: boolean }>();

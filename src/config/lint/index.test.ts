@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { ProvError } from '../../errors.ts';
-import { DirTreeSource } from '../tree-source.ts';
+import { TreeFiles } from '../tree-source.ts';
 import { compareFindings, lintTree, summarize } from './index.ts';
 import { cleanTree, lintFiles } from './lint-test-util.ts';
 
@@ -27,7 +27,7 @@ describe('lintTree', () => {
 
   describe.skipIf(!existsSync(REAL))('genuine Polycom distributions (real-configs/README.md)', () => {
     test.each(['sip-1.2.0', 'sip-3.2.4', 'ucs-5.x'])('%s: every file parses and every parameter is known and valid', async (gen) => {
-      const f = await lintTree(new DirTreeSource(REAL + gen));
+      const f = await lintTree(new TreeFiles(REAL + gen));
       const codes = new Set(f.map((x) => x.code));
       for (const bad of ['PP_CFG_XML_MALFORMED', 'PP_PARAM_UNKNOWN', 'PP_PARAM_BAD_VALUE', 'PP_DIR_CT_MISSING', 'PP_DIR_CT_DUPLICATE']) expect(codes.has(bad as never), `${gen}: ${bad}`).toBe(false);
       // Polycom ships its web server on (httpd.cfg.enabled="1"): every generation is flagged.

@@ -1,5 +1,5 @@
 // An in-memory TreeSource: for lint tests, the lint benchmark, and callers that build a tree in
-// memory. MAC-named files match in either letter case, as DirTreeSource does (facts §1.1).
+// memory. MAC-named files match in either letter case, as TreeFiles does (facts §1.1).
 import type { TreeSource } from '../types.ts';
 
 function fold(p: string): string {
