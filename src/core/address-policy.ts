@@ -2,11 +2,7 @@
 // address. Compiled once at start-up into net.BlockList objects, so a request only looks up.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { ProvError } from '../errors.ts';
-
-/** `::ffff:10.0.0.1` → `10.0.0.1`, so IPv4 rules match dual-stack sockets. */
-export function plainAddress(addr: string): string {
-  return addr.startsWith('::ffff:') && isIPv4(addr.slice(7)) ? addr.slice(7) : addr;
-}
+import { plainAddress } from '../util/address.ts';
 
 export function compileCidrs(cidrs: readonly string[], what: string): BlockList | undefined {
   if (cidrs.length === 0) return undefined;

@@ -11,6 +11,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { ServerAddress } from './server-address.ts';
+import { plainAddress } from '../util/address.ts';
 import { errorResult, type FetchResult, type FileClient, type GetOptions, type PutOptions } from './file-client.ts';
 
 export interface TftpClientOptions {
@@ -71,7 +72,7 @@ class Exchange {
     this.sock = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
     if (localAddress) this.sock.bind(0, localAddress);
     this.sock.on('message', (m, rinfo) => {
-      if (rinfo.address !== this.address && !(rinfo.address === '::ffff:' + this.address)) return;
+      if (plainAddress(rinfo.address) !== plainAddress(this.address)) return;
       if (this.peerPort === undefined) this.peerPort = rinfo.port;
       else if (rinfo.port !== this.peerPort) {
         // RFC 1350 §4: a packet from another TID gets ERROR 5 and the transfer goes on.

@@ -6,6 +6,7 @@ import { parseMac } from '../config/models.ts';
 import type { Mac } from '../config/types.ts';
 import type { SipTransport } from './transport.ts';
 import type { DigestCredentials } from '../core/digest.ts';
+import { plainAddress } from '../util/address.ts';
 
 export interface SipUri {
   scheme: 'sip' | 'sips';
@@ -136,10 +137,6 @@ function transportOf(uri: SipUri, fallback: SipTransport): SipTransport {
   return p === 'tcp' || p === 'tls' || p === 'udp' ? p : fallback;
 }
 
-/** Strips an IPv4-mapped IPv6 prefix (`::ffff:10.0.0.5`), as Node reports dual-stack peers. */
-export function plainAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
 
 function userPart(address: string | undefined): string | undefined {
   if (!address) return undefined;

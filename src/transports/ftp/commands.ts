@@ -1,6 +1,7 @@
 // The command table: login, TLS negotiation, session parameters, directory and file-information
 // commands. Transfers (RETR, STOR, APPE, LIST, NLST) are in transfers.ts.
 import type { FtpSession } from './control.ts';
+import { plainAddress } from '../../util/address.ts';
 import { epsvReply, formatMdtm, pasvReply } from './format.ts';
 import { quotePathname } from './path.ts';
 import { PassiveListener } from './data.ts';
@@ -187,7 +188,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   XCUP: cmd(true, (s) => changeDirectory(s, s.path('..'))),
   PASV: cmd(true, async (s) => {
     if (s.epsvAll) return s.reply(503, 'EPSV ALL in force; use EPSV.');
-    const local = (s.sock.localAddress ?? '').replace(/^::ffff:/, '');
+    const local = plainAddress(s.sock.localAddress);
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(local)) return s.reply(522, 'PASV needs IPv4; use EPSV (2).');
     const p = await openPassive(s);
     s.reply(227, pasvReply(local, p.port));
@@ -199,7 +200,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       s.epsvAll = true;
       return s.reply(200, 'EPSV ALL ok.');
     }
-    const family = (s.sock.localAddress ?? '').includes(':') && !s.sock.localAddress?.startsWith('::ffff:') ? '2' : '1';
+    const family = plainAddress(s.sock.localAddress).includes(':') ? '2' : '1';
     if (a !== '' && a !== family) return s.reply(522, `Network protocol not supported, use (${family})`);
     const p = await openPassive(s);
     s.reply(229, epsvReply(p.port));

@@ -9,7 +9,7 @@
 // and session cache (tls-sessions.ts), so a client that resumes the control session may.
 import net from 'node:net';
 import { TLSSocket, type TLSSocketOptions } from 'node:tls';
-import { plainAddress } from './format.ts';
+import { plainAddress } from '../../util/address.ts';
 
 export interface PassiveOptions {
   /** Local address to listen on: the one the client reached the control connection at. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { epsvReply, formatListLine, formatMdtm, formatReply, ftpCodeOf, pasvReply, plainAddress } from './format.ts';
+import { epsvReply, formatListLine, formatMdtm, formatReply, ftpCodeOf, pasvReply } from './format.ts';
 
 describe('FTP reply formats', () => {
   test('RFC 959 §4.2: single and multi-line replies', () => {
@@ -25,9 +25,5 @@ describe('FTP reply formats', () => {
     expect(ftpCodeOf('PP_PATH_HOSTILE')).toBe(553);
     expect(ftpCodeOf('PP_READ_ONLY')).toBe(550);
     expect(ftpCodeOf('PP_CFG_XML_MALFORMED')).toBe(550);
-  });
-  test('v4-mapped addresses print as v4', () => {
-    expect(plainAddress('::ffff:127.0.0.1')).toBe('127.0.0.1');
-    expect(plainAddress('::1')).toBe('::1');
   });
 });

@@ -45,12 +45,6 @@ export function epsvReply(port: number): string {
   return `Entering Extended Passive Mode (|||${port}|)`;
 }
 
-/** `::ffff:10.0.0.5` → `10.0.0.5`, so v4 clients on a dual-stack socket compare and print as v4. */
-export function plainAddress(a: string | undefined): string {
-  if (!a) return '';
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
-
 /** The FTP reply code for a refusal, from the one catalogue (src/errors.ts). */
 export function ftpCodeOf(code: ErrorCode): number {
   const def = ERRORS[code] as { ftp?: number };

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import type { BootService } from '../../core/request.ts';
 import { FtpSession, type FtpLogger, type SessionConfig } from './control.ts';
-import { plainAddress } from './format.ts';
+import { plainAddress } from '../../util/address.ts';
 import { makeTlsSetup } from './tls-sessions.ts';
 
 export interface FtpServerOptions {
