@@ -1,21 +1,59 @@
 // Audit records and inventory sightings are queued and written in batches off the serving
-// path (issue 4: "Recording never slows serving: batch it"). A failed batch is logged, not
+// path (issue 4: "Recording never slows serving: batch it"). While the store is unavailable
+// (PP_STORE_UNAVAILABLE: the database is down or restarting), batches go to the audit spool in
+// the data directory (audit-spool.ts) instead of being dropped, and are written, oldest first,
+// as soon as the store answers again (issue 13 item 13). Any other failed batch is logged, not
 // retried forever: the boot server keeps serving even when the store is unhappy.
+import { isProvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { AuditEvent, Sighting, Store } from '../store/store.ts';
+import { AuditSpool, type SpoolWriter } from './audit-spool.ts';
+
+/** The spool's directory under the data directory. */
+export const AUDIT_SPOOL_DIR = 'audit-spool';
+
+export interface AuditRecorderOptions {
+  flushMs?: number;
+  maxBatch?: number;
+  /** Where batches wait while the store is unavailable (`<data>/audit-spool`); without it they are dropped and logged. */
+  spoolDir?: string;
+  spoolMaxBytes?: number;
+  /** How often a waiting spool is retried when no new batch comes to retry it. */
+  retryMs?: number;
+}
+
+/** The store is away for now (the database is down or restarting): retrying later can succeed. */
+function unavailable(err: unknown): boolean {
+  return isProvError(err) && err.code === 'PP_STORE_UNAVAILABLE';
+}
 
 export class AuditRecorder {
   private events: AuditEvent[] = [];
   private sightings: Sighting[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly spool: AuditSpool | undefined;
+  private readonly flushMs: number;
+  private readonly maxBatch: number;
+  private readonly retryMs: number;
+  /** Set while the store is known to be away (one log line when it goes, one when it is back). */
+  private away = false;
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
-    private readonly flushMs = 200,
-    private readonly maxBatch = 2000,
-  ) {}
+    opts: AuditRecorderOptions = {},
+  ) {
+    this.flushMs = opts.flushMs ?? 200;
+    this.maxBatch = opts.maxBatch ?? 2000;
+    this.retryMs = opts.retryMs ?? 500;
+    if (opts.spoolDir) {
+      this.spool = new AuditSpool(opts.spoolDir, opts.spoolMaxBytes);
+      // Left by a process that died during an outage: written as soon as the store answers.
+      if (this.spool.pending) this.scheduleRetry();
+    }
+  }
 
   event(e: AuditEvent): void {
     this.events.push(e);
@@ -25,6 +63,11 @@ export class AuditRecorder {
   sighting(s: Sighting): void {
     this.sightings.push(s);
     this.schedule();
+  }
+
+  /** True while records wait in the spool for the store to come back. */
+  get spooled(): boolean {
+    return this.spool?.pending ?? false;
   }
 
   private schedule(): void {
@@ -38,7 +81,16 @@ export class AuditRecorder {
     }
   }
 
-  /** Writes what is queued; resolves when it (and any earlier flush) is stored. */
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flush();
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+
+  /** Writes what is queued (and what the spool holds); resolves when it and any earlier flush are done. */
   flush(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -48,15 +100,86 @@ export class AuditRecorder {
     const sightings = this.sightings;
     this.events = [];
     this.sightings = [];
-    if (events.length === 0 && sightings.length === 0) return this.flushing;
-    this.flushing = this.flushing.then(async () => {
+    if (events.length === 0 && sightings.length === 0 && !this.spool?.pending) return this.flushing;
+    this.flushing = this.flushing.then(() => this.write(events, sightings));
+    return this.flushing;
+  }
+
+  /** One step of the flush chain: the spool first (oldest records first), then the new batch. */
+  private async write(events: AuditEvent[], sightings: Sighting[]): Promise<void> {
+    if (this.spool?.pending && !(await this.drainSpool())) {
+      await this.toSpool(events, sightings);
+      return;
+    }
+    if (events.length === 0 && sightings.length === 0) return;
+    try {
+      if (sightings.length) await this.store.phones.recordSightings(sightings);
+      if (events.length) await this.store.audit.append(events);
+      this.back();
+    } catch (err) {
+      if (unavailable(err) && this.spool) {
+        this.wentAway(err);
+        await this.toSpool(events, sightings);
+      } else {
+        this.log.error({ err: (err as Error).message, code: isProvError(err) ? err.code : undefined, events: events.length, sightings: sightings.length }, 'audit batch could not be stored');
+      }
+    }
+  }
+
+  private async toSpool(events: AuditEvent[], sightings: Sighting[]): Promise<void> {
+    const spool = this.spool!;
+    const wasDropping = spool.dropping;
+    await spool.append(events, sightings);
+    if (spool.dropping && !wasDropping) {
+      this.log.error({ code: 'PP_STORE_SPOOL_FULL', dir: spool.dir, maxBytes: spool.maxBytes }, 'audit spool full: newer audit records are dropped (counted) until the store is back');
+    }
+    this.scheduleRetry();
+  }
+
+  /** Writes the spool to the store; false (spool kept, retried later) when the store is still away. */
+  private async drainSpool(): Promise<boolean> {
+    const spool = this.spool!;
+    const write: SpoolWriter = async (events, sightings) => {
       try {
         if (sightings.length) await this.store.phones.recordSightings(sightings);
         if (events.length) await this.store.audit.append(events);
       } catch (err) {
-        this.log.error({ err: (err as Error).message, events: events.length, sightings: sightings.length }, 'audit batch could not be stored');
+        if (unavailable(err)) throw err;
+        // A batch the store refuses for another reason would block the spool forever: log it, move on.
+        this.log.error({ err: (err as Error).message, events: events.length, sightings: sightings.length }, 'spooled audit batch could not be stored; skipped');
       }
-    });
-    return this.flushing;
+    };
+    try {
+      const n = await spool.drain(write);
+      this.back(n);
+      return true;
+    } catch (err) {
+      if (!unavailable(err)) this.log.error({ err: (err as Error).message }, 'audit spool could not be read');
+      this.scheduleRetry();
+      return false;
+    }
+  }
+
+  private wentAway(err: unknown): void {
+    if (this.away) return;
+    this.away = true;
+    this.log.warn({ code: 'PP_STORE_UNAVAILABLE', err: (err as Error).message, spool: this.spool?.dir }, 'store unavailable: audit records are spooled to the data directory until it is back');
+  }
+
+  private back(drained = 0): void {
+    const drop = this.spool?.takeDropped();
+    if (drop) {
+      this.log.error({ code: 'PP_STORE_SPOOL_FULL', dropped: drop.dropped, from: drop.first.toISOString(), to: drop.last.toISOString() }, 'audit records dropped while the store was unavailable (spool full)');
+    }
+    if (!this.away && drained === 0) return;
+    this.away = false;
+    this.log.warn({ spooled: drained }, 'store available again: spooled audit records written');
+  }
+
+  /** Stops retrying; what is still spooled stays on disk for the next process on this data directory. */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 }

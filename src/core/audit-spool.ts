@@ -1,0 +1,241 @@
+// The audit spool: where audit records and inventory sightings wait, on the local disk, while the
+// store is unavailable (issue 13 item 13: "audit records are spooled to the data directory while
+// the database is away and written when it returns, not dropped").
+//
+// Each process appends JSON lines to its own file, `<data>/audit-spool/<pid>.<token>.jsonl`, so
+// several processes sharing one data directory (a server and a CLI command, or several workers)
+// never interleave. A file whose process is gone (it exited or was killed during an outage) is
+// adopted by the next process that opens the spool: renamed to a name of its own (the rename is
+// the claim, so two processes never both adopt it) and drained with the rest.
+//
+// Draining writes batches in the order they were spooled and records after each batch how far it
+// got (`<file>.offset`), so a drain interrupted by the store going away again, or by the process
+// being killed, resumes after the last stored batch; a kill between a stored batch and its offset
+// write stores that one batch twice, the only duplication possible.
+//
+// Bounded: a process's own file stops growing at `maxBytes` (64 MiB by default, some 250,000
+// records). Past the cap, newer records are dropped and counted; one PP_STORE_SPOOL_FULL line is
+// logged when the cap is first hit and one when the spool drains, with the count and time span.
+import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFile, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { AuditEvent, Sighting } from '../domain.ts';
+
+export const SPOOL_MAX_BYTES = 64 * 1024 * 1024;
+/** Records per store call when draining (the recorder's live batches are of the same order). */
+const DRAIN_BATCH = 1000;
+
+type Line = { e: AuditEvent } | { s: Sighting };
+
+export interface SpoolDrop {
+  dropped: number;
+  first: Date;
+  last: Date;
+}
+
+/** Writes one drained batch to the store; throws when the store is unavailable again. */
+export type SpoolWriter = (events: AuditEvent[], sightings: Sighting[]) => Promise<void>;
+
+export class AuditSpool {
+  readonly ownFile: string;
+  #ownBytes = 0;
+  /** Files to drain, oldest first; the own file is drained last (it is the newest). */
+  #adopted: string[] = [];
+  #drop: SpoolDrop | undefined;
+
+  constructor(
+    readonly dir: string,
+    readonly maxBytes = SPOOL_MAX_BYTES,
+  ) {
+    this.ownFile = join(dir, `${process.pid}.${randomBytes(6).toString('hex')}.jsonl`);
+    this.#adoptOrphans();
+  }
+
+  /** True while anything waits to be written to the store. */
+  get pending(): boolean {
+    return this.#adopted.length > 0 || this.#ownBytes > 0;
+  }
+
+  /**
+   * Appends records; returns how many did not fit under the cap (or could not be written: a full
+   * disk). Never throws: the boot server keeps serving whatever happens to its audit.
+   */
+  async append(events: AuditEvent[], sightings: Sighting[]): Promise<number> {
+    // Sightings first, as the recorder writes them, so a drain replays the same order.
+    const records = [...sightings, ...events];
+    const lines = [...sightings.map((s) => JSON.stringify({ s })), ...events.map((e) => JSON.stringify({ e }))];
+    let text = '';
+    let bytes = 0;
+    let kept = 0;
+    for (const l of lines) {
+      const n = Buffer.byteLength(l) + 1;
+      if (this.#ownBytes + bytes + n > this.maxBytes) break;
+      text += `${l}\n`;
+      bytes += n;
+      kept++;
+    }
+    if (text) {
+      try {
+        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+        await appendFile(this.ownFile, text, { mode: 0o600 });
+        this.#ownBytes += bytes;
+      } catch {
+        kept = 0;
+      }
+    }
+    const dropped = lines.length - kept;
+    if (dropped > 0) this.#noteDrop(dropped, records.slice(kept).map((r) => r.at));
+    return dropped;
+  }
+
+  /** Records dropped since the last call (for the PP_STORE_SPOOL_FULL log line), then forgets them. */
+  takeDropped(): SpoolDrop | undefined {
+    const d = this.#drop;
+    this.#drop = undefined;
+    return d;
+  }
+
+  get dropping(): boolean {
+    return this.#drop !== undefined;
+  }
+
+  /**
+   * Writes everything spooled through `write`, oldest file first, in batches. Resolves when the
+   * spool is empty; rejects with the writer's error (progress kept) when a batch fails.
+   */
+  async drain(write: SpoolWriter): Promise<number> {
+    let stored = 0;
+    while (this.#adopted.length > 0) {
+      const file = this.#adopted[0]!;
+      stored += await drainFile(file, write);
+      this.#adopted.shift();
+    }
+    if (this.#ownBytes > 0) {
+      stored += await drainFile(this.ownFile, write);
+      this.#ownBytes = 0;
+    }
+    return stored;
+  }
+
+  #noteDrop(n: number, times: Date[]): void {
+    const at = times.map((t) => t.getTime());
+    const first = new Date(Math.min(...at));
+    const last = new Date(Math.max(...at));
+    const d = this.#drop;
+    this.#drop = d
+      ? { dropped: d.dropped + n, first: d.first < first ? d.first : first, last: d.last > last ? d.last : last }
+      : { dropped: n, first, last };
+  }
+
+  /** Claims the spool files of processes that are gone (see the top of this file). */
+  #adoptOrphans(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    const orphans = names.filter((n) => {
+      const m = /^(\d+)\.([0-9a-f]+)\.jsonl$/.exec(n);
+      return m !== null && join(this.dir, n) !== this.ownFile && !processAlive(Number(m[1]), Number(m[1]) === process.pid);
+    });
+    for (const [i, name] of orphans.sort().entries()) {
+      const from = join(this.dir, name);
+      const to = `${this.ownFile.slice(0, -'.jsonl'.length)}.adopted-${i}.jsonl`;
+      try {
+        renameSync(from, to);
+      } catch {
+        continue; // another process claimed it first
+      }
+      try {
+        renameSync(`${from}.offset`, `${to}.offset`);
+      } catch {
+        // no progress recorded: drained from the start
+      }
+      this.#adopted.push(to);
+    }
+  }
+}
+
+/**
+ * Is the process that owns a spool file alive? A file named with this process's own pid but
+ * not its own token was left by an earlier process that had the same pid (a container
+ * restarted after kill -9 often gets pid 1 again): that one is gone.
+ */
+function processAlive(pid: number, samePid: boolean): boolean {
+  if (samePid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readOffset(file: string): Promise<number> {
+  try {
+    const n = Number((await readFile(`${file}.offset`, 'utf8')).trim());
+    return Number.isSafeInteger(n) && n > 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Drains one spool file from its recorded offset; removes it (and its offset) when done. */
+async function drainFile(file: string, write: SpoolWriter): Promise<number> {
+  let offset = await readOffset(file);
+  let stored = 0;
+  let events: AuditEvent[] = [];
+  let sightings: Sighting[] = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    if (events.length + sightings.length > 0) await write(events, sightings);
+    stored += events.length + sightings.length;
+    offset += batchBytes;
+    events = [];
+    sightings = [];
+    batchBytes = 0;
+    writeFileSync(`${file}.offset`, String(offset));
+  };
+  let stream;
+  try {
+    stream = createReadStream(file, { start: offset });
+  } catch {
+    return 0;
+  }
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  try {
+    for await (const text of lines) {
+      batchBytes += Buffer.byteLength(text) + 1;
+      const rec = parseLine(text);
+      if (rec && 'e' in rec) events.push(rec.e);
+      else if (rec) sightings.push(rec.s);
+      if (events.length + sightings.length >= DRAIN_BATCH) await flush();
+    }
+    await flush();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return stored;
+    throw err;
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+  await unlink(file).catch(() => undefined);
+  await unlink(`${file}.offset`).catch(() => undefined);
+  return stored;
+}
+
+/** One spooled record with its dates revived; a torn last line (a crash mid-append) is skipped. */
+function parseLine(text: string): Line | undefined {
+  try {
+    const rec = JSON.parse(text) as Line;
+    if ('e' in rec && rec.e) rec.e.at = new Date(rec.e.at);
+    else if ('s' in rec && rec.s) rec.s.at = new Date(rec.s.at);
+    else return undefined;
+    return rec;
+  } catch {
+    return undefined;
+  }
+}
