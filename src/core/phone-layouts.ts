@@ -1,0 +1,110 @@
+// The phone layouts the boot service needs on its serving path: which master file governs a
+// phone's upload, and where that master puts each upload kind. Every rule is phone-layout.ts's;
+// this module only finds the master files in the served tree and remembers what it worked out.
+//
+// Which master applies (issue 13 item 4): the one this phone last fetched (the inventory keeps it:
+// a tenant's phones fetch `tenant1/000000000000.cfg` when their server address carries
+// `tenant1/`), else the master beside the upload path (phone-layout.ts `mastersBeside`).
+// Master files are parsed once per version and a phone's layout is worked out once per master
+// version and model ("a phone's upload directories are computed once per master-file version",
+// README, The serving path).
+import { layoutOf, mastersBeside, uploadName, type PhoneLayout } from '../config/phone-layout.ts';
+import { parseMasterFile } from '../config/master-file.ts';
+import { partNumberFor } from '../config/models.ts';
+import type { TreeFiles } from '../config/tree-source.ts';
+import type { MasterFile, PhoneIdentity } from '../config/types.ts';
+import type { Mac } from '../domain.ts';
+
+interface ParsedMaster {
+  etag: string;
+  master: MasterFile;
+  layouts: Map<string, PhoneLayout>;
+}
+
+/** Looks up the master a phone last fetched, from the inventory (only when this process has not seen it). */
+export type LastMasterLookup = (mac: Mac) => Promise<string | undefined>;
+
+export class PhoneLayouts {
+  private readonly masters = new Map<string, ParsedMaster>();
+  /** The master each phone last fetched from this process, or null when the inventory knows none. */
+  private readonly lastMaster = new Map<Mac, string | null>();
+
+  constructor(
+    private readonly tree: TreeFiles,
+    private readonly lookupLastMaster?: LastMasterLookup,
+  ) {}
+
+  /** A phone read this master file (a `<MAC>.cfg` or `000000000000.cfg` in some directory). */
+  noteMasterRead(mac: Mac, rel: string): void {
+    if (this.lastMaster.get(mac) !== rel) this.remember(mac, rel);
+  }
+
+  private remember(mac: Mac, rel: string | null): void {
+    if (this.lastMaster.size >= 200_000) this.lastMaster.delete(this.lastMaster.keys().next().value as Mac);
+    this.lastMaster.set(mac, rel);
+  }
+
+  /**
+   * The layout that governs this phone's upload at `rel`. With no master file anywhere, the
+   * phone's directories are all the root (white paper: null directories mean the root).
+   */
+  async forUpload(rel: string, mac: Mac, model?: string, partNumber?: string): Promise<PhoneLayout> {
+    const last = await this.lastMasterOf(mac);
+    if (last !== undefined) {
+      const l = await this.layoutAt(last, mac, model, partNumber);
+      if (l) return l;
+    }
+    for (const m of mastersBeside(rel, mac)) {
+      const l = await this.layoutAt(m, mac, model, partNumber);
+      if (l) return l;
+    }
+    return layoutOf(null, this.phone(mac, model, partNumber), []);
+  }
+
+  /** The phone's layout as an administrator's tool needs it: its last master, else `<MAC>.cfg` or `000000000000.cfg` at the root. */
+  forPhone(mac: Mac, model?: string, partNumber?: string): Promise<PhoneLayout> {
+    return this.forUpload(uploadName(mac, 'override-phone'), mac, model, partNumber);
+  }
+
+  private phone(mac: Mac, model: string | undefined, part?: string): PhoneIdentity {
+    const partNumber = part ?? (model ? partNumberFor(model) : undefined);
+    return { mac, ...(model ? { model } : {}), ...(partNumber ? { partNumber } : {}) };
+  }
+
+  private async lastMasterOf(mac: Mac): Promise<string | undefined> {
+    let last = this.lastMaster.get(mac);
+    if (last === undefined && this.lookupLastMaster) {
+      // Once per phone per process: after that the answer (even "none") is remembered.
+      last = (await this.lookupLastMaster(mac).catch(() => undefined)) ?? null;
+      if (!this.lastMaster.has(mac)) this.remember(mac, last);
+    }
+    return last ?? undefined;
+  }
+
+  /** The phone's layout on the master at `rel`, or undefined when there is no such file. */
+  private async layoutAt(rel: string, mac: Mac, model: string | undefined, partNumber: string | undefined): Promise<PhoneLayout | undefined> {
+    const f = this.tree.findNow(rel);
+    if (!f || f.isDirectory) return undefined;
+    let parsed = this.masters.get(f.rel);
+    if (!parsed || parsed.etag !== f.etag) {
+      let master: MasterFile;
+      try {
+        master = parseMasterFile(await this.tree.contents(f), f.rel);
+      } catch {
+        // A broken master is the linter's business; its phones then upload beside it.
+        master = { file: f.rel, attrs: [] };
+      }
+      parsed = { etag: f.etag, master, layouts: new Map() };
+      if (this.masters.size >= 10_000) this.masters.clear();
+      this.masters.set(f.rel, parsed);
+    }
+    const key = `${mac}|${model ?? ''}|${partNumber ?? ''}`;
+    let layout = parsed.layouts.get(key);
+    if (!layout) {
+      layout = layoutOf({ path: f.rel, master: parsed.master }, this.phone(mac, model, partNumber), []);
+      if (parsed.layouts.size >= 100_000) parsed.layouts.clear();
+      parsed.layouts.set(key, layout);
+    }
+    return layout;
+  }
+}
