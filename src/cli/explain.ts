@@ -29,7 +29,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
     .requiredOption('--mac <mac>', 'the phone MAC (0004f2000001, 00:04:f2:00:00:01, …)')
     .option('--model <model>', 'model token such as SPIP650, VVX410 (SPIP_650 also accepted)')
     .option('--part <part>', 'part number such as 2345-12600-001 (default: from the model)')
-    .option('--master <name>', 'master file named in the boot-server address (e.g. dir/example1.cfg)')
+    .option('--master <path>', "the boot-server address's path: a named master file (dir/example1.cfg) or a directory (tenant1/)")
     .option('--param <name>', 'show only this parameter (exit 1 when the phone does not get it)')
     .option('--json', 'print one JSON object')
     .option('--show-secrets', 'print passwords and keys instead of ********')
@@ -88,7 +88,7 @@ function render(r: Resolution, showSecrets: boolean): string {
     lines.push(`  ${shown(c.name)}  (${state})`);
   }
   const d = r.directories;
-  lines.push(`directories  logs=${shown(d.logs)}  overrides=${shown(d.overrides)}  contacts=${shown(d.contacts)}  licenses=${shown(d.licenses)}`);
+  lines.push(`directories  logs=${shown(d.logs)}  overrides=${shown(d.overrides)}  contacts=${shown(d.contacts)}  licenses=${shown(d.licenses)}  calls=${shown(d.callLists)}`);
   lines.push(`contacts     ${r.directory === null ? 'none' : shown(r.directory)}`);
   lines.push('');
   const names = [...r.params.keys()].sort();

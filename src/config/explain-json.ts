@@ -1,6 +1,8 @@
 // The exact `polyprov explain --json` object of issue 3. Secrets are masked unless asked for;
 // credentials inside URLs are always hidden ("credentials never printed", issue 3).
+import type { UploadKind } from '../domain.ts';
 import { maskUrlCredentials } from './master-file.ts';
+import { uploadPath } from './phone-layout.ts';
 import { isSecretParam } from './params.ts';
 import type { Resolution } from './resolver.ts';
 import type { SourcePos } from './types.ts';
@@ -13,8 +15,12 @@ export interface ExplainJson {
   configFiles: { name: string; found: boolean }[];
   directories: { logs: string; overrides: string; contacts: string; licenses: string };
   directory: string | null;
+  /** Where each of the phone's uploads goes (phone-layout.ts): exactly the paths the boot server accepts. */
+  uploads: Record<UploadKind, string>;
   params: Record<string, ExplainParam>;
 }
+
+export const UPLOAD_KINDS: readonly UploadKind[] = ['override-phone', 'override-web', 'directory', 'log-boot', 'log-app', 'calls'];
 
 export interface ExplainParam {
   value: string;
@@ -57,6 +63,7 @@ export function toExplainJson(r: Resolution, opts: { showSecrets: boolean }): Ex
       licenses: maskUrlCredentials(r.directories.licenses),
     },
     directory: r.directory === null ? null : maskUrlCredentials(r.directory),
+    uploads: Object.fromEntries(UPLOAD_KINDS.map((k) => [k, maskUrlCredentials(uploadPath(r.layout, k))])) as Record<UploadKind, string>,
     params,
   };
 }

@@ -322,6 +322,12 @@ export function uploadKeyOf(layout: PhoneLayout, kind: UploadKind): UploadKey | 
   return isUrl(path) ? undefined : { mac: layout.phone.mac, kind, path };
 }
 
+/** The store key of the upload a path names (`overrides/0004F2000001-phone.cfg` → its canonical key), whatever the layout. */
+export function uploadKeyAt(rel: string): UploadKey | undefined {
+  const up = uploadKindOf(rel);
+  return up ? { mac: up.mac, kind: up.kind, path: inDir(parentDir(rel), up.name) } : undefined;
+}
+
 /**
  * The upload key for a request path (`overrides/0004F2000001-phone.cfg`) when it is in the
  * directory this layout names for that kind (white paper: the phone writes "to the location
@@ -332,7 +338,7 @@ export function uploadKeyFor(layout: PhoneLayout, rel: string): { key: UploadKey
   if (!up || up.mac !== layout.phone.mac) return undefined;
   const want = layout.directories[uploadDirectory(up.kind)];
   if (isUrl(want) || parentDir(rel) !== want) return { want, attribute: uploadDirectoryAttribute(up.kind, layout.effectiveMaster) };
-  return { key: { mac: up.mac, kind: up.kind, path: inDir(want, up.name) } };
+  return { key: uploadKeyAt(rel)! };
 }
 
 /**

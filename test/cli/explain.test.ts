@@ -21,7 +21,7 @@ describe('polyprov explain', () => {
     const { code, stdout } = await run(['explain', TREE, '--mac', '00:04:F2:00:00:01', '--model', 'SPIP_650', '--json']);
     expect(code).toBe(0);
     const j = JSON.parse(stdout);
-    expect(Object.keys(j)).toEqual(['master', 'application', 'configFiles', 'directories', 'directory', 'params']);
+    expect(Object.keys(j)).toEqual(['master', 'application', 'configFiles', 'directories', 'directory', 'uploads', 'params']);
     expect(j.master).toEqual({ file: '000000000000.cfg', reason: expect.any(String) });
     expect(j.application).toBe('2345-12600-001.sip.ld');
     expect(j.configFiles[0]).toEqual({ name: '0004f2000001-user.cfg', found: true });
