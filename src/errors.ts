@@ -83,6 +83,8 @@ export const ERRORS = {
   PP_USAGE: { severity: 'error', summary: 'command-line usage error' },
   PP_DATA_DIR_OPEN: { severity: 'error', summary: 'data directory readable by group or others' },
   PP_STATE_MISSING: { severity: 'error', summary: 'no server state at the data directory' },
+  PP_DATA_DIR_OPEN: { severity: 'error', summary: 'data directory readable by group or others' },
+  PP_STATE_MISSING: { severity: 'error', summary: 'no server state at the data directory' },
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,15 +1,15 @@
-// Assembles a running boot server from ServerOptions: the store, the core, and one thin
-// listener per configured transport. Used by `polyprov serve`, the tests and the benchmarks.
+// Assembles a running boot server from ServerOptions: the core (which opens the store,
+// src/core/open-core.ts) and one thin listener per configured transport. Used by `polyprov
+// serve`, the tests and the benchmarks.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { createBootService, type CoreBootService } from './core/boot-service.ts';
+import type { CoreBootService } from './core/boot-service.ts';
+import { openCore, type OpenedCore } from './core/open-core.ts';
 import { ProvError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { parseHostPort, type ServerOptions } from './options.ts';
-import { openStore } from './store/open.ts';
-import type { Store } from './store/store.ts';
 import { startHttpServer } from './transports/http.ts';
 
 export interface Listening {
@@ -20,7 +20,8 @@ export interface Listening {
 
 export interface RunningServer {
   core: CoreBootService;
-  store: Store;
+  /** The store the core opened, for tests that inspect state; the server itself only calls the core. */
+  store: OpenedCore['store'];
   listening: Listening[];
   /** Stops listeners (in-flight transfers get a grace period), flushes the audit, closes the store. */
   close(): Promise<void>;
@@ -31,8 +32,8 @@ interface Closable {
 }
 
 export async function startServer(options: Readonly<ServerOptions>, log: Logger): Promise<RunningServer> {
-  const store = await openStore(options);
-  const core = await createBootService({ options, store, log });
+  const opened = await openCore(options, log);
+  const { boot: core, store } = opened;
   const closers: Closable[] = [];
   const listening: Listening[] = [];
   const note = (transport: string, a: AddressInfo) => listening.push({ transport, host: a.address, port: a.port });
@@ -89,8 +90,7 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
     }
   } catch (e) {
     await Promise.allSettled(closers.map((c) => c.close()));
-    await core.close();
-    await store.close();
+    await opened.close();
     throw e;
   }
   let closing: Promise<void> | undefined;
@@ -101,8 +101,7 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
     close: () =>
       (closing ??= (async () => {
         await Promise.allSettled(closers.map((c) => c.close()));
-        await core.close();
-        await store.close();
+        await opened.close();
       })()),
   };
 }

@@ -9,8 +9,7 @@ import { SNIPPET_FORMATS, renderSnippet, type SnippetFormat } from '../dhcp/snip
 import { parseVlanIds } from '../dhcp/vlan.ts';
 import { createLogger } from '../log.ts';
 import { addStateOptions, loadServerOptions, parseHostPort } from '../options.ts';
-import { openStore } from '../store/open.ts';
-import type { Store } from '../store/store.ts';
+import { openAdmin, type AdminSession } from '../core/open-core.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -67,10 +66,11 @@ export const register: RegisterCommand = (program: Command, setExit) => {
 
     // The inventory is shared with a running server when --data/--config (or their environment
     // variables) name its state; without them the responder records nothing.
-    let store: Store | undefined;
+    let state: AdminSession | undefined;
     if (flags.data !== undefined || flags.config !== undefined || process.env.POLYPROV_DATA || process.env.POLYPROV_CONFIG) {
-      store = await openStore(loadServerOptions({ data: flags.data as string | undefined, config: flags.config as string | undefined }));
+      state = await openAdmin(loadServerOptions({ data: flags.data as string | undefined, config: flags.config as string | undefined }));
     }
+    const inventory = state?.admin.inventory;
     const responder = await startInformResponder({
       host: listen.host,
       port: listen.port,
@@ -83,9 +83,9 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       rateLimitPerSec: flags.rate === undefined ? 20 : intFlag(flags.rate, '--rate', 1, 1_000_000),
       rateLimitBurst: flags.rateBurst === undefined ? 40 : intFlag(flags.rateBurst, '--rate-burst', 1, 1_000_000),
       log,
-      ...(store ? { recordSighting: (s) => store.phones.recordSighting(s) } : {}),
+      ...(inventory ? { recordSighting: (s) => inventory.recordSighting(s) } : {}),
     }).catch(async (err: unknown) => {
-      await store?.close();
+      await state?.close();
       const e = err as NodeJS.ErrnoException;
       // A runtime failure (exit 3), not a usage error: the flags were fine, the port was not.
       const hint = e.code === 'EACCES' ? ' Port 67 needs privileges: see docs/dhcp.md (CAP_NET_BIND_SERVICE, or a port redirect).' : e.code === 'EADDRINUSE' ? ' Another DHCP server or responder holds it.' : '';
@@ -96,13 +96,13 @@ export const register: RegisterCommand = (program: Command, setExit) => {
     out.write(`polyprov dhcp inform listening on ${a.address}:${a.port}\n`);
     out.write(`  boot server: ${bootServer} in option ${options.map((o) => `${o.code} (${o.type})`).join(', ')}\n`);
     out.write(`  server id:   ${serverId}; replies to client port ${flags.replyPort ?? BOOTP_CLIENT_PORT}${flags.onlyPolycom ? '; Polycom phones only' : ''}\n`);
-    if (store) out.write('  inventory:   recording sightings of decoded phones\n');
+    if (state) out.write('  inventory:   recording sightings of decoded phones\n');
     await new Promise<void>((resolveStop) => {
       const stop = (sig: string) => {
         out.write(`${sig}: stopping\n`);
         void responder
           .close()
-          .then(() => store?.close())
+          .then(() => state?.close())
           .then(() => resolveStop());
       };
       process.once('SIGINT', () => stop('SIGINT'));

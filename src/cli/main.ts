@@ -24,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const e = err as { code?: string; format?: () => string; message?: string };
     process.stderr.write(`polyprov: ${typeof e.format === 'function' ? e.format() : (e.message ?? String(err))}\n`);
+    if (e.code === 'PP_STATE_MISSING') return EXIT.problem; // the command ran: there is nothing to read (issue 13 item 21)
     return e.code === 'PP_USAGE' || e.code === 'PP_OPT_UNKNOWN' || e.code === 'PP_OPT_INVALID' ? EXIT.usage : EXIT.runtime;
   }
   return code;

@@ -11,13 +11,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { DirTreeSource } from '../config/tree-source.ts';
+import { TreeFiles } from '../config/tree-source.ts';
 import { addStateOptions, loadServerOptions, parseHostPort } from '../options.ts';
-import { openStore } from '../store/open.ts';
-import type { Store } from '../store/store.ts';
+import { openAdmin, type AdminSession } from '../core/open-core.ts';
 import { DEFAULT_JITTER_MS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_RATE_PER_SEC, parseRate, runPaced, seededRandom } from '../sip/bulk.ts';
 import { ConfirmationPoller } from '../sip/confirm.ts';
-import { storeInventory } from '../sip/inventory.ts';
+import { adminInventory } from '../sip/inventory.ts';
 import { CheckSyncSender } from '../sip/notify.ts';
 import { sendPush } from '../sip/push.ts';
 import { parseTarget, resolveTargets, type Inventory, type ResolvedTarget, type TargetSpec } from '../sip/targets.ts';
@@ -146,15 +145,15 @@ export async function runNotify(targetArgs: string[], flags: NotifyFlags): Promi
 
   // --- the inventory, only when a target needs it ---
   const needsInventory = specs.some((s) => s.kind === 'mac' || s.kind === 'all');
-  let store: Store | undefined;
+  let state: AdminSession | undefined;
   let inventory: Inventory | undefined;
   if (needsInventory) {
     const opts = loadServerOptions({ data: flags.data, config: flags.config, ...(flags.root ? { root: flags.root } : {}) });
-    store = await openStore(opts);
+    state = await openAdmin(opts);
     const root = opts.root;
-    const tree = existsSync(root) && statSync(root).isDirectory() ? new DirTreeSource(root) : undefined;
+    const tree = existsSync(root) && statSync(root).isDirectory() ? new TreeFiles(root) : undefined;
     if (!tree) process.stderr.write(`polyprov notify: no provisioning tree at ${root}; inventory phones get no reg.1 line from their configuration (give --root)\n`);
-    inventory = storeInventory(store, tree);
+    inventory = adminInventory(state.admin.inventory, tree);
   }
 
   try {
@@ -208,7 +207,7 @@ export async function runNotify(targetArgs: string[], flags: NotifyFlags): Promi
     if (!flags.json) process.stdout.write(summary(reports));
     return reports.every((r) => typeof r.status === 'number' && r.status >= 200 && r.status < 300) && reports.filter(Boolean).length === targets.length ? EXIT.ok : EXIT.problem;
   } finally {
-    await store?.close();
+    await state?.close();
   }
 }
 

@@ -1,43 +1,19 @@
 // `polyprov phone show MAC`: one phone's inventory row and the timeline of its last boots
-// (issue 4, Inventory and audit). A boot is every request from one boot start (the master file
-// read by the bootROM/Updater or by the application; both read it, SEED-AG step 5) until the
-// next, so a reboot shows as a bootROM boot followed by an application boot.
+// (issue 4, Inventory and audit), read through the core's admin service, which groups the
+// requests by boot (src/core/admin-inventory.ts: a boot is every request from one boot start
+// until the next, so a reboot shows as a bootROM boot followed by an application boot).
 import type { Command } from 'commander';
-import { parseMac } from '../config/models.ts';
+import type { BootTimeline } from '../core/admin.ts';
+import type { Phone } from '../domain.ts';
 import { addStateOptions } from '../options.ts';
-import type { AuditEvent, BootRecord, Phone, Store } from '../store/store.ts';
-import type { Mac } from '../config/types.ts';
 import { ProvError } from '../errors.ts';
 import { EXIT } from './exit.ts';
 import { phoneJson, parseLimit } from './phones.ts';
-import { flagsOf, printJson, usage, withStore, type StateFlags } from './state-store.ts';
+import { flagsOf, macArg, printJson, withState, type StateFlags } from './state-store.ts';
 import { isoSeconds } from './text-table.ts';
 
 interface ShowFlags extends StateFlags {
   boots?: string;
-}
-
-/** The requests one boot made: audit events from its start up to the next boot's. */
-export interface BootTimeline extends BootRecord {
-  requests: AuditEvent[];
-}
-
-/** Bounds the audit read for one phone's timeline. */
-const MAX_EVENTS = 20_000;
-
-export async function bootTimeline(store: Store, mac: Mac, boots: number): Promise<BootTimeline[]> {
-  const starts = await store.phones.boots(mac, boots); // newest first
-  if (starts.length === 0) return [];
-  const oldest = starts[starts.length - 1]!.at;
-  const events = (await store.audit.query({ mac, since: oldest, limit: MAX_EVENTS })).reverse(); // oldest first
-  const out: BootTimeline[] = starts.map((b) => ({ ...b, requests: [] }));
-  // Walk events oldest first and boots oldest first; events share the boot whose start precedes them.
-  let bi = out.length - 1;
-  for (const e of events) {
-    while (bi > 0 && e.at.getTime() >= out[bi - 1]!.at.getTime()) bi--;
-    out[bi]!.requests.push(e);
-  }
-  return out;
 }
 
 function printText(p: Phone, timeline: BootTimeline[]): void {
@@ -90,13 +66,12 @@ export function registerPhoneShow(phoneCmd: Command, setExit?: (code: number) =>
       .description('one phone: its inventory row and the timeline of its last boots')
       .option('--boots <n>', 'how many boots to show (default 5)')
       .option('--json', 'print JSON'),
-  ).action(async (macArg: string, _o: unknown, cmd: Command) => {
+  ).action(async (macText: string, _o: unknown, cmd: Command) => {
     const flags = flagsOf<ShowFlags>(cmd);
-    const mac = parseMac(macArg);
-    if (!mac) throw usage(`${JSON.stringify(macArg)} is not a MAC address`, 'Write it as 0004f2000001 or 00:04:f2:00:00:01.');
+    const mac = macArg(macText);
     const boots = parseLimit(flags.boots, '--boots') ?? 5;
-    await withStore(flags, async (store) => {
-      const p = await store.phones.get(mac);
+    await withState(flags, async (admin) => {
+      const p = await admin.inventory.phone(mac);
       if (!p) {
         const msg = `phone ${mac} has never been seen`;
         if (!setExit) throw new ProvError('PP_NOT_FOUND', msg);
@@ -105,13 +80,13 @@ export function registerPhoneShow(phoneCmd: Command, setExit?: (code: number) =>
         setExit(EXIT.problem);
         return;
       }
-      const timeline = await bootTimeline(store, mac, boots);
+      const timeline = await admin.inventory.bootTimeline(mac, boots);
       if (flags.json) {
         printJson({
           phone: phoneJson(p),
           boots: timeline.map((b) => JSON.parse(JSON.stringify(b)) as unknown),
         });
       } else printText(p, timeline);
-    });
+    }, { readOnly: true });
   });
 }

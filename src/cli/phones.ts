@@ -1,11 +1,12 @@
 // `polyprov phones`: the inventory of every phone the boot server (or the DHCP responder) has
 // seen (issue 4, Inventory and audit): model, part number, application and bootROM versions as
 // the User-Agent told them apart, address, first/last seen, last boot, counters, last error.
+// Read through the core's admin service; a read-only command (issue 13 item 21).
 import type { Command } from 'commander';
 import { addStateOptions } from '../options.ts';
-import type { Phone } from '../store/store.ts';
+import type { Phone } from '../domain.ts';
 import type { RegisterCommand } from './exit.ts';
-import { flagsOf, printJson, usage, withStore, type StateFlags } from './state-store.ts';
+import { flagsOf, printJson, usage, withState, type StateFlags } from './state-store.ts';
 import { isoSeconds, textTable } from './text-table.ts';
 
 interface PhonesFlags extends StateFlags {
@@ -40,8 +41,8 @@ export const register: RegisterCommand = (program) => {
       if (!/^[0-9a-f]{1,12}$/.test(macPrefix)) throw usage(`--mac-prefix ${JSON.stringify(flags.macPrefix)} is not the start of a MAC address`);
     }
     const limit = parseLimit(flags.limit);
-    await withStore(flags, async (store) => {
-      const list = await store.phones.list({ ...(macPrefix ? { macPrefix } : {}), ...(limit ? { limit } : {}) });
+    await withState(flags, async (admin) => {
+      const list = await admin.inventory.phones({ ...(macPrefix ? { macPrefix } : {}), ...(limit ? { limit } : {}) });
       if (flags.json) return printJson(list.map(phoneJson));
       process.stdout.write(
         textTable(
@@ -52,6 +53,6 @@ export const register: RegisterCommand = (program) => {
           ]),
         ),
       );
-    });
+    }, { readOnly: true });
   });
 };

@@ -4,29 +4,60 @@
 // per-phone override file is the phone's highest-precedence file, so the credentials win over
 // anything the site files say. The account stays pending until the phone first uses it; from
 // then on only that account reaches the phone's files.
+//
+// Issue 13 item 10: the password is derived from a secret kept in the store and the MAC (plus
+// a reset generation), so every read of a pending phone's enrolment file issues the SAME
+// credentials — a second read (a retry, a reboot before the phone saved them) no longer locks
+// the real phone out — and nothing stored recovers the password without the secret. The
+// administrator resets a pending phone with `polyprov staging reset MAC` (a new generation).
 import { randomBytes } from 'node:crypto';
 import { parseConfigFile } from '../config/config-file.ts';
 import { writeConfigFile } from '../config/write-xml.ts';
-import type { Mac } from '../config/types.ts';
+import type { Account, Mac } from '../domain.ts';
 import { makeAccount } from './digest.ts';
-import type { Account, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import type { Authenticator, Principal } from './authenticate.ts';
-
-const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
-
-/** A password phones can type and store: 20 characters of an unambiguous alphabet (~115 bits). */
-export function generatePassword(length = 20): string {
-  const bytes = randomBytes(length * 2);
-  let out = '';
-  for (let i = 0; out.length < length && i < bytes.length; i++) {
-    const b = bytes[i]!;
-    if (b < 256 - (256 % ALPHABET.length)) out += ALPHABET[b % ALPHABET.length];
-  }
-  return out.length === length ? out : generatePassword(length);
-}
+import { derivePassword } from './passwords.ts';
 
 export function phoneUser(mac: Mac): string {
   return `phone-${mac}`;
+}
+
+const SECRET_SETTING = 'enrol.secret';
+const generationSetting = (mac: Mac) => `enrol.generation.${mac}`;
+
+/** The store's enrolment secret, created on first use. Two nodes racing both end with the stored one. */
+async function enrolmentSecret(store: Store): Promise<Buffer> {
+  let hex = await store.settings.get(SECRET_SETTING);
+  if (!hex) {
+    await store.settings.set(SECRET_SETTING, randomBytes(32).toString('hex'));
+    hex = (await store.settings.get(SECRET_SETTING))!;
+  }
+  return Buffer.from(hex, 'hex');
+}
+
+/** The enrolment password of a phone: the same on every call until the phone is reset. */
+export async function enrolmentPassword(store: Store, mac: Mac): Promise<string> {
+  const generation = (await store.settings.get(generationSetting(mac))) ?? '0';
+  return derivePassword(await enrolmentSecret(store), `enrol:${mac}:${generation}`);
+}
+
+export type ResetOutcome =
+  | { status: 'reset'; removed?: Account }
+  /** The phone completed enrolment (its account is in use); reset only with `force`. */
+  | { status: 'enrolled'; account: Account };
+
+/**
+ * Forgets a phone's enrolment: its issued account is removed and the next staging read issues
+ * new credentials (a new generation of the derivation).
+ */
+export async function resetEnrolment(store: Store, mac: Mac, force = false): Promise<ResetOutcome> {
+  const account = await store.accounts.get(phoneUser(mac));
+  if (account && !account.pending && !force) return { status: 'enrolled', account };
+  const generation = Number((await store.settings.get(generationSetting(mac))) ?? '0');
+  await store.settings.set(generationSetting(mac), String((Number.isFinite(generation) ? generation : 0) + 1));
+  if (account) await store.accounts.remove(account.user);
+  return account ? { status: 'reset', removed: account } : { status: 'reset' };
 }
 
 export class Enrolment {
@@ -65,16 +96,19 @@ export class Enrolment {
 
   /**
    * The <MAC>-phone.cfg served during enrolment: the stored override's parameters (if any)
-   * plus fresh credentials. Each render issues a new password and replaces the pending
-   * account, so only the last file the phone read matches.
+   * plus the phone's derived credentials. The pending account is written only when it is not
+   * already the one these credentials match.
    */
   async render(mac: Mac, storedOverride: Buffer | undefined, file: string): Promise<Buffer> {
-    const password = generatePassword();
+    const password = await enrolmentPassword(this.store, mac);
     const account = makeAccount('phone', phoneUser(mac), password, this.realm, mac);
     account.pending = true;
-    await this.store.accounts.put(account);
-    this.bound.delete(mac);
-    this.auth.forget(account.user);
+    const existing = await this.store.accounts.get(account.user);
+    if (!existing || !existing.pending || existing.realm !== this.realm || existing.ha1Sha256 !== account.ha1Sha256 || existing.mac !== mac) {
+      await this.store.accounts.put(account);
+      this.bound.delete(mac);
+      this.auth.forget(account.user);
+    }
     const params: Array<{ name: string; value: string }> = [];
     if (storedOverride) {
       try {

@@ -11,7 +11,7 @@ import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { POLYCOM_ENTERPRISE, decodeOption60, isPolycomMac, type VendorClass } from '../config/models.ts';
 import type { Mac } from '../config/types.ts';
-import type { Sighting } from '../store/store.ts';
+import type { Sighting } from '../domain.ts';
 import type { BootOption } from './boot-option.ts';
 import { bootServerValue } from './boot-option.ts';
 import {

@@ -1,10 +1,11 @@
-// Binds notify's Inventory to the store (what phones told the boot server: address, model,
-// learned SIP user/port, last seen) and to the resolver (the phone's effective configuration:
+// Binds notify's Inventory to the admin service's inventory reads (what phones told the boot
+// server: address, model, learned SIP user/port, last seen; src/core/admin-inventory.ts) and to
+// the resolver (the phone's effective configuration:
 // reg.1 line and its credentials, voIpProt.SIP.local.port, apps.push.*).
-import type { Mac } from '../config/types.ts';
 import type { TreeSource } from '../config/types.ts';
 import { resolvePhone } from '../config/resolver.ts';
-import type { Phone, Store } from '../store/store.ts';
+import type { AdminInventory } from '../core/admin-inventory.ts';
+import type { Mac, Phone } from '../domain.ts';
 import type { Inventory, InventoryPhone, LineConfig } from './targets.ts';
 
 function toInventoryPhone(p: Phone): InventoryPhone {
@@ -16,14 +17,14 @@ function toInventoryPhone(p: Phone): InventoryPhone {
   return o;
 }
 
-export function storeInventory(store: Store, tree: TreeSource | undefined): Inventory {
+export function adminInventory(inventory: AdminInventory, tree: TreeSource | undefined): Inventory {
   return {
     async get(mac) {
-      const p = await store.phones.get(mac);
+      const p = await inventory.phone(mac);
       return p ? toInventoryPhone(p) : undefined;
     },
     async list() {
-      return (await store.phones.list()).map(toInventoryPhone);
+      return (await inventory.phones()).map(toInventoryPhone);
     },
     async lineConfig(phone): Promise<LineConfig> {
       if (!tree) return {};
@@ -45,10 +46,6 @@ export function storeInventory(store: Store, tree: TreeSource | undefined): Inve
       set('pushPassword', v('apps.push.password'));
       return out;
     },
-    async seenSince(mac: Mac, since: Date) {
-      const p = await store.phones.get(mac);
-      if (p && p.lastSeen.getTime() > since.getTime()) return true;
-      return (await store.audit.query({ mac, since, limit: 1 })).length > 0;
-    },
+    seenSince: (mac: Mac, since: Date) => inventory.seenSince(mac, since),
   };
 }

@@ -1,0 +1,123 @@
+// The phones' override files through the admin service (issue 4, Override policy; issue 12
+// item 4): list, show, diff against the server's own files, and clear — the server side of
+// Reset Local Config, which per the white paper ("Resetting Parameters to Defaults") stores an
+// EMPTY <MAC>-phone.cfg: deleting it would let the phone fall back on its cached copy. A clear
+// is recorded in the change record with the parameters it removed (secrets masked).
+import { parseConfigFile } from '../config/config-file.ts';
+import { partNumberFor } from '../config/models.ts';
+import { resolvePhone } from '../config/resolver.ts';
+import { writeConfigFile } from '../config/write-xml.ts';
+import type { Mac, StoredFile, UploadKey, UploadKind } from '../domain.ts';
+import type { Store } from '../store/store.ts';
+import type { ChangeRecorder } from './change-record.ts';
+import { uploadKeyOf, uploadName } from '../config/phone-layout.ts';
+import { LiveTreeSource } from './live-tree.ts';
+import { PhoneLayouts } from './phone-layouts.ts';
+import { TreeFiles } from '../config/tree-source.ts';
+
+export type OverrideKind = 'phone' | 'web';
+const UPLOAD_KIND: Record<OverrideKind, UploadKind> = { phone: 'override-phone', web: 'override-web' };
+const kindOf = (f: StoredFile): OverrideKind | undefined => (f.key.kind === 'override-phone' ? 'phone' : f.key.kind === 'override-web' ? 'web' : undefined);
+
+export interface OverrideParam {
+  name: string;
+  value: string;
+  line: number;
+}
+
+export interface StoredOverride {
+  mac: Mac;
+  kind: OverrideKind;
+  file: StoredFile;
+}
+
+export interface OverrideDifference {
+  kind: OverrideKind;
+  name: string;
+  /** The phone's value (raw; the face masks secrets). */
+  phone: string;
+  /** What the server's files set, or null for "not set: built-in default". */
+  server: string | null;
+  source: string | null;
+}
+
+/** The parameters of an override file; an unreadable one has none (the linter reports it). */
+export function overrideParams(buf: Buffer, file: string): OverrideParam[] {
+  try {
+    const cfg = parseConfigFile(buf, file);
+    return cfg.kind === 'xml' ? cfg.params.map((p) => ({ name: p.name, value: p.value, line: p.pos.line })) : [];
+  } catch {
+    return [];
+  }
+}
+
+export class AdminOverrides {
+  constructor(
+    private readonly store: Store,
+    private readonly root: string,
+    private readonly keepVersions: number,
+    private readonly changes: ChangeRecorder,
+  ) {}
+
+  /** The current overrides of one phone, or of every phone in the inventory. */
+  async list(mac?: Mac): Promise<StoredOverride[]> {
+    const macs = mac ? [mac] : (await this.store.phones.list()).map((p) => p.mac);
+    const out: StoredOverride[] = [];
+    for (const m of macs) {
+      for (const file of await this.store.uploads.listForPhone(m)) {
+        const kind = kindOf(file);
+        if (kind) out.push({ mac: m, kind, file });
+      }
+    }
+    return out;
+  }
+
+  async show(mac: Mac): Promise<Partial<Record<OverrideKind, OverrideParam[]>>> {
+    const out: Partial<Record<OverrideKind, OverrideParam[]>> = {};
+    for (const o of await this.list(mac)) out[o.kind] = overrideParams(await o.file.read(), o.file.key.path);
+    return out;
+  }
+
+  /** Each overridden parameter whose value differs from what the server's own files give the phone. */
+  async diff(mac: Mac, root = this.root): Promise<OverrideDifference[]> {
+    const phone = await this.store.phones.get(mac);
+    const server = await resolvePhone(new LiveTreeSource(root, this.store, { hideOverrides: true }), { mac, ...(phone?.model ? { model: phone.model } : {}) });
+    const rows: OverrideDifference[] = [];
+    for (const o of await this.list(mac)) {
+      for (const p of overrideParams(await o.file.read(), o.file.key.path)) {
+        const s = server.params.get(p.name);
+        if (s && s.value === p.value) continue;
+        rows.push({ kind: o.kind, name: p.name, phone: p.value, server: s ? s.value : null, source: s ? `${s.source.file}:${s.source.line}` : null });
+      }
+    }
+    return rows;
+  }
+
+  /** Reset Local Config, server side: an empty override of each kind; returns the paths written. */
+  async clear(mac: Mac, kinds: OverrideKind[], root = this.root): Promise<string[]> {
+    const cleared: string[] = [];
+    for (const kind of kinds) {
+      const key = await this.key(mac, UPLOAD_KIND[kind], root);
+      const old = await this.store.uploads.current(key);
+      const sink = await this.store.uploads.begin(key, { mode: 'replace', address: 'polyprov-admin', maxBytes: 1 << 20, keepVersions: this.keepVersions });
+      await sink.write(Buffer.from(writeConfigFile([]), 'utf8'));
+      await sink.commit({ locked: false });
+      const before = old ? overrideParams(await old.read(), old.key.path).map(({ name, value }) => ({ name, value })) : undefined;
+      await this.changes.record('overrides.clear', mac, before && { path: key.path, version: old!.version, params: before }, { path: key.path, params: [] });
+      cleared.push(key.path);
+    }
+    await this.store.phones.setOverrideLocked(mac, false);
+    return cleared;
+  }
+
+  /**
+   * The store key of the phone's override of `kind`: the OVERRIDES_DIRECTORY of the master the
+   * phone reads, applied with its model and part number (config/phone-layout.ts).
+   */
+  private async key(mac: Mac, kind: UploadKind, root: string): Promise<UploadKey> {
+    const phone = await this.store.phones.get(mac);
+    const part = phone?.partNumber ?? (phone?.model ? partNumberFor(phone.model) : undefined);
+    const layout = await new PhoneLayouts(new TreeFiles(root)).forPhone(mac, phone?.model, part);
+    return uploadKeyOf(layout, kind) ?? { mac, kind, path: uploadName(mac, kind) };
+  }
+}

@@ -1,0 +1,52 @@
+// The admin service (issue 12 item 4): every administrative operation a face makes — the CLI
+// today, the REST API to come — goes through here, never to the store. Reads (inventory, audit,
+// overrides, logs, the change record) and changes (accounts, staging, overrides, enrolment
+// resets); each change is written to the change record with who made it. One file per topic:
+// admin-accounts.ts, admin-staging.ts, admin-overrides.ts, admin-inventory.ts.
+import type { ChangeQuery, ChangeRecord } from '../domain.ts';
+import type { ServerOptions } from '../options.ts';
+import type { Store } from '../store/store.ts';
+import { AdminAccounts } from './admin-accounts.ts';
+import { AdminInventory } from './admin-inventory.ts';
+import { AdminOverrides } from './admin-overrides.ts';
+import { AdminStaging } from './admin-staging.ts';
+import { ChangeRecorder } from './change-record.ts';
+
+export interface AdminDeps {
+  store: Store;
+  options: Readonly<ServerOptions>;
+  /** Who makes the changes: the OS user for the CLI, an API token's name for the API. */
+  who: string;
+  clock?: () => Date;
+}
+
+export class AdminService {
+  readonly who: string;
+  readonly realm: string;
+  readonly accounts: AdminAccounts;
+  readonly staging: AdminStaging;
+  readonly overrides: AdminOverrides;
+  readonly inventory: AdminInventory;
+  private readonly changeRecord: ChangeRecorder;
+
+  constructor(deps: AdminDeps) {
+    const { store, options } = deps;
+    this.who = deps.who;
+    this.realm = options.realm;
+    this.changeRecord = new ChangeRecorder(store, deps.who, deps.clock);
+    this.accounts = new AdminAccounts(store, options.realm, this.changeRecord);
+    this.staging = new AdminStaging(store, options.staging, this.changeRecord);
+    this.overrides = new AdminOverrides(store, options.root, options.uploadKeepVersions, this.changeRecord);
+    this.inventory = new AdminInventory(store);
+  }
+
+  /** The change record, newest first (`polyprov changes`). */
+  changes(q: ChangeQuery = {}): Promise<ChangeRecord[]> {
+    return this.changeRecord.query(q);
+  }
+}
+
+export type { AccountView, AddOutcome } from './admin-accounts.ts';
+export type { BootTimeline, LogKind } from './admin-inventory.ts';
+export type { OverrideDifference, OverrideKind, OverrideParam, StoredOverride } from './admin-overrides.ts';
+export type { StagingStatus } from './admin-staging.ts';

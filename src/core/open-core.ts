@@ -1,0 +1,77 @@
+// THE composition point (issue 12 items 1 and 4): the one place that opens the store, via
+// src/store/open.ts, and builds the services on it — the boot service and the admin service for
+// `serve`, the admin service alone for every CLI command. Faces call these and never see the
+// store, so the import-direction test needs no exception for them.
+import type { Logger } from '../log.ts';
+import type { ServerOptions } from '../options.ts';
+import { openStore } from '../store/open.ts';
+import type { Store } from '../store/store.ts';
+import { AdminService } from './admin.ts';
+import { createBootService, type CoreBootService } from './boot-service.ts';
+import { osUser } from './change-record.ts';
+import { checkDataDirMode, stateExists, stateMissing } from './data-dir.ts';
+
+export interface AdminSession {
+  admin: AdminService;
+  close(): Promise<void>;
+}
+
+export interface OpenAdminOptions {
+  /** Who the changes are recorded as; default the OS user running this process. */
+  who?: string;
+  /** A read-only command: with no state at the data directory, refuse (PP_STATE_MISSING) instead of creating an empty store. */
+  readOnly?: boolean;
+}
+
+async function open(options: Readonly<ServerOptions>, readOnly: boolean): Promise<Store> {
+  checkDataDirMode(options.data);
+  if (readOnly && !stateExists(options)) throw stateMissing(options);
+  return openStore(options);
+}
+
+/** The admin service over the state the options name (`--data`, `--config`), for one CLI command. */
+export async function openAdmin(options: Readonly<ServerOptions>, o: OpenAdminOptions = {}): Promise<AdminSession> {
+  const store = await open(options, o.readOnly === true);
+  return { admin: new AdminService({ store, options, who: o.who ?? osUser() }), close: () => store.close() };
+}
+
+/** Runs `fn` with an admin session and closes it afterwards, whatever happens. */
+export async function withAdmin<T>(options: Readonly<ServerOptions>, o: OpenAdminOptions, fn: (admin: AdminService) => Promise<T>): Promise<T> {
+  const s = await openAdmin(options, o);
+  try {
+    return await fn(s.admin);
+  } finally {
+    await s.close();
+  }
+}
+
+export interface OpenedCore {
+  boot: CoreBootService;
+  admin: AdminService;
+  /** For the tests' inspection through RunningServer; faces use `boot` and `admin`. */
+  store: Store;
+  /** Flushes the boot service's audit and closes the store. */
+  close(): Promise<void>;
+}
+
+/** The store, the boot service and the admin service for `polyprov serve` (src/server.ts). */
+export async function openCore(options: Readonly<ServerOptions>, log: Logger): Promise<OpenedCore> {
+  const store = await open(options, false);
+  let boot: CoreBootService;
+  try {
+    boot = await createBootService({ options, store, log });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const admin = new AdminService({ store, options, who: osUser() });
+  return {
+    boot,
+    admin,
+    store,
+    close: async () => {
+      await boot.close();
+      await store.close();
+    },
+  };
+}
