@@ -1,28 +1,26 @@
 // Boot storm: N virtual phones booting at once against one boot server, as after a power cut
-// or a site-wide reboot. Without --server a tree of N phones is generated (a per-phone file with
-// a line password each, a site file, an image) and `polyprov serve` is started as a child
-// process; the phones then run the same boot sequence as `polyprov phone boot` (boot.ts), with
-// the image already in their flash, so each one reads the image header and hangs up.
-// Measures: per-request and per-boot latency percentiles, total time, errors by kind, and the
-// server's CPU seconds (/proc/<pid>/stat utime+stime) and peak RSS (/proc/<pid>/status VmHWM).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+// or a site-wide reboot. Without --server a tree of N phones is generated (storm-tree.ts) and
+// `polyprov serve` is started as a child process (storm-server.ts); the phones then run the same
+// boot sequence as `polyprov phone boot` (boot.ts), with the image already in their flash, so
+// each one reads the image header and hangs up. This module runs the phones, `concurrency` at a
+// time, each with its own connections; storm-report.ts turns their boot records into figures.
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import type { Mac } from '../config/types.ts';
 import { bootPhone, type BootRecord } from './boot.ts';
 import { clientFactory } from './clients.ts';
-import { IMAGE_HEADER_BYTES, identifyImage, makeImage } from './image-header.ts';
+import { IMAGE_HEADER_BYTES, identifyImage } from './image-header.ts';
 import { parseServerAddress, type FtpsMode, type Protocol } from './server-address.ts';
 import { emptyCache, MemoryState } from './state.ts';
+import { percentiles, requestKind, type Percentiles, type StormReport, type StormTransport } from './storm-report.ts';
+import { procStats, startServer, type StartedServer } from './storm-server.ts';
+import { generateStormTree, phoneSourceAddress, stormMac } from './storm-tree.ts';
 
-export type StormTransport = 'http' | 'https' | 'tftp' | 'ftp' | 'ftps';
+export { percentiles, stormMarkdown, type Percentiles, type StormReport, type StormTransport } from './storm-report.ts';
+export { generateStormTree, phoneSourceAddress, stormMac } from './storm-tree.ts';
 
 export interface StormOptions {
   phones: number;
@@ -55,193 +53,6 @@ export interface StormOptions {
   httpClient?: 'raw' | 'node';
   onProgress?: (done: number, total: number, errors: number) => void;
   log?: (msg: string) => void;
-}
-
-export interface Percentiles {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-export interface StormReport {
-  when: string;
-  transport: StormTransport;
-  /** FTPS only. */
-  ftpsMode?: FtpsMode;
-  /** HTTP with a connection per phone: the raw client or node:http (StormOptions.httpClient). */
-  httpClient?: 'raw' | 'node';
-  phones: number;
-  concurrency: number;
-  stages: 'full' | 'application';
-  imageSizeMb: number;
-  uploadLogs: boolean;
-  ownAddresses: boolean;
-  server: string;
-  serverStartedByBench: boolean;
-  /** loadAvg1: the host's 1-minute load average when the storm started and ended (other work on a shared machine shows there). */
-  host: { cpus: number; node: string; loadAvg1?: [number, number] };
-  totalSeconds: number;
-  bootsPerSecond: number;
-  requestsPerSecond: number;
-  requests: Percentiles;
-  requestsByKind: Record<string, Percentiles>;
-  boots: Percentiles;
-  statusCounts: Record<string, number>;
-  errors: Record<string, number>;
-  /** The first message seen for each error kind. */
-  errorSamples: Record<string, string>;
-  failedBoots: number;
-  imageDecisions: Record<string, number>;
-  serverCpuSeconds?: number;
-  serverPeakRssMb?: number;
-  clientCpuSeconds: number;
-  clientPeakRssMb: number;
-}
-
-export function percentiles(values: Float64Array | number[]): Percentiles {
-  const a = Float64Array.from(values).sort();
-  const n = a.length;
-  if (n === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 };
-  const at = (q: number) => a[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
-  let sum = 0;
-  for (const v of a) sum += v;
-  const r = (x: number) => Math.round(x * 100) / 100;
-  return { count: n, p50: r(at(0.5)), p95: r(at(0.95)), p99: r(at(0.99)), max: r(a[n - 1]!), mean: r(sum / n) };
-}
-
-/** 127.1.0.1, 127.1.0.2, … : every 127/8 address reaches the loopback interface on Linux. */
-export function phoneSourceAddress(i: number): string {
-  const n = i + 1;
-  return `127.${1 + ((n >> 16) & 0x7f)}.${(n >> 8) & 0xff}.${n & 0xff}`;
-}
-
-export function stormMac(i: number): Mac {
-  return `0004f2${(0x100000 + i).toString(16).padStart(6, '0').slice(-6)}` as Mac;
-}
-
-/** Writes a provisioning tree for `n` phones (written from the white paper's Master Configuration File section). */
-export async function generateStormTree(root: string, n: number, imageSizeMb: number, appVersion = '4.0.15.1009'): Promise<void> {
-  await mkdir(join(root, 'logs'), { recursive: true });
-  await mkdir(join(root, 'overrides'), { recursive: true });
-  await mkdir(join(root, 'contacts'), { recursive: true });
-  await writeFile(
-    join(root, '000000000000.cfg'),
-    '<?xml version="1.0" standalone="yes"?>\n<!-- boot-storm tree: white paper, Master Configuration File -->\n' +
-      '<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="[PHONE_MAC_ADDRESS]-user.cfg, site.cfg" MISC_FILES="" ' +
-      'LOG_FILE_DIRECTORY="logs" OVERRIDES_DIRECTORY="overrides" CONTACTS_DIRECTORY="contacts" LICENSE_DIRECTORY=""/>\n',
-  );
-  await writeFile(
-    join(root, 'site.cfg'),
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<polycomConfig>\n  <voIpProt voIpProt.server.1.address="pbx.example.com" voIpProt.SIP.specialEvent.checkSync.alwaysReboot="0"/>\n' +
-      '  <tcpIpApp tcpIpApp.sntp.address="pool.ntp.org"/>\n  <prov prov.polling.enabled="0"/>\n</polycomConfig>\n',
-  );
-  await writeFile(join(root, 'sip.ld'), makeImage(appVersion, Math.round(imageSizeMb * 1024 * 1024)));
-  // Per-phone files carry a line password each (the kind of file the server must guard).
-  const batch: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) {
-    const mac = stormMac(i);
-    const ext = 1000 + i;
-    batch.push(
-      writeFile(
-        join(root, `${mac}-user.cfg`),
-        `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<polycomConfig>\n  <reg reg.1.address="${ext}" reg.1.label="${ext}" reg.1.auth.userId="${ext}" reg.1.auth.password="pw-${mac.slice(-6)}-${(i * 7919) % 100000}"/>\n</polycomConfig>\n`,
-      ),
-    );
-    if (batch.length >= 256) await Promise.all(batch.splice(0));
-  }
-  await Promise.all(batch);
-}
-
-interface Proc {
-  cpuSeconds(): number | undefined;
-  peakRssMb(): number | undefined;
-}
-
-function procStats(pid: number): Proc {
-  const tick = 100; // getconf CLK_TCK on Linux
-  return {
-    cpuSeconds: () => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        // fields 14 (utime) and 15 (stime), counted from 1; f[0] is field 3
-        return (Number(f[11]) + Number(f[12])) / tick;
-      } catch {
-        return undefined;
-      }
-    },
-    peakRssMb: () => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-        return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-  };
-}
-
-const BIN = fileURLToPath(new URL('../../bin/polyprov', import.meta.url));
-
-interface StartedServer {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/** Starts `polyprov serve` for the generated tree, with rate limits lifted (all phones share 127.0.0.1). */
-async function startServer(dir: string, root: string, transport: StormTransport, ftpsMode: FtpsMode, log: (m: string) => void): Promise<StartedServer> {
-  const data = join(dir, 'data');
-  const config = join(dir, 'polyprov.json');
-  await writeFile(config, JSON.stringify({ rateLimitPerSec: 1e6, rateLimitBurst: 1e6, logLevel: 'error', tftpMaxSessions: 100000 }, null, 2));
-  // Explicit FTPS is the FTP listener with a certificate (AUTH TLS); implicit has its own.
-  const listener = transport === 'ftps' && ftpsMode === 'explicit' ? 'ftp' : transport;
-  const args = [BIN, 'serve', '--config', config, '--root', root, '--data', data, '--policy', 'open', `--${listener}`, '127.0.0.1:0'];
-  if (transport === 'https' || transport === 'ftps') {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    args.push('--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'));
-  }
-  if (transport === 'ftp' || transport === 'ftps') {
-    // FTP always logs in; a site account stands in for the factory PlcmSpIp one.
-    execFileSync(process.execPath, [BIN, 'accounts', 'add', '--kind', 'site', '--password-stdin', '--data', data, 'stormsite'], { input: 'Storm-Pass-1\n', stdio: ['pipe', 'ignore', 'inherit'] });
-  }
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const done = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await done;
-    clearTimeout(t);
-  };
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const m = new RegExp(`^\\s*${listener}\\s+listening on [^\\s]*:(\\d+)`, 'm').exec(out);
-    if (m) {
-      const creds = transport === 'ftp' || transport === 'ftps' ? 'stormsite:Storm-Pass-1@' : '';
-      log(`polyprov serve pid ${child.pid} on ${transport} port ${m[1]}`);
-      return { url: `${transport}://${creds}127.0.0.1:${m[1]}/`, pid: child.pid!, stop };
-    }
-    if (child.exitCode !== null || Date.now() > end) {
-      await stop();
-      throw new Error(`polyprov serve did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Classifies a request for the per-kind percentiles. */
-function requestKind(r: BootRecord['requests'][number]): string {
-  if (r.hangUp) return 'image-header';
-  if (r.method === 'PUT') return 'upload';
-  if (r.status === 'not-found') return 'get-404';
-  return 'get';
 }
 
 export async function runStorm(o: StormOptions): Promise<StormReport> {
@@ -389,34 +200,4 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
     await server?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   }
-}
-
-export function stormMarkdown(r: StormReport): string {
-  const row = (name: string, p: Percentiles) => `| ${name} | ${p.count} | ${p.p50} | ${p.p95} | ${p.p99} | ${p.max} |`;
-  const lines = [
-    `# Boot storm: ${r.phones} phones over ${r.transport.toUpperCase()}${r.ftpsMode ? ` (${r.ftpsMode})` : ''}`,
-    '',
-    `${r.when} · ${r.host.cpus} CPUs · Node ${r.host.node}${r.host.loadAvg1 ? ` · load average (1 min) ${r.host.loadAvg1[0]} at start, ${r.host.loadAvg1[1]} at end` : ''} · server: ${r.server} · concurrency ${r.concurrency} · stages: ${r.stages} · image ${r.imageSizeMb} MB (unchanged: header read, then hang-up) · log uploads ${r.uploadLogs ? 'on' : 'off'}${r.ownAddresses ? ' · one loopback source address per phone' : ''}${r.httpClient ? ` · phone HTTP client: ${r.httpClient === 'raw' ? 'raw kept-alive connection (http-raw.ts)' : 'node:http keep-alive agent'}` : ''}`,
-    '',
-    '| figure | value |',
-    '|---|---|',
-    `| total time | ${r.totalSeconds} s |`,
-    `| boots per second | ${r.bootsPerSecond} |`,
-    `| requests per second | ${r.requestsPerSecond} |`,
-    `| failed boots | ${r.failedBoots} |`,
-    `| errors | ${Object.keys(r.errors).length ? Object.entries(r.errors).map(([k, v]) => `${k}: ${v}`).join(', ') : 'none'} |`,
-    ...Object.entries(r.errorSamples).map(([k, v]) => `| first ${k} | ${v.replace(/\|/g, '\\|')} |`),
-    `| server CPU | ${r.serverCpuSeconds ?? 'n/a'} s |`,
-    `| server peak RSS (VmHWM) | ${r.serverPeakRssMb ?? 'n/a'} MB |`,
-    `| load generator CPU / peak RSS | ${r.clientCpuSeconds} s / ${r.clientPeakRssMb} MB |`,
-    `| image decisions | ${Object.entries(r.imageDecisions).map(([k, v]) => `${k}: ${v}`).join(', ')} |`,
-    '',
-    '| latency (ms) | count | p50 | p95 | p99 | max |',
-    '|---|---|---|---|---|---|',
-    row('per boot', r.boots),
-    row('per request', r.requests),
-    ...Object.entries(r.requestsByKind).map(([k, p]) => row(`request: ${k}`, p)),
-    '',
-  ];
-  return lines.join('\n');
 }
