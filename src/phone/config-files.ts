@@ -1,7 +1,8 @@
 // CONFIG_FILES in the application stage: read left to right from the server, and the phone's
 // cached copies when one cannot be read. White paper, Default Configuration Parameter Values: "If
 // one or more files could not be read from the provisioning server, the phone will use the cached
-// version for all configuration files listed in the master configuration."
+// version for all configuration files listed in the master configuration." A file read when
+// another could not be is still saved when the flash has no copy of it.
 import { joinTreePath } from '../config/phone-layout.ts';
 import type { BootContext } from './boot-context.ts';
 import type { FetchedTreeSource } from './fetched-tree.ts';
@@ -26,14 +27,19 @@ export async function useConfigFiles(ctx: BootContext, master: MasterFound, cont
     use = fetched;
     cache.configFiles = fetched;
     ctx.record.configFrom = 'server';
-  } else if (cache.configFiles.size > 0) {
-    use = cache.configFiles;
-    ctx.record.configFrom = 'cache';
-    if (contacted) ctx.note(`could not read ${failed}; using the cached copies of all configuration files`);
   } else {
-    use = fetched;
-    ctx.record.configFrom = fetched.size > 0 ? 'server' : 'none';
-    if (contacted) ctx.note(`could not read ${failed}; no cached copies, so going on without it`);
+    // Every file that was read is cached (issue 13, item 16): without that, a tree where one entry
+    // is always missing (the starter tree's phones/[PHONE_MAC_ADDRESS].cfg before the administrator
+    // writes it) leaves the flash empty, and Stage 4 has nothing to boot from. A copy already in
+    // flash is kept as it is: "the cached version for all configuration files" would mean nothing
+    // if this boot's partial read replaced it.
+    const hadCopies = cache.configFiles.size > 0;
+    for (const [entry, body] of fetched) if (!cache.configFiles.has(entry)) cache.configFiles.set(entry, body);
+    use = cache.configFiles;
+    ctx.record.configFrom = hadCopies ? 'cache' : fetched.size > 0 ? 'server' : 'none';
+    if (contacted) {
+      ctx.note(hadCopies ? `could not read ${failed}; using the cached copies of all configuration files` : `could not read ${failed}; no cached copies, so going on without it`);
+    }
   }
   for (const [entry, body] of use) source.set(joinTreePath('', entry) ?? entry, body);
 }

@@ -154,6 +154,28 @@ describe('boot sequence over HTTP', () => {
     expect(rec.messages.join('\n')).toMatch(/cached copies of all configuration files/);
   });
 
+  test('issue 13 item 16, white paper Stage 4: with one CONFIG_FILES entry always missing, the files read are still cached and the phone boots from them', async () => {
+    // The starter tree's shape: the per-phone file is listed before the administrator writes it.
+    const tree = sampleTree();
+    tree['000000000000.cfg'] = String(tree['000000000000.cfg']).replace('[PHONE_MAC_ADDRESS]-user.cfg', 'phones/[PHONE_MAC_ADDRESS].cfg');
+    const s = await serve(tree);
+    const dir = await mkdtemp(join(tmpdir(), 'phone-state-'));
+    dirs.push(dir);
+    const first = await bootPhone(input(s.url, new DirState(dir)));
+    expect(first.requests.filter((r) => r.url.endsWith(`/phones/${MAC}.cfg`)).map((r) => r.status)).toEqual(['not-found']);
+    expect(first.configFrom).toBe('server');
+    expect(first.effective?.params['tcpIpApp.sntp.address']?.value).toBe('pool.ntp.org');
+    expect([...(await new DirState(dir).load()).configFiles.keys()]).toEqual(['site.cfg']);
+    const url = s.url;
+    await s.close();
+    servers.splice(servers.indexOf(s), 1);
+    const second = await bootPhone(input(url, new DirState(dir)));
+    expect(second.contacted).toBe(false);
+    expect(second.configFrom).toBe('cache');
+    expect(second.effective?.params['tcpIpApp.sntp.address']).toMatchObject({ value: 'pool.ntp.org', source: { file: 'site.cfg' } });
+    expect(second.effective?.params['reg.1.label']?.value).toBe('Site label');
+  });
+
   test('white paper, Stage 4: no reachable server means the cached configuration and "Could not contact boot server"', async () => {
     const s = await serve(sampleTree());
     const state = new MemoryState();
