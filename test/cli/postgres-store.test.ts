@@ -10,6 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { ha1 } from '../../src/core/digest.ts';
 import { openStore } from '../../src/store/open.ts';
 import { polyprov } from './run-cli.ts';
+import { missingPeer } from '../support/peers.ts';
 
 const URL_ = process.env.POLYPROV_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SCHEMA = `pp_cli_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -27,6 +28,7 @@ async function reachable(): Promise<string | undefined> {
 }
 
 const why = await reachable();
+if (why) missingPeer('PostgreSQL at 127.0.0.1:5432 (POLYPROV_TEST_PG_URL)', 'postgresql', `not reachable: ${why}`);
 const dir = mkdtempSync(join(tmpdir(), 'polyprov-cli-pg-'));
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import { discoverBootServer, type DiscoveryOptions } from '../../src/phone/disco
 import { openStore } from '../../src/store/open.ts';
 import { BIN } from '../cli/run-cli.ts';
 import { captureLog, freeUdpPort } from './helpers.ts';
+import { requirePeer } from '../support/peers.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -230,7 +231,7 @@ async function dnsmasqOrSkip(ctx: { skip: (note?: string) => void }): Promise<vo
   if (dnsmasqProblem) ctx.skip(`dnsmasq cannot serve DHCP on loopback here: ${dnsmasqProblem}`);
 }
 
-describe('against dnsmasq running the generated snippet', () => {
+describe.skipIf(!requirePeer('dnsmasq', 'dnsmasq'))('against dnsmasq running the generated snippet', () => {
   test('white paper Stage 1: dnsmasq hands option 66 to the phone (class on option 60, non-Polycom MAC)', async (ctx) => {
     await dnsmasqOrSkip(ctx);
     const d = await startDnsmasq(renderSnippet({ bootServer: 'http://192.0.2.10/prov/', format: 'dnsmasq', options: [66] }));

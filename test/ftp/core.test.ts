@@ -9,7 +9,9 @@ import { MAC1, MAC2, standardTree } from '../support/tree.ts';
 import { join } from 'node:path';
 import { makeCert, RawClient, run } from './helpers.ts';
 import { tempDir } from '../support/tree.ts';
+import { requirePeer } from '../support/peers.ts';
 
+const HAVE_CURL = requirePeer('curl', 'curl');
 let srv: TestServer;
 let port: number;
 const url = (p: string, cred: string) => `ftp://${cred}@127.0.0.1:${port}/${p}`;
@@ -22,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => srv?.close());
 
-describe('FTP over the core (issue 5, FTP and FTPS)', () => {
+describe.skipIf(!HAVE_CURL)('FTP over the core (issue 5, FTP and FTPS)', () => {
   test('Admin Guide, Deploying Phones From the Boot Server: the staging account PlcmSpIp reads shared files', async () => {
     const r = await curl([url('site.cfg', 'PlcmSpIp:PlcmSpIp')]);
     expect(r.code, r.stderr).toBe(0);
@@ -84,7 +86,7 @@ describe('FTP over the core (issue 5, FTP and FTPS)', () => {
   });
 });
 
-describe('FTPS over the core (issue 5, explicit FTPS; implicit on its own port)', () => {
+describe.skipIf(!HAVE_CURL)('FTPS over the core (issue 5, explicit FTPS; implicit on its own port)', () => {
   let tlsSrv: TestServer;
   let explicitPort: number;
   let implicitPort: number;

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFile, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PHONE, PHONE_PASSWORD, PHONE_USER, run, seededBytes, sha256, startFixture, type Fixture } from './helpers.ts';
+import { requirePeer } from '../support/peers.ts';
 
+const HAVE_CURL = requirePeer('curl', 'curl');
 const FACTORY = 'PlcmSpIp:PlcmSpIp';
 let f: Fixture;
 let big: Buffer;
@@ -21,7 +23,7 @@ afterAll(async () => {
   if (f) await rm(f.root, { recursive: true, force: true });
 });
 
-describe('curl over plain FTP', () => {
+describe.skipIf(!HAVE_CURL)('curl over plain FTP', () => {
   test('Admin Guide, Deploying Phones From the Boot Server: the factory account PlcmSpIp/PlcmSpIp downloads the master file', async () => {
     const r = await curl([url('000000000000.cfg')]);
     expect(r.code).toBe(0);
@@ -122,7 +124,7 @@ describe('curl over plain FTP', () => {
   });
 });
 
-describe('curl over explicit FTPS (RFC 4217 AUTH TLS, PROT P)', () => {
+describe.skipIf(!HAVE_CURL)('curl over explicit FTPS (RFC 4217 AUTH TLS, PROT P)', () => {
   test('RFC 4217: download and upload with the control and data channels encrypted', async () => {
     const r = await curl(['--ssl-reqd', '-k', url('sip.cfg')]);
     expect(r.code, r.stderr).toBe(0);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startFtpServer, type FtpServer, type FtpServerOptions } from '../../src/transports/ftp/server.ts';
 import type { FtpLogger } from '../../src/transports/ftp/control.ts';
 import { FakeBootService, tempRoot, type FakeOptions } from './fake-service.ts';
+import { makeCertificate } from '../support/certs.ts';
 
 export const PHONE = '0004f2000001';
 export const PHONE_USER = `phone-${PHONE}`;
@@ -52,8 +53,10 @@ export async function makeTree(root: string): Promise<void> {
 export async function makeCert(dir: string): Promise<{ cert: string; key: string; dir: string }> {
   const keyPath = join(dir, 'key.pem');
   const certPath = join(dir, 'cert.pem');
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', keyPath, '-out', certPath]);
-  return { cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8'), dir };
+  const made = makeCertificate({ cn: 'localhost', days: 1 }); // made in Node: no openssl needed (issue 13 item 1)
+  await writeFile(certPath, made.cert);
+  await writeFile(keyPath, made.key);
+  return { cert: made.cert, key: made.key, dir };
 }
 
 export async function startFixture(

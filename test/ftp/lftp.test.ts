@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, writeFile, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PHONE, run, seededBytes, sha256, startFixture, type Fixture } from './helpers.ts';
+import { requirePeer } from '../support/peers.ts';
 
 let f: Fixture;
 let work: string;
@@ -41,7 +42,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('lftp over explicit FTPS (RFC 4217)', () => {
+describe.skipIf(!requirePeer('lftp', 'lftp'))('lftp over explicit FTPS (RFC 4217)', () => {
   test('RFC 4217 PROT P: get of the application image is byte-identical', async () => {
     const r = await lftp(`get sip.ld -o ${work}/sip.ld`);
     expect(r.code, r.stderr).toBe(0);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { RawClient, connectData, epsvPort, pasvPort, readAll, run, seededBytes, startFixture, type Fixture } from './helpers.ts';
+import { requirePeer } from '../support/peers.ts';
 
 let f: Fixture;
 let tight: Fixture;
@@ -336,7 +337,7 @@ describe('FTP control connection', () => {
     c.close();
   });
 
-  test('RFC 2428 EPSV over IPv6: a download from ::1', async () => {
+  test.skipIf(!requirePeer('curl', 'curl'))('RFC 2428 EPSV over IPv6: a download from ::1', async () => {
     const v6 = await startFixture({ server: { host: '::1' } });
     try {
       const r = await run('curl', ['-sS', '--max-time', '10', '-g', `ftp://PlcmSpIp:PlcmSpIp@[::1]:${v6.port}/sip.cfg`]);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { curl, req } from '../support/http-client.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { MAC1, standardTree } from '../support/tree.ts';
+import { requirePeer } from '../support/peers.ts';
 
 let srv: TestServer;
 let root: string;
@@ -19,7 +20,7 @@ beforeAll(async () => {
 afterAll(async () => srv.close());
 
 describe('reads', () => {
-  test('white paper, Master Configuration File: GET 000000000000.cfg with curl returns the file', async () => {
+  test.skipIf(!requirePeer('curl', 'curl'))('white paper, Master Configuration File: GET 000000000000.cfg with curl returns the file', async () => {
     const r = await curl(['-i', `${srv.url}/000000000000.cfg`]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^HTTP\/1.1 200/);
@@ -76,7 +77,7 @@ describe('reads', () => {
     expect(r.body.toString()).not.toContain('outside');
   });
 
-  test('RFC 9110 §14: Range returns 206 with Content-Range; unsatisfiable is 416', async () => {
+  test.skipIf(!requirePeer('curl', 'curl'))('RFC 9110 §14: Range returns 206 with Content-Range; unsatisfiable is 416', async () => {
     const r = await req(`${srv.url}/sip.ld`, { headers: { range: 'bytes=100-199' } });
     expect(r.status).toBe(206);
     expect(r.headers['content-range']).toBe(`bytes 100-199/${256 * 1024}`);

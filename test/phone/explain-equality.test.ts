@@ -1,7 +1,6 @@
 // Issue 7: "The effective configuration it ends with must equal `polyprov explain` for the same
 // tree and phone: a test asserts it for every transport." The phone boots against `polyprov serve`
 // over HTTP, HTTPS, TFTP and FTP; explain reads the same tree from disk.
-import { execFileSync } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { clientFactory } from '../../src/phone/clients.ts';
 import { parseServerAddress } from '../../src/phone/server-address.ts';
 import { MemoryState } from '../../src/phone/state.ts';
 import { runCli, startServe, type ServeChild } from './serve-child.ts';
+import { writeCertificate } from '../support/certs.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/trees/basic', import.meta.url));
 const MAC = '0004f2000001' as Mac;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'phone-explain-'));
   root = join(dir, 'root');
   await cp(FIXTURE, root, { recursive: true });
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  writeCertificate(join(dir, 'cert.pem'), join(dir, 'key.pem'), { cn: '127.0.0.1', altNames: ['127.0.0.1'] }); // made in Node, no openssl (issue 13 item 1)
   const add = await runCli(['accounts', 'add', '--kind', 'site', '--password-stdin', '--data', join(dir, 'data-acc'), 'siteuser'], 'Site-Pass-1\n');
   expect(add.code, add.stderr).toBe(0);
   open = await startServe(['--root', root, '--policy', 'open', '--data', join(dir, 'data-open'), '--log-level', 'error'], ['http', 'tftp']);

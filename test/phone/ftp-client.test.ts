@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FtpFileClient } from '../../src/phone/ftp-client.ts';
 import { parseServerAddress } from '../../src/phone/server-address.ts';
+import { requirePeer } from '../support/peers.ts';
 
 let dir: string;
 let port: number;
 let vsftpd: ChildProcess | undefined;
+const HAVE_VSFTPD = requirePeer('vsftpd', 'vsftpd');
 let log = '';
 
 async function freeTcpPort(): Promise<number> {
@@ -96,7 +98,7 @@ afterAll(async () => {
 
 const client = () => new FtpFileClient(parseServerAddress(`ftp://anonymous:phone@127.0.0.1:${port}/`), { address: '127.0.0.1', timeoutMs: 3000 });
 
-describe('FTP client (RFC 959 passive mode; SEED-AG Server Menu: passive only)', () => {
+describe.skipIf(!HAVE_VSFTPD)('FTP client (RFC 959 passive mode; SEED-AG Server Menu: passive only)', () => {
   test('RETR with SIZE; 550 is "not found"', async () => {
     const c = client();
     try {

@@ -4,7 +4,7 @@
 // Peers: polyprov's own FTP server in process (its log says whether a data connection resumed),
 // `polyprov serve` as a child for the explain equality, and vsftpd, which by default refuses data
 // connections that do not reuse the control session (require_ssl_reuse=YES).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,8 @@ import { FtpFileClient } from '../../src/phone/ftp-client.ts';
 import { parseServerAddress } from '../../src/phone/server-address.ts';
 import { PHONE_PASSWORD, PHONE_USER, startFixture, type Fixture } from '../ftp/helpers.ts';
 import { runCli, startServe, type ServeChild } from './serve-child.ts';
+import { writeCertificate } from '../support/certs.ts';
+import { requirePeer } from '../support/peers.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/trees/basic', import.meta.url));
 const MAC = '0004f2000001' as Mac;
@@ -34,7 +36,7 @@ beforeAll(async () => {
   root = join(dir, 'root');
   await cp(FIXTURE, root, { recursive: true });
   certFile = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore', timeout: 20_000 });
+  writeCertificate(certFile, join(dir, 'key.pem'), { cn: '127.0.0.1', altNames: ['127.0.0.1'] }); // made in Node, no openssl (issue 13 item 1)
   const add = await runCli(['accounts', 'add', '--kind', 'site', '--password-stdin', '--data', join(dir, 'data-tls'), 'siteuser'], 'Site-Pass-1\n');
   expect(add.code, add.stderr).toBe(0);
   [withTls, plainOnly, tlsFixture, plainFixture] = await Promise.all([
@@ -170,7 +172,7 @@ describe('issue 7: phone boot over explicit FTPS ends with what polyprov explain
 
 // vsftpd: explicit FTPS with its default require_ssl_reuse=YES, so a data connection that does not
 // resume the control connection's session is refused ("522 SSL connection failed").
-describe('explicit FTPS against vsftpd (real peer, require_ssl_reuse=YES)', () => {
+describe.skipIf(!requirePeer('vsftpd', 'vsftpd'))('explicit FTPS against vsftpd (real peer, require_ssl_reuse=YES)', () => {
   let vsftpd: ChildProcess | undefined;
   let vport = 0;
   let vdir = '';

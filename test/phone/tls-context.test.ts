@@ -1,7 +1,6 @@
 // The shared TLS client context (src/phone/tls-context.ts) changes nothing a server sees: every
 // HTTPS file is still a full handshake (the boot storm's "a full handshake per file"), and the CA
 // given is still the one the certificate is checked against.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HttpFileClient } from '../../src/phone/http-client.ts';
 import { parseServerAddress } from '../../src/phone/server-address.ts';
 import { clientSecureContext } from '../../src/phone/tls-context.ts';
+import { writeCertificate } from '../support/certs.ts';
 
 let dir: string;
 let cert: Buffer;
@@ -19,8 +19,7 @@ let key: Buffer;
 let otherCa: Buffer;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tls-context-'));
-  const mk = (name: string) =>
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const mk = (name: string) => writeCertificate(join(dir, `${name}.pem`), join(dir, `${name}.key`), { cn: '127.0.0.1', altNames: ['127.0.0.1'] }); // in Node, no openssl
   mk('server');
   mk('other');
   cert = await readFile(join(dir, 'server.pem'));

@@ -4,6 +4,7 @@ import { CheckSyncSender } from '../../src/sip/notify.ts';
 import { parseSipUri } from '../../src/sip/targets.ts';
 import { runPaced, seededRandom } from '../../src/sip/bulk.ts';
 import { notifyArrivals, startSipp, type Sipp } from './sipp.ts';
+import { requirePeer } from '../support/peers.ts';
 
 // T1 = 50 ms so timer F = 64·T1 = 3.2 s (RFC 3261 §17.1.2.2) keeps the timeout test short.
 const TIMERS = { t1Ms: 50, t2Ms: 4000 };
@@ -32,7 +33,7 @@ const target = (port: number, transport: 'udp' | 'tcp', user = '1001') => ({
   transport,
 });
 
-describe('white paper, Reconfiguring the Phone Remotely: check-sync NOTIFY against sipp', () => {
+describe.skipIf(!requirePeer('sipp', 'sip-tester'))('white paper, Reconfiguring the Phone Remotely: check-sync NOTIFY against sipp', () => {
   test('200 OK over UDP; the phone saw Event: check-sync and Content-Length: 0', async () => {
     const s = await sipp('uas-200.xml');
     const r = await sender().send(target(s.port, 'udp'));

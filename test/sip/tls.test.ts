@@ -1,6 +1,5 @@
-// check-sync over TLS (RFC 3261 §26.2, sips:): a node TLS server with an openssl certificate
+// check-sync over TLS (RFC 3261 §26.2, sips:): a node TLS server with a throw-away certificate
 // plays the phone. The certificate is verified against --ca; an unknown CA is refused.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CheckSyncSender } from '../../src/sip/notify.ts';
 import { getHeader, StreamFramer } from '../../src/sip/message.ts';
 import { parseSipUri } from '../../src/sip/targets.ts';
+import { writeCertificate } from '../support/certs.ts';
 
 let dir: string;
 let cert: Buffer;
@@ -19,8 +19,7 @@ const seen: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'polyprov-sip-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore', timeout: 20_000 });
+  writeCertificate(join(dir, 'cert.pem'), join(dir, 'key.pem'), { cn: '127.0.0.1', altNames: ['127.0.0.1'], days: 1 }); // made in Node, no openssl (issue 13 item 1)
   cert = readFileSync(join(dir, 'cert.pem'));
   key = readFileSync(join(dir, 'key.pem'));
   server = tls.createServer({ cert, key }, (sock) => {

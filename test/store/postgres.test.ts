@@ -10,6 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { openStore } from '../../src/store/open.ts';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { storeTests } from './conformance.ts';
+import { missingPeer } from '../support/peers.ts';
 
 const URL_ = process.env.POLYPROV_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const RUN = `pp_test_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -28,6 +29,7 @@ async function reachable(): Promise<string | undefined> {
 }
 
 const why = await reachable();
+if (why) missingPeer('PostgreSQL at 127.0.0.1:5432 (POLYPROV_TEST_PG_URL)', 'postgresql', `not reachable: ${why}`);
 const schemas: string[] = [];
 const dirs: string[] = [];
 let n = 0;

@@ -6,6 +6,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { run, startFixture, waitFor, type Fixture } from './helpers.ts';
+import { requirePeers } from '../support/peers.ts';
 
 /** Seeded xorshift32 content, so every run serves the same bytes. */
 function content(size: number, seed = 42): Buffer {
@@ -34,7 +35,7 @@ const atftp = (f: Fixture, dir: '-g' | '-p', name: string, local: string, option
   run('atftp', [...options.flatMap((o) => ['--option', o]), dir, '-r', name, '-l', local, '127.0.0.1', String(f.port)], f.out);
 const FAST = ['blksize 1468', 'tsize 0', 'windowsize 16'];
 
-describe.each([0, 2])('TFTP with real clients (%i read workers)', (workers) => {
+describe.skipIf(!requirePeers('tftp', 'atftp')).each([0, 2])('TFTP with real clients (%i read workers)', (workers) => {
   let f: Fixture;
   const sizes = [0, 511, 512, 513, 70_001];
   beforeAll(async () => {

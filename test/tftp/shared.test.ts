@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { BootRequest, BootResult } from '../../src/core/request.ts';
 import { run, startFixture, waitFor, type Fixture } from './helpers.ts';
+import { requirePeer } from '../support/peers.ts';
 
 function content(size: number, seed: number): Buffer {
   const b = Buffer.allocUnsafe(size);
@@ -58,7 +59,7 @@ function countOpens(f: Fixture, fail = false): { opens: number } {
   return counter;
 }
 
-describe.each([0, 2])('shared content (%i read workers)', (workers) => {
+describe.skipIf(!requirePeer('atftp', 'atftp')).each([0, 2])('shared content (%i read workers)', (workers) => {
   let f: Fixture | undefined;
   afterEach(async () => {
     await f?.close();
