@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import type { AuditEvent, Sighting, Store } from '../domain.ts';
+import type { AuditEvent, Sighting } from '../domain.ts';
+import type { Store } from '../store/store.ts';
 import { ProvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { AuditRecorder } from './audit.ts';
