@@ -1,0 +1,226 @@
+// Issue 13 item 13: the server outlives its database. `polyprov serve` runs as a child process on a
+// private PostgreSQL cluster this test creates (initdb as user postgres in a temp directory, on a
+// free loopback port; never the machine's shared cluster at 5432). Ten PUT loops (each phone
+// uploading its override, as a phone does when its user changes a setting) and two GET loops
+// run while the cluster is stopped with `pg_ctl stop -m fast` and started again.
+// Skipped, with one line naming the package, when initdb or pg_ctl is absent.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { accessSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startServe, type ServeChild } from '../phone/serve-child.ts';
+
+const PG_BIN = '/usr/local/bin';
+const LOOPS = 10;
+/** Bounds: each loop stops at this many requests, and every phase has a fixed length. */
+const MAX_REQUESTS_PER_LOOP = 400;
+const PAUSE_MS = 25;
+
+function missing(): string | undefined {
+  for (const bin of ['initdb', 'pg_ctl', 'postgres']) {
+    try {
+      accessSync(join(PG_BIN, bin), constants.X_OK);
+    } catch {
+      return `${PG_BIN}/${bin} not installed (apt-get install postgresql)`;
+    }
+  }
+  if (process.getuid?.() !== 0) return 'initdb must run as user postgres: this test needs root (runuser) (apt-get install postgresql)';
+  if (spawnSync('id', ['-u', 'postgres']).status !== 0) return 'no postgres user (apt-get install postgresql)';
+  return undefined;
+}
+
+const why = missing();
+if (why) process.stderr.write(`skipped: ${why}\n`);
+
+function asPostgres(args: string[], timeoutMs = 60_000): string {
+  const r = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8', timeout: timeoutMs });
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Outcome {
+  loop: string;
+  method: 'PUT' | 'GET';
+  path: string;
+  started: number;
+  ended: number;
+  status?: number;
+  retryAfter?: string;
+  error?: string;
+  /** PUT bodies, to check what became a version. */
+  body?: string;
+}
+
+function send(port: number, method: 'PUT' | 'GET', path: string, body?: string): Promise<Omit<Outcome, 'loop'>> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent: false, timeout: 10_000, headers: body ? { 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ method, path, started, ended: Date.now(), status: res.statusCode, retryAfter: res.headers['retry-after'] as string | undefined, body }));
+      res.on('error', (err) => resolve({ method, path, started, ended: Date.now(), error: (err as NodeJS.ErrnoException).code ?? err.message, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('client timeout')));
+    req.on('error', (err) => resolve({ method, path, started, ended: Date.now(), error: (err as NodeJS.ErrnoException).code ?? err.message, body }));
+    req.end(body);
+  });
+}
+
+const macOf = (i: number) => `0004f2ab${i.toString(16).padStart(4, '0')}`;
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(why !== undefined)('issue 13 item 13: a PostgreSQL outage under upload load', () => {
+  let dir: string;
+  let pgdata: string;
+  let port: number;
+  let serve: ServeChild | undefined;
+  let data: string;
+  const pgCtl = (...args: string[]) => asPostgres([join(PG_BIN, 'pg_ctl'), '-D', pgdata, ...args]);
+  const startCluster = () => pgCtl('-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(dir, 'postgres.log'), '-w', '-t', '30', 'start');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'polyprov-pg-outage-'));
+    const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    chownSync(dir, uid, gid);
+    pgdata = join(dir, 'pgdata');
+    asPostgres([join(PG_BIN, 'initdb'), '-D', pgdata, '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions', '-E', 'UTF8']);
+    port = await freePort();
+    startCluster();
+
+    // A starter tree (white paper, "Master Configuration File": OVERRIDES_DIRECTORY is where a
+    // phone uploads <MAC>-phone.cfg).
+    const site = join(dir, 'site');
+    mkdirSync(join(site, 'overrides'), { recursive: true });
+    writeFileSync(join(site, '000000000000.cfg'), '<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="site.cfg" OVERRIDES_DIRECTORY="overrides" LOG_FILE_DIRECTORY="" CONTACTS_DIRECTORY=""/>\n');
+    writeFileSync(join(site, 'site.cfg'), '<PHONE_CONFIG><ALL up.backlight.idleIntensity="1"/></PHONE_CONFIG>\n');
+    data = join(dir, 'data');
+    mkdirSync(data, { mode: 0o700 });
+    const options = join(dir, 'polyprov.json');
+    writeFileSync(options, JSON.stringify({
+      root: site, data, storeUrl: `postgres://postgres@127.0.0.1:${port}/postgres`, policy: 'open', logLevel: 'warn',
+      // Every version kept, so every acknowledged upload can be looked for afterwards.
+      uploadKeepVersions: 1000, rateLimitPerSec: 100_000, rateLimitBurst: 100_000,
+    }));
+    serve = await startServe(['--config', options], ['http'], 60_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await serve?.stop();
+    if (pgdata && existsSync(join(pgdata, 'postmaster.pid'))) spawnSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), '-D', pgdata, '-m', 'immediate', 'stop'], { timeout: 30_000 });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the node stays up, answers 503 + Retry-After (never 500), recovers within a second, spools its audit, loses nothing', async () => {
+    const http = serve!.ports.http!;
+    // Stored before the load starts; never touched again.
+    const kept = [1, 2, 3].map((i) => ({ mac: `0004f2cd${i.toString(16).padStart(4, '0')}`, body: `<PHONE_CONFIG><OVERRIDES up.note="kept ${i}"/></PHONE_CONFIG>` }));
+    for (const k of kept) expect((await send(http, 'PUT', `/overrides/${k.mac}-phone.cfg`, k.body)).status).toBe(201);
+
+    const outcomes: Outcome[] = [];
+    let stop = false;
+    const loop = async (name: string, next: (n: number) => [method: 'PUT' | 'GET', path: string, body?: string]) => {
+      for (let n = 0; n < MAX_REQUESTS_PER_LOOP && !stop; n++) {
+        const [method, path, body] = next(n);
+        outcomes.push({ loop: name, ...(await send(http, method, path, body)) });
+        await sleep(PAUSE_MS);
+      }
+    };
+    const loops = [
+      ...Array.from({ length: LOOPS }, (_, i) => loop(`put${i}`, (n) => ['PUT', `/overrides/${macOf(i)}-phone.cfg`, `<PHONE_CONFIG><OVERRIDES up.note="loop ${i} upload ${n}"/></PHONE_CONFIG>`])),
+      loop('get-upload', (n) => ['GET', `/overrides/${macOf(n % LOOPS)}-phone.cfg`]),
+      loop('get-tree', () => ['GET', '/000000000000.cfg']),
+    ];
+
+    await sleep(1500);
+    const stopping = Date.now();
+    pgCtl('-m', 'fast', '-w', 'stop');
+    const stopped = Date.now();
+    await sleep(2000);
+    expect(serve!.child.exitCode).toBe(null);
+    expect(serve!.child.signalCode).toBe(null);
+    const restarting = Date.now();
+    startCluster();
+    const up = Date.now();
+    await sleep(1500);
+    stop = true;
+    await Promise.all(loops);
+    expect(serve!.child.exitCode).toBe(null);
+
+    // Every answer is a success or "retry later"; none is an internal error.
+    // (A GET of a phone's override before that phone's first upload is a plain 404.)
+    const firstUpload = outcomes.filter((o) => o.method === 'PUT' && o.status === 201).reduce((t, o) => Math.max(t, o.ended), 0);
+    const statuses = new Set(outcomes.filter((o) => o.status && !(o.status === 404 && o.loop === 'get-upload' && o.started <= firstUpload)).map((o) => o.status));
+    expect([...statuses].filter((s) => ![200, 201, 204, 503].includes(s!))).toEqual([]);
+    const refused = outcomes.filter((o) => o.status === 503);
+    expect(refused.length).toBeGreaterThan(LOOPS);
+    expect(refused.every((o) => o.retryAfter === '1')).toBe(true);
+    // During the outage: uploads and stored uploads are "retry later", tree files are still served.
+    const during = outcomes.filter((o) => o.started >= stopped && o.ended <= restarting);
+    expect(during.filter((o) => o.method === 'PUT').every((o) => o.status === 503)).toBe(true);
+    expect(during.filter((o) => o.loop === 'get-tree').length).toBeGreaterThan(0);
+    expect(during.filter((o) => o.loop === 'get-tree').every((o) => o.status === 200)).toBe(true);
+    // No reset but those in flight when the database went.
+    const resets = outcomes.filter((o) => o.error);
+    expect(resets.filter((o) => !(o.started <= stopped && o.ended >= stopping))).toEqual([]);
+    expect(resets.length).toBeLessThanOrEqual(LOOPS + 2);
+
+    // Back within a second of the database accepting connections (pg_ctl -w returned).
+    const firstOk = outcomes.filter((o) => o.method === 'PUT' && o.started >= up && (o.status === 201 || o.status === 204)).sort((a, b) => a.ended - b.ended)[0];
+    expect(firstOk).toBeDefined();
+    const recoveryMs = firstOk!.ended - up;
+    process.stderr.write(`[postgres-outage] ${outcomes.length} requests, ${refused.length} answered 503 during a ${restarting - stopped} ms outage; first upload stored ${recoveryMs} ms after the database was back\n`);
+    expect(recoveryMs).toBeLessThan(1000);
+    const puts = outcomes.filter((o) => o.method === 'PUT');
+    expect(puts.filter((o) => o.started >= up + 1000).every((o) => o.status === 201 || o.status === 204)).toBe(true);
+
+    const db = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+    await db.connect();
+    try {
+      // The audit of the outage arrives after it: one row per refusal, from the spool.
+      const end = Date.now() + 10_000;
+      let audited = 0;
+      while (Date.now() < end) {
+        audited = Number((await db.query(`SELECT count(*) AS n FROM audit WHERE status = 'PP_STORE_UNAVAILABLE'`)).rows[0].n);
+        if (audited >= refused.length) break;
+        await sleep(100);
+      }
+      expect(audited).toBe(refused.length);
+      const treeReadsDuringOutage = Number((await db.query(`SELECT count(*) AS n FROM audit WHERE path = '000000000000.cfg' AND at > $1 AND at < $2`, [stopped, restarting])).rows[0].n);
+      expect(treeReadsDuringOutage).toBeGreaterThan(0);
+      expect(readdirSync(join(data, 'audit-spool')).filter((n) => n.endsWith('.jsonl'))).toEqual([]);
+
+      // Nothing stored before is lost; every acknowledged upload is a version; no refused or
+      // interrupted upload left anything behind (the previous version stayed current).
+      const versions = await db.query<{ mac: string; sha256: string }>('SELECT mac, sha256 FROM upload_versions');
+      const shas = new Set(versions.rows.map((r) => r.sha256));
+      for (const k of kept) {
+        expect(versions.rows.filter((r) => r.mac === k.mac).map((r) => r.sha256)).toEqual([sha(k.body)]);
+        const got = await send(http, 'GET', `/overrides/${k.mac}-phone.cfg`);
+        expect(got.status).toBe(200);
+      }
+      const acked = puts.filter((o) => o.status === 201 || o.status === 204);
+      expect(acked.filter((o) => !shas.has(sha(o.body!)))).toEqual([]);
+      expect(puts.filter((o) => o.status === 503).filter((o) => shas.has(sha(o.body!)))).toEqual([]);
+      expect(versions.rows.length).toBeLessThanOrEqual(acked.length + kept.length + resets.length);
+    } finally {
+      await db.end();
+    }
+  }, 120_000);
+});
