@@ -6,7 +6,7 @@
 // limit off: the product, as `polyprov serve --tftp` runs it. TFTP_BENCH_SERVICE=fake runs the TFTP
 // tests' file-backed fake service instead (real files, real streams), to measure the TFTP engine
 // alone; it reads in 256 KiB chunks, as the core does for the files it streams
-// (src/core/tree-files.ts); TFTP_BENCH_READ_CHUNK=65536 gives the fake's own default.
+// (src/config/tree-source.ts); TFTP_BENCH_READ_CHUNK=65536 gives the fake's own default.
 // polyprov runs with one read worker per core (os.availableParallelism()), the setting docs/tftp.md
 // recommends on a multi-core host; POLYPROV_TFTP_WORKERS=0 measures the main-thread default
 // (tftpWorkers 0).
