@@ -1,7 +1,12 @@
-// Server options: one schema for the config file (JSON, `polyprov.json`) and the CLI flags
-// merged over it. Validated once at the edge; the result is frozen and passed down typed, so
-// the core never checks options again. Every default lives here, with its unit in its name.
+// Server options: one schema for the options file (JSON, `polyprov.json`), the environment and
+// the CLI flags merged over it. Validated once, here, at the edge: each value against its field,
+// then the rules between fields (a TLS listener needs a certificate, the FTP passive range), so
+// neither server.ts, the listeners nor the core check options again. The result is frozen and
+// passed down typed. Every refusal is PP_OPT_UNKNOWN (with the nearest known name) or
+// PP_OPT_INVALID (naming where the value came from: file:line, the flag or the variable, and
+// what is allowed). Every default lives here, with its unit in its name.
 import { existsSync, readFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ProvError } from './errors.ts';
@@ -66,27 +71,30 @@ export interface ServerOptions {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-type Kind = 'string' | 'number' | 'boolean' | 'string[]' | readonly string[];
+/** `hostPort`: a listener, HOST:PORT; `cidr[]`: addresses or networks (10.0.0.0/8, 2001:db8::/32). */
+type Kind = 'string' | 'number' | 'boolean' | 'string[]' | 'hostPort' | 'cidr[]' | readonly string[];
 
 interface Field {
   kind: Kind;
   default?: unknown;
   min?: number;
   max?: number;
+  /** For strings: the shape the value must have. */
+  pattern?: RegExp;
   doc: string;
 }
 
 export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   root: { kind: 'string', default: 'site', doc: 'provisioning tree served to phones' },
   data: { kind: 'string', default: 'polyprov-data', doc: 'state directory (embedded SQLite store)' },
-  storeUrl: { kind: 'string', default: 'sqlite', doc: '`sqlite` or a postgres:// URL shared by several nodes' },
+  storeUrl: { kind: 'string', default: 'sqlite', pattern: /^(?:sqlite|postgres(?:ql)?:\/\/.+)$/i, doc: '`sqlite` or a postgres:// URL shared by several nodes' },
   configFile: { kind: 'string', doc: 'where these options came from' },
-  http: { kind: 'string', doc: 'HTTP listener HOST:PORT' },
-  https: { kind: 'string', doc: 'HTTPS listener HOST:PORT' },
-  tftp: { kind: 'string', doc: 'TFTP listener HOST:PORT' },
-  ftp: { kind: 'string', doc: 'FTP (explicit FTPS with a certificate) listener HOST:PORT' },
-  ftps: { kind: 'string', doc: 'implicit FTPS listener HOST:PORT' },
-  admin: { kind: 'string', doc: 'admin listener HOST:PORT (/metrics)' },
+  http: { kind: 'hostPort', doc: 'HTTP listener HOST:PORT' },
+  https: { kind: 'hostPort', doc: 'HTTPS listener HOST:PORT' },
+  tftp: { kind: 'hostPort', doc: 'TFTP listener HOST:PORT' },
+  ftp: { kind: 'hostPort', doc: 'FTP (explicit FTPS with a certificate) listener HOST:PORT' },
+  ftps: { kind: 'hostPort', doc: 'implicit FTPS listener HOST:PORT' },
+  admin: { kind: 'hostPort', doc: 'admin listener HOST:PORT (/metrics)' },
   cert: { kind: 'string', doc: 'TLS certificate (PEM)' },
   key: { kind: 'string', doc: 'TLS private key (PEM)' },
   clientCa: { kind: 'string', doc: 'CA bundle for client certificates (mutual TLS)' },
@@ -96,8 +104,8 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   staging: { kind: 'boolean', default: false, doc: 'accept the factory PlcmSpIp account' },
   enrol: { kind: 'boolean', default: true, doc: 'issue per-phone credentials to staged phones' },
   lockedParams: { kind: 'string[]', default: [], doc: 'parameter patterns phones may not override' },
-  allow: { kind: 'string[]', default: [], doc: 'CIDRs allowed to connect (empty: all)' },
-  tftpSecretAllow: { kind: 'string[]', default: ['127.0.0.0/8', '::1/128'], doc: 'CIDRs that may read files holding secrets over TFTP' },
+  allow: { kind: 'cidr[]', default: [], doc: 'CIDRs allowed to connect (empty: all)' },
+  tftpSecretAllow: { kind: 'cidr[]', default: ['127.0.0.0/8', '::1/128'], doc: 'CIDRs that may read files holding secrets over TFTP' },
   rateLimitPerSec: { kind: 'number', default: 200, min: 1, max: 1e6, doc: 'requests per second per source address' },
   rateLimitBurst: { kind: 'number', default: 400, min: 1, max: 1e6, doc: 'burst per source address' },
   digestNonceTtlMs: { kind: 'number', default: 300_000, min: 1000, max: 86_400_000, doc: 'digest nonce lifetime' },
@@ -123,60 +131,116 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
 
 export const DEFAULT_CONFIG_FILE = 'polyprov.json';
 
-/** Adds `--data DIR` and `--config FILE`, the same on every command that touches server state. */
+/**
+ * Adds `--data DIR` and `--config FILE`, the same on every command that touches server state,
+ * and refuses an unknown flag of that command as PP_OPT_UNKNOWN with the nearest known flag.
+ */
 export function addStateOptions(cmd: Command): Command {
+  const known = () => cmd.options.map((o) => o.long).filter((l): l is string => l !== undefined);
+  // commander's own refusal carries no code; ours goes through the one catalogue (exit status 2).
+  (cmd as unknown as { unknownOption(flag: string): never }).unknownOption = (flag: string) => {
+    const near = flag.startsWith('--') ? nearest(flag, known()) : undefined;
+    throw new ProvError('PP_OPT_UNKNOWN', `command line: unknown option ${flag}${near ? `; did you mean ${near}?` : ''}`, { hint: `Run polyprov ${cmd.name()} --help for its options.` });
+  };
   return cmd
     .option('--data <dir>', `state directory (default: $POLYPROV_DATA, the config file's "data", or ./${String(OPTION_SCHEMA.data.default)})`)
     .option('--config <file>', `server options file (default: $POLYPROV_CONFIG, or ./${DEFAULT_CONFIG_FILE} when present)`);
 }
 
+/** Where one value came from, for messages: a file position, a flag or a variable. */
+interface Origin {
+  label: string;
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+const DEFAULT_ORIGIN: Origin = { label: 'default' };
+
 /**
- * Builds the frozen ServerOptions: defaults, then the config file, then the environment,
+ * Builds the frozen ServerOptions: defaults, then the options file, then the environment,
  * then flags. `flags` uses ServerOptions keys (commander camel-cases `--client-ca` to clientCa).
  */
 export function loadServerOptions(flags: Partial<Record<string, unknown>> & { config?: string }, env = process.env): Readonly<ServerOptions> {
   const merged: Record<string, unknown> = {};
+  const origin = new Map<string, Origin>();
   for (const [k, f] of Object.entries(OPTION_SCHEMA)) if (f.default !== undefined) merged[k] = f.default;
 
   const explicit = flags.config ?? env.POLYPROV_CONFIG;
   const configFile = explicit ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   if (configFile) {
-    let text: string;
-    try {
-      text = readFileSync(configFile, 'utf8');
-    } catch (err) {
-      throw new ProvError('PP_OPT_INVALID', `cannot read options file: ${(err as Error).message}`, { file: configFile, cause: err });
+    const obj = readOptionsFile(configFile);
+    const text = obj.text;
+    for (const [k, v] of Object.entries(obj.values)) {
+      const o: Origin = { label: configFile, file: configFile, ...positionOfKey(text, k) };
+      merged[k] = checkField(k, v, o);
+      origin.set(k, o);
     }
-    let obj: unknown;
-    try {
-      obj = JSON.parse(text);
-    } catch (err) {
-      throw new ProvError('PP_OPT_INVALID', `not valid JSON: ${(err as Error).message}`, { file: configFile, hint: 'The options file is JSON: {"root": "site", "http": "0.0.0.0:80"}.' });
-    }
-    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ProvError('PP_OPT_INVALID', 'the options file must hold one JSON object', { file: configFile });
-    for (const [k, v] of Object.entries(obj)) merged[k] = checkField(k, v, configFile);
     // Paths in the file are relative to the file, as a person writing it expects.
     for (const k of ['root', 'data', 'cert', 'key', 'clientCa'] as const) {
-      if (typeof merged[k] === 'string' && k in (obj as object)) merged[k] = resolve(configFile, '..', merged[k] as string);
+      if (typeof merged[k] === 'string' && k in obj.values) merged[k] = resolve(configFile, '..', merged[k] as string);
     }
     merged.configFile = configFile;
   }
-  if (env.POLYPROV_DATA && flags.data === undefined) merged.data = env.POLYPROV_DATA;
+  if (env.POLYPROV_DATA && flags.data === undefined) {
+    merged.data = checkField('data', env.POLYPROV_DATA, { label: 'environment POLYPROV_DATA' });
+    origin.set('data', { label: 'environment POLYPROV_DATA' });
+  }
   for (const [k, v] of Object.entries(flags)) {
     if (k === 'config' || v === undefined) continue;
     if (!(k in OPTION_SCHEMA)) continue; // command-specific flags (json, mac, …) are not server options
-    merged[k] = checkField(k, v, 'command line');
+    const o: Origin = { label: `command line (--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)})` };
+    merged[k] = checkField(k, v, o);
+    origin.set(k, o);
   }
+  checkCombinations(merged, (k) => origin.get(k) ?? DEFAULT_ORIGIN);
   return Object.freeze(merged as unknown as ServerOptions);
 }
 
-function checkField(key: string, value: unknown, where: string): unknown {
+function readOptionsFile(file: string): { text: string; values: Record<string, unknown> } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ProvError('PP_OPT_INVALID', `cannot read the options file: ${(err as Error).message}`, { file, cause: err, hint: 'Give --config an existing JSON file, or leave it out.' });
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (err) {
+    const at = /position (\d+)/.exec((err as Error).message);
+    const pos = at ? lineColumn(text, Number(at[1])) : {};
+    throw new ProvError('PP_OPT_INVALID', `not valid JSON: ${(err as Error).message}`, { file, ...pos, cause: err, hint: 'The options file is JSON: {"root": "site", "http": "0.0.0.0:80"}.' });
+  }
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ProvError('PP_OPT_INVALID', 'the options file must hold one JSON object', { file, hint: 'Write {"root": "site"}.' });
+  return { text, values: obj as Record<string, unknown> };
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+/** Where `"key":` is written in the file (the first occurrence), for messages. */
+function positionOfKey(text: string, key: string): { line?: number; column?: number } {
+  const i = text.search(new RegExp(`"${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\s*:`));
+  return i < 0 ? {} : lineColumn(text, i);
+}
+
+function refuse(code: 'PP_OPT_UNKNOWN' | 'PP_OPT_INVALID', o: Origin, message: string, hint?: string): ProvError {
+  // In a file the position is the ProvError's own (file:line:col: CODE …); elsewhere the message says where.
+  const prefix = o.file ? '' : `${o.label}: `;
+  return new ProvError(code, `${prefix}${message}`, { file: o.file, line: o.line, column: o.column, hint });
+}
+
+function checkField(key: string, value: unknown, o: Origin): unknown {
   const f = (OPTION_SCHEMA as Record<string, Field>)[key];
   if (!f) {
     const near = nearest(key, Object.keys(OPTION_SCHEMA));
-    throw new ProvError('PP_OPT_UNKNOWN', `${where}: unknown option "${key}"${near ? `; did you mean "${near}"?` : ''}`, { file: where === 'command line' ? undefined : where });
+    throw refuse('PP_OPT_UNKNOWN', o, `unknown option "${key}"${near ? `; did you mean "${near}"?` : ''}`, 'Every option and its default is listed in src/options.ts (README, Server options file).');
   }
-  const bad = (what: string) => new ProvError('PP_OPT_INVALID', `${where}: ${key} ${JSON.stringify(value)} ${what}`, { hint: f.doc });
+  const bad = (allowed: string) => refuse('PP_OPT_INVALID', o, `${key} ${JSON.stringify(value)} ${allowed}`, `${key}: ${f.doc}.`);
   if (Array.isArray(f.kind)) {
     if (typeof value !== 'string' || !f.kind.includes(value)) throw bad(`is not one of ${f.kind.join(', ')}`);
     return value;
@@ -184,30 +248,64 @@ function checkField(key: string, value: unknown, where: string): unknown {
   switch (f.kind) {
     case 'string':
       if (typeof value !== 'string') throw bad('is not a string');
+      if (f.pattern && !f.pattern.test(value)) throw bad(`does not have the form ${f.doc}`);
+      return value;
+    case 'hostPort':
+      if (typeof value !== 'string' || !HOST_PORT.test(value) || Number(HOST_PORT.exec(value)![3]) > 65535) throw bad('is not HOST:PORT with a port in 0–65535 (e.g. 0.0.0.0:80, [::]:80, 127.0.0.1:8080)');
       return value;
     case 'boolean':
       if (typeof value === 'boolean') return value;
       if (value === 'true' || value === '1' || value === 'on') return true;
       if (value === 'false' || value === '0' || value === 'off') return false;
-      throw bad('is not a boolean');
+      throw bad('is not a boolean (true or false)');
     case 'number': {
       const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-      if (!Number.isFinite(n)) throw bad('is not a number');
+      if (!Number.isInteger(n)) throw bad(`is not a whole number in ${f.min}–${f.max}`);
       if ((f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max)) throw bad(`is outside ${f.min}–${f.max}`);
       return n;
     }
     case 'string[]':
-      if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean);
-      if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) throw bad('is not a list of strings');
-      return value;
+    case 'cidr[]': {
+      const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+      if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) throw bad('is not a list of strings');
+      const wrong = f.kind === 'cidr[]' ? (list as string[]).find((c) => !isCidr(c)) : undefined;
+      if (wrong !== undefined) throw bad(`holds "${wrong}", which is not an address or network (10.0.0.0/8, 192.168.1.5, 2001:db8::/32)`);
+      return list;
+    }
   }
   return value;
 }
 
-/** Parses `HOST:PORT`, `[v6]:PORT` or `:PORT`. */
+const HOST_PORT = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/;
+
+function isCidr(c: string): boolean {
+  const [net, bits, extra] = c.split('/');
+  if (extra !== undefined || !net) return false;
+  const max = isIPv4(net) ? 32 : isIPv6(net) ? 128 : -1;
+  if (max < 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+}
+
+/** The rules between options, checked after merging (a flag may supply what the file lacks). */
+function checkCombinations(o: Record<string, unknown>, from: (key: string) => Origin): void {
+  for (const [listener, what] of [['https', 'HTTPS'], ['ftps', 'implicit FTPS']] as const) {
+    if (o[listener] && (!o.cert || !o.key)) {
+      throw refuse('PP_OPT_INVALID', from(listener), `${listener} ${JSON.stringify(o[listener])} needs cert and key (${what} presents a certificate)`, 'Give a PEM certificate and key: --cert site.crt --key site.key, or "cert"/"key" in the options file.');
+    }
+  }
+  const min = o.ftpPassivePortMin as number;
+  const max = o.ftpPassivePortMax as number;
+  // 0 means "any port"; a range is both ends set, lowest first.
+  if ((min === 0) !== (max === 0) || min > max) {
+    const where = from(min === 0 || min > max ? 'ftpPassivePortMax' : 'ftpPassivePortMin');
+    throw refuse('PP_OPT_INVALID', where, `ftpPassivePortMin ${min} and ftpPassivePortMax ${max} are not a passive port range: both 0 (any port), or both set with min ≤ max in 1–65535`, 'Set both, e.g. 50000 and 50100, or neither.');
+  }
+}
+
+/** Splits a listener value (checked by loadServerOptions) into host and port. */
 export function parseHostPort(s: string, what: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(s);
+  const m = HOST_PORT.exec(s);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new ProvError('PP_OPT_INVALID', `${what} "${s}" is not HOST:PORT`, { hint: `Write it as 0.0.0.0:80 or 127.0.0.1:8080.` });
+  if (!m || port > 65535) throw new ProvError('PP_OPT_INVALID', `${what} "${s}" is not HOST:PORT with a port in 0–65535`, { hint: 'Write it as 0.0.0.0:80 or 127.0.0.1:8080.' });
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }

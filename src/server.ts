@@ -7,7 +7,6 @@ import { availableParallelism, networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { CoreBootService } from './core/boot-service.ts';
 import { openCore, type OpenedCore } from './core/open-core.ts';
-import { ProvError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { parseHostPort, type ServerOptions } from './options.ts';
 import { startHttpServer } from './transports/http.ts';
@@ -46,11 +45,11 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
       note('http', l.address());
     }
     if (options.https) {
-      if (!options.cert || !options.key) throw new ProvError('PP_OPT_INVALID', 'https needs --cert and --key', { hint: 'Give a PEM certificate and key, e.g. --cert site.crt --key site.key.' });
       const { host, port } = parseHostPort(options.https, 'https');
+      // loadServerOptions refused https without cert and key.
       const tls = {
-        cert: readFileSync(options.cert),
-        key: readFileSync(options.key),
+        cert: readFileSync(options.cert!),
+        key: readFileSync(options.key!),
         ca: options.clientCa ? readFileSync(options.clientCa) : undefined,
         legacy: options.tlsLegacy,
       };
@@ -75,7 +74,6 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
       const tls = options.cert && options.key ? { cert: readFileSync(options.cert), key: readFileSync(options.key) } : undefined;
       for (const [flag, implicitTls] of [[options.ftp, false], [options.ftps, true]] as const) {
         if (!flag) continue;
-        if (implicitTls && !tls) throw new ProvError('PP_OPT_INVALID', 'ftps needs --cert and --key');
         const { host, port } = parseHostPort(flag, implicitTls ? 'ftps' : 'ftp');
         const l = await startFtpServer({ host, port, service: core, tls, implicitTls, passivePortMin: options.ftpPassivePortMin, passivePortMax: options.ftpPassivePortMax, log });
         closers.push(l);

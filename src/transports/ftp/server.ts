@@ -51,14 +51,10 @@ const DEFAULTS = {
 const SILENT: FtpLogger = { debug() {}, info() {}, warn() {} };
 
 export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServer> {
-  if (opts.implicitTls && !opts.tls) throw new Error('implicit FTPS needs a certificate and key (tls)');
-  // 0 (the server options' default) means "any port", like leaving the range out.
+  // The options were checked once (src/options.ts: implicit FTPS needs a certificate, the passive
+  // range is both ends or neither). 0, the default, means "any port", like leaving the range out.
   const pmin = opts.passivePortMin || undefined;
   const pmax = opts.passivePortMax || undefined;
-  if ((pmin === undefined) !== (pmax === undefined)) {
-    throw new Error('ftpPassivePortMin and ftpPassivePortMax go together (both set, or both 0 for any port)');
-  }
-  if (pmin !== undefined && pmax! < pmin) throw new Error(`passive port range ${pmin}-${pmax} is empty`);
   const log = opts.log ?? SILENT;
   // One context and session cache for the control and every data connection, so sessions resume across them.
   const tls = opts.tls ? makeTlsSetup(opts.tls.cert, opts.tls.key) : undefined;
