@@ -3,10 +3,12 @@ import type { RegisterCommand } from './exit.ts';
 import { register as accounts } from './accounts.ts';
 import { register as audit } from './audit.ts';
 import { register as bench } from './bench.ts';
+import { register as changes } from './changes.ts';
 import { register as dhcp } from './dhcp.ts';
 import { register as explain } from './explain.ts';
 import { register as init } from './init.ts';
 import { register as lint } from './lint.ts';
+import { register as logs } from './logs.ts';
 import { register as notify } from './notify.ts';
 import { register as overrides } from './overrides.ts';
 import { register as phone } from './phone.ts';
@@ -14,4 +16,4 @@ import { register as phones } from './phones.ts';
 import { register as serve } from './serve.ts';
 import { register as staging } from './staging.ts';
 
-export const COMMANDS: RegisterCommand[] = [accounts, audit, bench, dhcp, explain, init, lint, notify, overrides, phone, phones, serve, staging];
+export const COMMANDS: RegisterCommand[] = [accounts, audit, bench, changes, dhcp, explain, init, lint, logs, notify, overrides, phone, phones, serve, staging];

@@ -104,10 +104,18 @@ What is here
   phones/                 one file per phone, named <MAC>.cfg (12 lower-case hex digits)
   phones/example-phone.cfg  copy this to phones/<MAC>.cfg for each phone
   contacts/               contact directories; 000000000000-directory.xml seeds new phones
-  overrides/              phones upload <MAC>-phone.cfg (keypad) and <MAC>-web.cfg (web UI) here
-  logs/                   phones upload <MAC>-boot.log and <MAC>-app.log here
+  overrides/              phones upload <MAC>-phone.cfg (keypad) and <MAC>-web.cfg (web UI) to this path
+  logs/                   phones upload <MAC>-boot.log and <MAC>-app.log to this path
   licenses/               <MAC>-license.cfg / 000000000000-license.cfg if you have feature licences
   calls/                  call lists phones upload
+
+Where uploads go
+  polyprov keeps every upload (logs, overrides, contact directories, call lists) in its store
+  under the data directory (--data, default ./polyprov-data), versioned, not in these
+  directories, which stay empty: the names above are where the phones send them. Read them with
+    polyprov logs <MAC> [--kind boot|app] [--follow]    a phone's boot and application logs
+    polyprov overrides list | show <MAC> | diff <MAC>   keypad and web-UI changes
+    polyprov phone show <MAC>                           its last boots, request by request
 
 Rules worth knowing (white paper "UC Software Provisioning Best Practices")
   - CONFIG_FILES: the leftmost file wins when two files set the same parameter.

@@ -22,7 +22,7 @@ beforeAll(async () => {
   root = standardTree();
   data = tempDir();
   srv = await startTestServer(root, { policy: 'open', data });
-  const body = '<PHONE_CONFIG><OVERRIDES tcpIpApp.sntp.address="10.9.9.9" up.backlight.idleIntensity="2"/></PHONE_CONFIG>';
+  const body = '<PHONE_CONFIG><OVERRIDES tcpIpApp.sntp.address="10.9.9.9" up.backlight.idleIntensity="2" reg.1.auth.password="override-canary"/></PHONE_CONFIG>';
   expect((await req(`${srv.url}/overrides/${MAC1}-phone.cfg`, { method: 'PUT', body })).status).toBe(201);
   await srv.core.audit.flush();
 });
@@ -47,6 +47,19 @@ describe('overrides (issue 4, Override policy)', () => {
     const list = await run(['overrides', 'list', '--data', data, '--json']);
     const rows = JSON.parse(list.stdout) as Array<{ mac: string; version: number }>;
     expect(rows.find((x) => x.mac === MAC1)?.version).toBe(2);
+  });
+
+  test('issue 12, Administration through the core: clear is in the change record with the parameters it removed, secrets masked', async () => {
+    const r = await run(['changes', '--target', MAC1, '--json', '--data', data]);
+    expect(r.code, r.stderr).toBe(0);
+    const [c] = JSON.parse(r.stdout) as Array<{ operation: string; old: { path: string; version: number; params: Array<{ name: string; value: string }> }; new: { params: unknown[] } }>;
+    expect(c).toMatchObject({ operation: 'overrides.clear', old: { path: `overrides/${MAC1}-phone.cfg`, version: 1 }, new: { params: [] } });
+    expect(c!.old.params).toEqual([
+      { name: 'tcpIpApp.sntp.address', value: '10.9.9.9' },
+      { name: 'up.backlight.idleIntensity', value: '2' },
+      { name: 'reg.1.auth.password', value: '********' },
+    ]);
+    expect(r.stdout).not.toContain('override-canary');
   });
 
   test('a bad MAC is a usage error (exit 2)', async () => {
