@@ -42,6 +42,8 @@ export interface Sighting {
   sipUser?: string;
   /** SIP port learned for this phone. */
   sipPort?: number;
+  /** The master file this request read (root-relative): the phone's uploads follow it (issue 13 item 4). */
+  master?: string;
 }
 
 export interface Phone {
@@ -58,6 +60,8 @@ export interface Phone {
   lastError?: string;
   sipUser?: string;
   sipPort?: number;
+  /** The master file the phone last read (root-relative; a tenant's `tenant1/000000000000.cfg`). */
+  master?: string;
   /** Counters since first seen. */
   fetchedCount: number;
   uploadedCount: number;
@@ -101,6 +105,11 @@ export interface StoredFile {
   address: string;
   /** Whether the stored copy had locked parameters (override policy); set by the core at commit. */
   locked?: boolean;
+  /**
+   * The version (content hash) of the tree file of the same name when this upload was stored, or
+   * '' when the tree had none: a later edit of the tree file supersedes the upload (issue 13 item 3).
+   */
+  treeVersion?: string;
   /** The stored bytes. Uploads are small (size-capped), so whole buffers are fine. */
   read(): Promise<Buffer>;
 }

@@ -26,7 +26,7 @@ export function newPhone(s: Sighting): Phone {
 }
 
 /** The inventory fields whose value is "the latest one reported"; each keeps the time it was set. */
-export type TimedField = 'model' | 'partNumber' | 'appVersion' | 'bootromVersion' | 'address' | 'lastSource' | 'lastError' | 'sipUser' | 'sipPort';
+export type TimedField = 'model' | 'partNumber' | 'appVersion' | 'bootromVersion' | 'address' | 'lastSource' | 'lastError' | 'sipUser' | 'sipPort' | 'master';
 /** When each timed field was last set (ms since the epoch); stored beside the row. */
 export type FieldTimes = Partial<Record<TimedField, number>>;
 
@@ -86,6 +86,7 @@ export function foldSighting(prev: PhoneState | undefined, s: Sighting): PhoneSt
   if (s.error !== undefined) set('lastError', s.error ?? undefined);
   if (s.sipUser) set('sipUser', s.sipUser);
   if (s.sipPort !== undefined) set('sipPort', s.sipPort);
+  if (s.master) set('master', s.master);
   return { phone: p, times };
 }
 

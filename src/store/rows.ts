@@ -13,14 +13,14 @@ export interface PhoneRow {
   mac: string; model: string | null; part_number: string | null; app_version: string | null; bootrom_version: string | null;
   address: string | null; last_source: string | null; first_seen: number; last_seen: number; last_boot: number | null;
   last_error: string | null; sip_user: string | null; sip_port: number | null; fetched_count: number; uploaded_count: number;
-  override_locked: number; field_times: string | null;
+  override_locked: number; field_times: string | null; master: string | null;
 }
 /** A row as a driver returns it: bigint may come back as a string, booleans as true/false. */
 export type Read<R> = { [K in keyof R]: R[K] extends number ? Big | Flag : R[K] extends number | null ? Big | null : R[K] };
 
 export interface VersionRow {
   id: number; mac: string; kind: string; path: string; version: number; size: number; sha256: string; stored_at: number;
-  address: string; locked: number; content?: Buffer;
+  address: string; locked: number; tree_version: string | null; content?: Buffer;
 }
 export interface AuditRow {
   at: number; mac: string | null; address: string; transport: string; op: string; path: string; status: string; bytes: number;
@@ -31,7 +31,7 @@ export interface AccountRow {
 }
 export interface BootRow { at: number; source: string; address: string; stage: string | null; version: string | null; user_agent: string | null }
 
-export const VERSION_COLS = 'id, mac, kind, path, version, size, sha256, stored_at, address, locked';
+export const VERSION_COLS = 'id, mac, kind, path, version, size, sha256, stored_at, address, locked, tree_version';
 export const AUDIT_COLS = 'at, mac, address, transport, op, path, status, bytes, duration_ms, user_name, code';
 
 export const num = (v: Big | Flag): number => (typeof v === 'number' ? v : Number(v));
@@ -61,6 +61,7 @@ export function phoneFromRow(r: Read<PhoneRow>): Phone {
   assign(p, 'lastError', opt(r.last_error));
   assign(p, 'sipUser', opt(r.sip_user));
   assign(p, 'sipPort', opt(numOrNull(r.sip_port)));
+  assign(p, 'master', opt(r.master ?? null));
   return p;
 }
 
@@ -87,7 +88,7 @@ export function phoneToRow({ phone: p, times }: PhoneState): PhoneRow {
     first_seen: p.firstSeen.getTime(), last_seen: p.lastSeen.getTime(), last_boot: p.lastBoot?.getTime() ?? null,
     last_error: p.lastError ?? null, sip_user: p.sipUser ?? null, sip_port: p.sipPort ?? null,
     fetched_count: p.fetchedCount, uploaded_count: p.uploadedCount, override_locked: p.overrideLocked ? 1 : 0,
-    field_times: JSON.stringify(times),
+    field_times: JSON.stringify(times), master: p.master ?? null,
   };
 }
 

@@ -15,6 +15,8 @@ export interface UploadOptions {
   capBytes?: number;
   /** Versions of this key to keep; older ones are pruned at commit. */
   keepVersions: number;
+  /** The tree file's version when this upload is stored (StoredFile.treeVersion). */
+  treeVersion?: string;
 }
 
 /**

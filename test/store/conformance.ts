@@ -8,6 +8,7 @@ import type { Mac } from '../../src/config/types.ts';
 import { ha1, makeAccount } from '../../src/core/digest.ts';
 import type { AuditEvent, Sighting, Store, UploadKey, UploadOptions } from '../../src/store/store.ts';
 import { SPOOL_MEMORY_BYTES } from '../../src/store/upload-temp.ts';
+import { prng } from '../support/prng.ts';
 
 export interface StoreUnderTest {
   store: Store;
@@ -25,18 +26,6 @@ const phoneKey = (mac: Mac = MAC1): UploadKey => ({ mac, kind: 'override-phone',
 const logKey = (mac: Mac = MAC1): UploadKey => ({ mac, kind: 'log-app', path: `logs/${mac}-app.log` });
 const replace = (o: Partial<UploadOptions> = {}): UploadOptions => ({ mode: 'replace', address: '192.0.2.10', maxBytes: 1 << 20, keepVersions: 5, ...o });
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** A seeded generator (mulberry32), so concurrent-upload orders are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'store'): void {
   const open: Store[] = [];
@@ -342,7 +331,7 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
     test('issue 4: concurrent uploads of one file end with one complete version, never a mix (seed 42)', async () => {
       const { store, tmpDir } = await fresh();
       await upload(store, phoneKey(), 'previous');
-      const random = rng(42);
+      const random = prng(42);
       const n = 6;
       const bodies = Array.from({ length: n }, (_, i) => Buffer.alloc(3000 + i * 17, 0x61 + i));
       const sinks = await Promise.all(bodies.map(() => store.uploads.begin(phoneKey(), replace())));
@@ -583,6 +572,30 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
       const one = await store.changes.query({ target: MAC1, since: at(100), limit: 1 });
       expect(one).toEqual([{ at: at(103), who: 'ops', operation: 'overrides.clear', target: MAC1, new: { n: 103 } }]);
       expect(await store.changes.query({ limit: 0 })).toEqual([]);
+    });
+  });
+
+  describe(`${name}: the phone layout's state (issue 13 items 3 and 4)`, () => {
+    test('item 4: a phone keeps the master file it last read (newest sighting wins, order-independent)', async () => {
+      const { store } = await fresh();
+      const sight = (o: Partial<Sighting>): Sighting => ({ mac: MAC1, at: at(0), source: 'http', address: '192.0.2.10', ...o });
+      await store.phones.recordSightings([
+        sight({ at: at(20), master: 'tenant1/000000000000.cfg' }),
+        sight({ at: at(10), master: '000000000000.cfg' }),
+        sight({ at: at(30) }),
+      ]);
+      expect((await store.phones.get(MAC1))!.master).toBe('tenant1/000000000000.cfg');
+    });
+
+    test('item 3: an upload keeps the tree version it was stored against', async () => {
+      const { store } = await fresh();
+      const f = await upload(store, phoneKey(), 'over the tree', { treeVersion: 'abc123' });
+      expect(f.treeVersion).toBe('abc123');
+      expect((await store.uploads.current(phoneKey()))!.treeVersion).toBe('abc123');
+      await upload(store, phoneKey(), 'no tree file', { treeVersion: '' });
+      expect((await store.uploads.current(phoneKey()))!.treeVersion).toBe('');
+      await upload(store, phoneKey(), 'unrecorded');
+      expect((await store.uploads.current(phoneKey()))!.treeVersion).toBeUndefined();
     });
   });
 }

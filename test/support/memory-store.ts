@@ -22,6 +22,7 @@ interface Version {
   storedAt: Date;
   address: string;
   locked: boolean;
+  treeVersion?: string;
   content: Buffer;
 }
 
@@ -143,6 +144,7 @@ export class MemoryStore implements Store {
       storedAt: v.storedAt,
       address: v.address,
       locked: v.locked,
+      ...(v.treeVersion !== undefined ? { treeVersion: v.treeVersion } : {}),
       read: async () => {
         if (!versions.includes(v)) throw new ProvError('PP_NOT_FOUND', `version ${v.version} of ${v.key.path} was pruned or cleared`);
         return Buffer.from(v.content);
@@ -194,6 +196,7 @@ export class MemoryStore implements Store {
       storedAt: new Date(),
       address: opts.address,
       locked,
+      ...(opts.treeVersion !== undefined ? { treeVersion: opts.treeVersion } : {}),
       content,
     };
     versions.push(v);

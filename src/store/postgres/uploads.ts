@@ -66,13 +66,13 @@ async function commitUpload(db: PgConnection, temp: TempUpload, received: Buffer
       const row: VersionRow = {
         id: 0, mac, kind: key.kind, path: key.path, version, size: content.length,
         sha256: createHash('sha256').update(content).digest('hex'), stored_at: Date.now(), address: opts.address,
-        locked: locked ? 1 : 0, content,
+        locked: locked ? 1 : 0, tree_version: opts.treeVersion ?? null, content,
       };
       const ins = await c.query<{ id: string }>({
         name: 'version_insert',
-        text: `INSERT INTO upload_versions (mac, kind, path, version, size, sha256, stored_at, address, locked, content)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-        values: [row.mac, row.kind, row.path, row.version, row.size, row.sha256, row.stored_at, row.address, locked, content],
+        text: `INSERT INTO upload_versions (mac, kind, path, version, size, sha256, stored_at, address, locked, tree_version, content)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+        values: [row.mac, row.kind, row.path, row.version, row.size, row.sha256, row.stored_at, row.address, locked, row.tree_version, content],
       });
       row.id = num(ins.rows[0]!.id);
       await c.query({
@@ -85,6 +85,7 @@ async function commitUpload(db: PgConnection, temp: TempUpload, received: Buffer
     return storedFile(db, row);
   } catch (err) {
     // PP_STORE_UNAVAILABLE passes through (the phone is told to retry); anything else is PP_UPLOAD_FAILED.
+    if (process.env.OUTAGE_DEBUG && !(err instanceof ProvError)) console.error('DEBUGCOMMIT', err, (err as {code?: string}).code);
     throw uploadFailed(key, err);
   }
 }
@@ -100,6 +101,7 @@ function storedFile(db: PgConnection, row: Read<VersionRow>): StoredFile {
     storedAt: new Date(num(row.stored_at)),
     address: row.address,
     locked: row.locked === true || row.locked === 1,
+    ...(row.tree_version !== null && row.tree_version !== undefined ? { treeVersion: row.tree_version } : {}),
     read: async () => {
       if (content) return content;
       const r = await db.query<{ content: Buffer }>({ name: 'version_content', text: 'SELECT content FROM upload_versions WHERE id = $1', values: [id] });

@@ -148,6 +148,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX changes_by_at ON changes (at);
     `,
   },
+  {
+    version: 5,
+    name: 'phones.master, upload_versions.tree_version',
+    // The master file each phone last read, so its uploads follow that master after a restart
+    // (issue 13 item 4); the tree file's version when an upload was stored, so a later edit of
+    // the tree file supersedes the upload (issue 13 item 3).
+    sql: `
+      ALTER TABLE phones ADD COLUMN master TEXT;
+      ALTER TABLE upload_versions ADD COLUMN tree_version TEXT;
+    `,
+  },
 ];
 
 export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

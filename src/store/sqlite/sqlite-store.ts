@@ -188,7 +188,7 @@ export class SqliteStore implements Store {
       const row: VersionRow = {
         id: 0, mac, kind: key.kind, path: key.path, version, size: content.length,
         sha256: createHash('sha256').update(content).digest('hex'), stored_at: Date.now(), address: opts.address,
-        locked: locked ? 1 : 0, content,
+        locked: locked ? 1 : 0, tree_version: opts.treeVersion ?? null, content,
       };
       row.id = Number(st.versionInsert.run(row).lastInsertRowid);
       st.versionPrune.run(mac, key.kind, version - Math.max(1, opts.keepVersions));
@@ -211,6 +211,7 @@ export class SqliteStore implements Store {
       storedAt: new Date(row.stored_at),
       address: row.address,
       locked: row.locked === 1,
+      ...(row.tree_version !== null && row.tree_version !== undefined ? { treeVersion: row.tree_version } : {}),
       read: async () => {
         if (content) return content;
         const r = this.#st.versionContent.get(row.id) as { content: Buffer } | undefined;
@@ -318,15 +319,15 @@ function prepare(db: Db) {
     phoneGet: db.prepare('SELECT * FROM phones WHERE mac = ?'),
     phoneUpsert: db.prepare(`
       INSERT INTO phones (mac, model, part_number, app_version, bootrom_version, address, last_source, first_seen, last_seen,
-        last_boot, last_error, sip_user, sip_port, fetched_count, uploaded_count, override_locked, field_times)
+        last_boot, last_error, sip_user, sip_port, fetched_count, uploaded_count, override_locked, field_times, master)
       VALUES (@mac, @model, @part_number, @app_version, @bootrom_version, @address, @last_source, @first_seen, @last_seen,
-        @last_boot, @last_error, @sip_user, @sip_port, @fetched_count, @uploaded_count, @override_locked, @field_times)
+        @last_boot, @last_error, @sip_user, @sip_port, @fetched_count, @uploaded_count, @override_locked, @field_times, @master)
       ON CONFLICT (mac) DO UPDATE SET model = excluded.model, part_number = excluded.part_number,
         app_version = excluded.app_version, bootrom_version = excluded.bootrom_version, address = excluded.address,
         last_source = excluded.last_source, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
         last_boot = excluded.last_boot, last_error = excluded.last_error, sip_user = excluded.sip_user,
         sip_port = excluded.sip_port, fetched_count = excluded.fetched_count, uploaded_count = excluded.uploaded_count,
-        override_locked = excluded.override_locked, field_times = excluded.field_times`),
+        override_locked = excluded.override_locked, field_times = excluded.field_times, master = excluded.master`),
     // Only a change writes: most uploads leave the flag as it was, and a write is a WAL commit.
     phoneSetLocked: db.prepare('UPDATE phones SET override_locked = ? WHERE mac = ? AND override_locked IS NOT ?'),
     bootInsert: db.prepare('INSERT INTO phone_boots (mac, at, source, address, stage, version, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -339,8 +340,8 @@ function prepare(db: Db) {
     versionCurrentForPhone: db.prepare(`SELECT ${VERSION_COLS} FROM upload_versions v WHERE mac = ?
       AND version = (SELECT max(version) FROM upload_versions w WHERE w.mac = v.mac AND w.kind = v.kind) ORDER BY kind`),
     versionMax: db.prepare('SELECT max(version) AS v FROM upload_versions WHERE mac = ? AND kind = ?'),
-    versionInsert: db.prepare(`INSERT INTO upload_versions (mac, kind, path, version, size, sha256, stored_at, address, locked, content)
-      VALUES (@mac, @kind, @path, @version, @size, @sha256, @stored_at, @address, @locked, @content)`),
+    versionInsert: db.prepare(`INSERT INTO upload_versions (mac, kind, path, version, size, sha256, stored_at, address, locked, tree_version, content)
+      VALUES (@mac, @kind, @path, @version, @size, @sha256, @stored_at, @address, @locked, @tree_version, @content)`),
     versionPrune: db.prepare('DELETE FROM upload_versions WHERE mac = ? AND kind = ? AND version <= ?'),
     versionClear: db.prepare('DELETE FROM upload_versions WHERE mac = ? AND kind = ?'),
     versionContent: db.prepare('SELECT content FROM upload_versions WHERE id = ?'),
