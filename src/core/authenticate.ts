@@ -1,19 +1,21 @@
 // Turns the credentials a transport saw into a principal: nobody, a provisioning account
 // (site, staging or one phone's own), or a phone proven by its client certificate.
 // Passwords are only ever compared as HA1 (the store keeps nothing else).
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseMac } from '../config/models.ts';
 import type { Mac } from '../config/types.ts';
 import { ha1 } from './digest.ts';
 import type { Account, Store } from '../store/store.ts';
 import type { DigestAuthority } from './digest-auth.ts';
 import { ProvError } from '../errors.ts';
-import type { BootRequest } from './request.ts';
+import type { AuthChallenge, BootRequest } from './request.ts';
 
 export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'account'; account: Account }
   | { kind: 'cert'; mac?: Mac; name: string };
+
+const ANONYMOUS: Principal = { kind: 'anonymous' };
 
 /** The factory account (guide: "PlcmSpIp / PlcmSpIp"), honoured only while staging is on. */
 export const STAGING_USER = 'PlcmSpIp';
@@ -42,6 +44,12 @@ export class Authenticator {
     readonly digest: DigestAuthority,
     private readonly stagingOn: () => boolean,
     private readonly cacheMs = 2000,
+    /**
+     * `open` policy: an FTP login that names no account (anonymous, the factory PlcmSpIp with
+     * staging off, a stale password) reads as anonymous does over HTTP (issue 13 item 5). The
+     * per-phone rules still apply: an anonymous principal never reaches a bound phone's files.
+     */
+    private readonly openLogins = false,
   ) {
     const realm = digest.realm;
     this.staging = {
@@ -89,6 +97,7 @@ export class Authenticator {
       case 'login': {
         const account = await this.account(c.user);
         if (!account || !sameHex(ha1('MD5', c.user, account.realm, c.password), account.ha1Md5)) {
+          if (c.kind === 'login' && this.openLogins) return { principal: ANONYMOUS };
           return { error: new ProvError('PP_AUTH_FAILED', `wrong user or password for "${c.user}"`), challenge: true };
         }
         return { principal: { kind: 'account', account } };
@@ -110,3 +119,21 @@ export class Authenticator {
 export function principalName(p: Principal): string | undefined {
   return p.kind === 'account' ? p.account.user : p.kind === 'cert' ? `cert:${p.name}` : undefined;
 }
+
+/** The opaque value sent with every challenge (RFC 7616 §3.3: returned unchanged by the client). */
+const opaqueOf = new Map<string, string>();
+
+/**
+ * A challenge as data, with a fresh signed nonce: Digest SHA-256 then MD5 (RFC 7616 §3.7, one
+ * challenge per algorithm, strongest first), then Basic. Each adapter formats it for its wire.
+ */
+export function challengeOf(digest: DigestAuthority, stale: boolean): AuthChallenge {
+  let opaque = opaqueOf.get(digest.realm);
+  if (opaque === undefined) {
+    opaque = createHash('sha256').update(digest.realm).digest('hex').slice(0, 16);
+    opaqueOf.set(digest.realm, opaque);
+  }
+  return { realm: digest.realm, nonce: digest.nonce(), opaque, algorithms: ALGORITHMS, qop: 'auth', stale, basic: true };
+}
+
+const ALGORITHMS = ['SHA-256', 'MD5'] as const;

@@ -5,6 +5,7 @@ export class Metrics {
   private readonly requests = new Map<string, number>();
   private readonly bytes = new Map<string, number>();
   private readonly refusals = new Map<string, number>();
+  private readonly garbageByTransport = new Map<string, number>();
   active = 0;
 
   request(transport: string, status: string, bytes: number): void {
@@ -19,6 +20,12 @@ export class Metrics {
     this.refusals.set(k, (this.refusals.get(k) ?? 0) + 1);
   }
 
+  /** Wire-level garbage that never became a request (malformed HTTP head, junk UDP datagram). */
+  garbage(transport: string): void {
+    const k = `transport="${transport}"`;
+    this.garbageByTransport.set(k, (this.garbageByTransport.get(k) ?? 0) + 1);
+  }
+
   render(): string {
     const lines: string[] = [];
     const family = (name: string, help: string, type: string, m: Map<string, number>) => {
@@ -28,6 +35,7 @@ export class Metrics {
     family('polyprov_requests_total', 'Boot-server requests by transport and final status.', 'counter', this.requests);
     family('polyprov_bytes_sent_total', 'Bytes sent to phones by transport.', 'counter', this.bytes);
     family('polyprov_refusals_total', 'Refused requests by transport and error code.', 'counter', this.refusals);
+    family('polyprov_wire_garbage_total', 'Wire-level garbage that never became a request, by transport.', 'counter', this.garbageByTransport);
     lines.push('# HELP polyprov_active_transfers Transfers in progress.', '# TYPE polyprov_active_transfers gauge', `polyprov_active_transfers ${this.active}`);
     return lines.join('\n') + '\n';
   }

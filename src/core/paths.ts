@@ -24,6 +24,9 @@ export function normaliseRequestPath(path: string): string {
   // Control characters include NUL; phones never send them.
   if (/[\u0000-\u001f\u007f]/.test(path)) throw refuse('control character');
   if (path.includes('\\')) throw refuse('backslash');
+  // HTTP passes a target that would not percent-decode as it was sent (`%zz`, `%`): refuse it here,
+  // so the refusal is audited and counted like any other.
+  if (/%(?![0-9a-fA-F]{2})/.test(path)) throw refuse('malformed percent-encoding');
   // A `%xx` left after HTTP's single decode means double encoding (`%252e%252e`): refuse.
   if (/%[0-9a-fA-F]{2}/.test(path)) throw refuse('percent-encoded after decoding (double encoding)');
   if (/^[a-zA-Z]:/.test(path) || /(^|\/)[a-zA-Z]:(\/|$)/.test(path)) throw refuse('drive letter');

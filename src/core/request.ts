@@ -1,5 +1,7 @@
 // The one request shape every transport builds, and the one result shape it gets back.
 // Transports import only types from this file (and the error catalogue); never the store.
+// Nothing here is specific to one wire: an adapter turns headers, commands or packets into a
+// BootRequest and formats a BootResult (a challenge included) in its own terms.
 import type { Readable } from 'node:stream';
 import type { ProvError } from '../errors.ts';
 
@@ -22,12 +24,22 @@ export interface ByteRange {
   end: number;
 }
 
+/**
+ * What the wire asked for: `read` a file, `write` one (`append`: a log uploaded in append mode,
+ * FTP APPE), `delete` an upload, `list` a directory (FTP LIST/NLST/CWD), `stat` a file or
+ * directory without reading it (FTP SIZE/MDTM, the login check).
+ */
+export type BootOp = 'read' | 'write' | 'append' | 'delete' | 'list' | 'stat';
+
 export interface BootRequest {
   transport: Transport;
   remote: { address: string; port: number };
   credentials?: Credentials;
-  op: 'read' | 'write' | 'append' | 'delete' | 'stat';
-  /** Exactly as received (percent-decoded once by HTTP only); the core normalises and refuses hostile paths. */
+  op: BootOp;
+  /**
+   * Exactly as received (HTTP percent-decodes it once; a target that does not decode is passed
+   * as sent, and the core refuses it); the core normalises and refuses hostile paths.
+   */
   path: string;
   /** HTTP only; FTP/TFTP phones are identified by path and address. */
   userAgent?: string;
@@ -37,8 +49,15 @@ export interface BootRequest {
   body?: Readable;
   /** Fires when the phone hangs up. */
   signal: AbortSignal;
-  /** Login/session identity already established (FTP session, TLS connection), if any. */
-  session?: { id: string };
+}
+
+/** How a transfer ended, reported once by the adapter so the audit records what was really sent. */
+export interface TransferOutcome {
+  bytes: number;
+  durationMs: number;
+  /** Final status in the transport's terms (HTTP code, `tftp:ok`, `ftp:226`). */
+  status: string;
+  aborted: boolean;
 }
 
 export interface FileResult {
@@ -54,50 +73,21 @@ export interface FileResult {
    */
   body?: Buffer;
   /**
-   * Optional: the content (or a range) as chunks in reused buffers, cheaper than `open` for large
-   * files. A chunk is valid only until the next one is asked for or the loop ends, so the caller
-   * must be done with it (written out and flushed) before then.
+   * Large files only: the content (or a range) as chunks in two reused buffers, read ahead while
+   * the previous chunk is written. Kept beside `open` because a fresh buffer per chunk cost twice
+   * the CPU per GB (README, Design notes; `npm run bench -- http`, firmware CPU-s/GB). A chunk is
+   * valid only until the next one is asked for, so the caller must be done with it by then.
    */
   chunks?(range?: ByteRange): AsyncIterable<Buffer>;
   /** The phone the request was identified as, when known (for the adapter's logs only). */
   mac?: string;
   /** Set on a `stat` of a directory (FTP CWD/login checks); never on a read. */
   directory?: boolean;
-}
-
-export type BootResult =
-  | FileResult
-  | { kind: 'stored'; bytes: number; sha256: string; created: boolean }
-  | { kind: 'deleted' }
-  | { kind: 'refused'; error: ProvError; challenge?: AuthChallenge };
-
-/** What a transport must send to ask for credentials (HTTP WWW-Authenticate; FTP just 530). */
-export interface AuthChallenge {
-  realm: string;
-  /** Ready-made WWW-Authenticate header values, strongest first. */
-  headers: string[];
-}
-
-/** Called once per finished transfer by the transport, so audit records bytes and duration actually sent. */
-export interface TransferOutcome {
-  bytes: number;
-  durationMs: number;
-  /** Final status in the transport's terms (HTTP code, `tftp:ok`, `ftp:226`). */
-  status: string;
-  aborted: boolean;
-}
-
-export interface BootService {
-  handle(req: BootRequest): Promise<BootResult>;
-  /** Reports how a read actually ended (bytes sent, aborted); the core records it in the audit. */
-  finish(req: BootRequest, result: BootResult, outcome: TransferOutcome): void;
   /**
-   * Optional: the phone-visible files of the directory `req.path` (sent with op 'stat'), for FTP
-   * LIST/NLST and CWD. The Administrator's Guide (Boot Server Security Policy) says the phone's
-   * account "must also be able to list files in all directories mentioned in the <MAC-address>.cfg".
-   * Absent: FTP answers LIST/NLST with 550. A refusal comes back as the ProvError itself.
+   * The adapter calls this once when the transfer ends (sent, refused by a conditional, or the
+   * phone hung up); the core counts and audits the transfer then. A `stat` needs no call.
    */
-  list?(req: BootRequest): Promise<DirectoryEntry[] | ProvError>;
+  done(outcome: TransferOutcome): void;
 }
 
 /** One file in a directory listing (FTP LIST/NLST). */
@@ -105,4 +95,40 @@ export interface DirectoryEntry {
   name: string;
   size: number;
   mtime: Date;
+}
+
+export type BootResult =
+  | FileResult
+  /** op `list`: the phone-visible files of a directory, or the one file the path names. */
+  | { kind: 'listing'; entries: DirectoryEntry[] }
+  | { kind: 'stored'; bytes: number; sha256: string; created: boolean }
+  | { kind: 'deleted' }
+  | { kind: 'refused'; error: ProvError; challenge?: AuthChallenge };
+
+/**
+ * What a transport needs to ask for credentials, as data: HTTP formats WWW-Authenticate headers
+ * from it (RFC 7616 §3.3, one challenge per algorithm, strongest first, then Basic); FTP just
+ * answers 530.
+ */
+export interface AuthChallenge {
+  realm: string;
+  nonce: string;
+  opaque: string;
+  /** Strongest first. */
+  algorithms: readonly ('SHA-256' | 'MD5')[];
+  qop: 'auth';
+  /** RFC 7616 §3.3: the nonce was old but the response was right; retry without asking the user. */
+  stale: boolean;
+  /** Basic is offered too (after Digest). */
+  basic: boolean;
+}
+
+export interface BootService {
+  /** The one entry point: every operation of every transport. */
+  handle(req: BootRequest): Promise<BootResult>;
+  /**
+   * Counts wire-level garbage that never became a request (a malformed HTTP head, a junk UDP
+   * datagram, a method the boot server does not speak): metrics only, no audit record.
+   */
+  wireGarbage?(transport: Transport): void;
 }

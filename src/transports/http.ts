@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { parseAuthParams } from '../core/digest.ts';
 import { errorDef, ProvError } from '../errors.ts';
-import type { BootRequest, BootResult, BootService, ByteRange, Credentials, FileResult } from '../core/request.ts';
+import type { AuthChallenge, BootRequest, BootResult, BootService, ByteRange, Credentials, FileResult } from '../core/request.ts';
 import type { Logger } from '../log.ts';
 
 export interface HttpListenerOptions {
@@ -86,6 +86,17 @@ function credentialsOf(req: IncomingMessage, method: string): Credentials | unde
     }
   }
   return undefined;
+}
+
+/**
+ * WWW-Authenticate values for a challenge: one Digest challenge per algorithm, strongest first
+ * (RFC 7616 §3.7), then Basic (RFC 7617 §2.1, charset UTF-8).
+ */
+export function wwwAuthenticate(c: AuthChallenge): string[] {
+  const common = `realm="${c.realm}", qop="${c.qop}", nonce="${c.nonce}", opaque="${c.opaque}"${c.stale ? ', stale=true' : ''}`;
+  const out = c.algorithms.map((a) => `Digest ${common}, algorithm=${a}`);
+  if (c.basic) out.push(`Basic realm="${c.realm}", charset="UTF-8"`);
+  return out;
 }
 
 function continueThenRead(req: IncomingMessage, res: ServerResponse): Readable {
@@ -168,11 +179,19 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
     handler(req, res);
   });
 
+  // Wire-level garbage: a head that never became a request (malformed, too large, or not complete
+  // within headerTimeoutMs/bodyTimeoutMs). Counted in the metrics only: there is no request to
+  // audit. The socket is destroyed after the short answer, never left half-open waiting for the
+  // client's FIN: a client that never closes would otherwise hold its descriptor for as long as
+  // it stays (issue 13 item 14; HTTP, FTP, TFTP and SQLite share one ulimit -n).
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable) return socket.destroy();
+    o.service.wireGarbage?.(transport);
+    if (!socket.writable || socket.bytesWritten > 0 || err.code === 'ECONNRESET') return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     log.warn({ code: 'PP_BAD_REQUEST', err: err.code }, `refused PP_BAD_REQUEST from ${socket.remoteAddress}`);
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+    // A client that reads nothing may keep even that short answer from flushing.
+    setTimeout(() => socket.destroy(), 1000).unref();
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -181,21 +200,26 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
     if (method === 'GET' || method === 'HEAD') op = 'read';
     else if (method === 'PUT') op = 'write';
     else {
+      // A method the boot server does not speak never becomes a request: wire garbage.
+      o.service.wireGarbage?.(transport);
       res.writeHead(405, { allow: 'GET, HEAD, PUT', 'content-type': 'text/plain', connection: 'close' }).end('405 method not allowed\n');
       req.resume();
       return;
     }
-    let path: string;
-    try {
-      let target = req.url ?? '/';
-      const abs = /^https?:\/\/[^/]*/i.exec(target);
-      if (abs) target = target.slice(abs[0].length) || '/';
-      const q = target.indexOf('?');
-      path = decodeURIComponent(q >= 0 ? target.slice(0, q) : target);
-    } catch {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end('400 PP_PATH_HOSTILE bad percent-encoding\n');
-      req.resume();
-      return;
+    let target = req.url ?? '/';
+    const abs = /^https?:\/\/[^/]*/i.exec(target);
+    if (abs) target = target.slice(abs[0].length) || '/';
+    const q = target.indexOf('?');
+    if (q >= 0) target = target.slice(0, q);
+    let path = target;
+    // A target that does not percent-decode goes to the core as sent: the core refuses it
+    // (PP_PATH_HOSTILE), and audits and counts the refusal like any other.
+    if (target.includes('%')) {
+      try {
+        path = decodeURIComponent(target);
+      } catch {
+        path = target;
+      }
     }
     // Only an upload needs to know that the phone hung up mid-request (the core then discards
     // it); a read learns it in sendFile. Reads share one signal that never fires.
@@ -227,7 +251,7 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
       result = { kind: 'refused', error: new ProvError('PP_INTERNAL', 'internal error') };
     }
     if (res.destroyed) {
-      if (result.kind === 'file') o.service.finish(breq, result, { bytes: 0, durationMs: 0, status: '499', aborted: true });
+      if (result.kind === 'file') result.done({ bytes: 0, durationMs: 0, status: '499', aborted: true });
       return;
     }
     switch (result.kind) {
@@ -235,7 +259,7 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
         const def = errorDef(result.error.code);
         const status = def.http ?? 500;
         const headers: Record<string, string | string[]> = { 'content-type': 'text/plain; charset=utf-8' };
-        if (result.challenge) headers['www-authenticate'] = result.challenge.headers;
+        if (result.challenge) headers['www-authenticate'] = wwwAuthenticate(result.challenge);
         if (def.retryAfterS !== undefined) headers['retry-after'] = String(def.retryAfterS);
         // A refusal says little: the status, the code and a short reason. Details go to the log.
         const reason = status === 403 || status === 413 || status === 400 ? result.error.message : def.summary;
@@ -250,6 +274,9 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
       case 'deleted':
         res.writeHead(204).end();
         return;
+      case 'listing':
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('500 PP_INTERNAL internal error\n');
+        return;
       case 'file':
         return sendFile(req, res, breq, result, method === 'HEAD');
     }
@@ -257,8 +284,7 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
 
   function sendFile(req: IncomingMessage, res: ServerResponse, breq: BootRequest, f: FileResult, head: boolean): void {
     const started = performance.now();
-    const done = (status: string, bytes: number, aborted: boolean) =>
-      o.service.finish(breq, f, { bytes, durationMs: performance.now() - started, status, aborted });
+    const done = (status: string, bytes: number, aborted: boolean) => f.done({ bytes, durationMs: performance.now() - started, status, aborted });
     // A flat [name, value, …] list: node:http writes it without walking an object's keys.
     const headers: Array<string | number> = [
       'content-type', contentType(breq.path),

@@ -77,11 +77,10 @@ describe.skipIf(!HAVE_CURL)('FTP over the core (issue 5, FTP and FTPS)', () => {
     expect((await c.cmd('PWD')).text).toContain('"/logs"');
     expect((await c.cmd('CWD nowhere')).code).toBe(550);
     expect((await c.cmd('SIZE /overrides')).code).toBe(550);
-    // LIST: answered by the core's optional list(); without it, 550 (docs/ftp.md).
+    // LIST: answered by the core (op 'list').
     await c.cmd('EPSV');
     const list = await c.cmd('LIST');
-    if (typeof (srv.core as BootService).list === 'function') expect([150, 125]).toContain(list.code);
-    else expect(list.code).toBe(550);
+    expect([150, 125]).toContain(list.code);
     c.close();
   });
 });

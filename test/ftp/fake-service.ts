@@ -7,6 +7,8 @@
 //   `-directory.xml`, `-calls.xml`), stored through a temp file and a rename; anything else PP_READ_ONLY;
 // - directory reads are PP_LISTING_REFUSED, a directory stat is `directory: true` (as the core
 //   answers); list() returns the files of a directory.
+// No test uses it any more (they run on the real core, test/support/boot-core.ts); it stays for
+// bench/ftp-server-child.ts, which measures the adapter alone when asked for the fake service.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rename, rm, stat, unlink, copyFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
@@ -48,7 +50,9 @@ export class FakeBootService implements BootService {
     switch (req.op) {
       case 'read':
       case 'stat':
-        return this.fileResult(file, req.op);
+        return this.fileResult(file, req);
+      case 'list':
+        return this.list(rel);
       case 'write':
       case 'append':
         if (!UPLOAD_NAME.test(posix.basename(rel))) return refused('PP_READ_ONLY', `${rel} is read-only for phones`);
@@ -64,15 +68,7 @@ export class FakeBootService implements BootService {
     }
   }
 
-  finish(req: BootRequest, _result: BootResult, outcome: TransferOutcome): void {
-    this.finished.push({ op: req.op, path: req.path, outcome });
-  }
-
-  async list(req: BootRequest): Promise<DirectoryEntry[] | ProvError> {
-    const denied = this.authenticate(req);
-    if (denied) return new ProvError(denied, 'login refused');
-    const rel = this.relative(req.path);
-    if (rel === undefined) return new ProvError('PP_PATH_HOSTILE', 'hostile path');
+  private async list(rel: string): Promise<BootResult> {
     try {
       const dir = join(this.root, rel);
       const out: DirectoryEntry[] = [];
@@ -81,9 +77,9 @@ export class FakeBootService implements BootService {
         const st = await stat(join(dir, d.name));
         out.push({ name: d.name, size: st.size, mtime: st.mtime });
       }
-      return out.sort((a, b) => a.name.localeCompare(b.name));
+      return { kind: 'listing', entries: out.sort((a, b) => a.name.localeCompare(b.name)) };
     } catch {
-      return new ProvError('PP_NOT_FOUND', `${rel} is not a directory`);
+      return refused('PP_NOT_FOUND', `${rel} is not a directory`);
     }
   }
 
@@ -102,11 +98,12 @@ export class FakeBootService implements BootService {
     return n.slice(1);
   }
 
-  private async fileResult(file: string, op: BootRequest['op']): Promise<BootResult> {
+  private async fileResult(file: string, req: BootRequest): Promise<BootResult> {
+    const op = req.op;
     try {
       const st = await stat(file);
       if (st.isDirectory() && op === 'stat') {
-        return { kind: 'file', size: 0, mtime: st.mtime, etag: '"dir"', open: () => createReadStream('/dev/null'), directory: true };
+        return { kind: 'file', size: 0, mtime: st.mtime, etag: '"dir"', open: () => createReadStream('/dev/null'), directory: true, done: () => {} };
       }
       if (st.isDirectory()) return refused('PP_LISTING_REFUSED', 'directory');
       if (!st.isFile()) return refused('PP_NOT_FOUND', 'not a file');
@@ -117,6 +114,7 @@ export class FakeBootService implements BootService {
         mtime: st.mtime,
         etag: `"${st.size.toString(16)}-${st.mtimeMs.toString(16)}"`,
         open: (range) => createReadStream(file, { start: range?.start, end: range?.end, highWaterMark: hwm }),
+        done: (outcome) => this.finished.push({ op: req.op, path: req.path, outcome }),
       };
     } catch {
       return refused('PP_NOT_FOUND', 'no such file');

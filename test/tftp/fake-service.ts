@@ -3,6 +3,8 @@
 // from a directory, writes accept the phone upload names (Administrator's Guide, "Configuration
 // Files": <MAC>-boot.log, <MAC>-app.log, <MAC>-phone.cfg, <MAC>-web.cfg, <MAC>-directory.xml,
 // <MAC>-calls.xml) into the same directory via temp file + rename, and refuse the rest.
+// No test uses it any more (they run on the real core, test/support/boot-core.ts); it stays for
+// bench/tftp-server-child.ts, which measures the adapter alone when asked for the fake service.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -48,6 +50,7 @@ export class FakeBootService implements BootService {
         mtime: st.mtime,
         etag: `"${st.size}-${st.mtimeMs}"`,
         open: (range) => createReadStream(file, { start: range?.start, end: range?.end, highWaterMark: this.readChunk }),
+        done: (outcome) => this.finished.push({ path: req.path, op: req.op, result: 'file', outcome }),
       };
     }
     if (req.op !== 'write' || !req.body) return refused('PP_BAD_REQUEST', `op ${req.op} not supported`);
@@ -81,10 +84,6 @@ export class FakeBootService implements BootService {
       return refused('PP_UPLOAD_FAILED', `${name}: ${(err as Error).message}`);
     }
     return { kind: 'stored', bytes, sha256: hash.digest('hex'), created: true };
-  }
-
-  finish(req: BootRequest, result: BootResult, outcome: TransferOutcome): void {
-    this.finished.push({ path: req.path, op: req.op, result: result.kind, outcome });
   }
 }
 

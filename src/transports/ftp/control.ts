@@ -146,7 +146,6 @@ export class FtpSession {
       op,
       path,
       signal,
-      session: { id: this.id },
     };
   }
 

@@ -1,13 +1,13 @@
 // RETR, STOR, APPE, LIST and NLST: the commands that use a data connection (RFC 959 §4.1.3).
 // Sequence for each: ask the core first (a refusal is answered before any data connection is
 // used), then 150, accept the passive connection, move the bytes, 226 (or 426 when the connection
-// broke or ABOR came), and report the outcome to the core with finish().
+// broke or ABOR came), and report a download's outcome to the core with the result's done().
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import type { BootRequest, BootResult } from '../../core/request.ts';
+import type { BootRequest, BootResult, FileResult } from '../../core/request.ts';
 import { ProvError } from '../../errors.ts';
 import type { FtpSession } from './control.ts';
-import { formatListLine, ftpCodeOf, listableName } from './format.ts';
+import { formatListLine, listableName } from './format.ts';
 import { listEntries, listTarget } from './directory.ts';
 import { sendStream, UploadBody } from './transfer.ts';
 
@@ -50,13 +50,9 @@ function endTransfer(s: FtpSession, code: number, text: string): void {
   }
 }
 
-function report(s: FtpSession, req: BootRequest, res: BootResult, bytes: number, began: number, code: number): void {
-  s.cfg.service.finish(req, res, {
-    bytes,
-    durationMs: Date.now() - began,
-    status: `ftp:${code}`,
-    aborted: code !== 226,
-  });
+/** A download's outcome, once (uploads and refusals are recorded by the core itself). */
+function report(res: FileResult, bytes: number, began: number, code: number): void {
+  res.done({ bytes, durationMs: Date.now() - began, status: `ftp:${code}`, aborted: code !== 226 });
 }
 
 function transferSignal(s: FtpSession, ctl: AbortController): AbortSignal {
@@ -80,10 +76,10 @@ export async function runRetr(s: FtpSession, arg: string): Promise<void> {
     // RFC 3659 §5.5: a restart marker past the end of the file.
     s.closePassive();
     s.reply(554, `REST ${offset} is past the end of the file (${res.size} bytes).`);
-    return report(s, req, res, 0, began, 554);
+    return report(res, 0, began, 554);
   }
   const data = await openData(s, t, `Opening BINARY mode data connection for ${path} (${res.size - offset} bytes).`);
-  if (!data) return report(s, req, res, 0, began, 425);
+  if (!data) return report(res, 0, began, 425);
   let bytes = 0;
   let error: Error | undefined;
   if (offset === res.size) {
@@ -95,7 +91,7 @@ export async function runRetr(s: FtpSession, arg: string): Promise<void> {
   const code = error || t.ctl.signal.aborted ? 426 : 226;
   if (code === 426) s.log.debug({ path, bytes, err: error?.message }, 'ftp download aborted');
   endTransfer(s, code, code === 226 ? 'Transfer complete.' : 'Connection closed; transfer aborted.');
-  report(s, req, res, bytes, began, code);
+  report(res, bytes, began, code);
 }
 
 export const runStor = (s: FtpSession, arg: string) => runUpload(s, arg, 'write');
@@ -111,7 +107,6 @@ async function runUpload(s: FtpSession, arg: string, op: 'write' | 'append'): Pr
   const t: Transfer = { ctl: new AbortController() };
   const body = new UploadBody();
   const req: BootRequest = { ...s.request(op, path, true, transferSignal(s, t.ctl)), body, size: s.alloSize };
-  const began = Date.now();
   const handled: Promise<BootResult> = s.cfg.service.handle(req).catch((e: unknown) => {
     // The core threw instead of answering: the adapter's own refusal, so the adapter logs it.
     s.log.warn({ code: 'PP_UPLOAD_FAILED', transport: 'ftp', path, detail: (e as Error).message }, `refused PP_UPLOAD_FAILED from ${s.remote.address}`);
@@ -125,37 +120,32 @@ async function runUpload(s: FtpSession, arg: string, op: 'write' | 'append'): Pr
     const code = early.kind === 'refused' ? early.error.code : 'PP_INTERNAL';
     if (early.kind === 'refused') s.refuse(code, path, 'core');
     else s.refuse(code, path, 'adapter', `core answered ${early.kind} without reading the upload`);
-    return report(s, req, early, 0, began, ftpCodeOf(code));
+    return;
   }
   const data = await openData(s, t, `Ok to send data for ${path}.`);
   if (!data) {
     body.destroy(new Error('no data connection'));
-    return report(s, req, await handled, 0, began, 425);
+    await handled;
+    return;
   }
   body.attach(data, s.cfg.dataIdleTimeoutMs);
   const res = await handled;
   if (!data.destroyed) data.end();
   if (t.ctl.signal.aborted) {
     endTransfer(s, 426, 'Connection closed; transfer aborted.');
-    return report(s, req, res, body.bytes, began, 426);
+    return;
   }
   if (res.kind !== 'stored') {
     // Refused while reading (size limit, failed store): the catalogue's code ends the transfer.
     s.abortTransfer = undefined;
     s.replyUnexpected(res, path);
-    const code = ftpCodeOf(res.kind === 'refused' ? res.error.code : 'PP_INTERNAL');
-    return report(s, req, res, body.bytes, began, code);
+    return;
   }
   endTransfer(s, 226, `Transfer complete (${res.bytes} bytes stored).`);
-  report(s, req, res, res.bytes, began, 226);
 }
 
 export async function runList(s: FtpSession, arg: string, verb: 'LIST' | 'NLST'): Promise<void> {
   const path = s.path(listTarget(arg));
-  if (!s.cfg.service.list) {
-    s.closePassive();
-    return s.refuse('PP_LISTING_REFUSED', path, 'adapter', 'the boot service offers no list()');
-  }
   const entries = await listEntries(s, path);
   if (!Array.isArray(entries)) {
     s.closePassive();

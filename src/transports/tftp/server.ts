@@ -112,6 +112,8 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
       packet = decodePacket(msg);
     } catch (err) {
       if (!(err instanceof TftpDecodeError)) throw err;
+      // Wire garbage: never became a request, so it is counted in the metrics only.
+      service.wireGarbage?.('tftp');
       log.debug({ remote: rinfo.address, reason: err.reason }, 'tftp malformed packet');
       if (msg.length >= 2 && msg.readUInt16BE(0) !== OP_ERROR) {
         main.send(encodeError(TFTP_ERR.ILLEGAL_OPERATION, `malformed request: ${err.message}`), rinfo.port, rinfo.address);
@@ -120,6 +122,7 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
     }
     if (packet.op === 'ERROR') return;
     if (packet.op !== 'RRQ' && packet.op !== 'WRQ') {
+      service.wireGarbage?.('tftp');
       main.send(encodeError(TFTP_ERR.ILLEGAL_OPERATION, 'expected RRQ or WRQ on this port'), rinfo.port, rinfo.address);
       return;
     }
@@ -195,15 +198,13 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
       // A refusal is a finished exchange, not a phone hanging up.
       const aborted = !outcome.ok && result.kind !== 'refused';
       const status = outcome.ok ? 'tftp:ok' : `tftp:error:${outcome.error?.code ?? 0}`;
-      try {
-        service.finish(bootReq, result, {
-          bytes: outcome.bytes,
-          durationMs: performance.now() - started,
-          status,
-          aborted,
-        });
-      } catch (err) {
-        log.warn({ err }, 'tftp finish() threw');
+      // Only a read's outcome is reported: the core records writes and refusals itself.
+      if (result.kind === 'file') {
+        try {
+          result.done({ bytes: outcome.bytes, durationMs: performance.now() - started, status, aborted });
+        } catch (err) {
+          log.warn({ err }, 'tftp done() threw');
+        }
       }
       if (outcome.ok) log.debug({ remote: peer.address, path: req.filename, bytes: outcome.bytes }, 'tftp transfer done');
       else log.info({ remote: peer.address, path: req.filename, reason: outcome.reason, bytes: outcome.bytes }, 'tftp transfer failed');
@@ -229,7 +230,10 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
 
     if (req.op === 'RRQ') {
       const result = await handleSafely(service, bootReq);
-      if (released) return;
+      if (released) {
+        if (result.kind === 'file') result.done({ bytes: 0, durationMs: performance.now() - started, status: 'tftp:error:0', aborted: true });
+        return;
+      }
       if (result.kind === 'refused') return refuse(result);
       if (result.kind !== 'file') return refuse(internal(`read answered with ${result.kind}`));
       // RFC 2349: an RRQ's tsize is answered with the real size.
@@ -243,6 +247,7 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
         if (!result.body) use = shared.acquire({ path: req.filename, etag: result.etag, size: result.size }, negotiated.blksize, () => result.open());
         if (!use) stream = result.open();
       } catch (err) {
+        result.done({ bytes: 0, durationMs: performance.now() - started, status: 'tftp:error:0', aborted: true });
         return refuse(internal(`open failed: ${(err as Error).message}`));
       }
       if (pool?.available) {
@@ -264,6 +269,7 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
       if (!(await bindLocal())) {
         use?.release();
         stream?.destroy();
+        result.done({ bytes: 0, durationMs: performance.now() - started, status: 'tftp:error:0', aborted: true });
         return;
       }
       return runRead(use ? sharedBlockSource(use.entry, negotiated.blksize, use.release) : streamBlockSource(stream!, negotiated.blksize), result);

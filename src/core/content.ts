@@ -1,0 +1,104 @@
+// Step 5, content: what a read, stat or listing gets. A stored upload of the name (an override,
+// a contact directory) is served in preference to a tree file, with locked parameters removed;
+// a staging phone's `<MAC>-phone.cfg` is its enrolment file; otherwise the tree file: small ones
+// from memory, images streamed. Listings show the phone-visible files of a directory
+// (Administrator's Guide, Boot Server Security Policy: the phone's account "must also be able to
+// list files in all directories mentioned in the <MAC-address>.cfg").
+import { ProvError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/store.ts';
+import type { RequestContext } from './context.ts';
+import type { Enrolment } from './enrolment.ts';
+import { DirectoryStat, MemoryFile, StreamedFile } from './file-result.ts';
+import { isMasterName, macOfName, uploadKindOf } from '../config/phone-layout.ts';
+import { servedUpload } from './live-tree.ts';
+import type { LockMatcher } from './override-lock.ts';
+import { carriesCredentials, type AccessPolicy } from './policy.ts';
+import type { Records } from './record.ts';
+import type { BootResult, DirectoryEntry } from './request.ts';
+import type { SecretFileIndex } from './secret-files.ts';
+import type { TreeFiles } from '../config/tree-source.ts';
+import type { Uploads } from './upload.ts';
+
+export interface ContentDeps {
+  tree: TreeFiles;
+  store: Store;
+  uploads: Uploads;
+  secrets: SecretFileIndex;
+  policy: AccessPolicy;
+  enrol: Enrolment;
+  records: Records;
+  locks: LockMatcher | undefined;
+  log: Logger;
+}
+
+export class Content {
+  constructor(private readonly d: ContentDeps) {}
+
+  /** op read or stat. */
+  async read(ctx: RequestContext): Promise<BootResult> {
+    const { rel, base, req } = ctx;
+    const d = this.d;
+    // A stat transfers nothing: it is neither counted active nor recorded.
+    const records = req.op === 'read' ? d.records : undefined;
+    const up = uploadKindOf(base);
+    if (up) {
+      const { key } = await d.uploads.key(ctx, up);
+      if (key) {
+        // The one upload-over-tree overlay (live-tree.ts), which `explain` reads through too.
+        const served = await servedUpload(d.store, key, d.locks);
+        if (served?.stripped.length) d.log.info({ mac: up.mac, stripped: served.stripped }, 'locked parameters removed from served override');
+        const stored = served?.stored;
+        const body = served?.body;
+        if (up.kind === 'override-phone' && (await d.enrol.applies(ctx.principal, up.mac))) {
+          const enrolled = await d.enrol.render(up.mac, body, rel);
+          d.log.info({ mac: up.mac }, 'staging phone enrolled: per-phone provisioning credentials issued');
+          return new MemoryFile(enrolled, new Date(), `"enrol-${Date.now().toString(16)}"`, ctx, records).named(up.mac);
+        }
+        if (stored && body) {
+          d.policy.checkSecretTransport(ctx, true);
+          return new MemoryFile(body, stored.storedAt, `"${stored.sha256.slice(0, 32)}-${body.length.toString(16)}"`, ctx, records).named(up.mac);
+        }
+      }
+    }
+    const f = d.tree.findNow(rel);
+    if (!f) throw ProvError.expected('PP_NOT_FOUND', `${rel} not found`);
+    if (f.isDirectory) {
+      if (req.op === 'stat') return new DirectoryStat(f.mtime, f.etag, ctx);
+      throw new ProvError('PP_LISTING_REFUSED', `${rel || '/'} is a directory; listings are not served`);
+    }
+    if (!carriesCredentials(req.transport)) d.policy.checkSecretTransport(ctx, await d.secrets.holdsSecrets(f));
+    // The master a phone reads decides where its uploads go (issue 13 item 4; phone-layouts.ts).
+    if (ctx.id.mac && req.op === 'read' && isMasterName(base)) d.uploads.layouts.noteMasterRead(ctx.id.mac, f.rel);
+    // Small files come from (and go into) the tree's memory cache; images stream from disk.
+    const body = req.op === 'read' ? await d.tree.load(f) : undefined;
+    if (body && body.length === f.size) return new MemoryFile(body, f.mtime, f.etag, ctx, records);
+    return new StreamedFile(d.tree, f, ctx, records);
+  }
+
+  /**
+   * op list: a directory as this principal may see it (FTP LIST/NLST), or the one file the path
+   * names. Another phone's MAC files are left out when they are not readable.
+   */
+  async list(ctx: RequestContext): Promise<BootResult> {
+    const d = this.d;
+    const entries = await d.tree.entries(ctx.rel);
+    const out: DirectoryEntry[] = [];
+    if (!entries) {
+      // RFC 959 §4.1.3 LIST: "If the pathname specifies a file then the server should send
+      // current information on the file."
+      const f = d.tree.findNow(ctx.rel);
+      if (!f || f.isDirectory) throw ProvError.expected('PP_NOT_FOUND', `${ctx.rel || '/'} is not a directory`);
+      out.push({ name: ctx.base, size: f.size, mtime: f.mtime });
+    } else {
+      for (const e of entries) {
+        if (e.isDirectory) continue;
+        const mac = macOfName(e.name);
+        if (mac && !(await d.policy.listable(ctx, mac))) continue;
+        out.push({ name: e.name, size: e.size, mtime: e.mtime });
+      }
+    }
+    d.records.completed(ctx, 'listed', 0);
+    return { kind: 'listing', entries: out };
+  }
+}

@@ -1,0 +1,92 @@
+// Step 4, policy: may this principal do this operation on this file? The access policy
+// (`accounts`: every HTTP/FTP request needs an account; `open`: the classic LAN boot server),
+// per-phone files of a phone bound to its own account (Administrator's Guide, Boot Server
+// Security Policy), and TFTP, which carries no credentials (its secret files and its uploads
+// only for allow-listed networks, tftpSecretAllow).
+import type { BlockList } from 'node:net';
+import type { Mac, Transport } from '../domain.ts';
+import { ProvError } from '../errors.ts';
+import type { ServerOptions } from '../options.ts';
+import { compileCidrs, inList } from './address-policy.ts';
+import { principalName, type Principal } from './authenticate.ts';
+import type { RequestContext } from './context.ts';
+import type { Enrolment } from './enrolment.ts';
+import { macOfName } from '../config/phone-layout.ts';
+
+/** Transports that carry credentials; on the others (TFTP) the phone cannot prove who it is. */
+const AUTHENTICATING: ReadonlySet<Transport> = new Set<Transport>(['http', 'https', 'ftp', 'ftps']);
+
+export function carriesCredentials(t: Transport): boolean {
+  return AUTHENTICATING.has(t);
+}
+
+/** The phone a principal is (its own bound account, or a client certificate naming its MAC). */
+export function phoneOf(p: Principal): string | undefined {
+  return p.kind === 'account' && p.account.kind === 'phone' ? p.account.mac : p.kind === 'cert' ? p.mac : undefined;
+}
+
+export class AccessPolicy {
+  private readonly tftpSecretAllow: BlockList | undefined;
+
+  constructor(
+    private readonly options: Readonly<ServerOptions>,
+    private readonly enrol: Enrolment,
+  ) {
+    this.tftpSecretAllow = compileCidrs(options.tftpSecretAllow, 'tftpSecretAllow');
+  }
+
+  /** The step: reads, stats and listings check read access; writes and deletes write access. */
+  check(ctx: RequestContext): Promise<void> {
+    const op = ctx.req.op;
+    return this.checkAccess(ctx, op === 'write' || op === 'append' || op === 'delete');
+  }
+
+  /** Per-phone files of a phone with its own (confirmed) account are reachable only with that account. */
+  async checkAccess(ctx: RequestContext, writing: boolean): Promise<void> {
+    const { req, principal: p } = ctx;
+    const fileMac = macOfName(ctx.base);
+    const anonymous = p.kind === 'anonymous';
+    const authenticating = AUTHENTICATING.has(req.transport);
+    // Only anonymous requests over TFTP care whether their network is allow-listed.
+    const trusted = anonymous && !authenticating && inList(this.tftpSecretAllow, ctx.address);
+    if (anonymous && authenticating && this.options.policy === 'accounts') {
+      throw new ProvError('PP_AUTH_REQUIRED', 'this boot server requires a provisioning account');
+    }
+    if (anonymous && !authenticating && writing && !trusted) {
+      throw new ProvError('PP_SECRET_TRANSPORT', `${req.transport} carries no credentials; uploads only from allow-listed networks (tftpSecretAllow)`);
+    }
+    const own = phoneOf(p);
+    const isPhonePrincipal = (p.kind === 'account' && p.account.kind === 'phone') || (p.kind === 'cert' && p.mac !== undefined);
+    if (fileMac && isPhonePrincipal && own !== fileMac) {
+      throw new ProvError(writing ? 'PP_WRITE_OTHER_MAC' : 'PP_AUTH_WRONG_PHONE', `${principalName(p)} belongs to phone ${own}, not ${fileMac}`);
+    }
+    if (writing && fileMac && ctx.id.ua?.serial && ctx.id.ua.serial !== fileMac) {
+      throw new ProvError('PP_WRITE_OTHER_MAC', `phone ${ctx.id.ua.serial} may not write ${fileMac}'s files`);
+    }
+    if (fileMac) {
+      const bound = await this.enrol.boundAccount(fileMac);
+      if (bound && !bound.pending && own !== fileMac) {
+        if (trusted) return; // allow-listed TFTP network
+        throw new ProvError(anonymous ? 'PP_AUTH_REQUIRED' : 'PP_AUTH_WRONG_PHONE', `phone ${fileMac} has its own account; only it may ${writing ? 'write' : 'read'} these files`);
+      }
+    }
+  }
+
+  /** A file that holds secrets goes over a transport without credentials only to allow-listed networks. */
+  checkSecretTransport(ctx: RequestContext, secret: boolean): void {
+    if (!secret || AUTHENTICATING.has(ctx.req.transport)) return;
+    if (inList(this.tftpSecretAllow, ctx.address)) return;
+    throw new ProvError('PP_SECRET_TRANSPORT', `${ctx.rel} holds secrets and ${ctx.req.transport} carries no credentials; allow-list this network in tftpSecretAllow or use HTTPS`);
+  }
+
+  /**
+   * Whether a MAC-named file shows in this principal's listing: another phone's files are left
+   * out for a phone principal, and a bound phone's files for everyone but that phone.
+   */
+  async listable(ctx: RequestContext, mac: Mac): Promise<boolean> {
+    const own = phoneOf(ctx.principal);
+    if (own !== undefined) return own === mac;
+    const bound = await this.enrol.boundAccount(mac);
+    return !(bound && !bound.pending);
+  }
+}
