@@ -16,6 +16,7 @@ import {
   partNumberFor,
 } from './models.ts';
 import type { Mac } from './types.ts';
+import { prng } from '../../test/support/prng.ts';
 
 const SEED_AG = new URL('../../../shared/seeds/000_f22f0467e4f694fd.txt', import.meta.url);
 
@@ -200,8 +201,8 @@ describe('DHCP option 60 (facts §5.2)', () => {
     expect(decodeOption60(Buffer.from('0000363d0401', 'hex'))).toBeUndefined();
     expect(decodeOption60(Buffer.from('Polycom-SoundPointIP', 'latin1'))).toBeUndefined();
     // bounded fuzz: random bytes never throw
-    let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 256);
+    const random = prng(42);
+    const rnd = () => random.int(256);
     for (let n = 0; n < 2000; n++) {
       const b = Buffer.alloc(rnd() % 64);
       for (let i = 0; i < b.length; i++) b[i] = rnd();

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { bootOptions } from '../../src/dhcp/boot-option.ts';
 import { startInformResponder, type InformResponder } from '../../src/dhcp/inform.ts';
 import { HEADER_LEN, MessageType, Opt, decodeDhcp, messageType } from '../../src/dhcp/packet.ts';
-import { captureLog, listenClient, polycomInform, prng, sendUdp, type CapturedLog } from './helpers.ts';
+import { captureLog, listenClient, polycomInform, sendUdp, type CapturedLog } from './helpers.ts';
+import { prng } from '../support/prng.ts';
 
 const SEED = 42;
 const COUNT = 3000;

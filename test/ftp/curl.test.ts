@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFile, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PHONE, PHONE_PASSWORD, PHONE_USER, run, seededBytes, sha256, startFixture, type Fixture } from './helpers.ts';
+import { PHONE, PHONE_PASSWORD, PHONE_USER, run, sha256, startFixture, type Fixture } from './helpers.ts';
 import { requirePeer } from '../support/peers.ts';
+import { seededBytes } from '../support/prng.ts';
 
 const HAVE_CURL = requirePeer('curl', 'curl');
 const FACTORY = 'PlcmSpIp:PlcmSpIp';

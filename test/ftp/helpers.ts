@@ -15,19 +15,6 @@ export const PHONE = '0004f2000001';
 export const PHONE_USER = `phone-${PHONE}`;
 export const PHONE_PASSWORD = 'k7-per-phone-secret';
 
-/** Deterministic bytes (xorshift32, seed 42) so a failing comparison is reproducible. */
-export function seededBytes(n: number, seed = 42): Buffer {
-  const words = new Uint32Array(Math.ceil(n / 4));
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return Buffer.from(words.buffer, 0, n);
-}
-
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 export interface Fixture {

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PHONE, run, seededBytes, sha256, startFixture, type Fixture } from './helpers.ts';
+import { PHONE, run, sha256, startFixture, type Fixture } from './helpers.ts';
 import { requirePeer } from '../support/peers.ts';
+import { seededBytes } from '../support/prng.ts';
 
 let f: Fixture;
 let work: string;

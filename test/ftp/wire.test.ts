@@ -4,8 +4,9 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import net from 'node:net';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
-import { RawClient, connectData, epsvPort, pasvPort, readAll, run, seededBytes, startFixture, type Fixture } from './helpers.ts';
+import { RawClient, connectData, epsvPort, pasvPort, readAll, run, startFixture, type Fixture } from './helpers.ts';
 import { requirePeer } from '../support/peers.ts';
+import { prng, seededBytes } from '../support/prng.ts';
 
 let f: Fixture;
 let tight: Fixture;
@@ -31,18 +32,6 @@ async function loggedIn(fx = f): Promise<RawClient> {
   expect((await c.reply()).code).toBe(220);
   await c.login();
   return c;
-}
-
-/** Seeded PRNG (mulberry32, seed 42) for the fuzz runs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('FTP control connection', () => {
@@ -288,7 +277,7 @@ describe('FTP control connection', () => {
   });
 
   test('issue 5, garbage: 300 seeded random lines (known verbs, hostile arguments, raw bytes) each get a reply; NOOP still works', async () => {
-    const rand = rng(42);
+    const rand = prng(42);
     const verbs = ['RETR', 'SIZE', 'MDTM', 'CWD', 'DELE', 'STOR', 'APPE', 'LIST', 'NLST', 'REST', 'TYPE', 'OPTS', 'PROT', 'PBSZ', 'ALLO', 'EPSV', 'MODE', 'STRU', 'HELP', 'STAT', 'FOO'];
     const pieces = ['..', '/', '\\', '%00', '\u0000', ' ', '~', '*', '-la', 'é', '0004f2000001-app.log', 'logs', '99999999999999999999', '-1', '\t'];
     const c = await loggedIn();

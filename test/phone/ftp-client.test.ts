@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FtpFileClient } from '../../src/phone/ftp-client.ts';
 import { parseServerAddress } from '../../src/phone/server-address.ts';
 import { requirePeer } from '../support/peers.ts';
+import { seededBytes } from '../support/prng.ts';
 
 let dir: string;
 let port: number;
@@ -24,16 +25,6 @@ async function freeTcpPort(): Promise<number> {
   return p;
 }
 
-function bytes(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ftp-client-'));
   const root = join(dir, 'root');
@@ -44,7 +35,7 @@ beforeAll(async () => {
   await chmod(join(root, 'logs'), 0o777);
   await chmod(root, 0o755);
   await writeFile(join(root, 'sip.cfg'), '<polycomConfig a.b="1"/>');
-  await writeFile(join(root, 'sip.ld'), bytes(300_000, 9));
+  await writeFile(join(root, 'sip.ld'), seededBytes(300_000, 9));
   await chmod(root, 0o555);
   port = await freeTcpPort();
   const conf = join(dir, 'vsftpd.conf');
@@ -107,7 +98,7 @@ describe.skipIf(!HAVE_VSFTPD)('FTP client (RFC 959 passive mode; SEED-AG Server 
       expect(r.body!.toString()).toBe('<polycomConfig a.b="1"/>');
       expect((await c.get('0004f2000001.cfg')).status).toBe('not-found');
       const big = await c.get('sip.ld');
-      expect(big.body!.equals(bytes(300_000, 9))).toBe(true);
+      expect(big.body!.equals(seededBytes(300_000, 9))).toBe(true);
     } finally {
       await c.close();
     }
@@ -118,7 +109,7 @@ describe.skipIf(!HAVE_VSFTPD)('FTP client (RFC 959 passive mode; SEED-AG Server 
     try {
       const h = await c.headThenHangUp('sip.ld', 64);
       expect(h).toMatchObject({ status: 'ok', wire: 'ftp:hangup', size: 300_000 });
-      expect(h.body!.equals(bytes(300_000, 9).subarray(0, 64))).toBe(true);
+      expect(h.body!.equals(seededBytes(300_000, 9).subarray(0, 64))).toBe(true);
       expect((await c.get('sip.cfg')).status).toBe('ok');
     } finally {
       await c.close();

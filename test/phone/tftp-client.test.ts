@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseServerAddress } from '../../src/phone/server-address.ts';
 import { TftpFileClient } from '../../src/phone/tftp-client.ts';
 import { requirePeer } from '../support/peers.ts';
+import { seededBytes } from '../support/prng.ts';
 
 let dir: string;
 const servers: ChildProcess[] = [];
@@ -28,20 +29,10 @@ async function tftpd(extra: string[]): Promise<number> {
   return port;
 }
 
-function bytes(n: number, seed = 42): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tftp-client-'));
   await chmod(dir, 0o777);
-  for (const n of [0, 511, 512, 513, 1428, 1429, 5000]) await writeFile(join(dir, `f${n}.bin`), bytes(n, n + 1));
+  for (const n of [0, 511, 512, 513, 1428, 1429, 5000]) await writeFile(join(dir, `f${n}.bin`), seededBytes(n, n + 1));
 });
 
 afterAll(async () => {
@@ -59,7 +50,7 @@ describe.skipIf(!requirePeer('in.tftpd', 'tftpd-hpa'))('TFTP client (RFC 1350, R
       const r = await c.get(`f${n}.bin`);
       expect(r.status, `f${n}.bin`).toBe('ok');
       expect(r.size).toBe(n);
-      expect(r.body!.equals(bytes(n, n + 1)), `f${n}.bin`).toBe(true);
+      expect(r.body!.equals(seededBytes(n, n + 1)), `f${n}.bin`).toBe(true);
     }
   });
 
@@ -68,7 +59,7 @@ describe.skipIf(!requirePeer('in.tftpd', 'tftpd-hpa'))('TFTP client (RFC 1350, R
     const c = client(port);
     for (const n of [0, 512, 513, 5000]) {
       const r = await c.get(`f${n}.bin`);
-      expect(r.body!.equals(bytes(n, n + 1)), `f${n}.bin`).toBe(true);
+      expect(r.body!.equals(seededBytes(n, n + 1)), `f${n}.bin`).toBe(true);
     }
   });
 
@@ -79,14 +70,14 @@ describe.skipIf(!requirePeer('in.tftpd', 'tftpd-hpa'))('TFTP client (RFC 1350, R
     const h = await c.headThenHangUp('f5000.bin', 64);
     expect(h.status).toBe('ok');
     expect(h.wire).toBe('tftp:hangup');
-    expect(h.body!.equals(bytes(5000, 5001).subarray(0, 64))).toBe(true);
+    expect(h.body!.equals(seededBytes(5000, 5001).subarray(0, 64))).toBe(true);
   });
 
   test('RFC 1350 WRQ: an upload of 0, 512 and 1500 bytes is written whole', async () => {
     const port = await tftpd([]);
     const c = client(port);
     for (const n of [0, 512, 1500]) {
-      const body = bytes(n, 7);
+      const body = seededBytes(n, 7);
       const r = await c.put(`up${n}.log`, body);
       expect(r.status, `up${n}.log`).toBe('ok');
       expect((await readFile(join(dir, `up${n}.log`))).equals(body)).toBe(true);

@@ -7,21 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { run, startFixture, waitFor, type Fixture } from './helpers.ts';
 import { requirePeers } from '../support/peers.ts';
-
-/** Seeded xorshift32 content, so every run serves the same bytes. */
-function content(size: number, seed = 42): Buffer {
-  const words = new Uint32Array(Math.ceil(size / 4));
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    words[i] = x;
-  }
-  return Buffer.from(words.buffer, 0, size);
-}
+import { seededBytes } from '../support/prng.ts';
 
 async function sha(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
@@ -40,8 +26,8 @@ describe.skipIf(!requirePeers('tftp', 'atftp')).each([0, 2])('TFTP with real cli
   const sizes = [0, 511, 512, 513, 70_001];
   beforeAll(async () => {
     f = await startFixture({}, undefined, workers);
-    for (const n of sizes) await writeFile(join(f.dir, `f${n}.bin`), content(n, n + 1));
-    await writeFile(join(f.dir, 'big.ld'), content(50 * 1024 * 1024, 7));
+    for (const n of sizes) await writeFile(join(f.dir, `f${n}.bin`), seededBytes(n, n + 1));
+    await writeFile(join(f.dir, 'big.ld'), seededBytes(50 * 1024 * 1024, 7));
   });
   afterAll(async () => {
     await f?.close();
@@ -81,7 +67,7 @@ describe.skipIf(!requirePeers('tftp', 'atftp')).each([0, 2])('TFTP with real cli
 
   test('Administrator\'s Guide, phone uploads: tftp-hpa puts <MAC>-boot.log, stored byte-identical', async () => {
     const local = join(f.out, 'boot.log');
-    await writeFile(local, content(3000, 9));
+    await writeFile(local, seededBytes(3000, 9));
     const r = await hpaPut(f, 'boot.log', '0004f2000001-boot.log');
     expect(r.stderr).toBe('');
     expect(await sha(join(f.dir, '0004f2000001-boot.log'))).toBe(await sha(local));
@@ -89,7 +75,7 @@ describe.skipIf(!requirePeers('tftp', 'atftp')).each([0, 2])('TFTP with real cli
 
   test('Administrator\'s Guide, phone uploads: atftp puts <MAC>-directory.xml with blksize and windowsize', async () => {
     const local = join(f.out, 'dir.xml');
-    await writeFile(local, content(200_000, 10));
+    await writeFile(local, seededBytes(200_000, 10));
     const r = await atftp(f, '-p', '0004f2000001-directory.xml', 'dir.xml', ['blksize 1468', 'windowsize 16']);
     expect(r.code).toBe(0);
     expect(await sha(join(f.dir, '0004f2000001-directory.xml'))).toBe(await sha(local));

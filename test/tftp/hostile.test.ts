@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { encodeAck, encodeData, encodeRequest, OP_ACK, OP_DATA, OP_ERROR, OP_OACK, OP_RRQ, OP_WRQ } from '../../src/transports/tftp/packet.ts';
 import { RawPeer, run, startFixture, waitFor, type Fixture } from './helpers.ts';
 import { requirePeer } from '../support/peers.ts';
+import { prng } from '../support/prng.ts';
 
 let f: Fixture | undefined;
 const peers: RawPeer[] = [];
@@ -130,11 +131,7 @@ describe('TFTP against hostile and unlucky peers', () => {
     for (let i = 0; i < body.length; i++) body[i] = (i * 7) & 0xff;
     await writeFile(join(f.dir, 'after.cfg'), body);
     await writeFile(join(f.dir, 'x'), Buffer.alloc(700, 3));
-    let seed = 42;
-    const rand = () => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed / 0x7fffffff;
-    };
+    const rand = prng(42);
     const templates = [
       encodeRequest('RRQ', 'x', 'octet', { blksize: '8', windowsize: '3', tsize: '0', timeout: '1' }),
       encodeRequest('WRQ', '0004f2000001-app.log', 'octet', { tsize: '5' }),

@@ -9,20 +9,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { BootRequest, BootResult } from '../../src/core/request.ts';
 import { run, startFixture, waitFor, type Fixture } from './helpers.ts';
 import { requirePeer } from '../support/peers.ts';
-
-function content(size: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
+import { seededBytes } from '../support/prng.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -68,7 +55,7 @@ describe.skipIf(!requirePeer('atftp', 'atftp')).each([0, 2])('shared content (%i
 
   test('issue 5: 20 clients at once get the same 1 MB file byte-identical, and the file is opened once', async () => {
     f = await startFixture({}, undefined, workers, { sharedContent: { graceMs: 200 } });
-    const data = content(1024 * 1024, 5);
+    const data = seededBytes(1024 * 1024, 5);
     await writeFile(join(f.dir, 'storm.ld'), data);
     const counter = countOpens(f);
     const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => atftpGet(f!, 'storm.ld', `c${i}.bin`)));
@@ -91,7 +78,7 @@ describe.skipIf(!requirePeer('atftp', 'atftp')).each([0, 2])('shared content (%i
 
   test('a file over the sharing limit is streamed per transfer, byte-identical', async () => {
     f = await startFixture({}, undefined, workers, { sharedContent: { maxFileBytes: 100_000 } });
-    const data = content(300_000, 6);
+    const data = seededBytes(300_000, 6);
     await writeFile(join(f.dir, 'big.ld'), data);
     const counter = countOpens(f);
     const runs = await Promise.all(Array.from({ length: 4 }, (_, i) => atftpGet(f!, 'big.ld', `b${i}.bin`)));
@@ -104,8 +91,8 @@ describe.skipIf(!requirePeer('atftp', 'atftp')).each([0, 2])('shared content (%i
   test('RFC 9110 §8.8.3: a changed file (new ETag) is not served from the copy of the old one', async () => {
     f = await startFixture({}, undefined, workers, { sharedContent: { graceMs: 10_000 } });
     const path = join(f.dir, 'cfg.ld');
-    const v1 = content(50_000, 7);
-    const v2 = content(50_000, 8); // same size: only the ETag's mtime part tells them apart
+    const v1 = seededBytes(50_000, 7);
+    const v2 = seededBytes(50_000, 8); // same size: only the ETag's mtime part tells them apart
     await writeFile(path, v1);
     await utimes(path, new Date(1_000_000), new Date(1_000_000));
     expect((await atftpGet(f, 'cfg.ld', 'v1.bin')).code).toBe(0);
@@ -118,7 +105,7 @@ describe.skipIf(!requirePeer('atftp', 'atftp')).each([0, 2])('shared content (%i
 
   test('a stream that fails halfway fails every transfer sharing it with an ERROR, and the next request reads again', async () => {
     f = await startFixture({ tftpTimeoutMs: 200, tftpRetries: 2 }, undefined, workers, { sharedContent: { graceMs: 10_000 } });
-    await writeFile(join(f.dir, 'bad.ld'), content(200_000, 9));
+    await writeFile(join(f.dir, 'bad.ld'), seededBytes(200_000, 9));
     const counter = countOpens(f, true);
     const runs = await Promise.all(Array.from({ length: 3 }, (_, i) => atftpGet(f!, 'bad.ld', `x${i}.bin`)));
     expect(runs.every((r) => r.code !== 0)).toBe(true);

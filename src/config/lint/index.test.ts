@@ -5,6 +5,7 @@ import { ProvError } from '../../errors.ts';
 import { TreeFiles } from '../tree-source.ts';
 import { compareFindings, lintTree, summarize } from './index.ts';
 import { cleanTree, lintFiles } from './lint-test-util.ts';
+import { prng } from '../../../test/support/prng.ts';
 
 const REAL = fileURLToPath(new URL('../../../../shared/real-configs/', import.meta.url));
 
@@ -38,8 +39,7 @@ describe('lintTree', () => {
 
 describe('lintTree on garbage', () => {
   test('random bytes and truncated XML never throw; each bad file gets a finding (seed 42, 200 rounds)', async () => {
-    let seed = 42;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rnd = prng(42).int;
     const good = '<?xml version="1.0"?>\n<polycomConfig><reg reg.1.address="1001" reg.1.auth.password="x"/></polycomConfig>\n';
     for (let round = 0; round < 200; round++) {
       const cut = good.slice(0, rnd(good.length));

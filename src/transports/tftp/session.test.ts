@@ -13,6 +13,7 @@ import {
   type SessionConfig,
   type SessionOutcome,
 } from './session.ts';
+import { prng } from '../../../test/support/prng.ts';
 
 // ---------- simulation ----------
 
@@ -92,18 +93,6 @@ class Sim implements Clock {
     }
     return n;
   }
-}
-
-/** mulberry32: small, seeded, good enough for a network model. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface LinkModel {
@@ -290,7 +279,7 @@ function senderPeer(content: Buffer, opts: { blksize: number; windowsize: number
 
 async function download(size: number, cfg: Partial<SessionConfig>, model: LinkModel, seed: number, framed = false) {
   const sim = new Sim();
-  const rand = rng(seed);
+  const rand = prng(seed);
   const config: SessionConfig = { blksize: 512, windowsize: 1, timeoutMs: 100, retries: 8, ...cfg };
   const peer = receiverPeer({ ...config, oack: (config.oack?.size ?? 0) > 0 });
   let outcome: SessionOutcome | undefined;
@@ -310,7 +299,7 @@ async function download(size: number, cfg: Partial<SessionConfig>, model: LinkMo
 
 async function upload(content: Buffer, cfg: Partial<SessionConfig>, model: LinkModel, seed: number, slowSink = false) {
   const sim = new Sim();
-  const rand = rng(seed);
+  const rand = prng(seed);
   const config: SessionConfig = { blksize: 512, windowsize: 1, timeoutMs: 100, retries: 8, ...cfg };
   const received: Buffer[] = [];
   let ended = false;
