@@ -149,10 +149,14 @@ describe('issue 13 item 13: audit records outlive a store outage', () => {
     writeFileSync(join(dir, dead), body);
     // The dead process had already stored its first record.
     writeFileSync(join(dir, `${dead}.offset`), String(JSON.stringify({ e: ev(0) }).length + 1));
+    // And one a dead process had itself adopted from another.
+    const deadAdopted = `${4_194_304 + 2}.abcdef012346.adopted-0.jsonl`;
+    writeFileSync(join(dir, deadAdopted), `${JSON.stringify({ e: ev(3) })}\n`);
     const rec = new AuditRecorder(store, captureLog().log, { spoolDir: dir, flushMs: 5, retryMs: 20 });
     expect(existsSync(join(dir, dead))).toBe(false); // claimed by renaming
-    await until(() => s.events.length === 2);
-    expect(s.events.map((e) => e.path)).toEqual(['p1', 'p2']);
+    expect(existsSync(join(dir, deadAdopted))).toBe(false);
+    await until(() => s.events.length === 3);
+    expect(s.events.map((e) => e.path).sort()).toEqual(['p1', 'p2', 'p3']);
     await until(() => !rec.spooled);
     expect(readdirSync(dir)).toEqual([]);
   });

@@ -138,7 +138,8 @@ export class AuditSpool {
       return;
     }
     const orphans = names.filter((n) => {
-      const m = /^(\d+)\.([0-9a-f]+)\.jsonl$/.exec(n);
+      // Own files and files this process adopted (`.adopted-N`), which a later process adopts in turn.
+      const m = /^(\d+)\.([0-9a-f]+)(?:\.adopted-\d+)?\.jsonl$/.exec(n);
       return m !== null && join(this.dir, n) !== this.ownFile && !processAlive(Number(m[1]), Number(m[1]) === process.pid);
     });
     for (const [i, name] of orphans.sort().entries()) {
