@@ -67,7 +67,7 @@ export class CoreBootService implements BootService {
     this.policy = new AccessPolicy(o, this.enrol);
     this.records = new Records(store, this.audit, this.metrics, log);
     const locks = compileLocks(o.lockedParams);
-    this.uploads = new Uploads(o, store, new PhoneLayouts(this.tree), locks, log);
+    this.uploads = new Uploads(o, store, new PhoneLayouts(this.tree, async (mac) => (await store.phones.get(mac))?.master), locks, log);
     this.content = new Content({
       tree: this.tree,
       store,

@@ -87,7 +87,11 @@ export class Records {
       else if (ua.stage === 'application') s.appVersion = ua.version;
     }
     if (code === undefined) {
-      if (isMasterName(ctx.base) && ua?.stage !== 'application' && op === 'read') s.bootStart = true;
+      if (isMasterName(ctx.base) && op === 'read') {
+        if (ua?.stage !== 'application') s.bootStart = true;
+        // The master a phone reads decides where its uploads go, after a restart too (issue 13 item 4).
+        s.master = ctx.rel;
+      }
       this.audit.sighting(s);
       return;
     }

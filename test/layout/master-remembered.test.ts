@@ -1,0 +1,67 @@
+// Issue 13 item 4: the core knows which master applies from the master each phone last fetched —
+// the inventory keeps it, so a restarted server still puts the phone's uploads where its master
+// says — falling back to the master beside the upload path. Here the tenant's master sends logs
+// to a directory at the tree root ("/shared-logs": a leading "/" is the tree root), where no
+// master sits beside the upload; only the remembered master can place it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, expect, test } from 'vitest';
+import { createBootService } from '../../src/core/boot-service.ts';
+import type { BootRequest, BootResult } from '../../src/core/request.ts';
+import type { Mac } from '../../src/domain.ts';
+import { loadServerOptions } from '../../src/options.ts';
+import { openMemoryStore } from '../support/memory-store.ts';
+import { makeTree } from '../support/tree.ts';
+
+const MAC = '0004f2000041' as Mac;
+const root = makeTree({
+  'tenant1/000000000000.cfg':
+    '<?xml version="1.0" standalone="yes"?>\n<!-- white paper, Master Configuration File -->\n' +
+    '<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="site.cfg" LOG_FILE_DIRECTORY="/shared-logs" OVERRIDES_DIRECTORY="overrides"/>\n',
+  'tenant1/site.cfg': '<polycomConfig tcpIpApp.sntp.address="pool.ntp.org"/>\n',
+  'shared-logs/.keep': '',
+});
+const data = mkdtempSync(join(tmpdir(), 'polyprov-remembered-'));
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  rmSync(data, { recursive: true, force: true });
+});
+
+function request(op: 'read' | 'write', path: string): BootRequest {
+  return {
+    transport: 'http',
+    remote: { address: '192.0.2.41', port: 40000 },
+    op,
+    path,
+    signal: new AbortController().signal,
+    ...(op === 'write' ? { body: Readable.from([Buffer.from('log line\n')]) } : {}),
+  };
+}
+const outcome = (r: BootResult) => (r.kind === 'refused' ? r.error.code : r.kind);
+
+test('issue 13 item 4: after a restart the inventory\'s master (tenant1/000000000000.cfg) still places the upload; with none, the master beside it decides', async () => {
+  const store = await openMemoryStore(join(data, 'tmp'));
+  const options = Object.freeze({ ...loadServerOptions({ root, data }, {}), policy: 'open' as const, rateLimitPerSec: 1e6, rateLimitBurst: 1e6 });
+  const first = await createBootService({ options, store, log: pino({ level: 'silent' }) });
+  expect(outcome(await first.handle(request('read', `tenant1/${MAC}.cfg`)))).toBe('PP_NOT_FOUND');
+  const m = await first.handle(request('read', 'tenant1/000000000000.cfg'));
+  expect(m.kind).toBe('file');
+  if (m.kind === 'file') m.done({ bytes: m.size, durationMs: 1, status: '200', aborted: false });
+  expect(outcome(await first.handle(request('write', `shared-logs/${MAC}-app.log`)))).toBe('stored');
+  await first.close(); // flushes the sightings into the inventory
+  expect((await store.phones.get(MAC))?.master).toBe('tenant1/000000000000.cfg');
+
+  // A new process: nothing in memory, the phone uploads before it reads its master again.
+  const second = await createBootService({ options, store, log: pino({ level: 'silent' }) });
+  expect(outcome(await second.handle(request('write', `shared-logs/${MAC}-boot.log`)))).toBe('stored');
+  expect(outcome(await second.handle(request('write', `${MAC}-boot.log`)))).toBe('PP_READ_ONLY');
+  // Another phone the inventory does not know: no master beside shared-logs/, so the root's rules (none: the root).
+  const other = '0004f2000042';
+  expect(outcome(await second.handle(request('write', `shared-logs/${other}-app.log`)))).toBe('PP_READ_ONLY');
+  expect(outcome(await second.handle(request('write', `tenant1/${other}-app.log`)))).toBe('PP_READ_ONLY'); // beside it: tenant1's master says /shared-logs
+  await second.close();
+  await store.close();
+});
