@@ -72,18 +72,6 @@ export async function runPaced<T, R>(items: readonly T[], work: (item: T, i: num
   return results;
 }
 
-/** A seeded PRNG (mulberry32) so tests and --seed runs are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Parses `10`, `10/s`, `600/min`. Undefined when not a positive rate. */
 export function parseRate(s: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(s|sec|second|m|min|minute))?\s*$/i.exec(s);

@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { CheckSyncSender } from '../../src/sip/notify.ts';
 import { parseSipUri } from '../../src/sip/targets.ts';
-import { runPaced, seededRandom } from '../../src/sip/bulk.ts';
+import { runPaced } from '../../src/sip/bulk.ts';
+import { prng } from '../support/prng.ts';
 import { notifyArrivals, startSipp, type Sipp } from './sipp.ts';
 import { requirePeer } from '../support/peers.ts';
 
@@ -101,7 +102,7 @@ describe.skipIf(!requirePeer('sipp', 'sip-tester'))('white paper, Reconfiguring 
     senders.push(snd);
     const targets = Array.from({ length: n }, (_, i) => target(s.port, 'udp', `user${i}`));
     const starts: number[] = [];
-    const results = await runPaced(targets, (t) => snd.send(t), { ratePerSec: 100, jitterMs: 5, maxInFlight: 50, random: seededRandom(42), onStart: () => starts.push(performance.now()) });
+    const results = await runPaced(targets, (t) => snd.send(t), { ratePerSec: 100, jitterMs: 5, maxInFlight: 50, random: prng(42), onStart: () => starts.push(performance.now()) });
     expect(results.filter((r) => r.status === 200)).toHaveLength(n);
     expect(await s.exited).toBe(0);
     const maxInOneSecond = (times: number[]) => {

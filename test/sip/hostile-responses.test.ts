@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { CheckSyncSender } from '../../src/sip/notify.ts';
 import { getHeader, parseMessage, type SipRequest } from '../../src/sip/message.ts';
 import { parseSipUri } from '../../src/sip/targets.ts';
-import { seededRandom } from '../../src/sip/bulk.ts';
+import { prng } from '../support/prng.ts';
 
 const TIMERS = { t1Ms: 50, t2Ms: 4000 };
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -43,7 +43,7 @@ const target = (port: number, transport: 'udp' | 'tcp' = 'udp') => ({ uri: parse
 
 describe('RFC 3261 §17.1.3 response matching against hostile phones', () => {
   test('random bytes, then responses with a wrong branch, Call-ID and CSeq, then the real 200: only the real one counts', async () => {
-    const rnd = seededRandom(42);
+    const rnd = prng(42);
     const phone = await udpPhone((req, reply) => {
       for (let i = 0; i < 20; i++) reply(Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 600) }, () => Math.floor(rnd() * 256))));
       reply(Buffer.from('SIP/2.0 200 OK\r\n\r\n')); // no Via at all
@@ -63,7 +63,7 @@ describe('RFC 3261 §17.1.3 response matching against hostile phones', () => {
   });
 
   test('a phone answering only garbage ends in timeout within timer F, and the sender still works afterwards', async () => {
-    const rnd = seededRandom(7);
+    const rnd = prng(7);
     const phone = await udpPhone((req, reply) => {
       reply(Buffer.from(Array.from({ length: 300 }, () => Math.floor(rnd() * 256))));
       reply(answer(req, '200 OK', { 'Call-ID': 'not-yours' }));

@@ -1,6 +1,7 @@
-// The tests' one seeded PRNG (STYLE §7: seed any randomness, `seed = 42`): mulberry32, a 32-bit
-// generator small enough to read and good enough for fuzz inputs, network loss models and file
-// contents, so a failing run replays exactly. Tests never use Math.random for what they check.
+// The tests' one seeded PRNG (STYLE §7: seed any randomness, `seed = 42`): mulberry32 (the one in
+// src/util/prng.ts), good enough for fuzz inputs, network loss models and file contents, so a
+// failing run replays exactly. Tests never use Math.random for what they check.
+import { mulberry32 } from '../../src/util/prng.ts';
 
 /** Draws in [0, 1); `int(n)` in 0…n-1; `bytes(n)` a Buffer of the next n bytes of the stream. */
 export interface Prng {
@@ -10,14 +11,7 @@ export interface Prng {
 }
 
 export function prng(seed = 42): Prng {
-  let a = seed >>> 0;
-  const next32 = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const next32 = mulberry32(seed);
   const draw = (() => next32() / 4294967296) as Prng;
   draw.int = (n) => Math.floor(draw() * n);
   draw.bytes = (n) => {
