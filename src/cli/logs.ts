@@ -22,15 +22,17 @@ const FOLLOW_INTERVAL_MS = 1000;
 
 /**
  * What `next` adds to `prev`. A rolling log drops its oldest bytes when it passes the cap, so
- * the new version is a suffix of the old one plus what was appended: find where the old one's
- * last bytes are now; a version that shares nothing with the old one is new throughout.
+ * the new version is an end of the old one (from some offset d) plus what was appended: d is
+ * found where `next`'s first bytes occur in `prev`, checked whole; a version that shares
+ * nothing with the old one is new throughout.
  */
 export function appendedPart(prev: Buffer, next: Buffer): Buffer {
-  if (prev.length === 0) return next;
-  if (next.length >= prev.length && next.subarray(0, prev.length).equals(prev)) return next.subarray(prev.length);
-  const tail = prev.subarray(Math.max(0, prev.length - 4096));
-  const at = next.lastIndexOf(tail, Math.max(0, prev.length - tail.length));
-  return at >= 0 ? next.subarray(at + tail.length) : next;
+  const kept = (d: number) => prev.length - d <= next.length && next.subarray(0, prev.length - d).equals(prev.subarray(d));
+  const head = next.subarray(0, 64);
+  for (let d = prev.indexOf(head); d >= 0; d = prev.indexOf(head, d + 1)) if (kept(d)) return next.subarray(prev.length - d);
+  // Less of the old version left than the head is long: try those few offsets directly.
+  for (let d = Math.max(0, prev.length - head.length + 1); d <= prev.length; d++) if (kept(d)) return next.subarray(prev.length - d);
+  return next;
 }
 
 function header(kind: LogKind, f: StoredFile): string {
