@@ -4,22 +4,24 @@
 // uploading its override, as a phone does when its user changes a setting) and two GET loops
 // run while the cluster is stopped with `pg_ctl stop -m fast` and started again.
 // Skipped, with one line naming the package, when initdb or pg_ctl is absent.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client as FtpClient, FTPError } from 'basic-ftp';
 import pg from 'pg';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServe, type ServeChild } from '../phone/serve-child.ts';
 
 const PG_BIN = '/usr/local/bin';
 const LOOPS = 10;
 /** Bounds: each loop stops at this many requests, and every phase has a fixed length. */
-const MAX_REQUESTS_PER_LOOP = 400;
-const PAUSE_MS = 25;
+const MAX_REQUESTS_PER_LOOP = 3000;
+const PAUSE_MS = 2;
 
 function missing(): string | undefined {
   for (const bin of ['initdb', 'pg_ctl', 'postgres']) {
@@ -36,6 +38,8 @@ function missing(): string | undefined {
 
 const why = missing();
 if (why) process.stderr.write(`skipped: ${why}\n`);
+const HAVE_TFTP = spawnSync('tftp', ['-V'], { encoding: 'utf8' }).error === undefined;
+if (!why && !HAVE_TFTP) process.stderr.write('skipped: the TFTP part: tftp not installed (apt-get install tftp-hpa)\n');
 
 function asPostgres(args: string[], timeoutMs = 60_000): string {
   const r = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8', timeout: timeoutMs });
@@ -81,6 +85,28 @@ function send(port: number, method: 'PUT' | 'GET', path: string, body?: string):
   });
 }
 
+/** An FTP upload (basic-ftp) as a phone makes it; resolves to the reply code of the refusal, or 226. */
+async function ftpPut(port: number, path: string, body: string): Promise<{ code: number; message: string }> {
+  const c = new FtpClient(10_000);
+  try {
+    await c.access({ host: '127.0.0.1', port, user: 'PlcmSpIp', password: 'PlcmSpIp' });
+    const r = await c.uploadFrom(Readable.from([Buffer.from(body)]), path);
+    return { code: r.code, message: r.message };
+  } catch (err) {
+    if (err instanceof FTPError) return { code: err.code, message: err.message };
+    throw err;
+  } finally {
+    c.close();
+  }
+}
+
+/** A TFTP upload with tftp-hpa's client (RFC 1350 WRQ); resolves to what the client printed. */
+function tftpPut(port: number, local: string, remote: string): Promise<string> {
+  return new Promise((resolve) => {
+    execFile('tftp', ['127.0.0.1', String(port), '-m', 'binary', '-c', 'put', local, remote], { timeout: 20_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
+  });
+}
+
 const macOf = (i: number) => `0004f2ab${i.toString(16).padStart(4, '0')}`;
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -118,7 +144,7 @@ describe.skipIf(why !== undefined)('issue 13 item 13: a PostgreSQL outage under 
       // Every version kept, so every acknowledged upload can be looked for afterwards.
       uploadKeepVersions: 1000, rateLimitPerSec: 100_000, rateLimitBurst: 100_000,
     }));
-    serve = await startServe(['--config', options], ['http'], 60_000);
+    serve = await startServe(['--config', options], HAVE_TFTP ? ['http', 'ftp', 'tftp'] : ['http', 'ftp'], 60_000);
   }, 120_000);
 
   afterAll(async () => {
@@ -152,7 +178,16 @@ describe.skipIf(why !== undefined)('issue 13 item 13: a PostgreSQL outage under 
     const stopping = Date.now();
     pgCtl('-m', 'fast', '-w', 'stop');
     const stopped = Date.now();
-    await sleep(2000);
+    // The other wires, once, during the outage: FTP 421 (RFC 959 "service not available"), TFTP an
+    // ERROR whose text says to retry.
+    const ftpDuring = await ftpPut(serve!.ports.ftp!, `overrides/${macOf(90)}-phone.cfg`, '<PHONE_CONFIG/>');
+    let tftpDuring: string | undefined;
+    if (HAVE_TFTP) {
+      const local = join(dir, 'tftp-upload.cfg');
+      writeFileSync(local, '<PHONE_CONFIG/>');
+      tftpDuring = await tftpPut(serve!.ports.tftp!, local, `overrides/${macOf(91)}-phone.cfg`);
+    }
+    await sleep(Math.max(0, stopped + 2000 - Date.now()));
     expect(serve!.child.exitCode).toBe(null);
     expect(serve!.child.signalCode).toBe(null);
     const restarting = Date.now();
@@ -163,11 +198,14 @@ describe.skipIf(why !== undefined)('issue 13 item 13: a PostgreSQL outage under 
     await Promise.all(loops);
     expect(serve!.child.exitCode).toBe(null);
 
+    expect(ftpDuring.code).toBe(421);
+    if (HAVE_TFTP) expect(tftpDuring).toMatch(/PP_STORE_UNAVAILABLE .*retry/);
     // Every answer is a success or "retry later"; none is an internal error.
     // (A GET of a phone's override before that phone's first upload is a plain 404.)
     const firstUpload = outcomes.filter((o) => o.method === 'PUT' && o.status === 201).reduce((t, o) => Math.max(t, o.ended), 0);
     const statuses = new Set(outcomes.filter((o) => o.status && !(o.status === 404 && o.loop === 'get-upload' && o.started <= firstUpload)).map((o) => o.status));
-    expect([...statuses].filter((s) => ![200, 201, 204, 503].includes(s!))).toEqual([]);
+    const why500 = () => serve!.output().split('\n').filter((l) => /internal error|PP_UPLOAD_FAILED|PP_INTERNAL/.test(l)).slice(0, 5).join('\n');
+    expect([...statuses].filter((s) => ![200, 201, 204, 503].includes(s!)), why500()).toEqual([]);
     const refused = outcomes.filter((o) => o.status === 503);
     expect(refused.length).toBeGreaterThan(LOOPS);
     expect(refused.every((o) => o.retryAfter === '1')).toBe(true);
@@ -197,11 +235,13 @@ describe.skipIf(why !== undefined)('issue 13 item 13: a PostgreSQL outage under 
       const end = Date.now() + 10_000;
       let audited = 0;
       while (Date.now() < end) {
-        audited = Number((await db.query(`SELECT count(*) AS n FROM audit WHERE status = 'PP_STORE_UNAVAILABLE'`)).rows[0].n);
+        audited = Number((await db.query(`SELECT count(*) AS n FROM audit WHERE status = 'PP_STORE_UNAVAILABLE' AND transport = 'http'`)).rows[0].n);
         if (audited >= refused.length) break;
         await sleep(100);
       }
       expect(audited).toBe(refused.length);
+      const otherWires = await db.query<{ transport: string }>(`SELECT DISTINCT transport FROM audit WHERE status = 'PP_STORE_UNAVAILABLE' AND transport <> 'http'`);
+      expect(otherWires.rows.map((r) => r.transport).sort()).toEqual(HAVE_TFTP ? ['ftp', 'tftp'] : ['ftp']);
       const treeReadsDuringOutage = Number((await db.query(`SELECT count(*) AS n FROM audit WHERE path = '000000000000.cfg' AND at > $1 AND at < $2`, [stopped, restarting])).rows[0].n);
       expect(treeReadsDuringOutage).toBeGreaterThan(0);
       expect(readdirSync(join(data, 'audit-spool')).filter((n) => n.endsWith('.jsonl'))).toEqual([]);
