@@ -85,7 +85,6 @@ async function commitUpload(db: PgConnection, temp: TempUpload, received: Buffer
     return storedFile(db, row);
   } catch (err) {
     // PP_STORE_UNAVAILABLE passes through (the phone is told to retry); anything else is PP_UPLOAD_FAILED.
-    if (process.env.OUTAGE_DEBUG && !(err instanceof ProvError)) console.error('DEBUGCOMMIT', err, (err as {code?: string}).code);
     throw uploadFailed(key, err);
   }
 }
