@@ -33,7 +33,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
     const options = loadServerOptions(flags);
     const opts = given || options.http || options.https || options.tftp || options.ftp || options.ftps ? options : Object.freeze({ ...options, http: '0.0.0.0:8080' });
     const log = createLogger(opts.logLevel);
-    mkdirSync(opts.data, { recursive: true });
+    mkdirSync(opts.data, { recursive: true, mode: 0o700 }); // it holds password hashes (issue 13 item 12)
     const server = await startServer(opts, log);
     const out = process.stdout;
     out.write(`polyprov serving ${resolve(opts.root)}\n`);

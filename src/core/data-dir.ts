@@ -22,8 +22,8 @@ export function checkDataDirMode(data: string): void {
   if ((mode & 0o077) !== 0) {
     throw new ProvError(
       'PP_DATA_DIR_OPEN',
-      `the data directory ${dir} has mode ${mode.toString(8).padStart(4, '0')}: its group or others may read it, and it holds password hashes and the phones' overrides. Fix: chmod 700 ${dir}`,
-      { hint: `chmod 700 ${dir}` },
+      `the data directory ${dir} has mode ${mode.toString(8).padStart(4, '0')}: its group or others may enter it, and it holds password hashes and the phones' overrides; refusing to use it.`,
+      { hint: `Fix: chmod 700 ${dir}` },
     );
   }
 }
