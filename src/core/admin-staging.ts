@@ -12,6 +12,16 @@ export interface StagingStatus {
   from: 'store' | 'options';
 }
 
+/** The staging switch as every node reads it: the store's value, else the server option. */
+export async function stagingSetting(store: Store, fallback: boolean): Promise<boolean> {
+  return (await stagingStatus(store, fallback)).on;
+}
+
+async function stagingStatus(store: Store, fallback: boolean): Promise<StagingStatus> {
+  const v = await store.settings.get('staging');
+  return v === undefined ? { on: fallback, from: 'options' } : { on: v === 'on', from: 'store' };
+}
+
 export class AdminStaging {
   constructor(
     private readonly store: Store,
@@ -19,9 +29,8 @@ export class AdminStaging {
     private readonly changes: ChangeRecorder,
   ) {}
 
-  async status(): Promise<StagingStatus> {
-    const v = await this.store.settings.get('staging');
-    return v === undefined ? { on: this.fallback, from: 'options' } : { on: v === 'on', from: 'store' };
+  status(): Promise<StagingStatus> {
+    return stagingStatus(this.store, this.fallback);
   }
 
   async set(on: boolean): Promise<StagingStatus> {

@@ -20,6 +20,7 @@ import { Authenticator, challengeOf } from './authenticate.ts';
 import { Content } from './content.ts';
 import { newContext, type RequestContext } from './context.ts';
 import { DigestAuthority } from './digest-auth.ts';
+import { stagingSetting } from './admin-staging.ts';
 import { Enrolment } from './enrolment.ts';
 import { isProvError } from '../errors.ts';
 import { Identification } from './identify.ts';
@@ -141,11 +142,6 @@ export class CoreBootService implements BootService {
   wireGarbage(transport: Transport): void {
     this.metrics.garbage(transport);
   }
-}
-
-async function stagingSetting(store: Store, fallback: boolean): Promise<boolean> {
-  const v = await store.settings.get('staging');
-  return v === undefined ? fallback : v === 'on';
 }
 
 export async function createBootService(deps: BootServiceDeps): Promise<CoreBootService> {

@@ -144,5 +144,5 @@ describe('polyprov accounts (issue 4, Access policy)', () => {
       expect(r.code, args.join(' ')).toBe(2);
     }
     expect(await account('u1')).toBeUndefined();
-  });
+  }, 120_000); // eleven CLI processes, one after another, on a shared machine
 });
