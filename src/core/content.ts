@@ -6,6 +6,7 @@
 // list files in all directories mentioned in the <MAC-address>.cfg").
 import { ProvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Mac } from '../domain.ts';
 import type { Store } from '../store/store.ts';
 import type { RequestContext } from './context.ts';
 import type { Enrolment } from './enrolment.ts';
@@ -13,7 +14,7 @@ import { DirectoryStat, MemoryFile, StreamedFile } from './file-result.ts';
 import { isMasterName, macOfName, uploadKindOf } from '../config/phone-layout.ts';
 import { servedUpload } from './live-tree.ts';
 import type { LockMatcher } from './override-lock.ts';
-import { carriesCredentials, type AccessPolicy } from './policy.ts';
+import { carriesCredentials, phoneOf, type AccessPolicy } from './policy.ts';
 import type { Records } from './record.ts';
 import type { BootResult, DirectoryEntry } from './request.ts';
 import type { SecretFileIndex } from './secret-files.ts';
@@ -96,6 +97,17 @@ export class Content {
         const mac = macOfName(e.name);
         if (mac && !(await d.policy.listable(ctx, mac))) continue;
         out.push({ name: e.name, size: e.size, mtime: e.mtime });
+      }
+      // The phone's own uploads live in the store, not the tree: list those in this directory
+      // too, so a phone (or lftp) that stores a file and lists the directory sees it there.
+      const mac = (phoneOf(ctx.principal) as Mac | undefined) ?? ctx.id.mac;
+      if (mac && (await d.policy.listable(ctx, mac))) {
+        for (const f of await d.store.uploads.listForPhone(mac)) {
+          const slash = f.key.path.lastIndexOf('/');
+          const name = f.key.path.slice(slash + 1);
+          if (f.key.path.slice(0, Math.max(slash, 0)) !== ctx.rel || out.some((e) => e.name === name)) continue;
+          out.push({ name, size: f.size, mtime: f.storedAt });
+        }
       }
     }
     d.records.completed(ctx, 'listed', 0);

@@ -31,8 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const fx of [f, implicit]) {
-    await fx?.server.close();
-    if (fx) await rm(fx.root, { recursive: true, force: true });
+    await fx?.close();
   }
 });
 
@@ -89,7 +88,7 @@ describe('basic-ftp', () => {
     } finally {
       c.close();
     }
-    expect(await readFile(join(f.root, name), 'utf8')).toBe('one\ntwo\n');
+    expect((await f.stored(name))?.toString()).toBe('one\ntwo\n');
   });
 
   test('refused writes reject with 550 and leave the session usable', async () => {

@@ -9,6 +9,7 @@ import { seededBytes } from '../support/prng.ts';
 
 const HAVE_CURL = requirePeer('curl', 'curl');
 const FACTORY = 'PlcmSpIp:PlcmSpIp';
+const OWN = `${PHONE_USER}:${PHONE_PASSWORD}`;
 let f: Fixture;
 let big: Buffer;
 const url = (p: string, cred = FACTORY) => `ftp://${cred}@127.0.0.1:${f.port}/${p}`;
@@ -20,8 +21,7 @@ beforeAll(async () => {
   await writeFile(join(f.root, 'sip.ld'), big);
 });
 afterAll(async () => {
-  await f?.server.close();
-  if (f) await rm(f.root, { recursive: true, force: true });
+  await f?.close();
 });
 
 describe.skipIf(!HAVE_CURL)('curl over plain FTP', () => {
@@ -69,11 +69,11 @@ describe.skipIf(!HAVE_CURL)('curl over plain FTP', () => {
 
   test('Admin Guide, Boot Server Security Policy: the phone uploads its log into the log directory, then appends', async () => {
     const name = `logs/${PHONE}-app.log`;
-    const up = await curl(['-T', '-', url(name)], 'first line\n');
+    const up = await curl(['-T', '-', url(name, OWN)], 'first line\n');
     expect(up.code, up.stderr).toBe(0);
-    const app = await curl(['--append', '-T', '-', url(name)], 'second line\n');
+    const app = await curl(['--append', '-T', '-', url(name, OWN)], 'second line\n');
     expect(app.code, app.stderr).toBe(0);
-    expect(await readFile(join(f.root, name), 'utf8')).toBe('first line\nsecond line\n');
+    expect((await f.stored(name))?.toString()).toBe('first line\nsecond line\n');
     expect(f.service.requests.filter((r) => r.path === `/${name}`).map((r) => r.op)).toEqual(['write', 'append']);
   });
 
@@ -81,11 +81,11 @@ describe.skipIf(!HAVE_CURL)('curl over plain FTP', () => {
     const body = seededBytes(20 * 1024 * 1024, 99);
     const src = join(f.root, '..', `up-${process.pid}.bin`);
     await writeFile(src, body);
-    const r = await curl(['-T', src, url(`logs/${PHONE}-boot.log`)]);
+    const r = await curl(['-T', src, url(`logs/${PHONE}-boot.log`, OWN)]);
     await rm(src, { force: true });
     expect(r.code, r.stderr).toBe(0);
-    expect(sha256(await readFile(join(f.root, `logs/${PHONE}-boot.log`)))).toBe(sha256(body));
-    expect(f.service.finished.at(-1)?.outcome).toMatchObject({ status: 'ftp:226', bytes: body.length });
+    expect(sha256((await f.stored(`logs/${PHONE}-boot.log`))!)).toBe(sha256(body));
+    expect((await f.audited(`logs/${PHONE}-boot.log`))[0]).toMatchObject({ transport: 'ftp', op: 'write', status: 'stored', bytes: body.length, user: PHONE_USER });
   });
 
   test('Admin Guide, Boot Server Security Policy: configuration files are read-only for phones (550, file unchanged)', async () => {
@@ -102,24 +102,31 @@ describe.skipIf(!HAVE_CURL)('curl over plain FTP', () => {
     expect(r.code).toBe(25);
     const req = f.service.requests.slice(n).find((x) => x.op === 'write');
     expect(req?.path).toBe('/sip.ld');
-    expect(f.service.finished.at(-1)?.outcome.bytes).toBe(0);
+    expect((await f.audited('sip.ld')).find((e) => e.op === 'write')).toMatchObject({ code: 'PP_READ_ONLY', bytes: 0 });
   });
 
   test('Admin Guide, Boot Server Security Policy: DELE of a phone upload works, of a config file is 550', async () => {
-    await writeFile(join(f.root, `${PHONE}-boot.log`), 'x');
-    const ok = await curl(['-Q', `DELE ${PHONE}-boot.log`, url('')]);
+    const up = await curl(['-T', '-', url(`${PHONE}-calls.xml`, OWN)], '<x/>');
+    expect(up.code).toBe(0); // CALL_LISTS_DIRECTORY is not set: the root (white paper, Master Configuration File)
+    expect(await f.stored(`${PHONE}-calls.xml`)).toBeDefined();
+    const ok = await curl(['-Q', `DELE ${PHONE}-calls.xml`, url('', OWN)]);
     expect(ok.code, ok.stderr).toBe(0);
-    const no = await curl(['-Q', 'DELE sip.cfg', url('')]);
+    expect(await f.stored(`${PHONE}-calls.xml`)).toBeUndefined();
+    const no = await curl(['-Q', 'DELE sip.cfg', url('', OWN)]);
     expect(no.code).not.toBe(0);
     expect(no.stderr).toContain('550');
     await expect(readFile(join(f.root, 'sip.cfg'))).resolves.toBeDefined();
   });
 
-  test('Admin Guide, Boot Server Security Policy: the account can list the directories the master file names', async () => {
-    const r = await curl([url('logs/')]);
+  test('Admin Guide, Boot Server Security Policy: the account can list the directories the master file names (its stored uploads included)', async () => {
+    const r = await curl([url('logs/', OWN)]);
     expect(r.code).toBe(0);
     // curl reads listings in TYPE A and turns CRLF into LF.
     expect(r.stdout.toString()).toMatch(new RegExp(`^-r.* ${PHONE}-app\\.log\\r?$`, 'm'));
+    // The phone has its own account: the factory account does not see its files.
+    const staged = await curl([url('logs/')]);
+    expect(staged.code).toBe(0);
+    expect(staged.stdout.toString()).not.toContain(`${PHONE}-app.log`);
     const n = await curl(['-l', url('')]);
     expect(n.stdout.toString().split(/\r?\n/)).toEqual(expect.arrayContaining(['000000000000.cfg', 'sip.cfg', 'sip.ld']));
   });
@@ -132,9 +139,9 @@ describe.skipIf(!HAVE_CURL)('curl over explicit FTPS (RFC 4217 AUTH TLS, PROT P)
     expect(r.stdout.toString()).toContain('voIpProt');
     const req = f.service.requests.filter((x) => x.path === '/sip.cfg' && x.op === 'read').at(-1);
     expect(req?.transport).toBe('ftps');
-    const up = await curl(['--ssl-reqd', '-k', '-T', '-', url(`overrides/${PHONE}-phone.cfg`)], '<PHONE_CONFIG/>');
+    const up = await curl(['--ssl-reqd', '-k', '-T', '-', url(`overrides/${PHONE}-phone.cfg`, OWN)], '<PHONE_CONFIG/>');
     expect(up.code, up.stderr).toBe(0);
-    expect(await readFile(join(f.root, `overrides/${PHONE}-phone.cfg`), 'utf8')).toBe('<PHONE_CONFIG/>');
+    expect((await f.stored(`overrides/${PHONE}-phone.cfg`))?.toString()).toBe('<PHONE_CONFIG/>');
   });
 
   test('RFC 4217 §10.2: the data connection may resume the control TLS session (TLS 1.2 session IDs too)', async () => {

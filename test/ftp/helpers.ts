@@ -1,29 +1,47 @@
 // Shared set-up for the FTP integration tests: a temp provisioning tree, the FTP server over the
-// fake BootService on 127.0.0.1 port 0, a throw-away certificate, real clients as child processes
-// with timeouts, and a raw control-connection client for the wire-level tests.
+// real boot service (test/support/boot-core.ts: the whole core over the in-memory store; accounts
+// policy, staging on, one phone bound to its own account) on 127.0.0.1 port 0, a throw-away
+// certificate, real clients as child processes with timeouts, and a raw control-connection
+// client for the wire-level tests. Uploads land in the store; read them with `f.stored(path)`.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { startFtpServer, type FtpServer, type FtpServerOptions } from '../../src/transports/ftp/server.ts';
 import type { FtpLogger } from '../../src/transports/ftp/control.ts';
-import { FakeBootService, tempRoot, type FakeOptions } from './fake-service.ts';
+import type { AuditEvent, Mac } from '../../src/domain.ts';
+import { uploadKindOf } from '../../src/config/phone-layout.ts';
+import { makeAccount } from '../../src/core/digest.ts';
+import type { ServerOptions } from '../../src/options.ts';
+import { startBootCore, type BootCore, type ObservedCore } from '../support/boot-core.ts';
+import { tempDir } from '../support/tree.ts';
 import { makeCertificate } from '../support/certs.ts';
 
+/** A phone bound to its own account (Admin Guide, Boot Server Security Policy: one account per phone). */
 export const PHONE = '0004f2000001';
 export const PHONE_USER = `phone-${PHONE}`;
 export const PHONE_PASSWORD = 'k7-per-phone-secret';
+/** A factory-fresh phone with no account of its own: it logs in as PlcmSpIp while staging is on. */
+export const FACTORY_PHONE = '0004f2000009';
+export const REALM = 'polyprov';
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 export interface Fixture {
   root: string;
-  service: FakeBootService;
+  /** The real core, observed: `requests` the adapter made, `finished` transfers it reported. */
+  service: ObservedCore;
+  boot: BootCore;
   server: FtpServer;
   port: number;
   cert?: { cert: string; key: string; dir: string };
   logs: Array<{ level: string; msg?: string; obj: Record<string, unknown> }>;
+  /** The stored upload at a root-relative path (`logs/0004f2000001-app.log`), or undefined. */
+  stored(path: string): Promise<Buffer | undefined>;
+  /** The core's audit records of a root-relative path, newest first (the audit is flushed first). */
+  audited(path: string): Promise<AuditEvent[]>;
+  close(): Promise<void>;
 }
 
 /** Builds a small provisioning tree (white paper, Master Configuration File: master, configs, log dir). */
@@ -47,12 +65,15 @@ export async function makeCert(dir: string): Promise<{ cert: string; key: string
 }
 
 export async function startFixture(
-  o: { tls?: boolean; implicitTls?: boolean; fake?: FakeOptions; server?: Partial<FtpServerOptions> } = {},
+  o: { tls?: boolean; implicitTls?: boolean; core?: Partial<ServerOptions>; server?: Partial<FtpServerOptions> } = {},
 ): Promise<Fixture> {
-  const root = await tempRoot();
+  const root = tempDir('polyprov-ftp-');
   await makeTree(root);
-  const service = new FakeBootService(root, { accounts: { [PHONE_USER]: PHONE_PASSWORD }, ...o.fake });
-  const cert = o.tls || o.implicitTls ? await makeCert(await tempRoot('polyprov-cert-')) : undefined;
+  // Logs are rolling (logCapBytes) and size-capped: raised so the 20 MB upload test keeps it whole.
+  const boot = await startBootCore({ policy: 'accounts', realm: REALM, staging: true, uploadMaxBytesLog: 64 << 20, logCapBytes: 64 << 20, ...o.core }, root);
+  await boot.store.accounts.put(makeAccount('phone', PHONE_USER, PHONE_PASSWORD, REALM, PHONE as Mac));
+  const service = boot.service;
+  const cert = o.tls || o.implicitTls ? await makeCert(tempDir('polyprov-cert-')) : undefined;
   const logs: Fixture['logs'] = [];
   const at = (level: string) => (obj: object, msg?: string) => logs.push({ level, msg, obj: obj as Record<string, unknown> });
   const log: FtpLogger = { debug: at('debug'), info: at('info'), warn: at('warn') };
@@ -65,7 +86,29 @@ export async function startFixture(
     log,
     ...o.server,
   });
-  return { root, service, server, port: server.address().port, cert, logs };
+  return {
+    root,
+    service,
+    boot,
+    server,
+    port: server.address().port,
+    cert,
+    logs,
+    async stored(path: string) {
+      const up = uploadKindOf(path.slice(path.lastIndexOf('/') + 1));
+      if (!up) throw new Error(`${path} is not an upload name`);
+      return boot.stored({ mac: up.mac, kind: up.kind, path });
+    },
+    async audited(path: string) {
+      await boot.core.audit.flush();
+      return (await boot.store.audit.query({ limit: 10_000 })).filter((e) => e.path === path);
+    },
+    async close() {
+      await server.close();
+      await boot.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface RunResult {

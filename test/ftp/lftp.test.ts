@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PHONE, run, sha256, startFixture, type Fixture } from './helpers.ts';
+import { PHONE, PHONE_PASSWORD, PHONE_USER, run, sha256, startFixture, type Fixture } from './helpers.ts';
 import { requirePeer } from '../support/peers.ts';
 import { seededBytes } from '../support/prng.ts';
 
@@ -38,8 +38,7 @@ beforeAll(async () => {
   await utimes(join(f.root, 'sip.cfg'), new Date('2009-06-10T12:00:00Z'), new Date('2009-06-10T12:00:00Z'));
 });
 afterAll(async () => {
-  await f?.server.close();
-  if (f) await rm(f.root, { recursive: true, force: true });
+  await f?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -54,7 +53,7 @@ describe.skipIf(!requirePeer('lftp', 'lftp'))('lftp over explicit FTPS (RFC 4217
   test('Admin Guide, Boot Server Security Policy: put, ls and rm in the log directory', async () => {
     const local = join(work, `${PHONE}-boot.log`);
     await writeFile(local, 'boot log\n');
-    const r = await lftp(`cd logs; put ${local}; ls; rm ${PHONE}-boot.log; ls`);
+    const r = await lftp(`cd logs; put ${local}; ls; rm ${PHONE}-boot.log; ls`, `${PHONE_USER},${PHONE_PASSWORD}`);
     expect(r.code, r.stderr).toBe(0);
     const out = r.stdout.toString();
     expect(out.match(new RegExp(`${PHONE}-boot\\.log`, 'g'))?.length).toBe(1); // listed once, then gone

@@ -4,7 +4,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import net from 'node:net';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
-import { RawClient, connectData, epsvPort, pasvPort, readAll, run, startFixture, type Fixture } from './helpers.ts';
+import { FACTORY_PHONE, RawClient, connectData, epsvPort, pasvPort, readAll, run, startFixture, type Fixture } from './helpers.ts';
 import { requirePeer } from '../support/peers.ts';
 import { prng, seededBytes } from '../support/prng.ts';
 
@@ -18,12 +18,11 @@ beforeAll(async () => {
   // Larger than loopback socket buffers can absorb (tcp_rmem + tcp_wmem maxima), so ABOR meets a running transfer.
   await writeFile(join(f.root, 'big.ld'), seededBytes(64 * 1024 * 1024));
   tight = await startFixture({ server: { idleTimeoutMs: 300, passiveTimeoutMs: 300, maxSessionsPerAddress: 2 } });
-  limited = await startFixture({ fake: { uploadMaxBytes: 1000 } });
+  limited = await startFixture({ core: { uploadMaxBytesLog: 1000 } });
 });
 afterAll(async () => {
   for (const fx of [f, tight, limited]) {
-    await fx?.server.close();
-    if (fx) await rm(fx.root, { recursive: true, force: true });
+    await fx?.close();
   }
 });
 
@@ -247,7 +246,7 @@ describe('FTP control connection', () => {
     c.close();
   });
 
-  test('RFC 959 §4.1.3 ABORT: ABOR mid-download answers 426 then 226, and finish() records the abort', async () => {
+  test('RFC 959 §4.1.3 ABORT: ABOR mid-download answers 426 then 226, and done() records the abort', async () => {
     const c = await loggedIn();
     const port = pasvPort((await c.cmd('PASV')).text);
     const data = await connectData(port);
@@ -315,14 +314,16 @@ describe('FTP control connection', () => {
     const c = await loggedIn(limited);
     const port = epsvPort((await c.cmd('EPSV')).text);
     const data = await connectData(port);
-    c.send('STOR 0004f2000001-app.log');
+    // The factory phone (PlcmSpIp, staging on) uploads its own log where the master file says.
+    c.send(`STOR logs/${FACTORY_PHONE}-app.log`);
     expect((await c.reply()).code).toBe(150);
     data.on('error', () => {});
     data.end(seededBytes(5000));
     const r = await c.reply();
     expect(r.code).toBe(552);
     expect(r.text).toContain('PP_UPLOAD_TOO_LARGE');
-    expect((await c.cmd('SIZE 0004f2000001-app.log')).code).toBe(550);
+    expect((await c.cmd(`SIZE logs/${FACTORY_PHONE}-app.log`)).code).toBe(550);
+    expect(await limited.stored(`logs/${FACTORY_PHONE}-app.log`)).toBeUndefined();
     c.close();
   });
 
@@ -334,8 +335,7 @@ describe('FTP control connection', () => {
       expect(r.stdout.toString()).toContain('voIpProt');
       expect(v6.service.requests.at(-1)?.remote.address).toBe('::1');
     } finally {
-      await v6.server.close();
-      await rm(v6.root, { recursive: true, force: true });
+      await v6.close();
     }
   });
 
@@ -349,8 +349,7 @@ describe('FTP control connection', () => {
       await waitFor(() => quiet.closed, 5000);
       await waitFor(() => fx.server.sessionCount() === 0, 2000);
     } finally {
-      await fx.server.close();
-      await rm(fx.root, { recursive: true, force: true });
+      await fx.close();
     }
   });
 
@@ -373,8 +372,7 @@ describe('FTP control connection', () => {
       expect((await c.reply()).code).toBe(226);
       c.close();
     } finally {
-      await fx.server.close();
-      await rm(fx.root, { recursive: true, force: true });
+      await fx.close();
     }
   });
 

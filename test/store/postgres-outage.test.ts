@@ -3,43 +3,39 @@
 // free loopback port; never the machine's shared cluster at 5432). Ten PUT loops (each phone
 // uploading its override, as a phone does when its user changes a setting) and two GET loops
 // run while the cluster is stopped with `pg_ctl stop -m fast` and started again.
-// Skipped, with one line naming the package, when initdb or pg_ctl is absent.
+// Skipped, with one line naming the package, when initdb or pg_ctl is absent (test/support/peers.ts).
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client as FtpClient, FTPError } from 'basic-ftp';
 import pg from 'pg';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServe, type ServeChild } from '../phone/serve-child.ts';
+import { missingPeer, peerPath, requirePeer, requirePeers } from '../support/peers.ts';
 
-const PG_BIN = '/usr/local/bin';
 const LOOPS = 10;
 /** Bounds: each loop stops at this many requests, and every phase has a fixed length. */
 const MAX_REQUESTS_PER_LOOP = 3000;
 const PAUSE_MS = 2;
 
-function missing(): string | undefined {
-  for (const bin of ['initdb', 'pg_ctl', 'postgres']) {
-    try {
-      accessSync(join(PG_BIN, bin), constants.X_OK);
-    } catch {
-      return `${PG_BIN}/${bin} not installed (apt-get install postgresql)`;
-    }
+/** initdb and pg_ctl (Debian: postgresql), run as user postgres through runuser (so as root). */
+function havePrivateCluster(): boolean {
+  if (!requirePeers('initdb', 'pg_ctl') || !requirePeer('postgres', 'postgresql') || !requirePeer('runuser', 'util-linux')) return false;
+  if (process.getuid?.() !== 0 || spawnSync('id', ['-u', 'postgres']).status !== 0) {
+    missingPeer('a private PostgreSQL cluster (initdb runs as user postgres via runuser: needs root and the postgres user)', 'postgresql', 'not possible here');
+    return false;
   }
-  if (process.getuid?.() !== 0) return 'initdb must run as user postgres: this test needs root (runuser) (apt-get install postgresql)';
-  if (spawnSync('id', ['-u', 'postgres']).status !== 0) return 'no postgres user (apt-get install postgresql)';
-  return undefined;
+  return true;
 }
 
-const why = missing();
-if (why) process.stderr.write(`skipped: ${why}\n`);
-const HAVE_TFTP = spawnSync('tftp', ['-V'], { encoding: 'utf8' }).error === undefined;
-if (!why && !HAVE_TFTP) process.stderr.write('skipped: the TFTP part: tftp not installed (apt-get install tftp-hpa)\n');
+const HAVE_CLUSTER = havePrivateCluster();
+const HAVE_TFTP = HAVE_CLUSTER && requirePeer('tftp');
+const PG_BIN = dirname(peerPath('pg_ctl') ?? '/usr/local/bin/pg_ctl');
 
 function asPostgres(args: string[], timeoutMs = 60_000): string {
   const r = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8', timeout: timeoutMs });
@@ -111,7 +107,7 @@ const macOf = (i: number) => `0004f2ab${i.toString(16).padStart(4, '0')}`;
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(why !== undefined)('issue 13 item 13: a PostgreSQL outage under upload load', () => {
+describe.skipIf(!HAVE_CLUSTER)('issue 13 item 13: a PostgreSQL outage under upload load', () => {
   let dir: string;
   let pgdata: string;
   let port: number;

@@ -1,11 +1,11 @@
-// Real TFTP clients against the adapter on 127.0.0.1: tftp-hpa (plain RFC 1350, netascii by
-// default) and atftp (RFC 2347/2348/2349/7440 options).
+// Real TFTP clients against the adapter and the real core on 127.0.0.1: tftp-hpa (plain RFC 1350,
+// netascii by default) and atftp (RFC 2347/2348/2349/7440 options). Uploads are stored by the core.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { run, startFixture, waitFor, type Fixture } from './helpers.ts';
+import { MASTER, run, startFixture, waitFor, type Fixture } from './helpers.ts';
 import { requirePeers } from '../support/peers.ts';
 import { seededBytes } from '../support/prng.ts';
 
@@ -70,7 +70,7 @@ describe.skipIf(!requirePeers('tftp', 'atftp')).each([0, 2])('TFTP with real cli
     await writeFile(local, seededBytes(3000, 9));
     const r = await hpaPut(f, 'boot.log', '0004f2000001-boot.log');
     expect(r.stderr).toBe('');
-    expect(await sha(join(f.dir, '0004f2000001-boot.log'))).toBe(await sha(local));
+    expect((await f.stored('0004f2000001-boot.log'))?.equals(await readFile(local))).toBe(true);
   });
 
   test('Administrator\'s Guide, phone uploads: atftp puts <MAC>-directory.xml with blksize and windowsize', async () => {
@@ -78,14 +78,17 @@ describe.skipIf(!requirePeers('tftp', 'atftp')).each([0, 2])('TFTP with real cli
     await writeFile(local, seededBytes(200_000, 10));
     const r = await atftp(f, '-p', '0004f2000001-directory.xml', 'dir.xml', ['blksize 1468', 'windowsize 16']);
     expect(r.code).toBe(0);
-    expect(await sha(join(f.dir, '0004f2000001-directory.xml'))).toBe(await sha(local));
+    expect((await f.stored('0004f2000001-directory.xml'))?.equals(await readFile(local))).toBe(true);
   });
 
-  test('issue 5: a write to a name that is not an upload name is refused with ERROR 2 and nothing is stored', async () => {
+  test('issue 5: a write to a name that is not an upload name is refused with ERROR 2 (PP_READ_ONLY) and nothing changes', async () => {
     await writeFile(join(f.out, 'evil.cfg'), 'x');
     const r = await hpaPut(f, 'evil.cfg', '000000000000.cfg');
     expect(r.stderr + r.stdout).toMatch(/Error code 2/);
-    expect(existsSync(join(f.dir, '000000000000.cfg'))).toBe(false);
+    expect(await readFile(join(f.dir, '000000000000.cfg'), 'utf8')).toBe(MASTER);
+    const r2 = await hpaPut(f, 'evil.cfg', 'evil.cfg');
+    expect(r2.stderr + r2.stdout).toMatch(/Error code 2/);
+    expect(existsSync(join(f.dir, 'evil.cfg'))).toBe(false);
   });
 
   test('RFC 1350 §5: a missing file is answered with ERROR 1', async () => {
@@ -100,7 +103,7 @@ describe.skipIf(!requirePeers('tftp', 'atftp')).each([0, 2])('TFTP with real cli
     expect(r.stderr + r.stdout).toMatch(/Error code 4: .*octet/);
   });
 
-  test('issue 5: every finished transfer is reported to BootService.finish with its bytes', async () => {
+  test('issue 5: every finished transfer is reported to the core (done) with its bytes', async () => {
     expect(await waitFor(() => f.server.sessionCount() === 0, 5000)).toBe(true);
     const big = f.service.finished.filter((t) => t.path === 'big.ld');
     expect(big.length).toBe(3);
