@@ -122,6 +122,23 @@ async function startAdmin(host: string, port: number, core: CoreBootService): Pr
   return server;
 }
 
+/**
+ * What `serve` warns about at start, from the listeners it opened. Administrator's Guide,
+ * Supported Provisioning Protocols (table): with Specified Protocol HTTPS "Protocol used by
+ * bootROM" is HTTP, so the bootROM of a SoundPoint IP / SoundStation IP (SIP 2.x/3.x) finds no
+ * boot server on a server that listens on HTTPS alone: no image update, no boot log.
+ */
+export function listenerWarnings(listening: readonly Listening[]): string[] {
+  const has = (t: string) => listening.some((l) => l.transport === t);
+  if (!has('https') || has('http')) return [];
+  const https = listening.find((l) => l.transport === 'https')!;
+  return [
+    `listening on HTTPS only: with Server Type HTTPS a SIP 2.x/3.x bootROM uses HTTP (Administrator's Guide, Supported Provisioning Protocols), ` +
+      `so those phones' bootROMs find no boot server here and never update their image or upload their boot log. ` +
+      `Add an HTTP listener on port 80 of the same address, e.g. --http ${https.host.includes(':') ? `[${https.host}]` : https.host}:80`,
+  ];
+}
+
 /** The address phones should be given: the listener's, or this host's first LAN address for 0.0.0.0. */
 export function publicHost(host: string): string {
   if (host !== '0.0.0.0' && host !== '::') return host.includes(':') ? `[${host}]` : host;

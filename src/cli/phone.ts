@@ -41,6 +41,7 @@ interface PhoneFlags {
   bootServerOption?: string;
   bootServerOptionType?: string;
   noLogs?: boolean;
+  bootromHttpPort?: string;
 }
 
 const DEFAULT_BOOTROM = '5.0.0.0001';
@@ -82,7 +83,8 @@ function addBootOptions(cmd: Command): Command {
     .option('--boot-server-mode <mode>', 'DHCP Menu Boot Server: option66, custom, static, custom+option66', 'option66')
     .option('--boot-server-option <n>', 'DHCP Menu Boot Server Option: the custom option, 128–254 (default 160)')
     .option('--boot-server-option-type <type>', 'DHCP Menu Boot Server Option Type: ip or string (default string)')
-    .option('--no-logs', 'do not upload <MAC>-boot.log and <MAC>-app.log');
+    .option('--no-logs', 'do not upload <MAC>-boot.log and <MAC>-app.log')
+    .option('--bootrom-http-port <port>', "Server Type https: the port the bootROM's HTTP reaches (it cannot speak HTTPS; default 80, or the address's own port when not 443)");
 }
 
 export interface PreparedPhone {
@@ -90,7 +92,7 @@ export interface PreparedPhone {
   serverString: string;
   profile: PhoneProfile;
   state: PhoneStateStore;
-  settings: { tries: number; retryWaitSec: number; uploadLogs: boolean };
+  settings: { tries: number; retryWaitSec: number; uploadLogs: boolean; bootromHttpPort?: number };
   makeClient: ReturnType<typeof clientFactory>;
   discovery?: { stage: string; detail: string; trace: string[] };
 }
@@ -169,6 +171,7 @@ export async function preparePhone(flags: PhoneFlags): Promise<PreparedPhone> {
       tries: intFlag(flags.tries, '--tries', 1, 10, 3),
       retryWaitSec: intFlag(flags.retryWait, '--retry-wait', 0, 300, 1),
       uploadLogs: flags.noLogs !== true && (flags as { logs?: boolean }).logs !== false,
+      ...(flags.bootromHttpPort !== undefined ? { bootromHttpPort: intFlag(flags.bootromHttpPort, '--bootrom-http-port', 1, 65535, 80) } : {}),
     },
     makeClient: clientFactory({ timeoutMs: intFlag(flags.timeout, '--timeout', 1, 600_000, 10_000), ca, rejectUnauthorized: flags.insecure !== true }),
     discovery,

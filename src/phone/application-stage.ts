@@ -24,7 +24,7 @@ export type ApplicationMode = 'boot' | 'restart' | 'check-sync';
  * reboot instead.
  */
 export async function applicationStage(ctx: BootContext, mode: ApplicationMode): Promise<string | undefined> {
-  ctx.enterStage('application');
+  await ctx.startStage('application');
   ctx.note(`application ${ctx.appVersion} ${mode === 'check-sync' ? 'checking configuration (check-sync)' : 'starting'}`);
   let master: MasterFound | null = null;
   let contacted = true;
@@ -129,7 +129,7 @@ function resolve(ctx: BootContext, source: FetchedTreeSource, master: MasterFoun
   const p = ctx.input.profile;
   return resolvePhone(source, { mac: p.mac, model: p.model, ...(p.partNumber ? { partNumber: p.partNumber } : {}) }, {
     // Named only when the boot-server address named it, so the reasons read as explain's do.
-    ...(master.key === ctx.input.server.masterFile ? { masterName: master.key } : {}),
+    ...(master.key === ctx.server.masterFile ? { masterName: master.key } : {}),
     hasLocalDirectory: ctx.cache.directory !== undefined,
   });
 }

@@ -1,10 +1,11 @@
 // What the stages of one boot share: the phone's settings, its flash (the cache), the boot record
 // being written, the current stage and the application version its User-Agent carries, and the
-// one way to move a file (with the stage's protocol, retries and recording). boot.ts builds it;
+// boot server each stage found, and the one way to move a file (with the stage's protocol,
+// retries and recording). boot.ts builds it;
 // bootrom-stage.ts, application-stage.ts and master-lookup.ts use it.
 import type { BootInput, BootRecord, BootSettings, Stage } from './boot-types.ts';
 import type { FetchResult } from './file-client.ts';
-import type { FileRef } from './server-address.ts';
+import type { FileRef, ServerAddress } from './server-address.ts';
 import type { PhoneCacheData } from './state.ts';
 
 export interface BootContext {
@@ -14,10 +15,17 @@ export interface BootContext {
   /** The phone's flash, loaded at the start of the boot and saved at its end. */
   readonly cache: PhoneCacheData;
   readonly stage: Stage;
+  /** The boot server of the current stage (given, or found by the stage's discovery). */
+  readonly server: ServerAddress;
+  /** Why the current stage has no boot server (its discovery ended in Stage 4), if so. */
+  readonly noServer: string | undefined;
   /** Version of the application the phone runs (its image), for the Application User-Agent. */
   appVersion: string;
-  /** Starts a stage: its log starts empty and its requests carry its User-Agent and protocol. */
-  enterStage(stage: Stage): void;
+  /**
+   * Starts a stage: runs its discovery when the phone has one; its log starts empty and its
+   * requests carry its User-Agent and its protocol (stage-protocol.ts).
+   */
+  startStage(stage: Stage): Promise<void>;
   /** A message for the boot record and the stage's log (uploaded as <MAC>-boot.log / <MAC>-app.log). */
   note(msg: string): void;
   /** The current stage's log lines. */

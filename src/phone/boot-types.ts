@@ -2,22 +2,13 @@
 // did (every request, the image decision, the effective configuration). boot.ts fills them in.
 import type { toExplainJson, Resolution } from '../config/resolver.ts';
 import type { Mac, ModelToken, PartNumber } from '../config/types.ts';
+import type { Clock } from '../domain.ts';
 import type { ClientFactory } from './clients.ts';
 import type { FetchResult } from './file-client.ts';
-import type { FtpsMode, ServerAddress } from './server-address.ts';
+import type { FtpsMode, Protocol, ServerAddress } from './server-address.ts';
 import type { PhoneStateStore } from './state.ts';
 
 export const COULD_NOT_CONTACT = 'Could not contact boot server using existing configuration';
-
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-};
 
 export interface PhoneProfile {
   mac: Mac;
@@ -41,6 +32,11 @@ export interface BootSettings {
   computeEffective: boolean;
   /** Upload <MAC>-boot.log and <MAC>-app.log. */
   uploadLogs: boolean;
+  /**
+   * Server Type HTTPS: the port the bootROM's HTTP reaches (SEED-AG, Supported Provisioning
+   * Protocols: the bootROM uses HTTP). Default: 80 for an address on port 443, else its own port.
+   */
+  bootromHttpPort?: number;
 }
 
 export const DEFAULT_SETTINGS: BootSettings = { tries: 3, retryWaitSec: 1, maxServers: 8, computeEffective: true, uploadLogs: true };
@@ -72,6 +68,27 @@ export interface RequestRecord {
   error?: string;
 }
 
+/** How one stage reached its boot server. */
+export interface StageRecord {
+  stage: Stage;
+  /** The boot server as this stage spoke to it (credentials left out). */
+  server: string;
+  protocol: Protocol;
+  /** The stage's own discovery (white paper, Stage 4: the bootROM and the application each run it). */
+  discovery?: { stage: string; detail: string; trace: string[] };
+}
+
+/**
+ * One stage's provisioning discovery (white paper, Discovering the Provisioning Server): the boot
+ * server it found, or null for Stage 4 (the cached configuration).
+ */
+export interface StageDiscovery {
+  server: ServerAddress | null;
+  stage: string;
+  detail: string;
+  trace: string[];
+}
+
 export interface ImageDecision {
   file: string | null;
   action: 'none' | 'unchanged' | 'downloaded' | 'not-found' | 'error' | 'skipped';
@@ -96,6 +113,8 @@ export interface BootRecord {
   image: ImageDecision;
   appVersion: string;
   configFrom: 'server' | 'cache' | 'none';
+  /** Each stage that ran, in order, with the protocol it used. */
+  stages: StageRecord[];
   requests: RequestRecord[];
   uploads: { file: string; status: FetchResult['status'] }[];
   messages: string[];
@@ -112,4 +131,6 @@ export interface BootInput {
   kind?: BootKind;
   settings?: Partial<BootSettings>;
   env?: Partial<BootEnv>;
+  /** Runs discovery at the start of each stage; without it every stage uses `server`. */
+  discover?: (stage: Stage) => Promise<StageDiscovery>;
 }

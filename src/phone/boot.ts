@@ -3,7 +3,8 @@
 // reboot; the application alone for a restart or a check-sync, which becomes a reboot when the
 // image changed or voIpProt.SIP.specialEvent.checkSync.alwaysReboot is 1 (white paper,
 // Understanding Phone Update Behavior). This module owns the boot's shared state (BootContext):
-// the phone's flash, loaded before and saved after; the record; the stage's User-Agent and log.
+// the phone's flash, loaded before and saved after; the record; each stage's boot server (its own
+// discovery, white paper Stage 4 note), protocol (stage-protocol.ts), User-Agent and log.
 //
 // Faults (SEED-AG, Server Menu): File Transmit Tries, Retry Wait measured from the start of an
 // attempt, an attempt being one try at every address of the server's name (up to 8; transfer.ts).
@@ -14,10 +15,12 @@ import { formatUserAgent, partNumberFor } from '../config/models.ts';
 import { inDir } from '../config/phone-layout.ts';
 import { applicationStage } from './application-stage.ts';
 import type { BootContext } from './boot-context.ts';
-import { DEFAULT_SETTINGS, realClock, type BootEnv, type BootInput, type BootRecord, type BootSettings, type Stage } from './boot-types.ts';
+import { DEFAULT_SETTINGS, type BootEnv, type BootInput, type BootRecord, type BootSettings, type Stage } from './boot-types.ts';
+import { wallClock } from '../util/clock.ts';
 import { bootromStage } from './bootrom-stage.ts';
 import type { FetchResult, FileClient } from './file-client.ts';
-import { formatServerAddress, resolveFileRef, type FileRef } from './server-address.ts';
+import { formatServerAddress, resolveFileRef, type FileRef, type ServerAddress } from './server-address.ts';
+import { refForStage } from './stage-protocol.ts';
 import type { PhoneCacheData } from './state.ts';
 import { Transfers } from './transfer.ts';
 
@@ -37,6 +40,8 @@ class PhoneBoot implements BootContext {
   readonly record: BootRecord;
   cache!: PhoneCacheData;
   stage: Stage = 'bootrom';
+  server: ServerAddress;
+  noServer: string | undefined;
   appVersion: string;
   private readonly env: BootEnv;
   private readonly transfers: Transfers;
@@ -46,7 +51,7 @@ class PhoneBoot implements BootContext {
 
   constructor(readonly input: BootInput) {
     this.settings = { ...DEFAULT_SETTINGS, ...input.settings };
-    this.env = { clock: realClock, makeClient: input.env?.makeClient ?? missingFactory, ...input.env } as BootEnv;
+    this.env = { clock: wallClock, makeClient: input.env?.makeClient ?? missingFactory, ...input.env } as BootEnv;
     this.transfers = new Transfers({
       tries: this.settings.tries,
       retryWaitSec: this.settings.retryWaitSec,
@@ -57,6 +62,7 @@ class PhoneBoot implements BootContext {
       record: (r) => this.record.requests.push(r),
     });
     const p = input.profile;
+    this.server = input.server;
     this.appVersion = p.appVersion;
     this.record = {
       mac: p.mac,
@@ -71,6 +77,7 @@ class PhoneBoot implements BootContext {
       image: { file: null, action: 'skipped' },
       appVersion: p.appVersion,
       configFrom: 'none',
+      stages: [],
       requests: [],
       uploads: [],
       messages: [],
@@ -107,9 +114,19 @@ class PhoneBoot implements BootContext {
     return this.record;
   }
 
-  enterStage(stage: Stage): void {
+  async startStage(stage: Stage): Promise<void> {
     this.stage = stage;
     this.log.length = 0;
+    const found = this.input.discover ? await this.input.discover(stage) : undefined;
+    this.server = found?.server ?? this.input.server;
+    this.noServer = found && !found.server ? found.detail : undefined;
+    const spoken = refForStage({ server: this.server, path: '', key: '' }, stage, this.settings.bootromHttpPort).server;
+    this.record.stages.push({
+      stage,
+      server: formatServerAddress(spoken, this.server.masterFile ?? ''),
+      protocol: spoken.protocol,
+      ...(found ? { discovery: { stage: found.stage, detail: found.detail, trace: found.trace } } : {}),
+    });
   }
 
   note(msg: string): void {
@@ -122,12 +139,12 @@ class PhoneBoot implements BootContext {
   }
 
   transfer(ref: FileRef, op: 'get' | 'head' | 'put', body?: Buffer, append?: boolean): Promise<FetchResult> {
-    return this.transfers.transfer(this.stage, this.userAgent(), ref, op, body, append);
+    return this.transfers.transfer(this.stage, this.userAgent(), refForStage(ref, this.stage, this.settings.bootromHttpPort), op, body, append);
   }
 
   inDirectory(dir: string, name: string): { ref: FileRef; key: string } {
     const key = inDir(dir, name);
-    return { ref: resolveFileRef(this.input.server, key), key };
+    return { ref: resolveFileRef(this.server, key), key };
   }
 
   private userAgent(): string {

@@ -13,9 +13,9 @@ import { findMaster, type MasterFound } from './master-lookup.ts';
 import { resolveFileRef } from './server-address.ts';
 
 export async function bootromStage(ctx: BootContext): Promise<void> {
-  ctx.enterStage('bootrom');
+  await ctx.startStage('bootrom');
   const cached = ctx.cache.image;
-  ctx.note(`bootROM ${ctx.input.profile.bootromVersion} starting; boot server ${ctx.record.server}`);
+  ctx.note(`bootROM ${ctx.input.profile.bootromVersion} starting; boot server ${ctx.record.stages.at(-1)!.server}`);
   let master: MasterFound | null;
   try {
     master = await findMaster(ctx);
@@ -52,7 +52,7 @@ export async function checkImage(ctx: BootContext, master: MasterFound, fromAppl
   }
   for (const candidate of em.appFileCandidates) {
     const path = joinTreePath('', candidate) ?? candidate;
-    const ref = resolveFileRef(ctx.input.server, path);
+    const ref = resolveFileRef(ctx.server, path);
     const head = await ctx.transfer(ref, 'head');
     if (head.status === 'not-found') continue;
     if (head.status !== 'ok' || !head.body) {

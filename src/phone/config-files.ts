@@ -16,7 +16,7 @@ export async function useConfigFiles(ctx: BootContext, master: MasterFound, cont
   if (contacted && master.from === 'server') {
     for (const entry of master.em.configFiles) {
       const key = joinTreePath('', entry) ?? entry;
-      const r = await ctx.transfer(resolveFileRef(ctx.input.server, key), 'get');
+      const r = await ctx.transfer(resolveFileRef(ctx.server, key), 'get');
       if (r.status === 'ok' && r.body) fetched.set(entry, r.body);
       else failed ??= `${entry} (${r.status === 'error' ? (r.error ?? r.wire) : r.status})`;
     }

@@ -23,7 +23,8 @@ export interface MasterFound {
  * Throws Unreachable when no address answered the first request; null when the server has none.
  */
 export async function findMaster(ctx: BootContext): Promise<MasterFound | null> {
-  const server = ctx.input.server;
+  if (ctx.noServer !== undefined) throw new Unreachable(ctx.noServer);
+  const server = ctx.server;
   const mac = ctx.input.profile.mac;
   const names = [...(server.masterFile ? [server.masterFile] : []), `${mac}.cfg`, '000000000000.cfg'];
   let answered = false;
