@@ -11,3 +11,17 @@ export const EXIT = {
 
 /** Each command file exports one of these; `setExit` records the command's exit status. */
 export type RegisterCommand = (program: import('commander').Command, setExit: (code: number) => void) => void;
+
+/**
+ * `polyprov lint … | head` (issue 13 item 18): when the reader closes the pipe, the rest of the output
+ * has nowhere to go. Stop at once and quietly, exit 0 — the reader chose to stop reading — instead of
+ * Node's unhandled `EPIPE` stack trace. Any other stream error is still thrown.
+ */
+export function endQuietlyWhenReaderCloses(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(EXIT.ok);
+      throw err;
+    });
+  }
+}

@@ -2,10 +2,11 @@
 // and exports `register(program)`. Exit codes: 0 success, 1 the command ran and found a
 // problem (lint errors, a failed notify, …), 2 usage error, 3 runtime failure.
 import { Command, CommanderError } from 'commander';
-import { EXIT } from './exit.ts';
+import { endQuietlyWhenReaderCloses, EXIT } from './exit.ts';
 import { COMMANDS } from './commands.ts';
 
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyWhenReaderCloses();
   const program = new Command('polyprov')
     .description('Provisioning server and fleet manager for Polycom SoundPoint IP, SoundStation IP and VVX phones')
     .version(await version(), '-V, --version')
