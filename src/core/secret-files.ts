@@ -4,7 +4,7 @@
 // parameters with a value (passwords, keys: params.ts isSecretParam).
 import { parseConfigFile } from '../config/config-file.ts';
 import { isSecretParam } from '../config/params.ts';
-import { macOfName } from './file-names.ts';
+import { macOfName } from '../config/phone-layout.ts';
 import type { TreeFile, TreeFiles } from '../config/tree-source.ts';
 
 export class SecretFileIndex {
