@@ -11,6 +11,7 @@ import { bootVersion, foldSighting, macKey, type PhoneState } from '../fold-sigh
 import type { AuditEvent, AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
 import { cleanStaleTemps, TempUpload, TempUploadSink, uploadFailed, versionContent } from '../upload-temp.ts';
 import { sqliteChanges } from './changes.ts';
+import { guarded, sqliteFault } from './faults.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
 import {
   accountFromRow, accountToRow, auditFromRow, bootFromRow, phoneFromRow, phoneStateFromRow, phoneToRow,
@@ -25,6 +26,8 @@ export interface SqliteStoreOptions {
   file: string;
   /** Where uploads are received before commit (`<data>/tmp`). */
   tmpDir: string;
+  /** How long a write waits for another process's lock before PP_STORE_UNAVAILABLE (default 10 s). */
+  busyTimeoutMs?: number;
 }
 
 const AUDIT_ROWS_PER_INSERT = 20;
@@ -61,7 +64,7 @@ export class SqliteStore implements Store {
     const db = new Database(this.opts.file);
     try {
       // First, so that switching to WAL and migrating wait for another process opening the same file.
-      db.pragma('busy_timeout = 10000');
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(this.opts.busyTimeoutMs ?? 10_000))}`);
       db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode: every commit is atomic and survives a crash or kill -9 of the process;
       // only a power cut may roll back the last commits (never to a mix). FULL would fsync on every
@@ -98,7 +101,7 @@ export class SqliteStore implements Store {
 
   // ---- phones -------------------------------------------------------------------------------
 
-  readonly phones: Store['phones'] = {
+  readonly phones: Store['phones'] = guarded({
     recordSighting: async (s) => this.#record([s]),
     recordSightings: async (list) => this.#record(list),
     get: async (mac) => {
@@ -127,7 +130,7 @@ export class SqliteStore implements Store {
     },
     boots: async (mac, limit) =>
       (this.#st.bootsGet.all(macKey(mac), limitOf(limit, BOOTS_KEPT_PER_PHONE)) as BootRow[]).map(bootFromRow),
-  };
+  });
 
   #record(list: Sighting[]): void {
     if (list.length === 0) return;
@@ -158,7 +161,7 @@ export class SqliteStore implements Store {
 
   // ---- uploads ------------------------------------------------------------------------------
 
-  readonly uploads: Store['uploads'] = {
+  readonly uploads: Store['uploads'] = guarded({
     begin: async (key, opts) => {
       const temp = await TempUpload.create(this.opts.tmpDir, key, opts);
       return new TempUploadSink(temp, (t, r, l) => this.commitUpload(t, r, l));
@@ -173,7 +176,7 @@ export class SqliteStore implements Store {
     clear: async (key) => {
       this.#st.versionClear.run(macKey(key.mac), key.kind);
     },
-  };
+  });
 
   /** Called by the sink: makes the received bytes the new current version, in one transaction. */
   commitUpload(temp: TempUpload, received: Buffer, locked: boolean): StoredFile {
@@ -197,7 +200,7 @@ export class SqliteStore implements Store {
     try {
       return this.#stored(tx.immediate());
     } catch (err) {
-      throw uploadFailed(key, err);
+      throw uploadFailed(key, sqliteFault(err));
     }
   }
 
@@ -224,7 +227,7 @@ export class SqliteStore implements Store {
 
   // ---- audit --------------------------------------------------------------------------------
 
-  readonly audit: Store['audit'] = {
+  readonly audit: Store['audit'] = guarded({
     append: async (events) => {
       if (events.length === 0) return;
       // Positional values, AUDIT_ROWS_PER_INSERT rows a statement: a third cheaper per row than
@@ -264,11 +267,11 @@ export class SqliteStore implements Store {
       args.push(limitOf(q.limit ?? 100, MAX_QUERY_ROWS));
       return (this.#dynamic(sql).all(...args) as AuditRow[]).map(auditFromRow);
     },
-  };
+  });
 
   // ---- accounts and settings ----------------------------------------------------------------
 
-  readonly accounts: Store['accounts'] = {
+  readonly accounts: Store['accounts'] = guarded({
     get: async (user) => {
       const r = this.#st.accountGet.get(user) as AccountRow | undefined;
       return r && accountFromRow(r);
@@ -282,17 +285,17 @@ export class SqliteStore implements Store {
       const r = this.#st.accountForPhone.get(macKey(mac)) as AccountRow | undefined;
       return r && accountFromRow(r);
     },
-  };
+  });
 
-  readonly changes: Store['changes'] = sqliteChanges(() => this.db);
+  readonly changes: Store['changes'] = guarded(sqliteChanges(() => this.db));
 
-  readonly settings: Store['settings'] = {
+  readonly settings: Store['settings'] = guarded({
     get: async (name) => (this.#st.settingGet.get(name) as { value: string } | undefined)?.value,
     set: async (name, value) => {
       if (value === undefined) this.#st.settingDelete.run(name);
       else this.#st.settingPut.run(name, value);
     },
-  };
+  });
 }
 
 function migrate(db: Db): void {
