@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { openStore } from '../../src/store/open.ts';
+import { PgConnection } from '../../src/store/postgres/connection.ts';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { storeTests } from './conformance.ts';
 import { missingPeer } from '../support/peers.ts';
@@ -109,6 +110,37 @@ if (why) {
         await b.close();
         await a.store.close();
       }
+    });
+  });
+
+  describe('postgres: faults (issue 13 item 13)', () => {
+    test('a connection killed in the middle of a transaction is PP_STORE_UNAVAILABLE, not a crash, and the next query reconnects', async () => {
+      const db = new PgConnection({ connectionString: URL_, poolSize: 2 });
+      db.open();
+      const killer = new pg.Client({ connectionString: URL_ });
+      await killer.connect();
+      try {
+        // The checked-out client is the one whose 'error' event crashed the process before.
+        const failed = db.tx(async (c) => {
+          const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+          await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+          await new Promise((r) => setTimeout(r, 100)); // the 'error' event arrives while no query runs
+          await c.query('SELECT 1');
+        });
+        await expect(failed).rejects.toMatchObject({ code: 'PP_STORE_UNAVAILABLE' });
+        expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
+      } finally {
+        await killer.end();
+        await db.close();
+      }
+    });
+
+    test('a database nobody answers for is PP_STORE_UNAVAILABLE when the store opens', async () => {
+      const dead = new URL(URL_);
+      dead.port = '1'; // nothing listens on tcpmux
+      const data = mkdtempSync(join(tmpdir(), 'polyprov-pg-'));
+      dirs.push(data);
+      await expect(openStore({ data, storeUrl: dead.toString() })).rejects.toMatchObject({ code: 'PP_STORE_UNAVAILABLE' });
     });
   });
 }
