@@ -93,7 +93,7 @@ export const register: RegisterCommand = (program, setExit) => {
           list.map((a) => [a.user, a.kind, a.phone, a.realm, isoSeconds(new Date(a.createdAt)), stateOf(a)]),
         ),
       );
-    });
+    }, { readOnly: true });
   });
 
   addStateOptions(accounts.command('remove <user>').description('remove an account').option('--json', 'print JSON')).action(

@@ -61,7 +61,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
           process.stdout.write(`${mac}-${kind}.cfg\n`);
           for (const p of params) process.stdout.write(`  ${p.name} = ${p.value}\n`);
         }
-      });
+      }, { readOnly: true });
     });
 
   sub('diff')
@@ -82,7 +82,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
           if (rows.length === 0) return void process.stdout.write(`${mac}: overrides match the server's files\n`);
           for (const r of rows) process.stdout.write(`${r.name}\n  phone (${r.kind}.cfg): ${r.phone}\n  server: ${r.server ?? '(not set: built-in default)'}${r.source ? `  ${r.source}` : ''}\n`);
         },
-        { ...(flags.root ? { root: flags.root } : {}) },
+        { readOnly: true, ...(flags.root ? { root: flags.root } : {}) },
       );
     });
 

@@ -18,8 +18,9 @@ export interface StateFlags {
 
 /**
  * Runs `fn` with the admin service over this command's state. `readOnly` commands (phones,
- * audit, overrides list, changes, logs) never create state: a data directory without any is
- * PP_STATE_MISSING (exit 1) instead of an empty table (issue 13 item 21).
+ * phone show, audit, accounts list, overrides list|show|diff, changes, logs) never create
+ * state: a data directory without any is PP_STATE_MISSING (exit 1) instead of an empty table
+ * (issue 13 item 21).
  */
 export async function withState<T>(
   flags: StateFlags,
