@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { modelForPart, normalizeModel, parseMac, partNumberFor } from '../config/models.ts';
 import type { Mac, ModelToken, PartNumber } from '../config/types.ts';
 import { ProvError } from '../errors.ts';
-import { bootPhone, COULD_NOT_CONTACT, type BootRecord, type PhoneProfile } from '../phone/boot.ts';
+import { bootPhone, COULD_NOT_CONTACT, type BootRecord, type PhoneProfile, type Stage, type StageDiscovery } from '../phone/boot.ts';
 import { clientFactory } from '../phone/clients.ts';
 import { addContact, listContacts, removeContact, setLocalParam } from '../phone/local-edits.ts';
 import { runPhone } from '../phone/run.ts';
@@ -95,6 +95,8 @@ export interface PreparedPhone {
   settings: { tries: number; retryWaitSec: number; uploadLogs: boolean; bootromHttpPort?: number };
   makeClient: ReturnType<typeof clientFactory>;
   discovery?: { stage: string; detail: string; trace: string[] };
+  /** With --dhcp: each stage's own discovery. */
+  discover?: (stage: Stage) => Promise<StageDiscovery>;
 }
 
 export async function preparePhone(flags: PhoneFlags): Promise<PreparedPhone> {
@@ -120,6 +122,9 @@ export async function preparePhone(flags: PhoneFlags): Promise<PreparedPhone> {
 
   let serverString = flags.server ?? '';
   let discovery: PreparedPhone['discovery'];
+  let discover: PreparedPhone['discover'];
+  const phoneModel: ModelToken = model;
+  const menu = { serverType, user: flags.user, password: flags.password, ...(ftpsMode ? { ftpsMode } : {}) };
   if (flags.dhcp) {
     const { discoverBootServer, BOOT_SERVER_MODES } = await import('../phone/discovery.ts');
     const m = /^(.+):(\d+)$/.exec(flags.dhcp);
@@ -128,28 +133,39 @@ export async function preparePhone(flags: PhoneFlags): Promise<PreparedPhone> {
     if (!BOOT_SERVER_MODES.includes(mode)) throw usage(`--boot-server-mode "${flags.bootServerMode}" is not one of ${BOOT_SERVER_MODES.join(', ')}`);
     const optionType = flags.bootServerOptionType;
     if (optionType !== undefined && optionType !== 'ip' && optionType !== 'string') throw usage(`--boot-server-option-type "${optionType}" is not ip or string`);
-    const d = await discoverBootServer({
-      ...(flags.bootServerOption !== undefined ? { customOption: intFlag(flags.bootServerOption, '--boot-server-option', 128, 254, 160) } : {}),
-      ...(optionType !== undefined ? { optionType } : {}),
-      dhcp: { host: m[1]!, port: Number(m[2]) },
-      mac,
-      model,
-      mode,
-      stage: 'bootrom',
-      bootromVersion: flags.bootromVersion,
-      appVersion: cache.appVersion ?? flags.appVersion,
-      partNumber: part ?? partNumberFor(model),
-      staticServer: flags.server ?? null,
-      cached: cache.serverAddress ?? null,
-      timeoutMs: intFlag(flags.dhcpTimeout, '--dhcp-timeout', 1, 600_000, 2000),
-      ...(flags.dhcpClientPort ? { clientPort: intFlag(flags.dhcpClientPort, '--dhcp-client-port', 1, 65535, 68) } : {}),
-    });
+    const run = (stage: Stage) =>
+      discoverBootServer({
+        ...(flags.bootServerOption !== undefined ? { customOption: intFlag(flags.bootServerOption, '--boot-server-option', 128, 254, 160) } : {}),
+        ...(optionType !== undefined ? { optionType } : {}),
+        dhcp: { host: m[1]!, port: Number(m[2]) },
+        mac,
+        model: phoneModel,
+        mode,
+        stage,
+        bootromVersion: flags.bootromVersion,
+        appVersion: cache.appVersion ?? flags.appVersion,
+        partNumber: part ?? partNumberFor(phoneModel),
+        staticServer: flags.server ?? null,
+        cached: cache.serverAddress ?? null,
+        timeoutMs: intFlag(flags.dhcpTimeout, '--dhcp-timeout', 1, 600_000, 2000),
+        ...(flags.dhcpClientPort ? { clientPort: intFlag(flags.dhcpClientPort, '--dhcp-client-port', 1, 65535, 68) } : {}),
+      });
+    const d = await run('bootrom');
     discovery = { stage: d.stage, detail: d.detail, trace: d.trace };
     if (d.server) serverString = d.server;
+    // White paper, Stage 4 note: "The BootROM and UC software application will each independently
+    // perform the provisioning discovery process". The first bootROM stage uses the discovery just
+    // made; every later stage runs its own.
+    let first: typeof d | undefined = d;
+    discover = async (stage) => {
+      const found = stage === 'bootrom' && first ? first : await run(stage);
+      first = undefined;
+      return { server: found.server ? parseServerAddress(found.server, menu) : null, stage: found.stage, detail: found.detail, trace: found.trace };
+    };
   }
   if (!serverString) serverString = cache.serverAddress ?? '';
   if (!serverString) throw usage('give --server ADDRESS (or --dhcp HOST:PORT, or a --state directory of a phone that booted before)');
-  const server = parseServerAddress(serverString, { serverType, user: flags.user, password: flags.password, ...(ftpsMode ? { ftpsMode } : {}) });
+  const server = parseServerAddress(serverString, menu);
   if (cache.serverAddress !== serverString) {
     cache.serverAddress = serverString;
     await state.save(cache);
@@ -175,6 +191,7 @@ export async function preparePhone(flags: PhoneFlags): Promise<PreparedPhone> {
     },
     makeClient: clientFactory({ timeoutMs: intFlag(flags.timeout, '--timeout', 1, 600_000, 10_000), ca, rejectUnauthorized: flags.insecure !== true }),
     discovery,
+    ...(discover ? { discover } : {}),
   };
 }
 
@@ -213,7 +230,7 @@ export const register: RegisterCommand = (program, setExit) => {
     .option('--json', 'print the boot record: every request, the image decision, the effective configuration')
     .action(async (flags: PhoneFlags) => {
       const p = await preparePhone(flags);
-      const rec = await bootPhone({ server: p.server, profile: p.profile, state: p.state, settings: p.settings, env: { makeClient: p.makeClient } });
+      const rec = await bootPhone({ server: p.server, profile: p.profile, state: p.state, settings: p.settings, env: { makeClient: p.makeClient }, ...(p.discover ? { discover: p.discover } : {}) });
       process.stdout.write(flags.json ? JSON.stringify(recordJson(rec, p.discovery), null, 2) + '\n' : renderRecord(rec));
       setExit(rec.contacted ? EXIT.ok : EXIT.problem);
     });

@@ -3,7 +3,9 @@
 // check-sync or a poll re-provisions the application (white paper, Understanding Phone Update
 // Behavior); it becomes a full reboot only when voIpProt.SIP.specialEvent.checkSync.alwaysReboot
 // is 1 or the application image changed (facts §4.1). SIGINT/SIGTERM stop it cleanly.
-import { bootPhone, realClock, type BootKind, type BootRecord, type BootSettings, type Clock, type PhoneProfile } from './boot.ts';
+import type { Clock } from '../domain.ts';
+import { wallClock } from '../util/clock.ts';
+import { bootPhone, type BootInput, type BootKind, type BootRecord, type BootSettings, type PhoneProfile } from './boot.ts';
 import type { ClientFactory } from './clients.ts';
 import { listenSip, PhoneSipHandler, type ParamLookup, type SipListener, type SipTlsOptions } from './notify-listener.ts';
 import { nextPoll, pollingConfig, type PollState } from './polling-schedule.ts';
@@ -24,6 +26,8 @@ export interface RunInput {
   onEvent?: (msg: string) => void;
   clock?: Clock;
   random?: () => number;
+  /** Each stage's own discovery (white paper, Stage 4 note), when the phone discovers its server. */
+  discover?: BootInput['discover'];
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -41,7 +45,7 @@ export class VirtualPhone {
   nextPollAt: number | undefined;
 
   constructor(private readonly input: RunInput) {
-    this.clock = input.clock ?? realClock;
+    this.clock = input.clock ?? wallClock;
     this.poll = { startedAt: this.clock.now() };
   }
 
@@ -82,7 +86,7 @@ export class VirtualPhone {
     const run = async (): Promise<BootRecord | undefined> => {
       if (kind !== 'reboot') this.queued = false;
       if (this.stopped) return undefined;
-      const rec = await bootPhone({ server: this.input.server, profile: this.input.profile, state: this.input.state, kind, settings: this.input.settings, env: { makeClient: this.input.makeClient, clock: this.clock } });
+      const rec = await bootPhone({ server: this.input.server, profile: this.input.profile, state: this.input.state, kind, settings: this.input.settings, env: { makeClient: this.input.makeClient, clock: this.clock }, ...(this.input.discover ? { discover: this.input.discover } : {}) });
       this.last = rec;
       this.records.push(rec);
       if (this.records.length > 100) this.records.shift();

@@ -96,15 +96,19 @@ describe('polyprov phone', () => {
     expect(r.stdout).toContain('configuration from cache');
   });
 
-  test('white paper, Discovering the Provisioning Server, Stage 2: --dhcp finds the boot server by DHCPINFORM, then boots from it', async () => {
+  test('white paper, Discovering the Provisioning Server, Stage 2: --dhcp finds the boot server by DHCPINFORM, then boots from it; bootROM and application each discover (Stage 4 note)', async () => {
     const { s, state } = await setup();
     const { r, cp } = await informResponder(s, bootOptions([66], undefined));
     const out = await runCli(['phone', 'boot', '--dhcp', `127.0.0.1:${r.address().port}`, '--dhcp-client-port', String(cp), '--dhcp-timeout', '500', '--mac', MAC, '--state', state, '--tries', '1', '--json']);
     expect(out.code, out.stderr).toBe(0);
-    const rec = JSON.parse(out.stdout) as { discovery: { stage: string }; configFrom: string };
+    const rec = JSON.parse(out.stdout) as { discovery: { stage: string }; configFrom: string; stages: Array<{ stage: string; discovery: { stage: string } }> };
     expect(rec.discovery.stage).toBe('inform');
     expect(rec.configFrom).toBe('server');
     expect(s.requests.some((q) => q.path === 'site.cfg')).toBe(true);
+    // White paper, Stage 4 note: "The BootROM and UC software application will each independently
+    // perform the provisioning discovery process … the phone will perform this operation twice."
+    expect(rec.stages.map((st) => `${st.stage} ${st.discovery.stage}`)).toEqual(['bootrom inform', 'application inform']);
+    expect(r.stats.answered).toBe(2);
   });
 
   test('guide, DHCP Menu: --boot-server-mode custom with --boot-server-option 150 takes the boot server from option 150', async () => {
