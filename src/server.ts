@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import type { AdminService } from './core/admin.ts';
 import type { CoreBootService } from './core/boot-service.ts';
 import { openCore, type OpenedCore } from './core/open-core.ts';
 import type { Logger } from './log.ts';
@@ -22,6 +24,8 @@ export interface RunningServer {
   /** The store the core opened, for tests that inspect state; the server itself only calls the core. */
   store: OpenedCore['store'];
   listening: Listening[];
+  /** What `serve` prints as `warning:` lines at start (listenerWarnings, accountWarnings). */
+  warnings: string[];
   /** Stops listeners (in-flight transfers get a grace period), flushes the audit, closes the store. */
   close(): Promise<void>;
 }
@@ -91,11 +95,13 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
     await opened.close();
     throw e;
   }
+  const warnings = [...listenerWarnings(listening), ...(await accountWarnings(options, opened.admin))];
   let closing: Promise<void> | undefined;
   return {
     core,
     store,
     listening,
+    warnings,
     close: () =>
       (closing ??= (async () => {
         await Promise.allSettled(closers.map((c) => c.close()));
@@ -137,6 +143,25 @@ export function listenerWarnings(listening: readonly Listening[]): string[] {
       `so those phones' bootROMs find no boot server here and never update their image or upload their boot log. ` +
       `Add an HTTP listener on port 80 of the same address, e.g. --http ${https.host.includes(':') ? `[${https.host}]` : https.host}:80`,
   ];
+}
+
+/**
+ * Issue 13 item 19: under policy `accounts` with no account at all and staging off, every phone
+ * request is a 401 that nothing explains. One warning, with the exact command that adds an account
+ * to this server's state (`--data` as serve was given it).
+ */
+export async function accountWarnings(options: Readonly<ServerOptions>, admin: AdminService): Promise<string[]> {
+  if (options.policy !== 'accounts') return [];
+  if ((await admin.accounts.list()).length > 0 || (await admin.staging.status()).on) return [];
+  const state = options.storeUrl === 'sqlite' ? ` --data ${shellWord(resolve(options.data))}` : ' (with the same --config as serve)';
+  return [
+    `policy accounts and no provisioning account: every phone request will be refused (401). ` +
+      `Add one: polyprov accounts add site --generate${state} — or let factory phones enrol with: polyprov staging on${options.storeUrl === 'sqlite' ? state : ''}`,
+  ];
+}
+
+function shellWord(s: string): string {
+  return /^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The address phones should be given: the listener's, or this host's first LAN address for 0.0.0.0. */

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../log.ts';
 import { addStateOptions, loadServerOptions } from '../options.ts';
-import { bootServerUrl, listenerWarnings, startServer } from '../server.ts';
+import { bootServerUrl, startServer } from '../server.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
 
 export const register: RegisterCommand = (program: Command, setExit) => {
@@ -42,7 +42,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
     for (const l of server.listening) {
       out.write(`  ${l.transport.padEnd(6)} listening on ${l.host}:${l.port}\n`);
     }
-    for (const w of listenerWarnings(server.listening)) process.stderr.write(`warning: ${w}\n`);
+    for (const w of server.warnings) process.stderr.write(`warning: ${w}\n`);
     const phoneFacing = server.listening.filter((l) => l.transport !== 'admin');
     const best = phoneFacing.find((l) => l.transport === 'https') ?? phoneFacing.find((l) => l.transport === 'http') ?? phoneFacing[0];
     if (best) {
