@@ -101,6 +101,31 @@ describe('issue 13 item 13: audit records outlive a store outage', () => {
     expect(rec.spooled).toBe(false);
   });
 
+  test('while the store is away it is tried at most once per retry interval, however many batches come (a host that drops packets)', async () => {
+    let calls = 0;
+    const slowDown = {
+      phones: { recordSightings: async () => undefined },
+      audit: {
+        append: async () => {
+          calls++;
+          await new Promise((r) => setTimeout(r, 150)); // waiting out a connect timeout
+          throw new ProvError('PP_STORE_UNAVAILABLE', 'timeout exceeded when trying to connect');
+        },
+      },
+    } as unknown as Store;
+    const rec = new AuditRecorder(slowDown, captureLog().log, { spoolDir: spoolDir(), flushMs: 5, retryMs: 300 });
+    const started = Date.now();
+    for (let i = 0; i < 40; i++) {
+      rec.event(ev(i));
+      void rec.flush();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await rec.flush();
+    const elapsed = Date.now() - started;
+    expect(calls).toBeLessThanOrEqual(Math.ceil(elapsed / 300) + 2);
+    expect(rec.spooled).toBe(true);
+  });
+
   test('past its cap the spool keeps the older records, drops the newer ones and says how many (PP_STORE_SPOOL_FULL)', async () => {
     const { s, store } = flakyStore();
     const { lines, log } = captureLog();

@@ -39,6 +39,12 @@ export class AuditRecorder {
   private readonly retryMs: number;
   /** Set while the store is known to be away (one log line when it goes, one when it is back). */
   private away = false;
+  /**
+   * While the store is away it is tried again at most once per retryMs; batches in between go
+   * straight to the spool. Without this, a database host that drops packets (each attempt waiting
+   * out the connect timeout) would queue a store attempt for every batch, without bound.
+   */
+  private nextTry = 0;
 
   constructor(
     private readonly store: Store,
@@ -86,7 +92,7 @@ export class AuditRecorder {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.flush();
-    }, this.retryMs);
+    }, Math.max(this.retryMs, this.nextTry - Date.now()));
     this.retryTimer.unref();
   }
 
@@ -107,7 +113,7 @@ export class AuditRecorder {
 
   /** One step of the flush chain: the spool first (oldest records first), then the new batch. */
   private async write(events: AuditEvent[], sightings: Sighting[]): Promise<void> {
-    if (this.spool?.pending && !(await this.drainSpool())) {
+    if (this.spool?.pending && (Date.now() < this.nextTry || !(await this.drainSpool()))) {
       await this.toSpool(events, sightings);
       return;
     }
@@ -119,6 +125,7 @@ export class AuditRecorder {
     } catch (err) {
       if (unavailable(err) && this.spool) {
         this.wentAway(err);
+        this.nextTry = Date.now() + this.retryMs;
         await this.toSpool(events, sightings);
       } else {
         this.log.error({ err: (err as Error).message, code: isProvError(err) ? err.code : undefined, events: events.length, sightings: sightings.length }, 'audit batch could not be stored');
@@ -155,6 +162,7 @@ export class AuditRecorder {
       return true;
     } catch (err) {
       if (!unavailable(err)) this.log.error({ err: (err as Error).message }, 'audit spool could not be read');
+      this.nextTry = Date.now() + this.retryMs;
       this.scheduleRetry();
       return false;
     }
