@@ -42,6 +42,12 @@ export interface ServerOptions {
   enrol: boolean;
   /** Parameter patterns (`reg.*`, `device.*`) a phone's uploaded override may not change. */
   lockedParams: string[];
+  /**
+   * Contact directories are read-only for phones: uploads of `<MAC>-directory.xml` are refused and
+   * the phone keeps its cached copy (white paper, CONTACT_DIRECTORY: "Polycom recommends that you
+   * set the directory file with read-only permissions").
+   */
+  contactsReadOnly: boolean;
   /** CIDRs allowed to talk to the boot server at all (empty: everyone). */
   allow: string[];
   /** CIDRs allowed to fetch files holding secrets over TFTP (which carries no credentials). */
@@ -110,6 +116,7 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   rateLimitBurst: { kind: 'number', default: 400, min: 1, max: 1e6, doc: 'burst per source address' },
   digestNonceTtlMs: { kind: 'number', default: 300_000, min: 1000, max: 86_400_000, doc: 'digest nonce lifetime' },
   httpHeaderTimeoutMs: { kind: 'number', default: 10_000, min: 100, max: 600_000, doc: 'time to receive request headers' },
+  contactsReadOnly: { kind: 'boolean', default: false, doc: 'refuse phones\' contact directory uploads (they keep their cached copy)' },
   httpBodyTimeoutMs: { kind: 'number', default: 30_000, min: 100, max: 3_600_000, doc: 'time to receive a request body' },
   httpKeepAliveTimeoutMs: { kind: 'number', default: 5_000, min: 100, max: 600_000, doc: 'idle keep-alive connection timeout' },
   uploadMaxBytesOverride: { kind: 'number', default: 1 << 20, min: 1024, max: 1 << 30, doc: 'max override upload' },

@@ -1,14 +1,20 @@
-// `polyprov explain ROOT --mac MAC`: what one phone ends up with from a provisioning tree —
-// master file and why, image, CONFIG_FILES, directories, contact directory, and every effective
-// parameter with the file and line that set it and the values it shadowed (issue 3).
+// `polyprov explain ROOT --mac MAC`: what one phone ends up with from a provisioning tree and the
+// phone's stored uploads — master file and why, image, CONFIG_FILES, directories, where each
+// upload goes, contact directory, which stored uploads are served and why, and every effective
+// parameter with the file and line (or the upload) that set it and the values it shadowed
+// (issue 3; issue 13 items 2 and 3). State is read through the core (open-core.ts), like every
+// state command: `--data`/`--config`, the same defaults.
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ProvError } from '../errors.ts';
-import { displayValue, toExplainJson } from '../config/explain-json.ts';
+import { displayValue, toExplainJson, uploadSource, type StoredUploadView } from '../config/explain-json.ts';
 import { maskUrlCredentials } from '../config/master-file.ts';
 import { modelForPart, normalizeModel, parseMac, partNumberFor } from '../config/models.ts';
-import { resolvePhone, type Resolution } from '../config/resolver.ts';
+import type { Resolution } from '../config/resolver.ts';
 import { TreeFiles } from '../config/tree-source.ts';
+import { explainWithState } from '../core/open-core.ts';
+import type { Explained } from '../core/explain.ts';
+import { addStateOptions, loadServerOptions } from '../options.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
 
 interface ExplainFlags {
@@ -19,11 +25,13 @@ interface ExplainFlags {
   param?: string;
   json?: boolean;
   showSecrets?: boolean;
+  data?: string;
+  config?: string;
 }
 
 export const register: RegisterCommand = (program: Command, setExit) => {
-  program
-    .command('explain')
+  addStateOptions(program
+    .command('explain'))
     .description("show what one phone gets from a provisioning tree: master file, image, CONFIG_FILES, directories, contact directory and every parameter with where it came from")
     .argument('<root>', 'provisioning tree (the directory the boot server serves)')
     .requiredOption('--mac <mac>', 'the phone MAC (0004f2000001, 00:04:f2:00:00:01, …)')
@@ -47,11 +55,14 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       const st = await stat(root).catch(() => null);
       if (!st?.isDirectory()) throw usage(`${root} is not a directory; give the provisioning tree the boot server serves`);
 
-      const r = await resolvePhone(
+      const options = loadServerOptions({ data: flags.data, config: flags.config, root });
+      const ex = await explainWithState(
+        options,
         new TreeFiles(root),
         { mac, ...(model ? { model } : {}), ...(part ?? (model && partNumberFor(model)) ? { partNumber: part ?? partNumberFor(model!)! } : {}) },
         flags.master ? { masterName: flags.master } : {},
       );
+      const r = ex.resolution;
       const showSecrets = flags.showSecrets === true;
 
       if (flags.param !== undefined && !r.params.has(flags.param)) {
@@ -60,11 +71,11 @@ export const register: RegisterCommand = (program: Command, setExit) => {
         if (!flags.json) return;
       }
       if (flags.json) {
-        const json = toExplainJson(r, { showSecrets });
+        const json = toExplainJson(r, { showSecrets, stored: ex.stored, note: ex.note });
         if (flags.param !== undefined) json.params = flags.param in json.params ? { [flags.param]: json.params[flags.param]! } : {};
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
       } else {
-        process.stdout.write(flags.param !== undefined ? renderParam(r, flags.param, showSecrets) : render(r, showSecrets));
+        process.stdout.write(flags.param !== undefined ? renderParam(ex, flags.param, showSecrets) : render(ex, showSecrets));
       }
       if (flags.param === undefined || r.params.has(flags.param)) setExit(EXIT.ok);
     });
@@ -76,7 +87,8 @@ function usage(message: string): ProvError {
 
 const shown = (s: string) => (s === '' ? '(root)' : maskUrlCredentials(s));
 
-function render(r: Resolution, showSecrets: boolean): string {
+function render(ex: Explained, showSecrets: boolean): string {
+  const r = ex.resolution;
   const lines: string[] = [];
   const p = r.phone;
   lines.push(`phone        ${p.mac}${p.model ? ` ${p.model}` : ''}${p.partNumber ? ` (${p.partNumber})` : ''}`);
@@ -90,13 +102,14 @@ function render(r: Resolution, showSecrets: boolean): string {
   const d = r.directories;
   lines.push(`directories  logs=${shown(d.logs)}  overrides=${shown(d.overrides)}  contacts=${shown(d.contacts)}  licenses=${shown(d.licenses)}  calls=${shown(d.callLists)}`);
   lines.push(`contacts     ${r.directory === null ? 'none' : shown(r.directory)}`);
+  lines.push(...renderStored(ex));
   lines.push('');
   const names = [...r.params.keys()].sort();
   lines.push(`parameters (${names.length}; highest precedence first: <MAC>-phone.cfg, <MAC>-web.cfg, CONFIG_FILES left to right)`);
   const rows = names.map((n) => {
     const e = r.params.get(n)!;
     const notes = [e.shadowed.length ? `shadows ${e.shadowed.length}` : '', e.applied ? '' : `NOT APPLIED: ${e.reason ?? ''}`].filter(Boolean).join('; ');
-    return [n, JSON.stringify(displayValue(n, e.value, showSecrets)), `${e.source.file}:${e.source.line}`, notes];
+    return [n, JSON.stringify(displayValue(n, e.value, showSecrets)), sourceOf(e.source, ex.stored), notes];
   });
   const widths = [0, 1, 2].map((i) => Math.min(60, Math.max(0, ...rows.map((row) => row[i]!.length))));
   for (const row of rows) lines.push(`  ${row.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd()}`);
@@ -108,10 +121,29 @@ function render(r: Resolution, showSecrets: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
-function renderParam(r: Resolution, name: string, showSecrets: boolean): string {
+/** Stored uploads: which is served and why; locked parameters stripped (issue 13 items 2 and 3). */
+function renderStored(ex: Explained): string[] {
+  if (ex.stored === null) return [`stored       ${ex.note ?? 'no stored uploads included'}`];
+  if (ex.stored.length === 0) return ['stored       none'];
+  const out = ['stored'];
+  for (const u of ex.stored) {
+    out.push(`  ${u.path}  v${u.version}  ${u.served ? 'SERVED' : 'not served'}: ${u.why}`);
+    if (u.stripped.length) out.push(`    stripped (lockedParams, not served to the phone): ${u.stripped.join(', ')}`);
+  }
+  return out;
+}
+
+function sourceOf(pos: { file: string; line: number; column?: number }, stored: readonly StoredUploadView[] | null, column = false): string {
+  const at = `${pos.file}:${pos.line}${column && pos.column !== undefined ? `:${pos.column}` : ''}`;
+  const up = uploadSource(pos.file, stored);
+  return up ? `${up} (${at})` : at;
+}
+
+function renderParam(ex: Explained, name: string, showSecrets: boolean): string {
+  const r: Resolution = ex.resolution;
   const e = r.params.get(name)!;
-  const lines = [`${name} = ${JSON.stringify(displayValue(name, e.value, showSecrets))}  (${e.source.file}:${e.source.line}:${e.source.column})`];
+  const lines = [`${name} = ${JSON.stringify(displayValue(name, e.value, showSecrets))}  (${sourceOf(e.source, ex.stored, true)})`];
   if (!e.applied) lines.push(`  not applied: ${e.reason ?? ''}`);
-  for (const s of e.shadowed) lines.push(`  shadows ${JSON.stringify(displayValue(name, s.value, showSecrets))}  (${s.source.file}:${s.source.line}:${s.source.column})`);
+  for (const s of e.shadowed) lines.push(`  shadows ${JSON.stringify(displayValue(name, s.value, showSecrets))}  (${sourceOf(s.source, ex.stored, true)})`);
   return `${lines.join('\n')}\n`;
 }

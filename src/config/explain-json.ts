@@ -1,5 +1,6 @@
-// The exact `polyprov explain --json` object of issue 3. Secrets are masked unless asked for;
-// credentials inside URLs are always hidden ("credentials never printed", issue 3).
+// The exact `polyprov explain --json` object of issue 3, with the phone's stored uploads (issue 13
+// items 2 and 3). Secrets are masked unless asked for; credentials inside URLs are always hidden
+// ("credentials never printed", issue 3).
 import type { UploadKind } from '../domain.ts';
 import { maskUrlCredentials } from './master-file.ts';
 import { uploadPath } from './phone-layout.ts';
@@ -17,14 +18,44 @@ export interface ExplainJson {
   directory: string | null;
   /** Where each of the phone's uploads goes (phone-layout.ts): exactly the paths the boot server accepts. */
   uploads: Record<UploadKind, string>;
+  /** The phone's stored uploads and whether each is served, or null when no store was read. */
+  stored: Array<Omit<StoredUploadView, 'storedAt'> & { storedAt: string }> | null;
+  /** What the answer leaves out ("no stored uploads included …"). */
+  notes: string[];
   params: Record<string, ExplainParam>;
+}
+
+/** A stored upload as explain shows it (filled in by the core, which reads the store). */
+export interface StoredUploadView {
+  kind: UploadKind;
+  path: string;
+  version: number;
+  storedAt: Date;
+  address: string;
+  /** Whether the phone gets this upload (false: a later edit of the tree file is served). */
+  served: boolean;
+  why: string;
+  /** Locked parameters removed from the served copy (lockedParams). */
+  stripped: string[];
+}
+
+export interface ExplainExtras {
+  stored?: StoredUploadView[] | null;
+  note?: string;
+}
+
+/** `upload 0004f2000001-phone.cfg, stored <time> from <address>`: a parameter's source when a served upload set it. */
+export function uploadSource(file: string, stored: readonly StoredUploadView[] | null | undefined): string | undefined {
+  const u = stored?.find((x) => x.served && x.path === file);
+  return u && `upload ${file.slice(file.lastIndexOf('/') + 1)}, stored ${u.storedAt.toISOString()} from ${u.address}`;
 }
 
 export const UPLOAD_KINDS: readonly UploadKind[] = ['override-phone', 'override-web', 'directory', 'log-boot', 'log-app', 'calls'];
 
 export interface ExplainParam {
   value: string;
-  source: { file: string; line: number };
+  /** `upload` names the stored upload that set it (`upload <MAC>-phone.cfg, stored <time> from <address>`). */
+  source: { file: string; line: number; upload?: string };
   shadowed: { value: string; source: { file: string; line: number } }[];
   applied: boolean;
   reason?: string;
@@ -39,13 +70,13 @@ export function displayValue(name: string, value: string, showSecrets: boolean):
 
 const src = (p: SourcePos) => ({ file: p.file, line: p.line });
 
-export function toExplainJson(r: Resolution, opts: { showSecrets: boolean }): ExplainJson {
+export function toExplainJson(r: Resolution, opts: { showSecrets: boolean } & ExplainExtras): ExplainJson {
   const params: Record<string, ExplainParam> = {};
   for (const name of [...r.params.keys()].sort()) {
     const p = r.params.get(name)!;
     const out: ExplainParam = {
       value: displayValue(name, p.value, opts.showSecrets),
-      source: src(p.source),
+      source: { ...src(p.source), ...(uploadSource(p.source.file, opts.stored) ? { upload: uploadSource(p.source.file, opts.stored)! } : {}) },
       shadowed: p.shadowed.map((s) => ({ value: displayValue(name, s.value, opts.showSecrets), source: src(s.source) })),
       applied: p.applied,
     };
@@ -64,6 +95,8 @@ export function toExplainJson(r: Resolution, opts: { showSecrets: boolean }): Ex
     },
     directory: r.directory === null ? null : maskUrlCredentials(r.directory),
     uploads: Object.fromEntries(UPLOAD_KINDS.map((k) => [k, maskUrlCredentials(uploadPath(r.layout, k))])) as Record<UploadKind, string>,
+    stored: opts.stored ? opts.stored.map((u) => ({ ...u, storedAt: u.storedAt.toISOString() })) : null,
+    notes: opts.note ? [opts.note] : [],
     params,
   };
 }

@@ -47,7 +47,9 @@ export class Content {
       const { key } = await d.uploads.key(ctx, up);
       if (key) {
         // The one upload-over-tree overlay (live-tree.ts), which `explain` reads through too.
-        const served = await servedUpload(d.store, key, d.locks);
+        // A tree file edited after the upload supersedes it (issue 13 item 3): then the tree file is read below.
+        const answer = await servedUpload(d.store, d.tree, key, d.locks);
+        const served = answer && !answer.superseded ? answer : undefined;
         if (served?.stripped.length) d.log.info({ mac: up.mac, stripped: served.stripped }, 'locked parameters removed from served override');
         const stored = served?.stored;
         const body = served?.body;

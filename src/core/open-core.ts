@@ -10,6 +10,12 @@ import { AdminService } from './admin.ts';
 import { createBootService, type CoreBootService } from './boot-service.ts';
 import { osUser } from './change-record.ts';
 import { checkDataDirMode, stateExists, stateMissing } from './data-dir.ts';
+import { explainPhone, type Explained } from './explain.ts';
+import { compileLocks } from './override-lock.ts';
+import type { ResolveOptions } from '../config/resolver.ts';
+import type { TreeFiles } from '../config/tree-source.ts';
+import type { PhoneIdentity } from '../config/types.ts';
+import { resolve } from 'node:path';
 
 export interface AdminSession {
   admin: AdminService;
@@ -42,6 +48,23 @@ export async function withAdmin<T>(options: Readonly<ServerOptions>, o: OpenAdmi
     return await fn(s.admin);
   } finally {
     await s.close();
+  }
+}
+
+/**
+ * `polyprov explain` (issue 13 item 2): the phone as the server would serve it, stored uploads
+ * included when the options name existing state; otherwise the tree alone, with a note. Never
+ * creates a store.
+ */
+export async function explainWithState(options: Readonly<ServerOptions>, tree: TreeFiles, phone: PhoneIdentity, opts: ResolveOptions): Promise<Explained> {
+  if (!stateExists(options)) {
+    return { ...(await explainPhone(tree, undefined, undefined, phone, opts)), note: `no stored uploads included (no polyprov state at ${resolve(options.data)})` };
+  }
+  const store = await open(options, true);
+  try {
+    return await explainPhone(tree, store, compileLocks(options.lockedParams), phone, opts);
+  } finally {
+    await store.close();
   }
 }
 

@@ -30,7 +30,7 @@ export class PhoneLayouts {
   private readonly lastMaster = new Map<Mac, string | null>();
 
   constructor(
-    private readonly tree: TreeFiles,
+    readonly tree: TreeFiles,
     private readonly lookupLastMaster?: LastMasterLookup,
   ) {}
 

@@ -12,6 +12,7 @@ import type { Store } from '../store/store.ts';
 import type { RequestContext } from './context.ts';
 import { uploadKeyFor, uploadKindOf, type UploadName } from '../config/phone-layout.ts';
 import { lockedKeys, type LockMatcher } from './override-lock.ts';
+import { treeVersion } from './live-tree.ts';
 import type { PhoneLayouts } from './phone-layouts.ts';
 import type { BootResult } from './request.ts';
 
@@ -47,7 +48,12 @@ export class Uploads {
     if (!key) {
       throw new ProvError('PP_READ_ONLY', ctx.req.op === 'delete' ? `${rel} is not in this phone's upload directory` : `${rel}: this phone's ${attribute} is "${want}"${master ? ` (${master})` : ''}; uploads go there`);
     }
-    ctx.upload = { name: up, key };
+    if (up.kind === 'directory' && this.options.contactsReadOnly && ctx.req.op !== 'delete') {
+      // White paper, CONTACT_DIRECTORY: "If the CONTACT_DIRECTORY does not allow the phone write
+      // access, the phone will use the internally cached version of this file."
+      throw new ProvError('PP_READ_ONLY', `${rel}: contact directories are read-only on this server (contactsReadOnly); the phone keeps its cached copy`);
+    }
+        ctx.upload = { name: up, key };
   }
 
   async write(ctx: RequestContext): Promise<BootResult> {
@@ -68,6 +74,8 @@ export class Uploads {
       maxBytes,
       capBytes: isLog ? o.logCapBytes : undefined,
       keepVersions: o.uploadKeepVersions,
+      // The tree file this upload goes over, as it is now: a later edit of it supersedes the upload (issue 13 item 3).
+      treeVersion: await treeVersion(this.layouts.tree, key.path),
     });
     const kept: Buffer[] | undefined = isOverride && this.locks ? [] : undefined;
     try {
