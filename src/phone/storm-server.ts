@@ -43,6 +43,8 @@ const BIN = fileURLToPath(new URL('../../bin/polyprov', import.meta.url));
 export interface StartedServer {
   url: string;
   pid: number;
+  /** HTTPS storms: the HTTP listener beside it, where the bootROM stage goes (stage-protocol.ts). */
+  httpPort?: number;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,8 @@ export async function startServer(dir: string, root: string, transport: StormTra
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     args.push('--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'));
   }
+  // Administrator's Guide, Supported Provisioning Protocols: with HTTPS the bootROM uses HTTP.
+  if (transport === 'https') args.push('--http', '127.0.0.1:0');
   if (transport === 'ftp' || transport === 'ftps') {
     // FTP always logs in; a site account stands in for the factory PlcmSpIp one.
     execFileSync(process.execPath, [BIN, 'accounts', 'add', '--kind', 'site', '--password-stdin', '--data', data, 'stormsite'], { input: 'Storm-Pass-1\n', stdio: ['pipe', 'ignore', 'inherit'] });
@@ -76,11 +80,13 @@ export async function startServer(dir: string, root: string, transport: StormTra
   };
   const end = Date.now() + 30_000;
   for (;;) {
-    const m = new RegExp(`^\\s*${listener}\\s+listening on [^\\s]*:(\\d+)`, 'm').exec(out);
-    if (m) {
+    const port = (l: string) => new RegExp(`^\\s*${l}\\s+listening on [^\\s]*:(\\d+)`, 'm').exec(out)?.[1];
+    const m = port(listener);
+    const http = transport === 'https' ? port('http') : undefined;
+    if (m && (transport !== 'https' || http)) {
       const creds = transport === 'ftp' || transport === 'ftps' ? 'stormsite:Storm-Pass-1@' : '';
-      log(`polyprov serve pid ${child.pid} on ${transport} port ${m[1]}`);
-      return { url: `${transport}://${creds}127.0.0.1:${m[1]}/`, pid: child.pid!, stop };
+      log(`polyprov serve pid ${child.pid} on ${transport} port ${m}${http ? ` (bootROM HTTP port ${http})` : ''}`);
+      return { url: `${transport}://${creds}127.0.0.1:${m}/`, pid: child.pid!, ...(http ? { httpPort: Number(http) } : {}), stop };
     }
     if (child.exitCode !== null || Date.now() > end) {
       await stop();

@@ -33,6 +33,8 @@ export interface StormOptions {
   ftpsMode?: FtpsMode;
   /** A running server's URL; absent: generate a tree and start `polyprov serve`. */
   server?: string;
+  /** HTTPS with --server: the port the bootROM stage's HTTP reaches (default as stage-protocol.ts says). */
+  bootromHttpPort?: number;
   /** The running server's pid, for CPU and RSS figures when --server is given. */
   serverPid?: number;
   imageSizeMb: number;
@@ -72,6 +74,7 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
     }
     const address = parseServerAddress(url, { serverType: o.transport as Protocol, ...(o.transport === 'ftps' ? { ftpsMode } : {}) });
     const pid = server?.pid ?? o.serverPid;
+    const bootromHttp = server?.httpPort ?? o.bootromHttpPort;
     const proc = pid ? procStats(pid) : undefined;
 
     const httpAgent = o.keepAlive ? new http.Agent({ keepAlive: true, maxSockets: o.concurrency * 2 }) : undefined;
@@ -125,7 +128,7 @@ export async function runStorm(o: StormOptions): Promise<StormReport> {
             profile: { mac: stormMac(i), model: o.model, bootromVersion: '5.0.0.0001', appVersion: imageId?.version ?? '4.0.0.0000' },
             state: new MemoryState(cache),
             kind: o.stages === 'full' ? 'reboot' : 'restart',
-            settings: { tries: 1, retryWaitSec: 0, computeEffective: false, uploadLogs: o.uploadLogs },
+            settings: { tries: 1, retryWaitSec: 0, computeEffective: false, uploadLogs: o.uploadLogs, ...(bootromHttp !== undefined ? { bootromHttpPort: bootromHttp } : {}) },
             env: { makeClient: phoneClients ? phoneClients.factory : makeClient },
           });
         } catch (e) {
