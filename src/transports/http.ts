@@ -5,11 +5,9 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { Readable } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
-import { parseAuthParams } from '../core/digest.ts';
 import { errorDef, ProvError } from '../errors.ts';
-import type { AuthChallenge, BootRequest, BootResult, BootService, ByteRange, Credentials, FileResult } from '../core/request.ts';
+import type { BootRequest, BootResult, BootService, ByteRange, FileResult } from '../core/request.ts';
+import { contentType, continueThenRead, credentialsOf, httpDate, notModified, parseRange, wwwAuthenticate } from './http-headers.ts';
 import type { Logger } from '../log.ts';
 
 export interface HttpListenerOptions {
@@ -29,119 +27,8 @@ export interface HttpListener {
   server: Server;
 }
 
-const TYPES: Record<string, string> = {
-  cfg: 'application/xml',
-  xml: 'application/xml',
-  log: 'text/plain; charset=utf-8',
-  ld: 'application/octet-stream',
-  ver: 'text/plain',
-  wav: 'audio/wav',
-  jpg: 'image/jpeg',
-  png: 'image/png',
-  bmp: 'image/bmp',
-};
-
 /** Reads share this signal: nothing aborts a read but the socket closing, seen in sendFile. */
 const NEVER = new AbortController().signal;
-
-/** Last-Modified values: a file's mtime is asked for thousands of times; format it once. */
-const dates = new Map<number, string>();
-function httpDate(d: Date): string {
-  const t = d.getTime();
-  let s = dates.get(t);
-  if (s === undefined) {
-    s = d.toUTCString();
-    if (dates.size >= 10_000) dates.clear();
-    dates.set(t, s);
-  }
-  return s;
-}
-
-function contentType(path: string): string {
-  const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
-  return TYPES[ext] ?? 'application/octet-stream';
-}
-
-function credentialsOf(req: IncomingMessage, method: string): Credentials | undefined {
-  const h = req.headers.authorization;
-  if (h) {
-    const sp = h.indexOf(' ');
-    const scheme = (sp < 0 ? h : h.slice(0, sp)).toLowerCase();
-    const rest = sp < 0 ? '' : h.slice(sp + 1).trim();
-    if (scheme === 'basic') {
-      const dec = Buffer.from(rest, 'base64').toString('utf8');
-      const c = dec.indexOf(':');
-      if (c >= 0) return { kind: 'basic', user: dec.slice(0, c), password: dec.slice(c + 1) };
-      return { kind: 'basic', user: dec, password: '' };
-    }
-    if (scheme === 'digest') return { kind: 'digest', method, fields: parseAuthParams(rest) };
-  }
-  const sock = req.socket as TLSSocket;
-  if (typeof sock.getPeerCertificate === 'function' && sock.authorized) {
-    const cert = sock.getPeerCertificate();
-    if (cert && cert.fingerprint256) {
-      const sans = (cert.subjectaltname ?? '').split(/,\s*/).map((s) => s.replace(/^[A-Za-z ]+:/, '')).filter(Boolean);
-      const cn = cert.subject?.CN;
-      return { kind: 'cert', subjectCN: Array.isArray(cn) ? cn[0] : cn, subjectAltNames: sans, fingerprint256: cert.fingerprint256 };
-    }
-  }
-  return undefined;
-}
-
-/**
- * WWW-Authenticate values for a challenge: one Digest challenge per algorithm, strongest first
- * (RFC 7616 §3.7), then Basic (RFC 7617 §2.1, charset UTF-8).
- */
-export function wwwAuthenticate(c: AuthChallenge): string[] {
-  const common = `realm="${c.realm}", qop="${c.qop}", nonce="${c.nonce}", opaque="${c.opaque}"${c.stale ? ', stale=true' : ''}`;
-  const out = c.algorithms.map((a) => `Digest ${common}, algorithm=${a}`);
-  if (c.basic) out.push(`Basic realm="${c.realm}", charset="UTF-8"`);
-  return out;
-}
-
-function continueThenRead(req: IncomingMessage, res: ServerResponse): Readable {
-  return Readable.from(
-    (async function* () {
-      res.writeContinue();
-      for await (const chunk of req) yield chunk as Buffer;
-    })(),
-    { objectMode: false },
-  );
-}
-
-/** RFC 9110 §14.1.2: one `bytes=` range; several ranges are answered with the whole file. */
-export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
-  if (!header) return undefined;
-  const m = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header.trim());
-  if (!m) return undefined;
-  const [, a, b] = m;
-  if (a === '' && b === '') return undefined;
-  if (a === '') {
-    const n = Number(b);
-    if (n === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - n), end: size - 1 };
-  }
-  const start = Number(a);
-  const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
-  if (start >= size || end < start) return 'unsatisfiable';
-  return { start, end };
-}
-
-function notModified(req: IncomingMessage, f: FileResult): boolean {
-  const inm = req.headers['if-none-match'];
-  if (inm !== undefined) {
-    return inm.split(',').some((t) => {
-      const v = t.trim();
-      return v === '*' || v === f.etag || v.replace(/^W\//, '') === f.etag.replace(/^W\//, '');
-    });
-  }
-  const ims = req.headers['if-modified-since'];
-  if (ims) {
-    const t = Date.parse(ims);
-    return Number.isFinite(t) && Math.floor(f.mtime.getTime() / 1000) <= Math.floor(t / 1000);
-  }
-  return false;
-}
 
 export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListener> {
   const transport = o.tls ? 'https' : 'http';
