@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { resolvePhone, toExplainJson } from './resolver.ts';
-import { DirTreeSource } from './tree-source.ts';
+import { TreeFiles } from './tree-source.ts';
 import type { Mac, TreeSource } from './types.ts';
 
 const BASIC = fileURLToPath(new URL('../../test/fixtures/trees/basic', import.meta.url));
-const basic = new DirTreeSource(BASIC);
+const basic = new TreeFiles(BASIC);
 const mac1 = '0004f2000001' as Mac;
 
 /** An in-memory tree for cases the fixture does not hold. */
@@ -232,7 +232,7 @@ describe('toExplainJson (issue 3, explain --json shape)', () => {
   test('exactly the documented keys, file names relative to the root, secrets masked unless asked', async () => {
     const r = await resolvePhone(basic, { mac: mac1, model: 'SPIP650' });
     const j = toExplainJson(r, { showSecrets: false });
-    expect(Object.keys(j)).toEqual(['master', 'application', 'configFiles', 'directories', 'directory', 'params']);
+    expect(Object.keys(j)).toEqual(['master', 'application', 'configFiles', 'directories', 'directory', 'uploads', 'stored', 'notes', 'params']);
     expect(Object.keys(j.directories)).toEqual(['logs', 'overrides', 'contacts', 'licenses']);
     expect(j.configFiles.every((c) => Object.keys(c).join() === 'name,found')).toBe(true);
     expect(j.configFiles[4]!.name).toBe('ftp://prov:***@192.0.2.10/extra.cfg');
