@@ -213,7 +213,10 @@ function stripBrackets(h: string): string {
 async function fromInventory(target: string, p: InventoryPhone, inv: Inventory, opts: ResolveOptions): Promise<ResolvedTarget> {
   const line = await inv.lineConfig(p).catch(() => ({}) as LineConfig);
   const address = p.address ? plainAddress(p.address) : undefined;
-  const port = p.sipPort ?? line.localPort ?? defaultPort(opts.transport);
+  // Issue 13 item 20: a port neither learned nor configured is not guessed (5060 would mean a
+  // 32-second timeout for a phone listening elsewhere); the target is an error saying how to fix it.
+  const knownPort = p.sipPort ?? line.localPort;
+  const port = knownPort ?? defaultPort(opts.transport);
   // The phone's own line user: learned from its SIP traffic first, else reg.1.address.
   const user = p.sipUser ?? userPart(line.address);
   const host = address && address.includes(':') ? `[${address}]` : address;
@@ -228,5 +231,15 @@ async function fromInventory(target: string, p: InventoryPhone, inv: Inventory, 
     pushUrl: host ? `${opts.pushScheme}://${host}/push` : undefined };
   if (!address) return { ...base, error: 'the inventory has no address for this phone' };
   if (!user && !opts.push) return { ...base, error: 'no SIP user for this phone (no reg.1.address in its configuration and none learned); refusing a user-less NOTIFY to a fleet phone' };
+  if (knownPort === undefined && !opts.push) return { ...base, error: portUnknown(address, user) };
   return base;
+}
+
+function portUnknown(address: string, user: string | undefined): string {
+  const host = address.includes(':') ? `[${address}]` : address;
+  return (
+    `its SIP port was never learned and its configuration sets no voIpProt.SIP.local.port, so polyprov will not guess 5060. ` +
+    `Fix: give the address and port explicitly (polyprov notify sip:${user ?? 'USER'}@${host}:PORT), ` +
+    `or set voIpProt.SIP.local.port in the phone's configuration (and let the phone boot once so it listens there)`
+  );
 }
