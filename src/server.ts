@@ -21,6 +21,9 @@ export interface Listening {
 
 export interface RunningServer {
   core: CoreBootService;
+  /** Administration through the core (issue 12 item 4) as the OS user; `adminAs(token name)` for the REST API to come. */
+  admin: OpenedCore['admin'];
+  adminAs: OpenedCore['adminAs'];
   /** The store the core opened, for tests that inspect state; the server itself only calls the core. */
   store: OpenedCore['store'];
   listening: Listening[];
@@ -99,6 +102,8 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
   let closing: Promise<void> | undefined;
   return {
     core,
+    admin: opened.admin,
+    adminAs: opened.adminAs,
     store,
     listening,
     warnings,

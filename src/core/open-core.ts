@@ -70,7 +70,10 @@ export async function explainWithState(options: Readonly<ServerOptions>, tree: T
 
 export interface OpenedCore {
   boot: CoreBootService;
+  /** The admin service acting as the OS user running the server. */
   admin: AdminService;
+  /** The admin service acting as someone else: an API token's name, recorded as who. */
+  adminAs(who: string): AdminService;
   /** For the tests' inspection through RunningServer; faces use `boot` and `admin`. */
   store: Store;
   /** Flushes the boot service's audit and closes the store. */
@@ -87,10 +90,11 @@ export async function openCore(options: Readonly<ServerOptions>, log: Logger): P
     await store.close();
     throw err;
   }
-  const admin = new AdminService({ store, options, who: osUser() });
+  const adminAs = (who: string) => new AdminService({ store, options, who });
   return {
     boot,
-    admin,
+    admin: adminAs(osUser()),
+    adminAs,
     store,
     close: async () => {
       await boot.close();

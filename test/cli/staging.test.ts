@@ -82,6 +82,14 @@ describe('staging reset of a pending phone', () => {
   }, 60_000);
 });
 
+describe('who made a change', () => {
+  test('the running server’s admin service records the name it acts as (an API token’s, later), readable with polyprov changes', async () => {
+    await s.adminAs('token:provisioning-ci').staging.set(false);
+    const r = await polyprovState(['changes', '--target', 'staging', '--json']);
+    expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ who: 'token:provisioning-ci', operation: 'staging.set', old: { staging: true }, new: { staging: false } })]);
+  }, 30_000);
+});
+
 function polyprovState(args: string[]) {
   return polyprov([...args, '--data', data]);
 }
