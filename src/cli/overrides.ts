@@ -55,13 +55,16 @@ export const register: RegisterCommand = (program: Command, setExit) => {
           out[kind] = params.map((p) => ({ name: p.name, value: displayValue(p.name, p.value, flags.showSecrets === true) }));
         }
         if (Object.keys(out).length === 0) setExit(EXIT.problem);
-        if (flags.json) return printJson({ mac, overrides: out });
+        // Which is served, the upload or a later edit of the tree file, and why (issue 13 item 3).
+        const served = await admin.overrides.served(mac);
+        if (flags.json) return printJson({ mac, overrides: out, served });
         if (Object.keys(out).length === 0) return void process.stdout.write(`${mac}: no overrides stored\n`);
         for (const [kind, params] of Object.entries(out)) {
-          process.stdout.write(`${mac}-${kind}.cfg\n`);
+          const s = served[kind as keyof typeof served];
+          process.stdout.write(`${mac}-${kind}.cfg${s ? `  (${s.served ? 'served' : 'NOT served'}: ${s.why})` : ''}\n`);
           for (const p of params) process.stdout.write(`  ${p.name} = ${p.value}\n`);
         }
-      }, { readOnly: true });
+      }, { readOnly: true, ...(flags.root ? { root: flags.root } : {}) });
     });
 
   sub('diff')

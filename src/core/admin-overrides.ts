@@ -11,7 +11,7 @@ import type { Mac, StoredFile, UploadKey, UploadKind } from '../domain.ts';
 import type { Store } from '../store/store.ts';
 import type { ChangeRecorder } from './change-record.ts';
 import { uploadKeyOf, uploadName } from '../config/phone-layout.ts';
-import { LiveTreeSource } from './live-tree.ts';
+import { LiveTreeSource, servedUpload } from './live-tree.ts';
 import { PhoneLayouts } from './phone-layouts.ts';
 import { TreeFiles } from '../config/tree-source.ts';
 
@@ -75,6 +75,17 @@ export class AdminOverrides {
   async show(mac: Mac): Promise<Partial<Record<OverrideKind, OverrideParam[]>>> {
     const out: Partial<Record<OverrideKind, OverrideParam[]>> = {};
     for (const o of await this.list(mac)) out[o.kind] = overrideParams(await o.file.read(), o.file.key.path);
+    return out;
+  }
+
+  /** For each stored override, whether the phone gets it or a later edit of the tree file, and why (issue 13 item 3). */
+  async served(mac: Mac, root = this.root): Promise<Partial<Record<OverrideKind, { path: string; served: boolean; why: string }>>> {
+    const tree = new TreeFiles(root);
+    const out: Partial<Record<OverrideKind, { path: string; served: boolean; why: string }>> = {};
+    for (const o of await this.list(mac)) {
+      const a = await servedUpload(this.store, tree, o.file.key, undefined);
+      if (a) out[o.kind] = { path: o.file.key.path, served: !a.superseded, why: a.why };
+    }
     return out;
   }
 

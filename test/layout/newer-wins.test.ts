@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { req } from '../support/http-client.ts';
 import { requirePeer } from '../support/peers.ts';
@@ -20,13 +21,15 @@ const cfg = (v: string) => `<?xml version="1.0" standalone="yes"?>\n<PHONE_CONFI
 
 let root: string;
 let out: string;
+let data: string;
 let srv: TestServer;
 let port: { tftp: number; ftp: number };
 
 beforeAll(async () => {
   root = standardTree(Object.fromEntries(Object.values(MACS).map((m) => [`overrides/${m}-phone.cfg`, cfg('tree-1')])));
   out = mkdtempSync(join(tmpdir(), 'polyprov-newer-'));
-  srv = await startTestServer(root, { policy: 'open', tftp: '127.0.0.1:0', ftp: '127.0.0.1:0' });
+  data = mkdtempSync(join(tmpdir(), 'polyprov-newer-data-'));
+  srv = await startTestServer(root, { data, policy: 'open', tftp: '127.0.0.1:0', ftp: '127.0.0.1:0' });
   const of = (t: string) => srv.listening.find((l) => l.transport === t)!.port;
   port = { tftp: of('tftp'), ftp: of('ftp') };
 });
@@ -34,6 +37,7 @@ afterAll(async () => {
   await srv.close();
   rmSync(root, { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
+  rmSync(data, { recursive: true, force: true });
 });
 
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -84,6 +88,20 @@ describe('issue 13 item 3: the newer of the tree file and the stored upload is s
       expect(await wire[via].get(path)).toBe(cfg('upload-2'));
     });
   }
+
+  test('overrides show says which is served and why: the upload, then the tree file edited after it', async () => {
+    const mac = '0004f2000054';
+    const path = `overrides/${mac}-phone.cfg`;
+    writeFileSync(join(root, path), cfg('tree-1'));
+    await wire.http.put(path, cfg('upload-1'));
+    const show = async () => {
+      const r = await run(process.execPath, [fileURLToPath(new URL('../../bin/polyprov', import.meta.url)), 'overrides', 'show', mac, '--json', '--data', data, '--root', root]);
+      return JSON.parse(r.stdout).served.phone as { served: boolean; why: string };
+    };
+    expect(await show()).toMatchObject({ served: true, why: expect.stringContaining('newer than the tree file') });
+    writeFileSync(join(root, path), cfg('tree-2'));
+    expect(await show()).toMatchObject({ served: false, why: expect.stringContaining('edited after this upload') });
+  }, 60_000);
 
   test('white paper, CONTACT_DIRECTORY: with contactsReadOnly a phone\'s directory upload is refused and the tree\'s directory stays served', async () => {
     const ro = await startTestServer(root, { policy: 'open', contactsReadOnly: true });
