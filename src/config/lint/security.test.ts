@@ -1,5 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { CLEAN_SITE, cleanTree, lintFiles, withCode } from './lint-test-util.ts';
+
+/** The genuine UCS 5.x template (../shared/real-configs/README.md); the test is skipped where it is absent. */
+const REAL_SITE = fileURLToPath(new URL('../../../../shared/real-configs/ucs-5.x/site.cfg', import.meta.url));
 
 const site = (attrs: string) => CLEAN_SITE.replace('<httpd ', `<x ${attrs}/>\n  <httpd `);
 
@@ -66,5 +71,16 @@ describe('lint: security', () => {
     );
     // The generic phone (no override file) still reboots: reported once, at site.cfg.
     expect(withCode(f, 'PP_SEC_ALWAYS_REBOOT').map((x) => x.file)).toEqual(['site.cfg']);
+  });
+
+  test.skipIf(!existsSync(REAL_SITE))('issue 13 item 11: sec.uploadDevice.privateKey="0" in the genuine UCS 5.x site.cfg is a flag, not a shared secret', async () => {
+    const real = readFileSync(REAL_SITE, 'utf8');
+    expect(real).toContain('sec.uploadDevice.privateKey="0"');
+    const flagged = withCode(await lintFiles(cleanTree({ 'site.cfg': real })), 'PP_SEC_SHARED_SECRET');
+    expect(flagged.filter((x) => x.message.includes('sec.uploadDevice.privateKey'))).toEqual([]);
+    // The rule still works on that file: a line password added to it is reported.
+    const withPassword = real.replace('<sec.uploadDevice ', '<reg reg.1.auth.password="hunter2"/>\n    <sec.uploadDevice ');
+    const found = withCode(await lintFiles(cleanTree({ 'site.cfg': withPassword })), 'PP_SEC_SHARED_SECRET');
+    expect(found.filter((x) => x.message.startsWith('reg.1.auth.password'))).toHaveLength(1);
   });
 });
