@@ -1,6 +1,8 @@
 // A small HTTP boot server for the virtual phone's tests: serves files from a Map, stores PUTs,
 // records every request (method, path, User-Agent, Authorization), and can demand Basic or
-// Digest (RFC 7616, qop=auth) credentials, or fail chosen paths.
+// Digest (RFC 7616, qop=auth) credentials, or fail chosen paths. A fake kept for what a test must
+// control or see on the wire (an auth scheme or algorithm, an injected failure, the exact headers);
+// what the boot service decides is tested against the real one (boot-real-core.test.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
