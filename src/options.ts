@@ -52,6 +52,12 @@ export interface ServerOptions {
   allow: string[];
   /** CIDRs allowed to fetch files holding secrets over TFTP (which carries no credentials). */
   tftpSecretAllow: string[];
+  /**
+   * Serve and accept uploads over TFTP for phones bound to their own account (from tftpSecretAllow
+   * networks only). Off by default: TFTP carries no credentials, so anyone on such a network
+   * could read that phone's SIP password or overwrite its override (issue 13 item 8).
+   */
+  tftpBoundPhones: boolean;
   /** Token bucket per source address. */
   rateLimitPerSec: number;
   rateLimitBurst: number;
@@ -112,6 +118,7 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   lockedParams: { kind: 'string[]', default: [], doc: 'parameter patterns phones may not override' },
   allow: { kind: 'cidr[]', default: [], doc: 'CIDRs allowed to connect (empty: all)' },
   tftpSecretAllow: { kind: 'cidr[]', default: ['127.0.0.0/8', '::1/128'], doc: 'CIDRs that may read files holding secrets over TFTP' },
+  tftpBoundPhones: { kind: 'boolean', default: false, doc: 'serve phones bound to their own account over TFTP (no credentials) to tftpSecretAllow networks' },
   rateLimitPerSec: { kind: 'number', default: 200, min: 1, max: 1e6, doc: 'requests per second per source address' },
   rateLimitBurst: { kind: 'number', default: 400, min: 1, max: 1e6, doc: 'burst per source address' },
   digestNonceTtlMs: { kind: 'number', default: 300_000, min: 1000, max: 86_400_000, doc: 'digest nonce lifetime' },

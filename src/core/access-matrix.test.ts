@@ -113,7 +113,8 @@ const TABLE: Array<[Policy, Binding, PrincipalName, Via, string]> = [
   ['open',     'bound',   'anonymous',                'https',             'oRRo oRRo ARRA AAAA AAAA AAAA oRRo HHHH NRRN'],
   ['open',     'bound',   'anonymous',                'ftp',               'oRRo oRRo ARRA AAAA AAAA AAAA oRRo HHHH NRRN'],
   ['open',     'bound',   'anonymous',                'ftps',              'oRRo oRRo ARRA AAAA AAAA AAAA oRRo HHHH NRRN'],
-  ['open',     'bound',   'anonymous',                'tftp allow-listed', 'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  // issue 13 item 8: no credentials over TFTP, so not the files of a phone with its own account (tftpBoundPhones off)
+  ['open',     'bound',   'anonymous',                'tftp allow-listed', 'oRRo oRRo ARRA AAAA AAAA AAAA oRRo HHHH NRRN'],
   ['open',     'bound',   'anonymous',                'tftp other net',    'oRRo oRRo ARRA ATTA ATTA ATTA oRRo HHHH NRRN'],
   ['open',     'bound',   'site account',             'http',              'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
   ['open',     'bound',   'site account',             'https',             'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
@@ -133,8 +134,9 @@ const TABLE: Array<[Policy, Binding, PrincipalName, Via, string]> = [
   ['open',     'bound',   'PlcmSpIp staging on',      'ftps',              'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
   ['open',     'bound',   'PlcmSpIp staging off',     'http',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
   ['open',     'bound',   'PlcmSpIp staging off',     'https',             'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
-  ['open',     'bound',   'PlcmSpIp staging off',     'ftp',               'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
-  ['open',     'bound',   'PlcmSpIp staging off',     'ftps',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  // issue 13 item 5: in `open` any FTP login reads, as anonymous does
+  ['open',     'bound',   'PlcmSpIp staging off',     'ftp',               'oRRo oRRo ARRA AAAA AAAA AAAA oRRo HHHH NRRN'],
+  ['open',     'bound',   'PlcmSpIp staging off',     'ftps',              'oRRo oRRo ARRA AAAA AAAA AAAA oRRo HHHH NRRN'],
   ['open',     'bound',   'client cert for the MAC',  'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
 
   // open policy, unbound phone
@@ -158,8 +160,9 @@ const TABLE: Array<[Policy, Binding, PrincipalName, Via, string]> = [
   ['open',     'unbound', 'PlcmSpIp staging on',      'ftps',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
   ['open',     'unbound', 'PlcmSpIp staging off',     'http',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
   ['open',     'unbound', 'PlcmSpIp staging off',     'https',             'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
-  ['open',     'unbound', 'PlcmSpIp staging off',     'ftp',               'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
-  ['open',     'unbound', 'PlcmSpIp staging off',     'ftps',              'FFFF FFFF FFFF FFFF FFFF FFFF FFFF HHHH FFFF'],
+  // issue 13 item 5: in `open` any FTP login reads, as anonymous does
+  ['open',     'unbound', 'PlcmSpIp staging off',     'ftp',               'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  ['open',     'unbound', 'PlcmSpIp staging off',     'ftps',              'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
   ['open',     'unbound', 'client cert for the MAC',  'https',             'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
 
   // accounts policy, bound phone
@@ -167,7 +170,8 @@ const TABLE: Array<[Policy, Binding, PrincipalName, Via, string]> = [
   ['accounts', 'bound',   'anonymous',                'https',             'ARRA ARRA ARRA AAAA AAAA AAAA ARRA HHHH ARRA'],
   ['accounts', 'bound',   'anonymous',                'ftp',               'ARRA ARRA ARRA AAAA AAAA AAAA ARRA HHHH ARRA'],
   ['accounts', 'bound',   'anonymous',                'ftps',              'ARRA ARRA ARRA AAAA AAAA AAAA ARRA HHHH ARRA'],
-  ['accounts', 'bound',   'anonymous',                'tftp allow-listed', 'oRRo oRRo oRRo osdo osNo NsNN oRRo HHHH NRRN'],
+  // issue 13 item 8: no credentials over TFTP, so not the files of a phone with its own account (tftpBoundPhones off)
+  ['accounts', 'bound',   'anonymous',                'tftp allow-listed', 'oRRo oRRo ARRA AAAA AAAA AAAA oRRo HHHH NRRN'],
   ['accounts', 'bound',   'anonymous',                'tftp other net',    'oRRo oRRo ARRA ATTA ATTA ATTA oRRo HHHH NRRN'],
   ['accounts', 'bound',   'site account',             'http',              'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],
   ['accounts', 'bound',   'site account',             'https',             'oRRo oRRo PRRP PPPP PPPP PPPP oRRo HHHH NRRN'],

@@ -65,7 +65,8 @@ export class CoreBootService implements BootService {
     this.audit = new AuditRecorder(store, log, { spoolDir: join(o.data, AUDIT_SPOOL_DIR) });
     this.enrol = new Enrolment(store, o.realm, this.auth, o.enrol);
     this.admission = new Admission(o);
-    this.policy = new AccessPolicy(o, this.enrol);
+    const secrets = new SecretFileIndex(this.tree);
+    this.policy = new AccessPolicy(o, this.enrol, (rel) => secrets.ownersOf(rel));
     this.records = new Records(store, this.audit, this.metrics, log);
     const locks = compileLocks(o.lockedParams);
     this.uploads = new Uploads(o, store, new PhoneLayouts(this.tree, async (mac) => (await store.phones.get(mac))?.master), locks, log);
@@ -73,7 +74,7 @@ export class CoreBootService implements BootService {
       tree: this.tree,
       store,
       uploads: this.uploads,
-      secrets: new SecretFileIndex(this.tree),
+      secrets,
       policy: this.policy,
       enrol: this.enrol,
       records: this.records,

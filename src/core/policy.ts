@@ -31,6 +31,8 @@ export class AccessPolicy {
   constructor(
     private readonly options: Readonly<ServerOptions>,
     private readonly enrol: Enrolment,
+    /** The phones a file that is not MAC-named belongs to (secret-files.ts ownersOf; issue 13 item 6). */
+    private readonly ownersOf: (rel: string) => Promise<Mac[]> = async () => [],
   ) {
     this.tftpSecretAllow = compileCidrs(options.tftpSecretAllow, 'tftpSecretAllow');
   }
@@ -57,18 +59,28 @@ export class AccessPolicy {
     }
     const own = phoneOf(p);
     const isPhonePrincipal = (p.kind === 'account' && p.account.kind === 'phone') || (p.kind === 'cert' && p.mac !== undefined);
-    if (fileMac && isPhonePrincipal && own !== fileMac) {
-      throw new ProvError(writing ? 'PP_WRITE_OTHER_MAC' : 'PP_AUTH_WRONG_PHONE', `${principalName(p)} belongs to phone ${own}, not ${fileMac}`);
+    // The phones this file belongs to: by its name, or (a file with secrets that only per-phone
+    // masters list) by those masters, protected alike (issue 13 item 6).
+    const owners = fileMac ? [fileMac] : writing ? [] : await this.ownersOf(ctx.rel);
+    if (owners.length === 0) return;
+    if (isPhonePrincipal && !owners.includes(own as Mac)) {
+      throw new ProvError(writing ? 'PP_WRITE_OTHER_MAC' : 'PP_AUTH_WRONG_PHONE', `${principalName(p)} belongs to phone ${own}, not ${owners.join(', ')}`);
     }
     if (writing && fileMac && ctx.id.ua?.serial && ctx.id.ua.serial !== fileMac) {
       throw new ProvError('PP_WRITE_OTHER_MAC', `phone ${ctx.id.ua.serial} may not write ${fileMac}'s files`);
     }
-    if (fileMac) {
-      const bound = await this.enrol.boundAccount(fileMac);
-      if (bound && !bound.pending && own !== fileMac) {
-        if (trusted) return; // allow-listed TFTP network
-        throw new ProvError(anonymous ? 'PP_AUTH_REQUIRED' : 'PP_AUTH_WRONG_PHONE', `phone ${fileMac} has its own account; only it may ${writing ? 'write' : 'read'} these files`);
-      }
+    if (isPhonePrincipal) return; // one of the owners
+    for (const mac of owners) {
+      const bound = await this.enrol.boundAccount(mac);
+      if (!bound || bound.pending) continue;
+      // TFTP carries no credentials: a phone with its own account is not served or written over
+      // it, even from an allow-listed network, unless the administrator says so (issue 13 item 8).
+      if (trusted && this.options.tftpBoundPhones) continue;
+      const what = fileMac ? 'these files' : `${ctx.rel}, which holds its secrets`;
+      throw new ProvError(
+        anonymous ? 'PP_AUTH_REQUIRED' : 'PP_AUTH_WRONG_PHONE',
+        `phone ${mac} has its own account; only it may ${writing ? 'write' : 'read'} ${what}${trusted ? ` (${req.transport} carries no credentials; tftpBoundPhones allows it from tftpSecretAllow networks)` : ''}`,
+      );
     }
   }
 
