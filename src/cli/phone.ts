@@ -204,6 +204,8 @@ export function recordJson(r: BootRecord, discovery?: PreparedPhone['discovery']
 export function renderRecord(r: BootRecord): string {
   const lines: string[] = [];
   lines.push(`phone ${r.mac} (${r.model}${r.partNumber ? `, ${r.partNumber}` : ''}) ${r.kind} against ${redact(r.server)}${r.ftpsMode ? ` (${r.ftpsMode} FTPS)` : ''}`);
+  // Administrator's Guide, Supported Provisioning Protocols: the protocol can differ per stage.
+  lines.push(`stages: ${r.stages.map((s) => `${s.stage} ${s.protocol.toUpperCase()}${s.discovery ? ` (discovery: ${s.discovery.stage})` : ''}`).join(', ')}`);
   for (const q of r.requests) {
     lines.push(`  ${q.stage === 'bootrom' ? 'boot' : 'app '} ${q.method.padEnd(3)} ${q.url}${q.hangUp ? ' (header, hung up)' : ''}  ${q.status} ${q.wire}  ${q.bytes} B  ${q.ms} ms${q.attempt > 1 ? `  try ${q.attempt}` : ''}${q.address !== '' ? `  @${q.address}` : ''}`);
   }
