@@ -92,19 +92,23 @@ export const register: RegisterCommand = (program: Command, setExit) => {
   sub('clear')
     .argument('<mac>')
     .description('Reset Local Config, server side: store an empty override the phone reads back on its next boot')
-    .option('--kind <kind>', 'phone | web | all', 'all')
+    .option('--kind <kind>', 'phone | web | directory (the stored contact directory is removed: the tree\'s is served again) | all', 'all')
     .option('--json', 'machine-readable output')
     .action(async (macText: string, _o, c: Command) => {
       const flags = flagsOf<OverrideFlags & { kind: string }>(c);
       const mac = macArg(macText);
-      if (!['phone', 'web', 'all'].includes(flags.kind)) throw usage(`--kind ${flags.kind}: expected phone, web or all`);
-      const kinds: OverrideKind[] = flags.kind === 'all' ? ['phone', 'web'] : [flags.kind as OverrideKind];
+      if (!['phone', 'web', 'directory', 'all'].includes(flags.kind)) throw usage(`--kind ${flags.kind}: expected phone, web, directory or all`);
+      const kinds: OverrideKind[] = flags.kind === 'all' ? ['phone', 'web'] : flags.kind === 'directory' ? [] : [flags.kind as OverrideKind];
+      const directory = flags.kind === 'all' || flags.kind === 'directory';
       await withState(
         flags,
         async (admin) => {
-          const cleared = await admin.overrides.clear(mac, kinds);
-          if (flags.json) return printJson({ mac, cleared });
+          const cleared = kinds.length ? await admin.overrides.clear(mac, kinds) : [];
+          // The contact directory too (issue 13 item 3): removed, so the tree's directory is served again.
+          const dir = directory ? await admin.overrides.clearDirectory(mac) : undefined;
+          if (flags.json) return printJson({ mac, cleared: dir ? [...cleared, dir] : cleared });
           for (const p of cleared) process.stdout.write(`${p}: now empty (previous versions kept in history)\n`);
+          if (dir) process.stdout.write(`${dir}: stored contact directory removed; the tree's is served again\n`);
         },
         { ...(flags.root ? { root: flags.root } : {}) },
       );

@@ -122,6 +122,21 @@ export class AdminOverrides {
   }
 
   /**
+   * The phone's stored contact directory removed (issue 13 item 3), so the tree's `<MAC>-directory.xml`
+   * (or 000000000000-directory.xml) is what the phone reads next (white paper, "Configuring Your
+   * Local Contact Directory"). Unlike an override it is not replaced by an empty file: that would
+   * empty the phone's directory. Returns the path cleared, or undefined when nothing was stored.
+   */
+  async clearDirectory(mac: Mac, root = this.root): Promise<string | undefined> {
+    const key = await this.key(mac, 'directory', root);
+    const old = await this.store.uploads.current(key);
+    if (!old) return undefined;
+    await this.store.uploads.clear(key);
+    await this.changes.record('overrides.clear', mac, { path: key.path, version: old.version, size: old.size, sha256: old.sha256 }, undefined);
+    return key.path;
+  }
+
+  /**
    * The store key of the phone's override of `kind`: the OVERRIDES_DIRECTORY of the master the
    * phone reads, applied with its model and part number (config/phone-layout.ts).
    */

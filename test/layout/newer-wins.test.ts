@@ -103,6 +103,18 @@ describe('issue 13 item 3: the newer of the tree file and the stored upload is s
     expect(await show()).toMatchObject({ served: false, why: expect.stringContaining('edited after this upload') });
   }, 60_000);
 
+  test('overrides clear --kind directory removes the stored contact directory, so the tree\'s is served again', async () => {
+    const mac = '0004f2000055';
+    const path = `contacts/${mac}-directory.xml`;
+    writeFileSync(join(root, path), '<directory><item_list><item><fn>Tree</fn><ct>1</ct></item></item_list></directory>\n');
+    await wire.http.put(path, '<directory><item_list><item><fn>Phone</fn><ct>2</ct></item></item_list></directory>\n');
+    expect(await wire.http.get(path)).toContain('<fn>Phone</fn>');
+    const r = await run(process.execPath, [fileURLToPath(new URL('../../bin/polyprov', import.meta.url)), 'overrides', 'clear', mac, '--kind', 'directory', '--json', '--data', data, '--root', root]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).cleared).toEqual([path]);
+    expect(await wire.http.get(path)).toContain('<fn>Tree</fn>');
+  }, 60_000);
+
   test('white paper, CONTACT_DIRECTORY: with contactsReadOnly a phone\'s directory upload is refused and the tree\'s directory stays served', async () => {
     const ro = await startTestServer(root, { policy: 'open', contactsReadOnly: true });
     try {
