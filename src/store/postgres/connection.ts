@@ -49,6 +49,10 @@ export function isUnavailable(err: unknown): boolean {
 /** PP_STORE_UNAVAILABLE for a connection-level fault; any other error unchanged. */
 export function storeFault(err: unknown): unknown {
   if (err instanceof ProvError || !isUnavailable(err)) return err;
+  return unavailable(err);
+}
+
+function unavailable(err: unknown): ProvError {
   return new ProvError('PP_STORE_UNAVAILABLE', `the PostgreSQL store is unavailable: ${(err as Error).message || (err as { code?: string }).code}`, {
     cause: err,
     hint: 'The request can be retried once the database answers again; polyprov reconnects by itself.',
@@ -120,7 +124,9 @@ export class PgConnection {
       return await fn(c);
     } catch (err) {
       if (isUnavailable(err)) broken ??= err as Error;
-      throw storeFault(err);
+      // node-postgres emits 'error' on a client only when its connection fails: whatever the
+      // statement then reported, the cause is the connection.
+      throw broken && !(err instanceof ProvError) ? unavailable(broken) : storeFault(err);
     } finally {
       c.removeListener('error', onError);
       // Released with an error, the client is destroyed instead of going back to the pool.
