@@ -188,6 +188,14 @@ export interface FoundMaster {
 }
 
 /**
+ * A master file named in the boot-server address (Administrator's Guide, "Master Configuration
+ * Files": "The filename must end with .cfg and be at least five characters long").
+ */
+export function isSpecifiedMasterName(name: string): boolean {
+  return name.length >= 5 && /\.cfg$/i.test(name);
+}
+
+/**
  * The master files a phone tries, in order (Administrator's Guide, "Master Configuration Files";
  * facts §1.1): a file named in the boot-server address first; then `<MAC>.cfg` ("use upper or
  * lower case" — the tree matches either); then `000000000000.cfg`. All in the boot-server
@@ -200,7 +208,7 @@ export function masterCandidates(mac: Mac, serverPath: string | undefined, notes
   const named = sp !== '' && !sp.endsWith('/') ? sp : undefined;
   const dir = named !== undefined ? parentDir(named) : sp.replace(/\/+$/, '');
   if (named !== undefined) {
-    if (!/\.cfg$/.test(named) || baseName(named).length < 5) {
+    if (!isSpecifiedMasterName(baseName(named))) {
       notes.push(`${named} named in the server address is not a usable master file name (it must end in .cfg and be at least five characters)`);
     } else out.push({ path: named, why: `${named} is named in the boot-server address, which the phone fetches first` });
   }

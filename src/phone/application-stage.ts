@@ -6,7 +6,7 @@
 // its own); <MAC>-app.log; uploads of changed overrides and directory (SEED-AG, Application;
 // white paper, provisioning lifecycle; facts §3.2). The effective configuration is computed by
 // the resolver `polyprov explain` uses, over the files the phone ended up with.
-import { inDir } from '../config/phone-layout.ts';
+import { inDir, uploadName } from '../config/phone-layout.ts';
 import { resolvePhone, toExplainJson, type Resolution } from '../config/resolver.ts';
 import { COULD_NOT_CONTACT } from './boot-types.ts';
 import { Unreachable, type BootContext } from './boot-context.ts';
@@ -105,7 +105,7 @@ async function readLicences(ctx: BootContext, master: MasterFound, source: Fetch
  */
 async function readContactDirectory(ctx: BootContext, master: MasterFound): Promise<void> {
   if (ctx.cache.pending.directory) return;
-  const own = ctx.inDirectory(master.directories.contacts, `${ctx.input.profile.mac}-directory.xml`);
+  const own = ctx.inDirectory(master.directories.contacts, uploadName(ctx.input.profile.mac, 'directory'));
   const r = await ctx.transfer(own.ref, 'get');
   if (r.status === 'ok' && r.body) {
     ctx.cache.directory = r.body;
@@ -139,14 +139,14 @@ async function uploads(ctx: BootContext, master: MasterFound): Promise<void> {
   const mac = ctx.input.profile.mac;
   const cache = ctx.cache;
   if (ctx.settings.uploadLogs) {
-    const { ref } = ctx.inDirectory(master.directories.logs, `${mac}-app.log`);
+    const { ref } = ctx.inDirectory(master.directories.logs, uploadName(mac, 'log-app'));
     const r = await ctx.transfer(ref, 'put', Buffer.from(ctx.stageLog()), true);
     ctx.record.uploads.push({ file: ref.path, status: r.status });
   }
   const pending: Array<{ what: 'phone' | 'web' | 'directory'; dir: string; name: string; body: Buffer | undefined }> = [
-    { what: 'phone', dir: master.directories.overrides, name: `${mac}-phone.cfg`, body: cache.overrides.phone },
-    { what: 'web', dir: master.directories.overrides, name: `${mac}-web.cfg`, body: cache.overrides.web },
-    { what: 'directory', dir: master.directories.contacts, name: `${mac}-directory.xml`, body: cache.directory },
+    { what: 'phone', dir: master.directories.overrides, name: uploadName(mac, 'override-phone'), body: cache.overrides.phone },
+    { what: 'web', dir: master.directories.overrides, name: uploadName(mac, 'override-web'), body: cache.overrides.web },
+    { what: 'directory', dir: master.directories.contacts, name: uploadName(mac, 'directory'), body: cache.directory },
   ];
   for (const u of pending) {
     if (!cache.pending[u.what] || !u.body) continue;

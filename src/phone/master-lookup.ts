@@ -4,7 +4,7 @@
 // cannot be reached (white paper, Stage 4).
 import { applyMaster, parseMasterFile } from '../config/master-file.ts';
 import { partNumberFor } from '../config/models.ts';
-import { directoriesOf, type Directories } from '../config/phone-layout.ts';
+import { directoriesOf, masterCandidates, type Directories } from '../config/phone-layout.ts';
 import type { EffectiveMaster, MasterFile } from '../config/types.ts';
 import { isProvError, type ProvError } from '../errors.ts';
 import { Unreachable, type BootContext } from './boot-context.ts';
@@ -26,7 +26,7 @@ export async function findMaster(ctx: BootContext): Promise<MasterFound | null> 
   if (ctx.noServer !== undefined) throw new Unreachable(ctx.noServer);
   const server = ctx.server;
   const mac = ctx.input.profile.mac;
-  const names = [...(server.masterFile ? [server.masterFile] : []), `${mac}.cfg`, '000000000000.cfg'];
+  const names = masterCandidates(mac, server.masterFile).map((c) => c.path);
   let answered = false;
   for (const name of names) {
     const r = await ctx.transfer(resolveFileRef(server, name), 'get');

@@ -5,6 +5,7 @@
 // User] will be ignored"; the password likewise. Server Type defaults to FTP (SEED-AG, Supported
 // Provisioning Protocols: "By default, the phones are shipped with FTP enabled"), with the
 // factory account PlcmSpIp / PlcmSpIp.
+import { isSpecifiedMasterName } from '../config/phone-layout.ts';
 import { ProvError } from '../errors.ts';
 
 export type Protocol = 'ftp' | 'tftp' | 'http' | 'https' | 'ftps';
@@ -64,11 +65,6 @@ export function parseProtocol(s: string): Protocol | undefined {
   if ((SERVER_TYPES as readonly string[]).includes(v)) return v as Protocol;
   if (/^[0-4]$/.test(v)) return SERVER_TYPES[Number(v)];
   return undefined;
-}
-
-/** SEED-AG, Master Configuration Files: a specified master file name ends in .cfg and is at least five characters long. */
-export function isMasterFileName(name: string): boolean {
-  return name.length >= 5 && name.toLowerCase().endsWith('.cfg');
 }
 
 function unescape1738(s: string, what: string, input: string): string {
@@ -142,7 +138,7 @@ export function parseServerAddress(input: string, menu: ServerMenu = {}): Server
   // A trailing component ending in .cfg (>= 5 characters) is the specified master file.
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   let masterFile: string | undefined;
-  if (parts.length > 0 && !path.endsWith('/') && isMasterFileName(parts[parts.length - 1]!)) masterFile = parts.pop();
+  if (parts.length > 0 && !path.endsWith('/') && isSpecifiedMasterName(parts[parts.length - 1]!)) masterFile = parts.pop();
   if (parts.includes('..')) throw new ProvError('PP_USAGE', `boot server address "${redact(raw)}": ".." is not allowed in the directory`);
   const directory = parts.length ? parts.join('/') + '/' : '';
 
