@@ -8,7 +8,7 @@
 // framed chunk.
 import type { Readable } from 'node:stream';
 import { DATA_HEADROOM } from './packet.ts';
-import type { BlockSource } from './session.ts';
+import type { BlockSource } from './read-session.ts';
 
 /**
  * Lays content out as framed DATA datagrams of `blksize` payload, end to end, in fresh buffers

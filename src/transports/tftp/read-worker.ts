@@ -5,7 +5,8 @@
 // plus one window.
 import { parentPort } from 'node:worker_threads';
 import { FramedBlockSource } from './block-reader.ts';
-import { ReadSession, type BlockSource, type SessionConfig, type SessionOutcome } from './session.ts';
+import { ReadSession, type BlockSource } from './read-session.ts';
+import type { SessionConfig, SessionOutcome } from './session.ts';
 import { SharedContent, sharedBlockSource } from './shared-content.ts';
 import { openTransferSocket, type Peer } from './transfer-socket.ts';
 

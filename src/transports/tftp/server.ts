@@ -24,17 +24,9 @@ import { decodePacket, encodeError, OP_ERROR, TFTP_ERR, TftpDecodeError, type Re
 import { literalLookup, openTransferSocket, udpType, type TransferSocket } from './transfer-socket.ts';
 import { ReadWorkerPool } from './worker-pool.ts';
 import { DEFAULT_SHARED_CONTENT, SharedContentCache, sharedBlockSource, type SharedContentLimits } from './shared-content.ts';
-import {
-  ReadSession,
-  WriteSession,
-  realClock,
-  type BlockSink,
-  type BlockSource,
-  type Clock,
-  type SessionConfig,
-  type SessionError,
-  type SessionOutcome,
-} from './session.ts';
+import { realClock, type Clock, type SessionConfig, type SessionError, type SessionOutcome } from './session.ts';
+import { ReadSession, type BlockSource } from './read-session.ts';
+import { WriteSession, type BlockSink } from './write-session.ts';
 
 export type TftpServerOptions = Pick<
   ServerOptions,

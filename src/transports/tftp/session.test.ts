@@ -4,15 +4,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { DATA_HEADROOM, decodePacket, encodeAck, encodeData, type Packet } from './packet.ts';
-import {
-  ReadSession,
-  WriteSession,
-  type BlockSink,
-  type BlockSource,
-  type Clock,
-  type SessionConfig,
-  type SessionOutcome,
-} from './session.ts';
+import { ReadSession, type BlockSource } from './read-session.ts';
+import type { Clock, SessionConfig, SessionOutcome } from './session.ts';
+import { WriteSession, type BlockSink } from './write-session.ts';
 import { prng } from '../../../test/support/prng.ts';
 
 // ---------- simulation ----------

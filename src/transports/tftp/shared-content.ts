@@ -16,7 +16,8 @@
 import type { Readable } from 'node:stream';
 import { Framer } from './block-reader.ts';
 import { DATA_HEADROOM, writeDataHeader } from './packet.ts';
-import type { BlockSource, Clock } from './session.ts';
+import type { Clock } from './session.ts';
+import type { BlockSource } from './read-session.ts';
 
 export interface SharedContentLimits {
   /** Largest file shared; larger ones stream per session. 0 disables sharing. */
