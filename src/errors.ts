@@ -48,6 +48,9 @@ export const ERRORS = {
   PP_DIR_RT_RANGE: { severity: 'error', summary: 'ring type outside 1-21' },
   PP_DIR_FLAG_VALUE: { severity: 'error', summary: 'flag other than 0 or 1' },
   PP_DIR_TOO_MANY: { severity: 'error', summary: 'more contacts than the model holds' },
+  PP_CFG_NO_MASTER: { severity: 'error', summary: 'no master file in the tree' },
+  PP_CFG_ENTRY_CHARS: { severity: 'error', summary: 'CONFIG_FILES entry with a space, backslash or % escape' },
+  PP_PARAM_DEVICE_STATIC_SHARED: { severity: 'warning', summary: 'static IP, gateway or host name in a file many phones read' },
 
   // --- requests (src/core) ---
   PP_PATH_HOSTILE: { severity: 'error', summary: 'path escapes the root or is malformed', http: 400, tftp: 2, ftp: 553 },

@@ -74,4 +74,24 @@ describe('lint: master-file attributes and tokens', () => {
     expect(e).toHaveLength(1);
     expect(e[0]!.hint).toContain('[PHONE_MODEL_NUMBER]');
   });
+
+  test('issue 13 item 23, white paper, Master Configuration File: a tree with no master file is an error', async () => {
+    const none = withCode(await lintFiles({ 'site.cfg': '<s httpd.cfg.enabled="0"/>' }), 'PP_CFG_NO_MASTER');
+    expect(none).toHaveLength(1);
+    expect(none[0]).toMatchObject({ severity: 'error' });
+    expect(withCode(await lintFiles(cleanTree()), 'PP_CFG_NO_MASTER')).toEqual([]);
+    // A <MAC>.cfg master alone is a master; a 000000000000.cfg that is not one is PP_CFG_NOT_MASTER instead.
+    expect(withCode(await lintFiles({ '0004f2000001.cfg': master('APP_FILE_PATH="" CONFIG_FILES=""') }), 'PP_CFG_NO_MASTER')).toEqual([]);
+    expect(withCode(await lintFiles({ '000000000000.cfg': '<polycomConfig/>' }), 'PP_CFG_NO_MASTER')).toEqual([]);
+  });
+
+  test('issue 13 item 23, Administrator\'s Guide, Supported Provisioning Protocols note: spaces, backslashes and % escapes in CONFIG_FILES are errors', async () => {
+    const files = { 'my site.cfg': '<s/>', 'dir\\x.cfg': '<s/>', 'a%20b.cfg': '<s/>' };
+    const bad = withCode(await lintFiles(cleanTree({ ...files, '000000000000.cfg': master('APP_FILE_PATH="" CONFIG_FILES="site.cfg, my site.cfg, dir\\x.cfg, a%20b.cfg"') })), 'PP_CFG_ENTRY_CHARS');
+    expect(bad.map((e) => /entry "([^"]+)"/.exec(e.message)?.[1])).toEqual(['my site.cfg', 'dir\\x.cfg', 'a%20b.cfg']);
+    expect(bad.every((e) => e.severity === 'error' && e.file === '000000000000.cfg')).toBe(true);
+    // Server Menu: user and password in a URL may be RFC 1738-escaped; forward slashes and plain names are fine.
+    const ok = await lintFiles(cleanTree({ 'phones/x.cfg': '<s/>', '000000000000.cfg': master('APP_FILE_PATH="" CONFIG_FILES="site.cfg, phones/x.cfg, ftp://us%40er:p%3Aw@10.0.0.1/y.cfg"') }));
+    expect(withCode(ok, 'PP_CFG_ENTRY_CHARS')).toEqual([]);
+  });
 });

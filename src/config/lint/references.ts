@@ -4,14 +4,17 @@
 // server, the phone will use the cached version"), so a missing file is an error. A missing
 // application image only means the phone keeps the software it runs: a warning. Entry and list
 // lengths (255 / 2047 characters, SIP 2.0 Administrator's Guide, facts §1.2) come from
-// masterFindings().
+// masterFindings(). A tree with no master file at all gives phones nothing to start from. Entries
+// with spaces, backslashes or `%` escapes cannot be fetched (Administrator's Guide, Supported
+// Provisioning Protocols, note: "A URL should contain forward slashes instead of back slashes and
+// should not contain spaces. Escape characters are not supported.").
 import { ProvError } from '../../errors.ts';
 import { isUrl, masterFindings, maskUrlCredentials, splitConfigFiles, splitMasterSuffix, substituteTokens } from '../master-file.ts';
 import { partNumberFor } from '../models.ts';
 import { nearest } from '../../util/nearest.ts';
-import { joinTreePath, macOfName } from '../phone-layout.ts';
+import { isMasterName, joinTreePath, macOfName } from '../phone-layout.ts';
 import type { Mac, MasterAttr } from '../types.ts';
-import { type LintContext } from './context.ts';
+import { DEFAULT_MASTER, type LintContext } from './context.ts';
 
 /** The substitution tokens phones know (white paper, Master Configuration File; facts §1.4). */
 const KNOWN_TOKEN = /\[(PHONE_MAC_ADDRESS|PHONE_MODEL_NUMBER|PHONE_PART_NUMBER)\]/;
@@ -26,6 +29,14 @@ const MASTER_ATTRIBUTE_SET = new Set(MASTER_ATTRIBUTES);
 
 export function lintReferences(ctx: LintContext): ProvError[] {
   const out: ProvError[] = [];
+  // A master-file name that is not a master is PP_CFG_NOT_MASTER already; this is the tree with none.
+  if (ctx.masters.size === 0 && !ctx.files.some(isMasterName)) {
+    out.push(
+      new ProvError('PP_CFG_NO_MASTER', `the tree has no master file (no ${DEFAULT_MASTER}, no <MAC>.cfg): a phone asks for its master file first and finds no configuration here (white paper, Master Configuration File)`, {
+        hint: `Create ${DEFAULT_MASTER} (polyprov init DIR writes a documented one), or give lint the directory the boot server serves.`,
+      }),
+    );
+  }
   for (const [path, master] of ctx.masters) {
     out.push(...masterFindings(master));
     const masterDir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
@@ -42,7 +53,7 @@ export function lintReferences(ctx: LintContext): ProvError[] {
           }),
         );
       }
-      if (base === 'CONFIG_FILES') out.push(...missingConfigFiles(ctx, a, masterDir, mac, suffixModel));
+      if (base === 'CONFIG_FILES') out.push(...entryCharacters(a), ...missingConfigFiles(ctx, a, masterDir, mac, suffixModel));
       else if (base === 'APP_FILE_PATH') {
         const w = missingImage(ctx, a, masterDir, suffixModel);
         if (w) out.push(w);
@@ -54,6 +65,27 @@ export function lintReferences(ctx: LintContext): ProvError[] {
 
 function at(a: MasterAttr) {
   return { file: a.pos.file, line: a.pos.line, column: a.pos.column };
+}
+
+/**
+ * Spaces, backslashes and `%` escapes in a CONFIG_FILES entry (guide note above). A URL's user and
+ * password may carry RFC 1738 escapes (Administrator's Guide, Server Menu: ":", "@" or "/" "if they
+ * are correctly escaped using the method specified in RFC 1738"), so `%` is allowed there.
+ */
+function entryCharacters(a: MasterAttr): ProvError[] {
+  const out: ProvError[] = [];
+  for (const entry of splitConfigFiles(a.value)) {
+    const path = entry.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@]*@/, '$1');
+    const bad = [/\s/.test(entry) ? 'a space' : '', entry.includes('\\') ? 'a backslash' : '', /%[0-9A-Fa-f]{2}/.test(path) ? 'a % escape' : ''].filter(Boolean);
+    if (bad.length === 0) continue;
+    out.push(
+      new ProvError('PP_CFG_ENTRY_CHARS', `${a.name} entry "${maskUrlCredentials(entry)}" contains ${bad.join(' and ')}; phones cannot fetch it (Administrator's Guide, Supported Provisioning Protocols: "should contain forward slashes instead of back slashes and should not contain spaces. Escape characters are not supported.")`, {
+        ...at(a),
+        hint: 'Rename the file without spaces or %, and write / between directories.',
+      }),
+    );
+  }
+  return out;
 }
 
 function missingConfigFiles(ctx: LintContext, a: MasterAttr, masterDir: string, mac: string | undefined, suffixModel: string | undefined): ProvError[] {

@@ -37,6 +37,50 @@ describe('lint: security', () => {
     expect(withCode(f, 'PP_SEC_SHARED_SECRET')).toEqual([]);
   });
 
+  test('issue 13 item 6: a secret in a file two phones\' <MAC>.cfg masters list is reported, naming both', async () => {
+    const perPhone = (files: string) => `<APPLICATION APP_FILE_PATH="" CONFIG_FILES="${files}, site.cfg"/>`;
+    const f = await lintFiles(
+      cleanTree({
+        '0004f2000001.cfg': perPhone('bob.cfg'),
+        '0004f2000002.cfg': perPhone('bob.cfg'),
+        'bob.cfg': '<p reg.2.address="2002" reg.2.auth.password="bobs-secret"/>',
+      }),
+    );
+    const e = withCode(f, 'PP_SEC_SHARED_SECRET');
+    expect(e).toHaveLength(1);
+    expect(e[0]).toMatchObject({ severity: 'error', file: 'bob.cfg' });
+    expect(e[0]!.message).toContain('0004f2000001.cfg');
+    expect(e[0]!.message).toContain('0004f2000002.cfg');
+    expect(e[0]!.message).not.toContain('bobs-secret');
+  });
+
+  test('issue 13 item 6: the same file listed by one phone\'s master only is that phone\'s file: no report', async () => {
+    const f = await lintFiles(
+      cleanTree({
+        '0004f2000001.cfg': '<APPLICATION APP_FILE_PATH="" CONFIG_FILES="bob.cfg, site.cfg"/>',
+        'bob.cfg': '<p reg.2.address="2002" reg.2.auth.password="bobs-secret"/>',
+      }),
+    );
+    expect(withCode(f, 'PP_SEC_SHARED_SECRET')).toEqual([]);
+  });
+
+  test('issue 13 item 7: a user and password in a CONFIG_FILES or APP_FILE_PATH URL is a warning at the master, password not echoed', async () => {
+    const f = await lintFiles(
+      cleanTree({
+        '000000000000.cfg': '<APPLICATION APP_FILE_PATH="ftp://img:Im4ge-pw@10.0.0.6/sip.ld" CONFIG_FILES="phones/[PHONE_MAC_ADDRESS].cfg, site.cfg, https://prov:Pr0v-pw@10.0.0.5/extra.cfg"/>',
+      }),
+    );
+    const w = withCode(f, 'PP_SEC_URL_CREDENTIALS');
+    expect(w.map((x) => [x.file, x.severity])).toEqual([
+      ['000000000000.cfg', 'warning'],
+      ['000000000000.cfg', 'warning'],
+    ]);
+    expect(w.map((x) => x.message).join('\n')).not.toMatch(/Im4ge-pw|Pr0v-pw/);
+    // A URL without credentials is fine.
+    const clean = await lintFiles(cleanTree({ '000000000000.cfg': '<APPLICATION APP_FILE_PATH="https://10.0.0.6/sip.ld" CONFIG_FILES="site.cfg"/>' }));
+    expect(withCode(clean, 'PP_SEC_URL_CREDENTIALS')).toEqual([]);
+  });
+
   test('a site-wide admin password shared by every phone is a warning, not an error', async () => {
     const f = await lintFiles(cleanTree({ 'site.cfg': site('device.auth.localAdminPassword="Zx9-site"') }));
     expect(withCode(f, 'PP_SEC_SHARED_SECRET').map((x) => x.severity)).toEqual(['warning']);
@@ -82,5 +126,16 @@ describe('lint: security', () => {
     const withPassword = real.replace('<sec.uploadDevice ', '<reg reg.1.auth.password="hunter2"/>\n    <sec.uploadDevice ');
     const found = withCode(await lintFiles(cleanTree({ 'site.cfg': withPassword })), 'PP_SEC_SHARED_SECRET');
     expect(found.filter((x) => x.message.startsWith('reg.1.auth.password'))).toHaveLength(1);
+  });
+
+  test('issue 13 item 23, Administrator\'s Guide: device settings pushed without an administrator password leave the factory 456, a warning', async () => {
+    const unchanged = withCode(await lintFiles(cleanTree({ 'site.cfg': site('device.set="1" device.sntp.serverName="ntp.example.com" device.sntp.serverName.set="1"') })), 'PP_SEC_FACTORY_ADMIN_PASSWORD');
+    expect(unchanged).toHaveLength(1);
+    expect(unchanged[0]).toMatchObject({ severity: 'warning', file: 'site.cfg' });
+    expect(unchanged[0]!.message).toContain('456');
+    // With a password of the site's own (applied), or with no device settings pushed at all: no warning.
+    const set = await lintFiles(cleanTree({ 'phones/0004f2000001.cfg': '<p/>', 'site.cfg': site('device.set="1" device.auth.localAdminPassword="S3cret-admin" device.auth.localAdminPassword.set="1"') }));
+    expect(withCode(set, 'PP_SEC_FACTORY_ADMIN_PASSWORD')).toEqual([]);
+    expect(withCode(await lintFiles(cleanTree()), 'PP_SEC_FACTORY_ADMIN_PASSWORD')).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
 // Rule family "security": settings that leave phones open.
 // - Factory administrator password 456 (Administrator's Guide: "The factory default password is
-//   456"): anyone can unlock the Advanced settings and the web UI.
+//   456"): anyone can unlock the Advanced settings and the web UI. Also when device settings are
+//   pushed from the tree (device.set="1" in effect) without any administrator password: the
+//   phones keep 456 (issue 13 item 23).
 // - Factory provisioning account PlcmSpIp / PlcmSpIp (Administrator's Guide, boot server set-up:
 //   "Defaults are: provisioning protocol: FTP, name: PlcmSpIp, password: PlcmSpIp").
 // - A secret in a file every phone reads (a token-free CONFIG_FILES entry of 000000000000.cfg):
@@ -14,7 +16,7 @@ import { ProvError } from '../../errors.ts';
 import { isUrl } from '../master-file.ts';
 import { isSecretParam, splitParamName } from '../params.ts';
 import type { ParamEntry } from '../types.ts';
-import { DEFAULT_MASTER, lookup, type LintContext } from './context.ts';
+import { DEFAULT_MASTER, lookup, type ConfigFileInfo, type LintContext, type Stack } from './context.ts';
 
 const FACTORY_ADMIN = '456';
 const FACTORY_PROV = 'plcmspip';
@@ -106,6 +108,17 @@ export function lintSecurity(ctx: LintContext): ProvError[] {
     const reboot = lookup(chain.stack, 'voIpProt.SIP.specialEvent.checkSync.alwaysReboot');
     if (reboot?.value === '1') once(`r:${reboot.pos.file}:${reboot.pos.line}:${reboot.pos.column}`, () => alwaysReboot(reboot));
   }
+  // The factory administrator password left unchanged while device settings come from here.
+  for (const chain of ctx.chains) {
+    const deviceSet = lookup(chain.stack, 'device.set');
+    if (deviceSet?.value !== '1' || adminPasswordApplied(chain.stack)) continue;
+    once(`a:${deviceSet.pos.file}:${deviceSet.pos.line}:${deviceSet.pos.column}`, () =>
+      new ProvError('PP_SEC_FACTORY_ADMIN_PASSWORD', `device settings are pushed from this tree (device.set="1") but no administrator password is, so the phones keep the factory default 456 (Administrator's Guide: "The factory default password is 456") unless it was changed on each phone`, {
+        ...where(deviceSet),
+        hint: 'Set device.auth.localAdminPassword with device.auth.localAdminPassword.set="1", in a file only your phones can fetch.',
+      }),
+    );
+  }
   for (const cfg of ctx.unreferencedConfigs()) {
     const httpd = cfg.first.get('httpd.cfg.enabled');
     if (httpd?.value === '1') once(`h:${httpd.pos.file}:${httpd.pos.line}:${httpd.pos.column}`, () => webServerOn(httpd));
@@ -113,6 +126,21 @@ export function lintSecurity(ctx: LintContext): ProvError[] {
     if (reboot?.value === '1') once(`r:${reboot.pos.file}:${reboot.pos.line}:${reboot.pos.column}`, () => alwaysReboot(reboot));
   }
   return out;
+}
+
+const adminEntries = new WeakMap<ConfigFileInfo, ParamEntry[]>();
+
+/** Whether an administrator password reaches the phone: set, not empty, and a device.* one with its own .set="1". */
+function adminPasswordApplied(stack: Stack | null): boolean {
+  for (let s = stack; s; s = s.rest) {
+    let list = adminEntries.get(s.file);
+    if (!list) adminEntries.set(s.file, (list = [...s.file.first.values()].filter((e) => e.value !== '' && isAdminPassword(e.name))));
+    for (const e of list) {
+      if (lookup(stack, e.name) !== e) continue;
+      if (!e.name.startsWith('device.') || lookup(stack, `${e.name}.set`)?.value === '1') return true;
+    }
+  }
+  return false;
 }
 
 function factoryProv(name: string, at: { file: string; line: number; column: number }): ProvError {

@@ -61,8 +61,6 @@ function unavailable(err: unknown): ProvError {
 
 export class PgConnection {
   #pool: pg.Pool | undefined;
-  /** The last fault seen on an idle connection (for a log line; queries report their own). */
-  lastIdleError: Error | undefined;
 
   constructor(private readonly opts: PgConnectionOptions) {}
 
@@ -77,10 +75,9 @@ export class PgConnection {
     };
     if (this.opts.schema) cfg.options = `-c search_path=${this.opts.schema}`;
     const pool = new pg.Pool(cfg);
-    // An idle connection dropped by the server: pg-pool removes it; the next query reconnects.
-    pool.on('error', (err) => {
-      this.lastIdleError = err;
-    });
+    // An idle connection dropped by the server: pg-pool removes it; the next query reconnects
+    // (and reports the fault, if it lasts, as PP_STORE_UNAVAILABLE).
+    pool.on('error', () => undefined);
     this.#pool = pool;
     return pool;
   }
