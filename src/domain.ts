@@ -17,6 +17,19 @@ export type Transport = 'http' | 'https' | 'ftp' | 'ftps' | 'tftp';
 
 export type Stage = 'bootrom' | 'updater' | 'application';
 
+/**
+ * Time for code that waits: the TFTP sessions' retransmission timers (RFC 1350 §2) and the virtual
+ * phone's Retry Wait and polling. One interface; tests pass a virtual one. `now()` is in
+ * milliseconds and only differences between two readings mean anything, except on the wall clock
+ * (src/util/clock.ts), whose now() is Unix time: the phone needs it (prov.polling is a time of
+ * day), while TFTP deadlines take the monotonic clock so a stepped wall clock cannot stall them.
+ */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
 /** Where a sighting came from: a boot-server transport, or the DHCP INFORM responder. */
 export type SightingSource = Transport | 'dhcp' | 'sip';
 

@@ -5,7 +5,9 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Clock, RequestRecord, Stage } from './boot-types.ts';
+import type { Clock } from '../domain.ts';
+import { sleep } from '../util/clock.ts';
+import type { RequestRecord, Stage } from './boot-types.ts';
 import type { ClientFactory } from './clients.ts';
 import type { FetchResult, FileClient } from './file-client.ts';
 import { IMAGE_HEADER_BYTES } from './image-header.ts';
@@ -110,7 +112,7 @@ export class Transfers {
       }
       if (attempt < tries) {
         const wait = this.o.retryWaitSec * 1000 - (this.o.clock.now() - started);
-        if (wait > 0) await this.o.clock.sleep(wait);
+        if (wait > 0) await sleep(this.o.clock, wait);
       }
     }
     return last;

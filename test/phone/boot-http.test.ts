@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { parseUserAgent } from '../../src/config/models.ts';
 import type { Mac } from '../../src/config/types.ts';
-import { bootPhone, COULD_NOT_CONTACT, type BootInput, type Clock } from '../../src/phone/boot.ts';
+import type { Clock } from '../../src/domain.ts';
+import { bootPhone, COULD_NOT_CONTACT, type BootInput } from '../../src/phone/boot.ts';
 import { clientFactory } from '../../src/phone/clients.ts';
 import { makeImage } from '../../src/phone/image-header.ts';
 import { addContact, setLocalParam } from '../../src/phone/local-edits.ts';
@@ -200,10 +201,13 @@ describe('boot sequence over HTTP', () => {
     const sleeps: number[] = [];
     const clock: Clock = {
       now: () => now,
-      sleep: async (ms) => {
+      // A wait passes at once: the clock jumps by it.
+      setTimeout: (fn, ms) => {
         sleeps.push(ms);
         now += ms;
+        fn();
       },
+      clearTimeout: () => {},
     };
     // Each attempt "takes" 400 ms of the fake clock; Retry Wait 1 s leaves 600 ms to wait.
     const factory = clientFactory({ timeoutMs: 1000 });

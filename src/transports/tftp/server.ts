@@ -17,14 +17,16 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { ERRORS, ProvError } from '../../errors.ts';
 import type { BootRequest, BootResult, BootService } from '../../core/request.ts';
+import type { Clock } from '../../domain.ts';
 import type { ServerOptions } from '../../options.ts';
+import { monotonicClock } from '../../util/clock.ts';
 import { streamBlockSource } from './block-reader.ts';
 import { negotiateOptions } from './negotiate.ts';
 import { decodePacket, encodeError, OP_ERROR, TFTP_ERR, TftpDecodeError, type RequestPacket } from './packet.ts';
 import { literalLookup, openTransferSocket, udpType, type TransferSocket } from './transfer-socket.ts';
 import { ReadWorkerPool } from './worker-pool.ts';
 import { DEFAULT_SHARED_CONTENT, SharedContentCache, sharedBlockSource, type SharedContentLimits } from './shared-content.ts';
-import { realClock, type Clock, type SessionConfig, type SessionError, type SessionOutcome } from './session.ts';
+import type { SessionConfig, SessionError, SessionOutcome } from './session.ts';
 import { ReadSession, type BlockSource } from './read-session.ts';
 import { WriteSession, type BlockSink } from './write-session.ts';
 
@@ -82,7 +84,7 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
   const pool = (opts.workers ?? 0) > 0 ? new ReadWorkerPool(opts.workers!) : undefined;
   const sessions = new Set<Live>();
   // With read workers, shared content lives in SharedArrayBuffers so the workers send it as is.
-  const shared = new SharedContentCache({ ...DEFAULT_SHARED_CONTENT, ...opts.sharedContent }, opts.clock ?? realClock, pool !== undefined);
+  const shared = new SharedContentCache({ ...DEFAULT_SHARED_CONTENT, ...opts.sharedContent }, opts.clock ?? monotonicClock, pool !== undefined);
   /** remote + request, so a retransmitted RRQ/WRQ does not start a second transfer. */
   const requestKeys = new Set<string>();
   let closing = false;

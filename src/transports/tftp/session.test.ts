@@ -3,9 +3,10 @@
 // an RFC 1350 / RFC 7440 client, written here so they share no code with the sessions.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
+import type { Clock } from '../../domain.ts';
 import { DATA_HEADROOM, decodePacket, encodeAck, encodeData, type Packet } from './packet.ts';
 import { ReadSession, type BlockSource } from './read-session.ts';
-import type { Clock, SessionConfig, SessionOutcome } from './session.ts';
+import type { SessionConfig, SessionOutcome } from './session.ts';
 import { WriteSession, type BlockSink } from './write-session.ts';
 import { prng } from '../../../test/support/prng.ts';
 

@@ -17,19 +17,9 @@
 // - Memory per session is bounded: a ReadSession holds at most one window of blocks (the ones
 //   sent and not yet ACKed); a WriteSession queues at most two windows while its sink pushes back.
 // - The receiver of the last block dallies (RFC 1350 §6) to re-ACK it if the final ACK was lost.
+import type { Clock } from '../../domain.ts';
+import { monotonicClock } from '../../util/clock.ts';
 import { encodeError, encodeOack, TFTP_ERR, type Packet } from './packet.ts';
-
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export interface SessionError {
   code: number;
@@ -95,7 +85,7 @@ export abstract class SessionBase {
   constructor(cfg: SessionConfig, hooks: SessionHooks) {
     this.cfg = cfg;
     this.hooks = hooks;
-    this.clock = hooks.clock ?? realClock;
+    this.clock = hooks.clock ?? monotonicClock;
     this.currentTimeoutMs = cfg.timeoutMs;
   }
 

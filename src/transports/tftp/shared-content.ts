@@ -16,7 +16,7 @@
 import type { Readable } from 'node:stream';
 import { Framer } from './block-reader.ts';
 import { DATA_HEADROOM, writeDataHeader } from './packet.ts';
-import type { Clock } from './session.ts';
+import type { Clock } from '../../domain.ts';
 import type { BlockSource } from './read-session.ts';
 
 export interface SharedContentLimits {
