@@ -129,7 +129,7 @@ export class TreeFiles implements TreeSource {
     const dir = i < 0 ? '' : rel.slice(0, i + 1);
     const lower = dir + base.replace(MAC_RUNS, (_m, pre: string, hex: string) => pre + hex.toLowerCase());
     const upper = dir + base.replace(MAC_RUNS, (_m, pre: string, hex: string) => pre + hex.toUpperCase());
-    return [...new Set([rel, lower, upper])];
+    return rel === lower ? [rel, upper] : rel === upper ? [rel, lower] : [rel, lower, upper];
   }
 
   /** Finds a file (or directory) of the tree, or undefined. Never returns a path outside the root. */
