@@ -268,7 +268,7 @@ export interface PhoneLayout {
   effectiveMaster: EffectiveMaster | null;
   /** Image names in the order the phone tries them (tree paths or URLs); empty when APP_FILE_PATH is. */
   imageCandidates: string[];
-  /** CONFIG_FILES, leftmost first: tree paths, URLs as written, or `{ hostile }` for entries leaving the root. */
+  /** CONFIG_FILES, leftmost first, as written (`entry`) with its tree path, or `url` for another server; no path when it leaves the root. */
   configFiles: Array<{ entry: string; path?: string; url?: boolean }>;
   directories: Directories;
 }
