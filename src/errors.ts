@@ -41,6 +41,7 @@ export const ERRORS = {
   PP_SEC_SHARED_SECRET: { severity: 'error', summary: 'a secret in a file every phone reads' },
   PP_SEC_WEB_SERVER_ON: { severity: 'warning', summary: 'phone web server left on' },
   PP_SEC_ALWAYS_REBOOT: { severity: 'warning', summary: 'every check-sync reboots the phone' },
+  PP_SEC_URL_CREDENTIALS: { severity: 'warning', summary: 'a master-file URL carries a user and password' },
   PP_DIR_CT_MISSING: { severity: 'error', summary: 'contact without ct' },
   PP_DIR_CT_DUPLICATE: { severity: 'error', summary: 'ct duplicated in a contact directory' },
   PP_DIR_NAME_TOO_LONG: { severity: 'error', summary: 'name or label over 40 UTF-8 bytes' },
@@ -84,8 +85,6 @@ export const ERRORS = {
   PP_OPT_UNKNOWN: { severity: 'error', summary: 'unknown option key' },
   PP_OPT_INVALID: { severity: 'error', summary: 'option value invalid' },
   PP_USAGE: { severity: 'error', summary: 'command-line usage error' },
-  PP_DATA_DIR_OPEN: { severity: 'error', summary: 'data directory readable by group or others' },
-  PP_STATE_MISSING: { severity: 'error', summary: 'no server state at the data directory' },
   PP_DATA_DIR_OPEN: { severity: 'error', summary: 'data directory readable by group or others' },
   PP_STATE_MISSING: { severity: 'error', summary: 'no server state at the data directory' },
 } as const satisfies Record<string, ErrorDef>;

@@ -86,6 +86,21 @@ export function maskUrlCredentials(s: string): string {
   return s.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:?#]*):[^/@?#]*@/, '$1:***@');
 }
 
+/** The master-file attributes that name URLs the phone fetches, whose entries may carry `user:password@`. */
+export const URL_ATTRIBUTES: ReadonlySet<string> = new Set(['APP_FILE_PATH', 'CONFIG_FILES']);
+
+/**
+ * Whether a master-file attribute value names a URL with a password in it (`ftp://user:pw@host/…`,
+ * which the Administrator's Guide allows in CONFIG_FILES and APP_FILE_PATH): whoever reads that
+ * master learns the password (issue 13 item 7). A comma-separated list counts if any entry does.
+ */
+export function hasUrlCredentials(value: string): boolean {
+  return value.split(',').some((entry) => {
+    const e = entry.trim();
+    return maskUrlCredentials(e) !== e;
+  });
+}
+
 /**
  * Part-number image naming (Administrator's Guide, "Supporting SoundPoint IP and SoundStation IP
  * Phones": "the reference to sip.ld is changed to 2345-11605-001.sip.ld to boot the SoundPoint

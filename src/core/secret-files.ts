@@ -7,23 +7,12 @@
 // A file with a secret that only per-phone masters list belongs to those phones (issue 13
 // item 6): the access policy protects it like their MAC-named files (ownersOf).
 import { parseConfigFile } from '../config/config-file.ts';
-import { maskUrlCredentials, splitMasterSuffix } from '../config/master-file.ts';
+import { hasUrlCredentials, splitMasterSuffix, URL_ATTRIBUTES } from '../config/master-file.ts';
 import { isSecretParam } from '../config/params.ts';
 import { isMasterName, macOfName } from '../config/phone-layout.ts';
 import type { TreeFile, TreeFiles } from '../config/tree-source.ts';
 import type { Mac } from '../domain.ts';
 import { MasterListings } from './master-listings.ts';
-
-/** The master-file attributes that name URLs a phone fetches (`_<MODEL>` variants included). */
-const URL_ATTRIBUTES = new Set(['APP_FILE_PATH', 'CONFIG_FILES']);
-
-/** Whether a master-file attribute value names a URL with a password in it (`scheme://user:pw@host/…`). */
-export function hasUrlCredentials(value: string): boolean {
-  return value.split(',').some((entry) => {
-    const e = entry.trim();
-    return maskUrlCredentials(e) !== e;
-  });
-}
 
 export class SecretFileIndex {
   private readonly cache = new Map<string, { etag: string; secret: boolean }>();

@@ -276,6 +276,28 @@ export class LintContext {
     return out;
   }
 
+  /**
+   * Files more than one phone reads (issue 13 item 6), with who reads them: `masters` whose
+   * generic phone reads the file (every phone using that master: a token-free CONFIG_FILES entry),
+   * and `phones`, the MACs whose own chains read it (`<MAC>.cfg` masters, per-phone entries).
+   * A file only one phone reads is not in the map.
+   */
+  sharedReaders(): Map<string, { masters: string[]; phones: Mac[] }> {
+    const all = new Map<string, { masters: string[]; phones: Mac[] }>();
+    for (const c of this.chains) {
+      for (const f of c.configFiles) {
+        const path = this.realPath(f);
+        const r = all.get(path) ?? { masters: [], phones: [] };
+        if (c.generic) {
+          if (!r.masters.includes(c.master)) r.masters.push(c.master);
+        } else if (!r.phones.includes(c.phone.mac)) r.phones.push(c.phone.mac);
+        all.set(path, r);
+      }
+    }
+    for (const [path, r] of all) if (r.masters.length === 0 && r.phones.length < 2) all.delete(path);
+    return all;
+  }
+
   /** Config files no chain reads (checked on their own). */
   unreferencedConfigs(): ConfigFileInfo[] {
     const used = new Set<string>();

@@ -5,15 +5,19 @@
 //   phones keep 456 (issue 13 item 23).
 // - Factory provisioning account PlcmSpIp / PlcmSpIp (Administrator's Guide, boot server set-up:
 //   "Defaults are: provisioning protocol: FTP, name: PlcmSpIp, password: PlcmSpIp").
-// - A secret in a file every phone reads (a token-free CONFIG_FILES entry of 000000000000.cfg):
-//   every phone, and anyone who can fetch as one, gets it. SIP credentials belong in per-phone
-//   files ([PHONE_MAC_ADDRESS] entries or <MAC>.cfg masters).
+// - A secret in a file more than one phone reads (a token-free CONFIG_FILES entry of
+//   000000000000.cfg, or a file two phones' <MAC>.cfg masters both list; issue 13 item 6): every
+//   such phone, and anyone who can fetch as one, gets it. SIP credentials belong in per-phone
+//   files ([PHONE_MAC_ADDRESS] entries or files only one <MAC>.cfg master lists).
+// - A URL with user:password in a master's CONFIG_FILES or APP_FILE_PATH (issue 13 item 7): the
+//   master file then holds a secret, so polyprov keeps it off TFTP outside tftpSecretAllow, and
+//   every phone that reads the master learns the password.
 // - The phone's web server left on: the white paper asks for httpd.cfg.enabled="0" on centrally
 //   provisioned phones; the templates default it to 1, so leaving it unset leaves it on.
 // - voIpProt.SIP.specialEvent.checkSync.alwaysReboot="1": every check-sync reboots the phone
 //   (white paper, SIP NOTIFY (Check-Sync); facts §4.1).
 import { ProvError } from '../../errors.ts';
-import { isUrl } from '../master-file.ts';
+import { hasUrlCredentials, isUrl, maskUrlCredentials, splitMasterSuffix, URL_ATTRIBUTES } from '../master-file.ts';
 import { isSecretParam, splitParamName } from '../params.ts';
 import type { ParamEntry } from '../types.ts';
 import { DEFAULT_MASTER, lookup, type ConfigFileInfo, type LintContext, type Stack } from './context.ts';
@@ -54,24 +58,38 @@ export function lintSecurity(ctx: LintContext): ProvError[] {
   }
   for (const master of ctx.masters.values()) {
     for (const a of master.attrs) {
+      const at = { file: a.pos.file, line: a.pos.line, column: a.pos.column };
       if (isUrl(a.value) || a.value.includes(',')) {
         if (/:\/\/plcmspip(:[^@]*)?@/i.test(a.value) || /,\s*[a-z]+:\/\/plcmspip/i.test(a.value)) {
-          out.push(factoryProv(a.name, { file: a.pos.file, line: a.pos.line, column: a.pos.column }));
+          out.push(factoryProv(a.name, at));
+          continue;
         }
+      }
+      if (URL_ATTRIBUTES.has(splitMasterSuffix(a.name).base) && hasUrlCredentials(a.value)) {
+        out.push(
+          new ProvError('PP_SEC_URL_CREDENTIALS', `${a.name} names a URL with a user and password (${maskUrlCredentials(a.value.split(',').map((x) => x.trim()).find((x) => hasUrlCredentials(x)) ?? '')}); every phone that reads ${master.file} learns it, and polyprov treats ${master.file} as a file holding secrets (not served over TFTP outside tftpSecretAllow)`, {
+            ...at,
+            hint: 'Prefer an account the boot server checks (polyprov accounts) over credentials in the URL; if the URL must carry them, give that server an account that can only read.',
+          }),
+        );
       }
     }
   }
 
-  // Secrets in files every phone reads.
-  const shared = ctx.sharedFiles();
-  for (const path of shared) {
+  // Secrets in files more than one phone reads.
+  for (const [path, readers] of ctx.sharedReaders()) {
     const cfg = ctx.configs.get(path);
     if (!cfg) continue;
+    const who = readers.masters.includes(DEFAULT_MASTER)
+      ? `which every phone reads (it is listed in CONFIG_FILES of ${DEFAULT_MASTER})`
+      : readers.masters.length > 0
+        ? `which every phone using ${readers.masters.join(', ')} reads`
+        : `which ${readers.phones.length} phones read (listed by ${readers.phones.map((m) => `${m}.cfg`).join(', ')})`;
     for (const e of cfg.params) {
       if (e.value === '' || !isSecretParam(e.name)) continue;
       const deviceWide = DEVICE_WIDE.has(splitParamName(e.name).pattern);
       out.push(
-        new ProvError('PP_SEC_SHARED_SECRET', `${e.name} holds a secret in ${path}, which every phone reads (it is listed in CONFIG_FILES of ${DEFAULT_MASTER}); any phone, or anyone who can fetch as one, learns it`, {
+        new ProvError('PP_SEC_SHARED_SECRET', `${e.name} holds a secret in ${path}, ${who}; each of those phones, or anyone who can fetch as one, learns it`, {
           ...where(e),
           severity: deviceWide ? 'warning' : 'error',
           hint: deviceWide
