@@ -1,7 +1,8 @@
 // Issue 12 item 3: every refusal of a parsed request goes through the core and is audited and
 // counted exactly once, hostile paths included (the HTTP face used to answer a target that did
 // not percent-decode with its own 400, neither audited nor counted); wire-level garbage that never
-// became a request (a malformed HTTP head, a junk UDP datagram) is counted in the metrics only.
+// became a request (a malformed HTTP head, an unknown FTP command, a junk UDP datagram) is counted
+// in the metrics only.
 // Issue 13 item 15: a refused request (a 401 before credentials, a 404) never creates a phone in
 // the inventory nor sets its last boot; it is recorded as a refusal.
 import { createSocket } from 'node:dgram';
@@ -17,7 +18,7 @@ let open: TestServer;
 let accounts: TestServer;
 
 beforeAll(async () => {
-  open = await startTestServer(standardTree(), { policy: 'open', tftp: '127.0.0.1:0', tftpWorkers: 0 });
+  open = await startTestServer(standardTree(), { policy: 'open', tftp: '127.0.0.1:0', tftpWorkers: 0, ftp: '127.0.0.1:0' });
   accounts = await startTestServer(standardTree({ [`${MAC1}.cfg`]: '<?xml version="1.0"?>\n<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="site.cfg"/>\n' }), { policy: 'accounts' });
 });
 afterAll(async () => {
@@ -79,6 +80,17 @@ describe('refusals go through the core (issue 12 item 3)', () => {
     expect(r).toMatch(/^HTTP\/1.1 400 /);
     expect(metric(open, GARBAGE_HTTP)).toBe(garbage + 1);
     expect(metric(open, 'polyprov_requests_total{transport="http",status="400"}')).toBe(requests);
+    expect(await auditCount(open)).toBe(audited);
+  });
+
+  test('RFC 959 §4.2: an unknown FTP command is wire garbage (502): counted, not audited', async () => {
+    const port = open.listening.find((l) => l.transport === 'ftp')!.port;
+    const sample = 'polyprov_wire_garbage_total{transport="ftp"}';
+    const garbage = metric(open, sample);
+    const audited = await auditCount(open);
+    const r = await raw(port, 'XYZZY plugh\r\nQUIT\r\n');
+    expect(r).toMatch(/^220[^]*\r\n502 /);
+    expect(metric(open, sample)).toBe(garbage + 1);
     expect(await auditCount(open)).toBe(audited);
   });
 

@@ -206,7 +206,11 @@ export class FtpSession {
   private newReader(): ControlLineReader {
     return new ControlLineReader(this.cfg.maxLineBytes, {
       line: (l) => this.enqueue(l),
-      overlong: () => this.reply(500, `Command line too long (over ${this.cfg.maxLineBytes} bytes).`),
+      overlong: () => {
+        // Wire garbage: never became a request, counted in the metrics only.
+        this.cfg.service.wireGarbage?.(this.secure ? 'ftps' : 'ftp');
+        this.reply(500, `Command line too long (over ${this.cfg.maxLineBytes} bytes).`);
+      },
     });
   }
 
@@ -244,6 +248,7 @@ export class FtpSession {
     const arg = sp === -1 ? '' : line.slice(sp + 1);
     const spec = Object.hasOwn(COMMANDS, verb) ? COMMANDS[verb] : undefined;
     if (!spec) {
+      this.cfg.service.wireGarbage?.(this.secure ? 'ftps' : 'ftp');
       this.reply(verb === '' ? 500 : 502, verb === '' ? 'Empty command.' : 'Command not implemented.');
       return;
     }
