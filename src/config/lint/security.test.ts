@@ -138,6 +138,7 @@ describe('lint: security', () => {
     expect(withCode(set, 'PP_SEC_FACTORY_ADMIN_PASSWORD')).toEqual([]);
     expect(withCode(await lintFiles(cleanTree()), 'PP_SEC_FACTORY_ADMIN_PASSWORD')).toEqual([]);
   });
+
   test('issue 13 item 23, Administrator\'s Guide: device settings pushed without an administrator password leave the factory 456, a warning', async () => {
     const unchanged = withCode(await lintFiles(cleanTree({ 'site.cfg': site('device.set="1" device.sntp.serverName="ntp.example.com" device.sntp.serverName.set="1"') })), 'PP_SEC_FACTORY_ADMIN_PASSWORD');
     expect(unchanged).toHaveLength(1);
