@@ -4,7 +4,7 @@
 // whether it or the tree file of the same name is served, and why (issue 13 item 3). Without a
 // store it is the tree alone, and says so.
 import type { StoredUploadView } from '../config/explain-json.ts';
-import { uploadKeyOf } from '../config/phone-layout.ts';
+import { isMasterName, parentDir, uploadKeyOf } from '../config/phone-layout.ts';
 import { resolvePhone, type Resolution, type ResolveOptions } from '../config/resolver.ts';
 import type { TreeFiles } from '../config/tree-source.ts';
 import type { PhoneIdentity } from '../config/types.ts';
@@ -26,7 +26,14 @@ export interface Explained {
 
 export async function explainPhone(tree: TreeFiles, store: Store | undefined, locks: LockMatcher | undefined, phone: PhoneIdentity, opts: ResolveOptions = {}): Promise<Explained> {
   if (!store) return { resolution: await resolvePhone(tree, phone, opts), stored: null };
-  const resolution = await resolvePhone(new LiveTreeSource(tree, store, { locks }), phone, opts);
+  // The master this phone last read, as the inventory has it, when no server path is given: a
+  // tenant's phone reads tenant1/000000000000.cfg, and its uploads follow it (issue 13 item 4).
+  let o = opts;
+  if (o.masterName === undefined) {
+    const last = (await store.phones.get(phone.mac))?.master;
+    if (last) o = { ...o, masterName: isMasterName(last) ? `${parentDir(last)}/`.replace(/^\/$/, '') : last };
+  }
+  const resolution = await resolvePhone(new LiveTreeSource(tree, store, { locks }), phone, o);
   const stored: StoredUploadView[] = [];
   for (const kind of READ_BACK) {
     const key = uploadKeyOf(resolution.layout, kind);

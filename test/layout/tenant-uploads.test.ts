@@ -22,15 +22,18 @@ const override = '<?xml version="1.0" standalone="yes"?>\n<PHONE_CONFIG><OVERRID
 let srv: TestServer;
 let tftpPort: number;
 let out: string;
+let data: string;
 
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'polyprov-tenant-'));
-  srv = await startTestServer(TENANTS, { policy: 'open', tftp: '127.0.0.1:0' });
+  data = mkdtempSync(join(tmpdir(), 'polyprov-tenant-data-'));
+  srv = await startTestServer(TENANTS, { data, policy: 'open', tftp: '127.0.0.1:0' });
   tftpPort = srv.listening.find((l) => l.transport === 'tftp')!.port;
 });
 afterAll(async () => {
   await srv.close();
   rmSync(out, { recursive: true, force: true });
+  rmSync(data, { recursive: true, force: true });
 });
 
 function tftp(args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
@@ -59,6 +62,18 @@ describe('issue 13 item 4: uploads under a master file in a sub-directory', () =
     expect(root.body.toString()).toContain('PP_READ_ONLY');
     expect(root.body.toString()).toContain('tenant1/overrides');
   });
+
+  test('explain --data follows the master the inventory says this phone read, and prints the paths the server accepted', async () => {
+    await srv.core.audit.flush(); // the sightings (the inventory's master) reach the store
+    const bin = fileURLToPath(new URL('../../bin/polyprov', import.meta.url));
+    const r = await new Promise<{ stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [bin, 'explain', TENANTS, '--mac', MAC1, '--json', '--data', data], { timeout: 30_000 }, (_e, stdout, stderr) => resolve({ stdout, stderr })),
+    );
+    const j = JSON.parse(r.stdout) as { master: { file: string }; uploads: Record<string, string>; params: Record<string, { value: string; source: { upload?: string } }> };
+    expect(j.master.file).toBe('tenant1/000000000000.cfg');
+    expect(j.uploads).toMatchObject({ 'override-phone': `tenant1/overrides/${MAC1}-phone.cfg`, 'log-app': `tenant1/logs/${MAC1}-app.log`, directory: `tenant1/contacts/${MAC1}-directory.xml` });
+    expect(j.params['reg.1.label']).toMatchObject({ value: 'Front desk', source: { upload: expect.stringMatching(/^upload /) } });
+  }, 60_000);
 
   test.skipIf(!requirePeer('tftp', 'tftp-hpa'))('TFTP: tenant2/000000000000.cfg (CONTACT_DIRECTORY="dir", LOG_FILE_DIRECTORY="") takes uploads in tenant2/', async () => {
     await tftp(['get', `tenant2/${MAC2}.cfg`, 'own.cfg']); // not there: the phone moves on
