@@ -42,7 +42,7 @@ function captureLog() {
 const ev = (i: number): AuditEvent => ({ at: new Date(1_700_000_000_000 + i), address: '192.0.2.7', transport: 'http', op: 'write', path: `p${i}`, status: 'stored', bytes: i, durationMs: 1 });
 const sg = (i: number): Sighting => ({ mac: '0004f2000001' as Sighting['mac'], at: new Date(1_700_000_000_000 + i), source: 'http', address: '192.0.2.7' });
 
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');

@@ -118,15 +118,18 @@ export class AuditRecorder {
       return;
     }
     if (events.length === 0 && sightings.length === 0) return;
+    let sightingsStored = false;
     try {
       if (sightings.length) await this.store.phones.recordSightings(sightings);
+      sightingsStored = true;
       if (events.length) await this.store.audit.append(events);
       this.back();
     } catch (err) {
       if (unavailable(err) && this.spool) {
         this.wentAway(err);
         this.nextTry = Date.now() + this.retryMs;
-        await this.toSpool(events, sightings);
+        // Only what was not stored: a sighting folded twice would count a fetch twice.
+        await this.toSpool(events, sightingsStored ? [] : sightings);
       } else {
         this.log.error({ err: (err as Error).message, code: isProvError(err) ? err.code : undefined, events: events.length, sightings: sightings.length }, 'audit batch could not be stored');
       }
