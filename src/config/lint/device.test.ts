@@ -35,4 +35,21 @@ describe('lint: device', () => {
     const f = await lintFiles(cleanTree({ '000000000000.cfg': master, 'device.cfg': '<d device.net.vlanId="" device.net.vlanId.set="0"/>' }));
     expect(withCode(f, 'PP_PARAM_DEVICE_NOT_SET')).toEqual([]);
   });
+
+  test('issue 13 item 23, white paper, Configuring Device Settings in Flash Memory: a static IP, gateway or host name applied from a file many phones read is a warning', async () => {
+    const apply = 'device.set="1" device.net.ipAddress="10.0.0.50" device.net.ipAddress.set="1" device.net.IPgateway="10.0.0.1" device.net.IPgateway.set="1" device.hostname="phone1" device.hostname.set="1"';
+    const shared = withCode(await lintFiles(cleanTree({ '000000000000.cfg': master, 'device.cfg': `<d ${apply} device.net.vlanId="10" device.net.vlanId.set="1"/>` })), 'PP_PARAM_DEVICE_STATIC_SHARED');
+    expect(shared.map((w) => w.message.slice(0, w.message.indexOf('='))).sort()).toEqual(['device.hostname', 'device.net.IPgateway', 'device.net.ipAddress']);
+    expect(shared.every((w) => w.severity === 'warning' && w.file === 'device.cfg')).toBe(true);
+    // The same values in a file only one phone reads are that phone's own: no warning.
+    const own = await lintFiles({
+      '000000000000.cfg': '<APPLICATION APP_FILE_PATH="" CONFIG_FILES="phones/[PHONE_MAC_ADDRESS].cfg, site.cfg"/>',
+      'site.cfg': '<s httpd.cfg.enabled="0" device.set="1"/>',
+      'phones/0004f2000001.cfg': '<p device.net.ipAddress="10.0.0.50" device.net.ipAddress.set="1"/>',
+    });
+    expect(withCode(own, 'PP_PARAM_DEVICE_STATIC_SHARED')).toEqual([]);
+    // Not applied (no device.set): PP_PARAM_DEVICE_NOT_SET says so instead.
+    const notApplied = await lintFiles(cleanTree({ '000000000000.cfg': master, 'device.cfg': '<d device.net.ipAddress="10.0.0.50"/>' }));
+    expect(withCode(notApplied, 'PP_PARAM_DEVICE_STATIC_SHARED')).toEqual([]);
+  });
 });

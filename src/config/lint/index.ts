@@ -5,7 +5,7 @@ import type { ProvError } from '../../errors.ts';
 import type { TreeSource } from '../types.ts';
 import { lintChains } from './chain.ts';
 import { LintContext, type LintOptions } from './context.ts';
-import { lintDevice } from './device.ts';
+import { lintDevice, lintDeviceStaticShared } from './device.ts';
 import { lintDirectories } from './directory.ts';
 import { lintParams } from './params.ts';
 import { lintReferences } from './references.ts';
@@ -14,7 +14,7 @@ import { lintXml } from './xml.ts';
 
 export type { LintOptions } from './context.ts';
 
-export const RULES: ReadonlyArray<(ctx: LintContext) => ProvError[]> = [lintXml, lintReferences, lintParams, lintChains, lintDevice, lintSecurity, lintDirectories];
+export const RULES: ReadonlyArray<(ctx: LintContext) => ProvError[]> = [lintXml, lintReferences, lintParams, lintChains, lintDevice, lintDeviceStaticShared, lintSecurity, lintDirectories];
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 

@@ -138,15 +138,4 @@ describe('lint: security', () => {
     expect(withCode(set, 'PP_SEC_FACTORY_ADMIN_PASSWORD')).toEqual([]);
     expect(withCode(await lintFiles(cleanTree()), 'PP_SEC_FACTORY_ADMIN_PASSWORD')).toEqual([]);
   });
-
-  test('issue 13 item 23, Administrator\'s Guide: device settings pushed without an administrator password leave the factory 456, a warning', async () => {
-    const unchanged = withCode(await lintFiles(cleanTree({ 'site.cfg': site('device.set="1" device.sntp.serverName="ntp.example.com" device.sntp.serverName.set="1"') })), 'PP_SEC_FACTORY_ADMIN_PASSWORD');
-    expect(unchanged).toHaveLength(1);
-    expect(unchanged[0]).toMatchObject({ severity: 'warning', file: 'site.cfg' });
-    expect(unchanged[0]!.message).toContain('456');
-    // With a password of the site's own (applied), or with no device settings pushed at all: no warning.
-    const set = await lintFiles(cleanTree({ 'phones/0004f2000001.cfg': '<p/>', 'site.cfg': site('device.set="1" device.auth.localAdminPassword="S3cret-admin" device.auth.localAdminPassword.set="1"') }));
-    expect(withCode(set, 'PP_SEC_FACTORY_ADMIN_PASSWORD')).toEqual([]);
-    expect(withCode(await lintFiles(cleanTree()), 'PP_SEC_FACTORY_ADMIN_PASSWORD')).toEqual([]);
-  });
 });
