@@ -1,5 +1,6 @@
-// Server side of HTTP Digest (RFC 7616, qop=auth, MD5 and SHA-256): the challenges and the check
-// of an Authorization against an account's HA1 (the hashes are computed in digest.ts).
+// Server side of HTTP Digest (RFC 7616, qop=auth, MD5 and SHA-256): the nonces and the check of an
+// Authorization against an account's HA1 (the hashes are computed in digest.ts; the challenge as
+// data is authenticate.ts's challengeOf, formatted by each adapter).
 //
 // Nonces are stateless and signed: HMAC with a secret kept in the store, so a nonce that is not
 // ours is told apart from one that merely expired. Replay protection is the nonce count: each
@@ -9,7 +10,7 @@
 // before a restart (or issued by another worker or node) is answered 401 stale=true, so the phone
 // retries with a fresh nonce and the capture is worth nothing (issue 13 item 9). No store access
 // per request.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Account } from '../domain.ts';
 import { parseDigestAlgorithm, verifyDigestResponse } from './digest.ts';
 
@@ -43,16 +44,6 @@ export class DigestAuthority {
   nonce(): string {
     const body = `${this.epoch}.${this.now().toString(16)}.${randomBytes(12).toString('hex')}`;
     return `${body}.${this.sign(body)}`;
-  }
-
-  /** WWW-Authenticate values, strongest first (RFC 7616 §3.7: one challenge per algorithm). */
-  challenges(stale = false, withBasic = true): string[] {
-    const nonce = this.nonce();
-    const opaque = createHash('sha256').update(this.realm).digest('hex').slice(0, 16);
-    const common = `realm="${this.realm}", qop="auth", nonce="${nonce}", opaque="${opaque}"${stale ? ', stale=true' : ''}`;
-    const out = [`Digest ${common}, algorithm=SHA-256`, `Digest ${common}, algorithm=MD5`];
-    if (withBasic) out.push(`Basic realm="${this.realm}", charset="UTF-8"`);
-    return out;
   }
 
   /** True when the nonce is ours, of this process's epoch, and within its lifetime. */

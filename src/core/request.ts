@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { ProvError } from '../errors.ts';
 
 import type { Transport } from '../domain.ts';
+import type { DigestAlgorithm } from './digest.ts';
 export type { Transport };
 
 /** Proof of identity as a transport saw it. The core checks it; the transport never decides. */
@@ -115,7 +116,7 @@ export interface AuthChallenge {
   nonce: string;
   opaque: string;
   /** Strongest first. */
-  algorithms: readonly ('SHA-256' | 'MD5')[];
+  algorithms: readonly DigestAlgorithm[];
   qop: 'auth';
   /** RFC 7616 §3.3: the nonce was old but the response was right; retry without asking the user. */
   stale: boolean;
