@@ -84,7 +84,8 @@ export class CoreBootService implements BootService {
   }
 
   static async create(deps: BootServiceDeps): Promise<CoreBootService> {
-    // The digest secret is shared through the store so every node of a cluster accepts every node's nonces.
+    // The digest secret is kept in the store so a nonce not signed by it is told apart from an old one;
+    // nonces are still good only in the process that issued them (digest-auth.ts, issue 13 item 9).
     let secretHex = await deps.store.settings.get('digest.secret');
     if (!secretHex) {
       secretHex = randomBytes(32).toString('hex');
