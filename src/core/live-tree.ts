@@ -86,8 +86,6 @@ export interface LiveTreeOptions {
 /** The provisioning tree with the phones' stored uploads in front, exactly as the boot service serves them. */
 export class LiveTreeSource implements TreeSource {
   readonly tree: TreeFiles;
-  /** Stored uploads met while reading, by tree path: `explain` names them as sources. */
-  readonly uploads = new Map<string, ServedUpload>();
 
   constructor(
     root: string | TreeFiles,
@@ -101,7 +99,6 @@ export class LiveTreeSource implements TreeSource {
     const key = uploadKeyAt(path);
     if (key && !(this.opts.hideOverrides && isOverride(key))) {
       const served = await servedUpload(this.store, this.tree, key, this.opts.locks);
-      if (served) this.uploads.set(path, served);
       if (served && !served.superseded) return served.body;
     }
     return this.tree.read(path);
