@@ -4,7 +4,7 @@
 // the inventory: a refused one (a 401 before credentials, a hostile path) is recorded as a
 // refusal, never as a phone or its boot (issue 13, item 15).
 import { partNumberFor } from '../config/models.ts';
-import { errorDef, isProvError, ProvError } from '../errors.ts';
+import { errorDef, isProvError, ProvError, type ErrorCode } from '../errors.ts';
 import type { AuditEvent, Sighting } from '../domain.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
@@ -21,7 +21,7 @@ import type { AuthChallenge, BootResult, TransferOutcome } from './request.ts';
  * of a phone the inventory already knows (an upload too large, another phone's file) set its
  * last error.
  */
-const NOT_ABOUT_THE_PHONE = new Set(['PP_NOT_FOUND', 'PP_AUTH_REQUIRED', 'PP_AUTH_FAILED', 'PP_DIGEST_NONCE_REPLAYED', 'PP_PATH_HOSTILE', 'PP_ADDRESS_DENIED', 'PP_RATE_LIMITED']);
+const NOT_ABOUT_THE_PHONE: ReadonlySet<string> = new Set<ErrorCode>(['PP_NOT_FOUND', 'PP_AUTH_REQUIRED', 'PP_AUTH_FAILED', 'PP_DIGEST_NONCE_REPLAYED', 'PP_PATH_HOSTILE', 'PP_ADDRESS_DENIED', 'PP_RATE_LIMITED']);
 
 export class Records {
   constructor(
