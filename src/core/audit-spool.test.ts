@@ -163,6 +163,22 @@ describe('issue 13 item 13: audit records outlive a store outage', () => {
     expect(new Set(s.events.map((e) => e.path)).size).toBe(2500);
   });
 
+  test('a drained batch whose sightings were stored but not its events is retried without the sightings (none folded twice)', async () => {
+    const { s, store } = flakyStore();
+    const rec = new AuditRecorder(store, captureLog().log, { spoolDir: spoolDir(), flushMs: 5, retryMs: 20 });
+    s.down = true;
+    rec.sighting(sg(1));
+    rec.event(ev(1));
+    await rec.flush();
+    s.failAfter = 1; // the sightings are stored, then the store goes before the events
+    s.down = false;
+    await until(() => s.down && s.sightings.length === 1);
+    s.failAfter = Infinity;
+    s.down = false;
+    await until(() => s.events.length === 1 && !rec.spooled);
+    expect(s.sightings).toHaveLength(1);
+  });
+
   test('a spool left by a process that died during an outage is adopted and written, from its recorded offset', async () => {
     const { s, store } = flakyStore();
     const dir = spoolDir();

@@ -35,8 +35,11 @@ export interface SpoolDrop {
   last: Date;
 }
 
-/** Writes one drained batch to the store; throws when the store is unavailable again. */
-export type SpoolWriter = (events: AuditEvent[], sightings: Sighting[]) => Promise<void>;
+/** Writes drained records to the store; each throws when the store is unavailable again. */
+export interface SpoolWriter {
+  sightings(list: Sighting[]): Promise<void>;
+  events(list: AuditEvent[]): Promise<void>;
+}
 
 export class AuditSpool {
   readonly ownFile: string;
@@ -44,6 +47,8 @@ export class AuditSpool {
   /** Files to drain, oldest first; the own file is drained last (it is the newest). */
   #adopted: string[] = [];
   #drop: SpoolDrop | undefined;
+  /** The batch (file and offset) whose sightings are stored but whose events are not yet. */
+  #sightingsDone: string | undefined;
 
   constructor(
     readonly dir: string,
@@ -106,14 +111,22 @@ export class AuditSpool {
    * spool is empty; rejects with the writer's error (progress kept) when a batch fails.
    */
   async drain(write: SpoolWriter): Promise<number> {
+    // A batch cut short between its sightings and its events is retried without the sightings:
+    // folded twice, a sighting would count its fetch twice.
+    const batch: BatchWriter = async (at, events, sightings) => {
+      if (sightings.length && this.#sightingsDone !== at) await write.sightings(sightings);
+      this.#sightingsDone = at;
+      if (events.length) await write.events(events);
+      this.#sightingsDone = undefined;
+    };
     let stored = 0;
     while (this.#adopted.length > 0) {
       const file = this.#adopted[0]!;
-      stored += await drainFile(file, write);
+      stored += await drainFile(file, batch);
       this.#adopted.shift();
     }
     if (this.#ownBytes > 0) {
-      stored += await drainFile(this.ownFile, write);
+      stored += await drainFile(this.ownFile, batch);
       this.#ownBytes = 0;
     }
     return stored;
@@ -185,14 +198,17 @@ async function readOffset(file: string): Promise<number> {
 }
 
 /** Drains one spool file from its recorded offset; removes it (and its offset) when done. */
-async function drainFile(file: string, write: SpoolWriter): Promise<number> {
+/** Writes one batch, named by where it starts (`file:offset`). */
+type BatchWriter = (at: string, events: AuditEvent[], sightings: Sighting[]) => Promise<void>;
+
+async function drainFile(file: string, write: BatchWriter): Promise<number> {
   let offset = await readOffset(file);
   let stored = 0;
   let events: AuditEvent[] = [];
   let sightings: Sighting[] = [];
   let batchBytes = 0;
   const flush = async () => {
-    if (events.length + sightings.length > 0) await write(events, sightings);
+    if (events.length + sightings.length > 0) await write(`${file}:${offset}`, events, sightings);
     stored += events.length + sightings.length;
     offset += batchBytes;
     events = [];

@@ -149,15 +149,14 @@ export class AuditRecorder {
   /** Writes the spool to the store; false (spool kept, retried later) when the store is still away. */
   private async drainSpool(): Promise<boolean> {
     const spool = this.spool!;
-    const write: SpoolWriter = async (events, sightings) => {
-      try {
-        if (sightings.length) await this.store.phones.recordSightings(sightings);
-        if (events.length) await this.store.audit.append(events);
-      } catch (err) {
-        if (unavailable(err)) throw err;
-        // A batch the store refuses for another reason would block the spool forever: log it, move on.
-        this.log.error({ err: (err as Error).message, events: events.length, sightings: sightings.length }, 'spooled audit batch could not be stored; skipped');
-      }
+    // Records the store refuses for another reason would block the spool forever: log them, move on.
+    const skipping = (what: string, n: number) => (err: unknown) => {
+      if (unavailable(err)) throw err;
+      this.log.error({ err: (err as Error).message, [what]: n }, `spooled ${what} could not be stored; skipped`);
+    };
+    const write: SpoolWriter = {
+      sightings: (list) => this.store.phones.recordSightings(list).catch(skipping('sightings', list.length)),
+      events: (list) => this.store.audit.append(list).catch(skipping('events', list.length)),
     };
     try {
       const n = await spool.drain(write);
