@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../log.ts';
 import { addStateOptions, loadServerOptions } from '../options.ts';
 import { bootServerUrl, startServer } from '../server.ts';
+import { tftpNotice } from '../core/policy.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
 
 export const register: RegisterCommand = (program: Command, setExit) => {
@@ -42,6 +43,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
     for (const l of server.listening) {
       out.write(`  ${l.transport.padEnd(6)} listening on ${l.host}:${l.port}\n`);
     }
+    if (server.listening.some((l) => l.transport === 'tftp')) for (const line of tftpNotice(opts)) out.write(`  tftp:  ${line}\n`);
     for (const w of server.warnings) process.stderr.write(`warning: ${w}\n`);
     const phoneFacing = server.listening.filter((l) => l.transport !== 'admin');
     const best = phoneFacing.find((l) => l.transport === 'https') ?? phoneFacing.find((l) => l.transport === 'http') ?? phoneFacing[0];

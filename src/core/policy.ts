@@ -25,6 +25,21 @@ export function phoneOf(p: Principal): string | undefined {
   return p.kind === 'account' && p.account.kind === 'phone' ? p.account.mac : p.kind === 'cert' ? p.mac : undefined;
 }
 
+/**
+ * What TFTP bypasses, for `serve` to state at start when it listens on TFTP (issue 13 item 8):
+ * TFTP carries no credentials, so the access policy cannot apply to it; what protects instead.
+ */
+export function tftpNotice(o: Pick<ServerOptions, 'policy' | 'tftpSecretAllow' | 'tftpBoundPhones'>): string[] {
+  const nets = o.tftpSecretAllow.length > 0 ? o.tftpSecretAllow.join(', ') : 'none';
+  return [
+    `TFTP carries no credentials: it bypasses the ${o.policy} policy${o.policy === 'accounts' ? ' (files without secrets are served to any address, no account asked)' : ''}`,
+    `files holding secrets (per-phone files, passwords, master URLs with user:password) and all uploads: only from tftpSecretAllow (${nets})`,
+    o.tftpBoundPhones
+      ? `phones bound to their own account: served and written without it from tftpSecretAllow (tftpBoundPhones on)`
+      : 'phones bound to their own account: never over TFTP (tftpBoundPhones off)',
+  ];
+}
+
 export class AccessPolicy {
   private readonly tftpSecretAllow: BlockList | undefined;
 
