@@ -2,14 +2,14 @@
 // facts §3.1): AUTH TLS on the plain control connection before USER (RFC 4217 §4), PBSZ 0 and
 // PROT P (§8–9), data connections that resume the control connection's TLS session (§10.2).
 // Peers: polyprov's own FTP server in process (its log says whether a data connection resumed),
-// `polyprov serve` as a child for the explain equality, and vsftpd, which by default refuses data
-// connections that do not reuse the control session (require_ssl_reuse=YES).
+// `polyprov serve` as a child for the hand-worked configuration (hand-worked-tree.ts), and vsftpd,
+// which by default refuses data connections that do not reuse the control session
+// (require_ssl_reuse=YES).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Mac } from '../../src/config/types.ts';
 import { FtpFileClient } from '../../src/phone/ftp-client.ts';
@@ -17,9 +17,9 @@ import { parseServerAddress } from '../../src/phone/server-address.ts';
 import { PHONE_PASSWORD, PHONE_USER, startFixture, type Fixture } from '../ftp/helpers.ts';
 import { runCli, startServe, type ServeChild } from './serve-child.ts';
 import { writeCertificate } from '../support/certs.ts';
+import { expectTheHandWorkedConfiguration, writeHandWorkedTree, type Effective } from './hand-worked-tree.ts';
 import { requirePeer } from '../support/peers.ts';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/trees/basic', import.meta.url));
 const MAC = '0004f2000001' as Mac;
 
 let dir: string;
@@ -27,14 +27,13 @@ let root: string;
 let certFile: string;
 let withTls: ServeChild;
 let plainOnly: ServeChild;
-let explainParams: unknown;
 let tlsFixture: Fixture;
 let plainFixture: Fixture;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'phone-ftpes-'));
   root = join(dir, 'root');
-  await cp(FIXTURE, root, { recursive: true });
+  await writeHandWorkedTree(root);
   certFile = join(dir, 'cert.pem');
   writeCertificate(certFile, join(dir, 'key.pem'), { cn: '127.0.0.1', altNames: ['127.0.0.1'] }); // made in Node, no openssl (issue 13 item 1)
   const add = await runCli(['accounts', 'add', '--kind', 'site', '--password-stdin', '--data', join(dir, 'data-tls'), 'siteuser'], 'Site-Pass-1\n');
@@ -46,16 +45,13 @@ beforeAll(async () => {
     startFixture({ tls: true }),
     startFixture(),
   ]);
-  const ex = await runCli(['explain', root, '--mac', MAC, '--model', 'VVX410', '--json']);
-  expect(ex.code, ex.stderr).toBe(0);
-  explainParams = (JSON.parse(ex.stdout) as { params: unknown }).params;
 }, 60_000);
 
 afterAll(async () => {
   await withTls?.stop();
   await plainOnly?.stop();
-  await tlsFixture?.server.close();
-  await plainFixture?.server.close();
+  await tlsFixture?.close();
+  await plainFixture?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -67,7 +63,7 @@ interface Rec {
   image: { action: string };
   messages: string[];
   requests: Array<{ url: string; status: string; wire: string; error?: string }>;
-  effective: { params: unknown };
+  effective: Effective;
 }
 
 async function boot(args: string[]): Promise<{ code: number; rec: Rec; stderr: string }> {
@@ -103,7 +99,8 @@ describe('FTP client, explicit FTPS against polyprov\'s FTP server (RFC 4217)', 
     } finally {
       await c.close();
     }
-    expect(await readFile(join(tlsFixture.root, 'logs', `${MAC}-app.log`), 'utf8')).toBe('boot ok\n');
+    // The real core keeps uploads in its store (test/ftp/helpers.ts).
+    expect((await tlsFixture.stored(`logs/${MAC}-app.log`))?.toString()).toBe('boot ok\n');
     const logins = tlsFixture.logs.filter((l) => l.msg === 'ftp login');
     expect(logins.length).toBeGreaterThanOrEqual(2);
     expect(logins.every((l) => l.obj.tls === true)).toBe(true); // the password crossed under TLS every time
@@ -127,7 +124,7 @@ describe('FTP client, explicit FTPS against polyprov\'s FTP server (RFC 4217)', 
   });
 });
 
-describe('issue 7: phone boot over explicit FTPS ends with what polyprov explain says', () => {
+describe('issue 7, issue 12 item 7: phone boot over explicit FTPS ends with the hand-worked configuration (as polyprov explain does)', () => {
   test('white paper, Default Configuration Parameter Values: --server-type ftps, certificate checked against --ca (as for https)', async () => {
     const { code, rec, stderr } = await boot(['--server', `127.0.0.1:${withTls.ports.ftp}`, '--server-type', 'ftps', '--user', 'siteuser', '--password', 'Site-Pass-1', '--ca', certFile]);
     expect(code, stderr).toBe(0);
@@ -136,21 +133,21 @@ describe('issue 7: phone boot over explicit FTPS ends with what polyprov explain
     expect(rec.configFrom).toBe('server');
     expect(rec.requests.filter((r) => r.status === 'error' || r.status === 'denied')).toEqual([]);
     expect(rec.image.action).toBe('downloaded');
-    expect(rec.effective.params).toEqual(explainParams);
+    expectTheHandWorkedConfiguration(rec.effective);
   });
 
   test('white paper, Default Configuration Parameter Values: an ftps:// URL with --ftps-mode explicit', async () => {
     const { code, rec, stderr } = await boot(['--server', `ftps://siteuser:Site-Pass-1@127.0.0.1:${withTls.ports.ftp}/`, '--ftps-mode', 'explicit', '--ca', certFile]);
     expect(code, stderr).toBe(0);
     expect(rec.ftpsMode).toBe('explicit');
-    expect(rec.effective.params).toEqual(explainParams);
+    expectTheHandWorkedConfiguration(rec.effective);
   });
 
   test('the implicit port still works with --server-type ftps --ftps-mode implicit', async () => {
     const { code, rec, stderr } = await boot(['--server', `127.0.0.1:${withTls.ports.ftps}`, '--server-type', '4', '--ftps-mode', 'implicit', '--user', 'siteuser', '--password', 'Site-Pass-1', '--ca', certFile]);
     expect(code, stderr).toBe(0);
     expect(rec.ftpsMode).toBe('implicit');
-    expect(rec.effective.params).toEqual(explainParams);
+    expectTheHandWorkedConfiguration(rec.effective);
   });
 
   test('SEED-AG, Supported Provisioning Protocols: without --ca the self-signed certificate is refused and the phone cannot contact the server', async () => {
