@@ -84,7 +84,7 @@ describe('polyprov phone', () => {
     const rec = JSON.parse(again.stdout) as { image: { action: string }; effective: { params: Record<string, { value: string }> } };
     expect(rec.image.action).toBe('unchanged');
     expect(rec.effective.params['reg.1.label']!.value).toBe('From keypad');
-  });
+  }, 60_000); // six CLI processes: 23 s alone on the shared 2-core machine
 
   test('white paper, Stage 4: an unreachable server boots from the cache and exits 1 with the documented message', async () => {
     const { s, state } = await setup();
