@@ -6,10 +6,10 @@
 // PP_OPT_INVALID (naming where the value came from: file:line, the flag or the variable, and
 // what is allowed). Every default lives here, with its unit in its name.
 import { existsSync, readFileSync } from 'node:fs';
-import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ProvError } from './errors.ts';
+import { parseCidr } from './util/address.ts';
 import { nearest } from './util/nearest.ts';
 
 export interface ServerOptions {
@@ -282,7 +282,7 @@ function checkField(key: string, value: unknown, o: Origin): unknown {
     case 'cidr[]': {
       const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
       if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) throw bad('is not a list of strings');
-      const wrong = f.kind === 'cidr[]' ? (list as string[]).find((c) => !isCidr(c)) : undefined;
+      const wrong = f.kind === 'cidr[]' ? (list as string[]).find((c) => parseCidr(c) === undefined) : undefined;
       if (wrong !== undefined) throw bad(`holds "${wrong}", which is not an address or network (10.0.0.0/8, 192.168.1.5, 2001:db8::/32)`);
       return list;
     }
@@ -291,14 +291,6 @@ function checkField(key: string, value: unknown, o: Origin): unknown {
 }
 
 const HOST_PORT = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/;
-
-function isCidr(c: string): boolean {
-  const [net, bits, extra] = c.split('/');
-  if (extra !== undefined || !net) return false;
-  const max = isIPv4(net) ? 32 : isIPv6(net) ? 128 : -1;
-  if (max < 0) return false;
-  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
-}
 
 /** The rules between options, checked after merging (a flag may supply what the file lacks). */
 function checkCombinations(o: Record<string, unknown>, from: (key: string) => Origin): void {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { plainAddress } from './address.ts';
+import { parseCidr, plainAddress } from './address.ts';
 
 describe('plainAddress (RFC 4291 §2.5.5.2 IPv4-mapped addresses)', () => {
   test('IPv4-mapped, dotted or in hex groups, any case, bracketed or spelt out, is the IPv4 address', () => {
@@ -29,4 +29,11 @@ describe('plainAddress (RFC 4291 §2.5.5.2 IPv4-mapped addresses)', () => {
     expect(plainAddress(undefined)).toBe('');
     expect(plainAddress('')).toBe('');
   });
+});
+
+test('parseCidr: allow-list entries are addresses or networks with a prefix length in range', () => {
+  expect(parseCidr('10.0.0.0/8')).toEqual({ net: '10.0.0.0', bits: 8, type: 'ipv4' });
+  expect(parseCidr('192.168.1.5')).toEqual({ net: '192.168.1.5', bits: 32, type: 'ipv4' });
+  expect(parseCidr('2001:db8::/32')).toEqual({ net: '2001:db8::', bits: 32, type: 'ipv6' });
+  for (const bad of ['10.0.0.0/33', '::1/129', '10.0.0.0/-1', '10.0.0.0/8/8', 'lan', '10.0.0.0/', '/8', '10.0.0.0/ 8']) expect(parseCidr(bad)).toBeUndefined();
 });

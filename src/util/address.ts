@@ -41,3 +41,15 @@ export function plainAddress(address: string | undefined): string {
   }
   return a;
 }
+
+/** An address or network as allow-lists write it (`10.0.0.0/8`, `192.168.1.5`, `2001:db8::/32`); undefined when it is not one. */
+export function parseCidr(cidr: string): { net: string; bits: number; type: 'ipv4' | 'ipv6' } | undefined {
+  const [net, bitsText, extra] = cidr.split('/');
+  if (extra !== undefined || !net) return undefined;
+  const type = isIPv4(net) ? 'ipv4' : isIPv6(net) ? 'ipv6' : undefined;
+  if (!type) return undefined;
+  const max = type === 'ipv4' ? 32 : 128;
+  if (bitsText !== undefined && !/^\d{1,3}$/.test(bitsText)) return undefined;
+  const bits = bitsText === undefined ? max : Number(bitsText);
+  return bits <= max ? { net, bits, type } : undefined;
+}
