@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FtpsMode } from './server-address.ts';
 import type { StormTransport } from './storm-report.ts';
+import { writeCertificate } from '../util/certificate.ts';
 
 export interface Proc {
   cpuSeconds(): number | undefined;
@@ -57,7 +58,7 @@ export async function startServer(dir: string, root: string, transport: StormTra
   const listener = transport === 'ftps' && ftpsMode === 'explicit' ? 'ftp' : transport;
   const args = [BIN, 'serve', '--config', config, '--root', root, '--data', data, '--policy', 'open', `--${listener}`, '127.0.0.1:0'];
   if (transport === 'https' || transport === 'ftps') {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    writeCertificate(join(dir, 'cert.pem'), join(dir, 'key.pem'), { cn: '127.0.0.1', altNames: ['127.0.0.1'] }); // in Node: no openssl needed
     args.push('--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'));
   }
   // Administrator's Guide, Supported Provisioning Protocols: with HTTPS the bootROM uses HTTP.

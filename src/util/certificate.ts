@@ -1,7 +1,8 @@
-// Owns test certificates made in Node, without openssl (issue 13 item 1: "certificates can be made in
-// Node"). Node parses X.509 but cannot issue it, so this writes the DER of RFC 5280 section 4.1 itself:
-// an RSA-2048 key, a v3 certificate signed with sha256WithRSAEncryption, CN and subjectAltName as the
-// tests' `openssl req -x509 -subj /CN=… -addext subjectAltName=…` did, CA:TRUE for a self-signed one.
+// Owns throw-away certificates made in Node, without openssl (issue 13 item 1: "certificates can be
+// made in Node"), for the tests and the boot-storm bench. Node parses X.509 but cannot issue it, so
+// this writes the DER of RFC 5280 section 4.1 itself: an RSA-2048 key, a v3 certificate signed with
+// sha256WithRSAEncryption, CN and subjectAltName as `openssl req -x509 -subj /CN=… -addext
+// subjectAltName=…` gives, CA:TRUE when self-signed.
 import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
