@@ -29,9 +29,12 @@ function groupsOf(v6: string): number[] {
  */
 export function plainAddress(address: string | undefined): string {
   if (!address) return '';
+  // Called on every request: the common forms return without parsing.
+  if (!address.includes(':')) return address; // IPv4, or not an address
   let a = address;
   if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
-  if (isIPv4(a)) return a;
+  if (a.startsWith('::ffff:') && isIPv4(a.slice(7))) return a.slice(7); // how Node reports a v4 peer of a dual-stack socket
+  if (!/ffff/i.test(a)) return a; // IPv6 that cannot be IPv4-mapped
   const pct = a.indexOf('%');
   const bare = pct < 0 ? a : a.slice(0, pct);
   if (!isIPv6(bare)) return a;
