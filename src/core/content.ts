@@ -12,6 +12,7 @@ import type { RequestContext } from './context.ts';
 import type { Enrolment } from './enrolment.ts';
 import { DirectoryStat, MemoryFile, StreamedFile } from './file-result.ts';
 import { isMasterName, macOfName, uploadKindOf } from '../config/phone-layout.ts';
+import { masterReader } from './phone-layouts.ts';
 import { servedUpload } from './live-tree.ts';
 import type { LockMatcher } from './override-lock.ts';
 import { carriesCredentials, phoneOf, type AccessPolicy } from './policy.ts';
@@ -64,15 +65,18 @@ export class Content {
         }
       }
     }
+    // The master a phone asks for, found or not, decides where its uploads go (issue 13 item 4; phone-layouts.ts).
+    const reader = req.op === 'read' ? masterReader(rel, ctx.id.mac, ctx.id.ua?.serial) : undefined;
+    if (reader) d.uploads.layouts.noteMasterRead(reader, rel);
     const f = d.tree.findNow(rel);
     if (!f) throw ProvError.expected('PP_NOT_FOUND', `${rel} not found`);
+    // Recorded in the inventory when it surely is this phone's (record.ts).
+    if (reader || (req.op === 'read' && ctx.id.mac && isMasterName(base) && d.uploads.layouts.askedIn(ctx.id.mac, rel))) ctx.masterRead = true;
     if (f.isDirectory) {
       if (req.op === 'stat') return new DirectoryStat(f.mtime, f.etag, ctx);
       throw new ProvError('PP_LISTING_REFUSED', `${rel || '/'} is a directory; listings are not served`);
     }
     if (!carriesCredentials(req.transport)) d.policy.checkSecretTransport(ctx, await d.secrets.holdsSecrets(f));
-    // The master a phone reads decides where its uploads go (issue 13 item 4; phone-layouts.ts).
-    if (ctx.id.mac && req.op === 'read' && isMasterName(base)) d.uploads.layouts.noteMasterRead(ctx.id.mac, f.rel);
     // Small files come from (and go into) the tree's memory cache; images stream from disk.
     const body = req.op === 'read' ? await d.tree.load(f) : undefined;
     if (body && body.length === f.size) return new MemoryFile(body, f.mtime, f.etag, ctx, records);
@@ -91,8 +95,15 @@ export class Content {
       // RFC 959 §4.1.3 LIST: "If the pathname specifies a file then the server should send
       // current information on the file."
       const f = d.tree.findNow(ctx.rel);
-      if (!f || f.isDirectory) throw ProvError.expected('PP_NOT_FOUND', `${ctx.rel || '/'} is not a directory`);
-      out.push({ name: ctx.base, size: f.size, mtime: f.mtime });
+      const file = f && !f.isDirectory ? f : undefined;
+      // A stored upload has no tree file: list it as SIZE/MDTM (a stat) see it.
+      const up = file ? undefined : uploadKindOf(ctx.base);
+      const key = up && (await d.uploads.key(ctx, up)).key;
+      const stored = key ? await d.store.uploads.current(key) : undefined;
+      if (!file && !stored) throw ProvError.expected('PP_NOT_FOUND', `${ctx.rel || '/'} is not a directory`);
+      // Even its size and date are not for a transport without credentials outside tftpSecretAllow.
+      if (!carriesCredentials(ctx.req.transport)) d.policy.checkSecretTransport(ctx, file ? await d.secrets.holdsSecrets(file) : true);
+      out.push(file ? { name: ctx.base, size: file.size, mtime: file.mtime } : { name: ctx.base, size: stored!.size, mtime: stored!.storedAt });
     } else {
       for (const e of entries) {
         if (e.isDirectory) continue;

@@ -25,6 +25,8 @@ export interface RequestContext {
   principal: Principal;
   /** For write/append/delete: the upload the path names, once it is known to be in its directory. */
   upload?: { name: UploadName; key: UploadKey };
+  /** A master file this phone surely read (content.ts): the inventory keeps it (issue 13 item 4). */
+  masterRead?: boolean;
   /** performance.now() when the request arrived. */
   readonly started: number;
 }

@@ -8,7 +8,7 @@
 // Master files are parsed once per version and a phone's layout is worked out once per master
 // version and model ("a phone's upload directories are computed once per master-file version",
 // README, The serving path).
-import { layoutOf, mastersBeside, uploadName, type PhoneLayout } from '../config/phone-layout.ts';
+import { isMasterName, layoutOf, macOfName, masterCandidates, mastersBeside, parentDir, uploadName, type PhoneLayout } from '../config/phone-layout.ts';
 import { parseMasterFile } from '../config/master-file.ts';
 import { partNumberFor } from '../config/models.ts';
 import type { TreeFiles } from '../config/tree-source.ts';
@@ -19,6 +19,16 @@ interface ParsedMaster {
   etag: string;
   master: MasterFile;
   layouts: Map<string, PhoneLayout>;
+}
+
+/**
+ * The phone a master-file request (`tenant1/0004f2000001.cfg`, `tenant1/000000000000.cfg`) surely
+ * belongs to: the MAC in its name, or the User-Agent's serial ("Tag SN to UA"). Never a MAC
+ * guessed from the address: phones behind one NAT would take each other's tenants.
+ */
+export function masterReader(rel: string, mac: Mac | undefined, serial: string | undefined): Mac | undefined {
+  if (!mac || !isMasterName(rel)) return undefined;
+  return macOfName(rel) === mac || serial === mac ? mac : undefined;
 }
 
 /** Looks up the master a phone last fetched, from the inventory (only when this process has not seen it). */
@@ -34,9 +44,18 @@ export class PhoneLayouts {
     private readonly lookupLastMaster?: LastMasterLookup,
   ) {}
 
-  /** A phone read this master file (a `<MAC>.cfg` or `000000000000.cfg` in some directory). */
+  /**
+   * A phone asked for this master file (a `<MAC>.cfg` or `000000000000.cfg` in some directory),
+   * found or not: its server path is that directory, and the master it finds there governs it.
+   */
   noteMasterRead(mac: Mac, rel: string): void {
     if (this.lastMaster.get(mac) !== rel) this.remember(mac, rel);
+  }
+
+  /** Whether this phone asked for its master in `rel`'s directory (so a 000000000000.cfg read there, named by address only, is its). */
+  askedIn(mac: Mac, rel: string): boolean {
+    const last = this.lastMaster.get(mac);
+    return typeof last === 'string' && parentDir(last) === parentDir(rel);
   }
 
   private remember(mac: Mac, rel: string | null): void {
@@ -51,8 +70,11 @@ export class PhoneLayouts {
   async forUpload(rel: string, mac: Mac, model?: string, partNumber?: string): Promise<PhoneLayout> {
     const last = await this.lastMasterOf(mac);
     if (last !== undefined) {
-      const l = await this.layoutAt(last, mac, model, partNumber);
-      if (l) return l;
+      const dir = parentDir(last);
+      for (const c of masterCandidates(mac, dir ? `${dir}/` : undefined)) {
+        const l = await this.layoutAt(c.path, mac, model, partNumber);
+        if (l) return l;
+      }
     }
     for (const m of mastersBeside(rel, mac)) {
       const l = await this.layoutAt(m, mac, model, partNumber);

@@ -90,7 +90,7 @@ export class Records {
       if (isMasterName(ctx.base) && op === 'read') {
         if (ua?.stage !== 'application') s.bootStart = true;
         // The master a phone reads decides where its uploads go, after a restart too (issue 13 item 4).
-        s.master = ctx.rel;
+        if (ctx.masterRead) s.master = ctx.rel;
       }
       this.audit.sighting(s);
       return;

@@ -30,12 +30,16 @@ afterAll(() => {
   rmSync(data, { recursive: true, force: true });
 });
 
-function request(op: 'read' | 'write', path: string): BootRequest {
+/** "Tag SN to UA" (Administrator's Guide): the phone names itself in every request. */
+const UA = `FileTransport PolycomVVX-VVX_410-UA/5.9.5.0614 (SN:${MAC}) Type/Application`;
+
+function request(op: 'read' | 'write', path: string, userAgent: string | undefined = UA): BootRequest {
   return {
     transport: 'http',
     remote: { address: '192.0.2.41', port: 40000 },
     op,
     path,
+    ...(userAgent ? { userAgent } : {}),
     signal: new AbortController().signal,
     ...(op === 'write' ? { body: Readable.from([Buffer.from('log line\n')]) } : {}),
   };
@@ -60,8 +64,26 @@ test('issue 13 item 4: after a restart the inventory\'s master (tenant1/00000000
   expect(outcome(await second.handle(request('write', `${MAC}-boot.log`)))).toBe('PP_READ_ONLY');
   // Another phone the inventory does not know: no master beside shared-logs/, so the root's rules (none: the root).
   const other = '0004f2000042';
-  expect(outcome(await second.handle(request('write', `shared-logs/${other}-app.log`)))).toBe('PP_READ_ONLY');
-  expect(outcome(await second.handle(request('write', `tenant1/${other}-app.log`)))).toBe('PP_READ_ONLY'); // beside it: tenant1's master says /shared-logs
+  expect(outcome(await second.handle(request('write', `shared-logs/${other}-app.log`, '')))).toBe('PP_READ_ONLY');
+  expect(outcome(await second.handle(request('write', `tenant1/${other}-app.log`, '')))).toBe('PP_READ_ONLY'); // beside it: tenant1's master says /shared-logs
   await second.close();
+  await store.close();
+});
+
+test('phones behind one address (NAT): a 000000000000.cfg read named by no MAC or serial is nobody\'s master', async () => {
+  const store = await openMemoryStore(join(data, 'tmp-nat'));
+  const options = Object.freeze({ ...loadServerOptions({ root, data }, {}), policy: 'open' as const, rateLimitPerSec: 1e6, rateLimitBurst: 1e6 });
+  const core = await createBootService({ options, store, log: pino({ level: 'silent' }) });
+  const a = '0004f2000043';
+  const b = '0004f2000044';
+  // Phone A (tenant1) asks for its own master; phone B (no directory in its server address) asks for its own; then A's 000000000000.cfg read arrives.
+  expect(outcome(await core.handle(request('read', `tenant1/${a}.cfg`, '')))).toBe('PP_NOT_FOUND');
+  expect(outcome(await core.handle(request('read', `${b}.cfg`, '')))).toBe('PP_NOT_FOUND');
+  const m = await core.handle(request('read', 'tenant1/000000000000.cfg', ''));
+  if (m.kind === 'file') m.done({ bytes: m.size, durationMs: 1, status: '200', aborted: false });
+  // B keeps the root (no master there: its uploads go to the root); A keeps tenant1's master.
+  expect(outcome(await core.handle(request('write', `${b}-app.log`, '')))).toBe('stored');
+  expect(outcome(await core.handle(request('write', `shared-logs/${a}-app.log`, '')))).toBe('stored');
+  await core.close();
   await store.close();
 });
