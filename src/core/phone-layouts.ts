@@ -17,7 +17,8 @@ import type { Mac } from '../domain.ts';
 
 interface ParsedMaster {
   etag: string;
-  master: MasterFile;
+  /** Null when the file does not parse as a master: the phone moves on to the next name, as explain does. */
+  master: MasterFile | null;
   layouts: Map<string, PhoneLayout>;
 }
 
@@ -103,23 +104,23 @@ export class PhoneLayouts {
     return last ?? undefined;
   }
 
-  /** The phone's layout on the master at `rel`, or undefined when there is no such file. */
+  /** The phone's layout on the master at `rel`, or undefined when there is no such file or it is no master (phone-layout.ts findMasterFile moves on too). */
   private async layoutAt(rel: string, mac: Mac, model: string | undefined, partNumber: string | undefined): Promise<PhoneLayout | undefined> {
     const f = this.tree.findNow(rel);
     if (!f || f.isDirectory) return undefined;
     let parsed = this.masters.get(f.rel);
     if (!parsed || parsed.etag !== f.etag) {
-      let master: MasterFile;
+      let master: MasterFile | null;
       try {
         master = parseMasterFile(await this.tree.contents(f), f.rel);
       } catch {
-        // A broken master is the linter's business; its phones then upload beside it.
-        master = { file: f.rel, attrs: [] };
+        master = null; // lint reports it; the phone cannot use it either
       }
       parsed = { etag: f.etag, master, layouts: new Map() };
       if (this.masters.size >= 10_000) this.masters.clear();
       this.masters.set(f.rel, parsed);
     }
+    if (!parsed.master) return undefined;
     const key = `${mac}|${model ?? ''}|${partNumber ?? ''}`;
     let layout = parsed.layouts.get(key);
     if (!layout) {

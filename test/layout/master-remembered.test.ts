@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, expect, test } from 'vitest';
+import { uploadPath } from '../../src/config/phone-layout.ts';
+import { resolvePhone } from '../../src/config/resolver.ts';
+import { TreeFiles } from '../../src/config/tree-source.ts';
 import { createBootService } from '../../src/core/boot-service.ts';
 import type { BootRequest, BootResult } from '../../src/core/request.ts';
 import type { Mac } from '../../src/domain.ts';
@@ -23,6 +26,9 @@ const root = makeTree({
     '<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="site.cfg" LOG_FILE_DIRECTORY="/shared-logs" OVERRIDES_DIRECTORY="overrides"/>\n',
   'tenant1/site.cfg': '<polycomConfig tcpIpApp.sntp.address="pool.ntp.org"/>\n',
   'shared-logs/.keep': '',
+  // A per-phone master that does not parse: the phone moves on to 000000000000.cfg (Administrator's Guide, "Master Configuration Files").
+  'tenant2/0004f2000045.cfg': '<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="site.cfg"\n',
+  'tenant2/000000000000.cfg': '<?xml version="1.0" standalone="yes"?>\n<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="" LOG_FILE_DIRECTORY="logs"/>\n',
 });
 const data = mkdtempSync(join(tmpdir(), 'polyprov-remembered-'));
 afterAll(() => {
@@ -67,6 +73,22 @@ test('issue 13 item 4: after a restart the inventory\'s master (tenant1/00000000
   expect(outcome(await second.handle(request('write', `shared-logs/${other}-app.log`, '')))).toBe('PP_READ_ONLY');
   expect(outcome(await second.handle(request('write', `tenant1/${other}-app.log`, '')))).toBe('PP_READ_ONLY'); // beside it: tenant1's master says /shared-logs
   await second.close();
+  await store.close();
+});
+
+test('a <MAC>.cfg that is no master file: the server and explain both move on to 000000000000.cfg', async () => {
+  const mac = '0004f2000045' as Mac;
+  const store = await openMemoryStore(join(data, 'tmp-broken'));
+  const options = Object.freeze({ ...loadServerOptions({ root, data }, {}), policy: 'open' as const, rateLimitPerSec: 1e6, rateLimitBurst: 1e6 });
+  const core = await createBootService({ options, store, log: pino({ level: 'silent' }) });
+  const m = await core.handle(request('read', `tenant2/${mac}.cfg`, ''));
+  if (m.kind === 'file') m.done({ bytes: m.size, durationMs: 1, status: '200', aborted: false });
+  expect(outcome(await core.handle(request('write', `tenant2/logs/${mac}-app.log`, '')))).toBe('stored');
+  expect(outcome(await core.handle(request('write', `tenant2/${mac}-app.log`, '')))).toBe('PP_READ_ONLY');
+  const r = await resolvePhone(new TreeFiles(root), { mac }, { masterName: 'tenant2/' });
+  expect(r.master?.file).toBe('tenant2/000000000000.cfg');
+  expect(uploadPath(r.layout, 'log-app')).toBe(`tenant2/logs/${mac}-app.log`);
+  await core.close();
   await store.close();
 });
 
