@@ -11,7 +11,7 @@ import type { Store } from '../store/store.ts';
 import type { RequestContext } from './context.ts';
 import type { Enrolment } from './enrolment.ts';
 import { DirectoryStat, MemoryFile, StreamedFile } from './file-result.ts';
-import { isMasterName, macOfName, uploadKindOf } from '../config/phone-layout.ts';
+import { isMasterName, uploadKindOf } from '../config/phone-layout.ts';
 import { masterReader } from './phone-layouts.ts';
 import { servedUpload } from './live-tree.ts';
 import type { LockMatcher } from './override-lock.ts';
@@ -107,14 +107,13 @@ export class Content {
     } else {
       for (const e of entries) {
         if (e.isDirectory) continue;
-        const mac = macOfName(e.name);
-        if (mac && !(await d.policy.listable(ctx, mac))) continue;
+        if (!(await d.policy.listable(ctx, ctx.rel === '' ? e.name : `${ctx.rel}/${e.name}`))) continue;
         out.push({ name: e.name, size: e.size, mtime: e.mtime });
       }
       // The phone's own uploads live in the store, not the tree: list those in this directory
       // too, so a phone (or lftp) that stores a file and lists the directory sees it there.
       const mac = (phoneOf(ctx.principal) as Mac | undefined) ?? ctx.id.mac;
-      if (mac && (await d.policy.listable(ctx, mac))) {
+      if (mac && (await d.policy.visibleTo(ctx, [mac]))) {
         for (const f of await d.store.uploads.listForPhone(mac)) {
           const slash = f.key.path.lastIndexOf('/');
           const name = f.key.path.slice(slash + 1);

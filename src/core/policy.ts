@@ -107,13 +107,24 @@ export class AccessPolicy {
   }
 
   /**
-   * Whether a MAC-named file shows in this principal's listing: another phone's files are left
-   * out for a phone principal, and a bound phone's files for everyone but that phone.
+   * Whether a file shows in this principal's listing: another phone's files (MAC-named, or a
+   * secret file only its master lists, issue 13 item 6) are left out for a phone principal, and a
+   * bound phone's files for everyone but that phone.
    */
-  async listable(ctx: RequestContext, mac: Mac): Promise<boolean> {
+  async listable(ctx: RequestContext, rel: string): Promise<boolean> {
+    const mac = macOfName(rel);
+    return this.visibleTo(ctx, mac ? [mac] : await this.ownersOf(rel));
+  }
+
+  /** Whether the files of these phones show in this principal's listing (none: everyone's file). */
+  async visibleTo(ctx: RequestContext, owners: readonly Mac[]): Promise<boolean> {
+    if (owners.length === 0) return true;
     const own = phoneOf(ctx.principal);
-    if (own !== undefined) return own === mac;
-    const bound = await this.enrol.boundAccount(mac);
-    return !(bound && !bound.pending);
+    if (own !== undefined) return owners.includes(own as Mac);
+    for (const m of owners) {
+      const bound = await this.enrol.boundAccount(m);
+      if (bound && !bound.pending) return false;
+    }
+    return true;
   }
 }

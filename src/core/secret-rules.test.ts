@@ -85,6 +85,25 @@ async function outcome(s: Setup, who: Who, transport: Transport, op: 'read' | 'w
   }
 }
 
+/** The names an FTP LIST of the root shows this account. */
+async function listing(s: Setup, who: Who): Promise<string[]> {
+  const data = mkdtempSync(join(tmpdir(), 'polyprov-secret-rules-data-'));
+  dirs.push(data);
+  const store = await openMemoryStore(join(data, 'tmp'));
+  await store.accounts.put(makeAccount('site', 'site', 'site-pw', REALM));
+  for (const [user, mac] of [['p1', MAC1], ['p2', MAC2], ['p3', MAC3]] as const) if (s.bound.includes(mac)) await store.accounts.put(makeAccount('phone', user, `${user}-pw`, REALM, mac));
+  const options = Object.freeze({ ...loadServerOptions({ root: s.root, data }, {}), policy: 'accounts', realm: REALM, staging: true } as ServerOptions);
+  const core = await createBootService({ options, store, log: silent });
+  try {
+    const r = await core.handle({ transport: 'ftp', remote: { address: '192.0.2.50', port: 1 }, credentials: credentials(who, 'ftp'), op: 'list', path: '/', signal: new AbortController().signal });
+    if (r.kind !== 'listing') throw new Error(`not a listing: ${r.kind === 'refused' ? r.error.code : r.kind}`);
+    return r.entries.map((e) => e.name);
+  } finally {
+    await core.close();
+    await store.close();
+  }
+}
+
 describe('issue 13 item 6: a secret listed only by per-phone masters belongs to those phones', () => {
   let root: string;
   beforeAll(() => {
@@ -138,6 +157,15 @@ describe('issue 13 item 6: a secret listed only by per-phone masters belongs to 
       expect(await outcome(b === 'bound' ? bound() : unbound(), who, t, 'read', path)).toBe(expected);
     });
   }
+
+  test('FTP LIST of the directory shows bob.cfg to its phone only (Boot Server Security Policy: each account lists what it may read)', async () => {
+    expect(await listing(bound(), 'p1')).toEqual(expect.arrayContaining(['bob.cfg', 'notes.cfg', 'site.cfg']));
+    const other = await listing(bound(), 'p2');
+    expect(other).toEqual(expect.arrayContaining(['pair.cfg', 'notes.cfg', 'site.cfg']));
+    expect(other).not.toContain('bob.cfg');
+    expect(await listing(bound(), 'site')).not.toContain('bob.cfg');
+    expect(await listing(unbound(), 'site')).toContain('bob.cfg');
+  });
 
   test('stat (FTP SIZE/MDTM) follows the same rule as read', async () => {
     expect(await outcome(bound(), 'p2', 'ftp', 'stat', 'bob.cfg')).toBe('PP_AUTH_WRONG_PHONE');
