@@ -4,6 +4,8 @@
 // access policy asks this only for files that hold secrets (issue 13 item 6), so a directory's
 // masters are read when such a file is first asked for, then again only when the directory or
 // a master in it changed, or after REFRESH_MS (an edit in place keeps the directory's mtime).
+// Limit: a master in a subdirectory that names a file above it (`../bob.cfg`) is not seen for that
+// file; such a file then counts as its other readers' only.
 import { isUrl, parseMasterFile } from '../config/master-file.ts';
 import { DEFAULT_MASTER, inDir, isMasterName, layoutOf, macOfName, parentDir } from '../config/phone-layout.ts';
 import type { TreeFiles } from '../config/tree-source.ts';
