@@ -134,6 +134,9 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
       return refuseFromMain(TFTP_ERR.NOT_DEFINED, 'server busy, try again later');
     }
     if (req.mode !== 'octet') {
+      // A mode the boot server does not speak (as an HTTP method other than GET/HEAD/PUT): it never
+      // becomes a request, so it is counted as wire garbage.
+      service.wireGarbage?.('tftp');
       log.warn({ remote: rinfo.address, path: req.filename, mode: req.mode }, 'tftp refused: mode');
       return refuseFromMain(TFTP_ERR.ILLEGAL_OPERATION, `mode "${req.mode}" is not served; use octet (binary) mode`);
     }
