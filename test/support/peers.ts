@@ -4,7 +4,7 @@
 // POLYPROV_REQUIRE_PEERS=1 (CI, .ci/run) the missing peer fails the test file instead.
 //   const HAVE_VSFTPD = requirePeer('vsftpd', 'vsftpd');
 //   describe.skipIf(!HAVE_VSFTPD)('…', () => { … });
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
 
@@ -32,7 +32,11 @@ export const PEER_PACKAGES: Readonly<Record<string, string>> = {
   wrk: 'wrk',
 };
 
-/** Absolute path of a peer program (PATH first, then the sbin and /usr/local directories), or undefined. */
+/**
+ * Absolute real path of a peer program (PATH first, then the sbin and /usr/local directories), or
+ * undefined. Symbolic links are resolved: a program run as another user (initdb as postgres) must not
+ * be reached through a directory only this user may enter, such as without-peers' link farm.
+ */
 export function peerPath(bin: string): string | undefined {
   const onPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
   for (const dir of [...onPath, ...EXTRA_DIRS]) {
@@ -44,7 +48,7 @@ export function peerPath(bin: string): string | undefined {
     }
     // Tests spawn peers by name: a daemon found in /usr/sbin outside this user's PATH must be spawnable too.
     if (!onPath.includes(dir)) process.env.PATH = [...onPath, dir].join(delimiter);
-    return file;
+    return realpathSync(file);
   }
   return undefined;
 }
