@@ -76,6 +76,10 @@ export class Content {
       if (req.op === 'stat') return new DirectoryStat(f.mtime, f.etag, ctx);
       throw new ProvError('PP_LISTING_REFUSED', `${rel || '/'} is a directory; listings are not served`);
     }
+    // A file with a secret that only per-phone masters list is those phones' (issue 13 item 6):
+    // checked here, where the file is already found (no second stat on the serving path).
+    const owners = await d.secrets.ownersOfFile(f);
+    if (owners.length > 0) await d.policy.checkOwners(ctx, owners, false);
     if (!carriesCredentials(req.transport)) d.policy.checkSecretTransport(ctx, await d.secrets.holdsSecrets(f));
     // Small files come from (and go into) the tree's memory cache; images stream from disk.
     const body = req.op === 'read' ? await d.tree.load(f) : undefined;
@@ -101,6 +105,8 @@ export class Content {
       const key = up && (await d.uploads.key(ctx, up)).key;
       const stored = key ? await d.store.uploads.current(key) : undefined;
       if (!file && !stored) throw ProvError.expected('PP_NOT_FOUND', `${ctx.rel || '/'} is not a directory`);
+      const owners = file ? await d.secrets.ownersOfFile(file) : [];
+      if (owners.length > 0) await d.policy.checkOwners(ctx, owners, false);
       // Even its size and date are not for a transport without credentials outside tftpSecretAllow.
       if (!carriesCredentials(ctx.req.transport)) d.policy.checkSecretTransport(ctx, file ? await d.secrets.holdsSecrets(file) : true);
       out.push(file ? { name: ctx.base, size: file.size, mtime: file.mtime } : { name: ctx.base, size: stored!.size, mtime: stored!.storedAt });

@@ -2,18 +2,24 @@
 // shared ones (`000000000000.cfg`) in the file's directory and each directory above it, since a
 // master names its CONFIG_FILES relative to its own directory (phone-layout.ts layoutOf). The
 // access policy asks this only for files that hold secrets (issue 13 item 6), so a directory's
-// masters are read when such a file is first asked for, then again only when the directory or
-// a master in it changed, or after REFRESH_MS (an edit in place keeps the directory's mtime).
+// masters are read when such a file is first asked for, then again when the directory changed or
+// after REFRESH_MS (an edit in place keeps the directory's mtime); each master is parsed once per
+// version, so a refresh costs a readdir and a stat per master.
 // Limit: a master in a subdirectory that names a file above it (`../bob.cfg`) is not seen for that
 // file; such a file then counts as its other readers' only.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { isUrl, parseMasterFile } from '../config/master-file.ts';
 import { DEFAULT_MASTER, inDir, isMasterName, layoutOf, macOfName, parentDir } from '../config/phone-layout.ts';
 import type { TreeFiles } from '../config/tree-source.ts';
 import type { MasterFile } from '../config/types.ts';
 import type { Mac } from '../domain.ts';
 
-/** How long a directory's index is trusted without looking at its masters again. */
-const REFRESH_MS = 2000;
+/**
+ * How long a directory's index is trusted while the directory itself is unchanged: an editor that
+ * saves by rename changes the directory at once; an edit in place is seen within this time.
+ */
+const REFRESH_MS = 30_000;
 /** The MAC the shared master is applied with: no phone has it, so a substituted MAC is recognisable. */
 const ANY_MAC = 'ffffffffffff' as Mac;
 
@@ -37,7 +43,8 @@ export type Readers = { shared: true } | { shared: false; phones: Mac[] };
 
 export class MasterListings {
   private readonly dirs = new Map<string, DirectoryIndex>();
-  private readonly parsed = new Map<string, { etag: string; master: MasterFile | null }>();
+  private readonly building = new Map<string, Promise<DirectoryIndex>>();
+  private readonly parsed = new Map<string, { etag: string; listed: Listed | undefined }>();
 
   constructor(
     private readonly tree: TreeFiles,
@@ -61,49 +68,81 @@ export class MasterListings {
     return { shared: false, phones: [...phones].sort() };
   }
 
-  private async index(dir: string): Promise<DirectoryIndex> {
+  private index(dir: string): Promise<DirectoryIndex> {
     const d = this.tree.findNow(dir);
     const key = d ? d.etag : 'none';
     const hit = this.dirs.get(dir);
-    if (hit && hit.key === key && this.now() - hit.at < REFRESH_MS) return hit;
+    if (hit && hit.key === key && this.now() - hit.at < REFRESH_MS) return Promise.resolve(hit);
+    // One rebuild at a time per directory; requests meanwhile wait for it.
+    let building = this.building.get(dir);
+    if (!building) {
+      building = this.build(dir, key, d?.isDirectory === true).finally(() => this.building.delete(dir));
+      this.building.set(dir, building);
+    }
+    return building;
+  }
+
+  private async build(dir: string, key: string, isDirectory: boolean): Promise<DirectoryIndex> {
     const idx: DirectoryIndex = { key, at: this.now(), perPhone: new Map(), shared: [] };
-    for (const e of (await this.tree.entries(dir)) ?? []) {
-      if (e.isDirectory || !isMasterName(e.name)) continue;
-      const path = inDir(dir, e.name);
-      const master = await this.master(path);
-      if (!master) continue;
-      const mac = macOfName(e.name);
-      if (mac) {
-        for (const c of layoutOf({ path, master }, { mac }, []).configFiles) {
-          if (!c.path) continue;
-          const list = idx.perPhone.get(c.path) ?? [];
-          if (!list.includes(mac)) list.push(mac);
-          idx.perPhone.set(c.path, list);
+    let names: string[] = [];
+    try {
+      // Names only: a per-phone tree holds thousands of files, and only master names need a stat.
+      if (isDirectory) names = readdirSync(join(this.tree.root, dir));
+    } catch {
+      names = [];
+    }
+    let seen = 0;
+    for (const name of names) {
+      if (!isMasterName(name)) continue;
+      // A per-phone tree has thousands of masters: let requests through between batches.
+      if (++seen % 500 === 0) await new Promise<void>((r) => setImmediate(r));
+      const listed = await this.listed(inDir(dir, name));
+      if (!listed) continue;
+      if (listed.mac) {
+        for (const path of listed.paths) {
+          const list = idx.perPhone.get(path) ?? [];
+          if (!list.includes(listed.mac)) list.push(listed.mac);
+          idx.perPhone.set(path, list);
         }
-      } else if (e.name === DEFAULT_MASTER) {
-        for (const c of layoutOf({ path, master }, { mac: ANY_MAC }, []).configFiles) if (c.path && !isUrl(c.path)) idx.shared.push(sharedEntry(c.path));
-      }
+      } else idx.shared.push(...listed.shared);
     }
     if (this.dirs.size >= 10_000) this.dirs.clear();
     this.dirs.set(dir, idx);
     return idx;
   }
 
-  private async master(path: string): Promise<MasterFile | null> {
+  /** What one master lists, worked out once per version of the file. */
+  private async listed(path: string): Promise<Listed | undefined> {
     const f = this.tree.findNow(path);
-    if (!f || f.isDirectory) return null;
+    if (!f || f.isDirectory) return undefined;
     const hit = this.parsed.get(path);
-    if (hit && hit.etag === f.etag) return hit.master;
-    let master: MasterFile | null;
+    if (hit && hit.etag === f.etag) return hit.listed;
+    let master: MasterFile | undefined;
     try {
       master = parseMasterFile(await this.tree.contents(f), path);
     } catch {
-      master = null; // a broken master lists nothing (lint reports it)
+      master = undefined; // a broken master lists nothing (lint reports it)
+    }
+    const base = path.slice(path.lastIndexOf('/') + 1);
+    const mac = macOfName(base);
+    let listed: Listed | undefined;
+    if (master && mac) {
+      listed = { mac, paths: layoutOf({ path, master }, { mac }, []).configFiles.flatMap((c) => (c.path ? [c.path] : [])), shared: [] };
+    } else if (master && base === DEFAULT_MASTER) {
+      const paths = layoutOf({ path, master }, { mac: ANY_MAC }, []).configFiles.flatMap((c) => (c.path && !isUrl(c.path) ? [c.path] : []));
+      listed = { paths: [], shared: paths.map(sharedEntry) };
     }
     if (this.parsed.size >= 100_000) this.parsed.clear();
-    this.parsed.set(path, { etag: f.etag, master });
-    return master;
+    this.parsed.set(path, { etag: f.etag, listed });
+    return listed;
   }
+}
+
+/** One master's contribution: a per-phone master's files, or a shared master's patterns. */
+interface Listed {
+  mac?: Mac;
+  paths: string[];
+  shared: SharedEntry[];
 }
 
 function sharedEntry(path: string): SharedEntry {

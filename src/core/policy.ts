@@ -72,12 +72,21 @@ export class AccessPolicy {
     if (anonymous && !authenticating && writing && !trusted) {
       throw new ProvError('PP_SECRET_TRANSPORT', `${req.transport} carries no credentials; uploads only from allow-listed networks (tftpSecretAllow)`);
     }
+    if (fileMac) await this.checkOwners(ctx, [fileMac], writing);
+  }
+
+  /**
+   * The rules for the files of these phones: by the file's MAC name, or (content.ts, once the file
+   * is found) a file with secrets that only their masters list (issue 13 item 6). Another phone's
+   * account never; anyone else only while none of these phones has its own confirmed account.
+   */
+  async checkOwners(ctx: RequestContext, owners: readonly Mac[], writing: boolean): Promise<void> {
+    const { req, principal: p } = ctx;
+    const fileMac = macOfName(ctx.base);
+    const anonymous = p.kind === 'anonymous';
+    const trusted = anonymous && !AUTHENTICATING.has(req.transport) && inList(this.tftpSecretAllow, ctx.address);
     const own = phoneOf(p);
     const isPhonePrincipal = (p.kind === 'account' && p.account.kind === 'phone') || (p.kind === 'cert' && p.mac !== undefined);
-    // The phones this file belongs to: by its name, or (a file with secrets that only per-phone
-    // masters list) by those masters, protected alike (issue 13 item 6).
-    const owners = fileMac ? [fileMac] : writing ? [] : await this.ownersOf(ctx.rel);
-    if (owners.length === 0) return;
     if (isPhonePrincipal && !owners.includes(own as Mac)) {
       throw new ProvError(writing ? 'PP_WRITE_OTHER_MAC' : 'PP_AUTH_WRONG_PHONE', `${principalName(p)} belongs to phone ${own}, not ${owners.join(', ')}`);
     }

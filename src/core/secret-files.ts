@@ -49,7 +49,12 @@ export class SecretFileIndex {
    */
   async ownersOf(rel: string): Promise<Mac[]> {
     const f = this.tree.findNow(rel);
-    if (!f || f.isDirectory || macOfName(f.rel) || !(await this.holdsSecrets(f))) return [];
+    return f ? this.ownersOfFile(f) : [];
+  }
+
+  /** ownersOf for a file already found (the serving path: no second stat). */
+  async ownersOfFile(f: TreeFile): Promise<Mac[]> {
+    if (f.isDirectory || macOfName(f.rel) || !(await this.holdsSecrets(f))) return [];
     const readers = await this.listings.readersOf(f.rel);
     return readers.shared ? [] : readers.phones;
   }
