@@ -574,4 +574,28 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
       expect(await store.changes.query({ limit: 0 })).toEqual([]);
     });
   });
+
+  describe(`${name}: the phone layout's state (issue 13 items 3 and 4)`, () => {
+    test('item 4: a phone keeps the master file it last read (newest sighting wins, order-independent)', async () => {
+      const { store } = await fresh();
+      const sight = (o: Partial<Sighting>): Sighting => ({ mac: MAC1, at: at(0), source: 'http', address: '192.0.2.10', ...o });
+      await store.phones.recordSightings([
+        sight({ at: at(20), master: 'tenant1/000000000000.cfg' }),
+        sight({ at: at(10), master: '000000000000.cfg' }),
+        sight({ at: at(30) }),
+      ]);
+      expect((await store.phones.get(MAC1))!.master).toBe('tenant1/000000000000.cfg');
+    });
+
+    test('item 3: an upload keeps the tree version it was stored against', async () => {
+      const { store } = await fresh();
+      const f = await upload(store, phoneKey(), 'over the tree', { treeVersion: 'abc123' });
+      expect(f.treeVersion).toBe('abc123');
+      expect((await store.uploads.current(phoneKey()))!.treeVersion).toBe('abc123');
+      await upload(store, phoneKey(), 'no tree file', { treeVersion: '' });
+      expect((await store.uploads.current(phoneKey()))!.treeVersion).toBe('');
+      await upload(store, phoneKey(), 'unrecorded');
+      expect((await store.uploads.current(phoneKey()))!.treeVersion).toBeUndefined();
+    });
+  });
 }
