@@ -35,7 +35,7 @@ beforeAll(async () => {
     // Supported Provisioning Protocols).
     ['https', 'ftp', 'ftps', 'http'],
   );
-}, 60_000);
+}, 120_000); // serve children start in seconds alone, over 20 s under the shared machine's load
 
 afterAll(async () => {
   await open?.stop();

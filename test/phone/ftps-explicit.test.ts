@@ -45,7 +45,7 @@ beforeAll(async () => {
     startFixture({ tls: true }),
     startFixture(),
   ]);
-}, 60_000);
+}, 120_000); // serve children start in seconds alone, over 20 s under the shared machine's load
 
 afterAll(async () => {
   await withTls?.stop();

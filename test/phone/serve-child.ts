@@ -11,7 +11,7 @@ export interface ServeChild {
   stop(): Promise<void>;
 }
 
-export async function startServe(args: string[], listeners: string[], timeoutMs = 20_000): Promise<ServeChild> {
+export async function startServe(args: string[], listeners: string[], timeoutMs = 45_000): Promise<ServeChild> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args, ...listeners.flatMap((l) => [`--${l}`, '127.0.0.1:0'])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -51,7 +51,7 @@ beforeAll(async () => {
   const tls = ['--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem')];
   both = await startServe(['--root', root, '--policy', 'open', '--data', join(dir, 'data-both'), '--log-level', 'error', ...tls], ['http', 'https']);
   httpsOnly = await startServe(['--root', root, '--policy', 'open', '--data', join(dir, 'data-https'), '--log-level', 'error', ...tls], ['https']);
-}, 60_000);
+}, 120_000); // serve children start in seconds alone, over 20 s under the shared machine's load
 
 afterAll(async () => {
   await both?.stop();
