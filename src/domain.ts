@@ -51,6 +51,8 @@ export interface Sighting {
   file?: { path: string; op: 'read' | 'write'; status: string };
   /** Last error, as an error code plus short text, or null to clear. */
   error?: string | null;
+  /** An override upload: whether it touched locked parameters (override policy). */
+  overrideLocked?: boolean;
   /** SIP user learned for this phone (check-sync targets). */
   sipUser?: string;
   /** SIP port learned for this phone. */

@@ -27,6 +27,8 @@ export interface RequestContext {
   upload?: { name: UploadName; key: UploadKey };
   /** A master file this phone surely read (content.ts): the inventory keeps it (issue 13 item 4). */
   masterRead?: boolean;
+  /** Set by an override upload: whether it touched locked parameters (folded into the inventory with the upload's sighting). */
+  overrideLocked?: boolean;
   /** performance.now() when the request arrived. */
   readonly started: number;
 }

@@ -92,6 +92,7 @@ export class Records {
         // The master a phone reads decides where its uploads go, after a restart too (issue 13 item 4).
         if (ctx.masterRead) s.master = ctx.rel;
       }
+      if (ctx.overrideLocked !== undefined) s.overrideLocked = ctx.overrideLocked;
       this.audit.sighting(s);
       return;
     }

@@ -98,12 +98,9 @@ export class Uploads {
     const locked = kept ? lockedKeys(Buffer.concat(kept), rel, this.locks!) : [];
     const stored = await sink.commit({ locked: locked.length > 0 });
     if (isOverride) {
-      // The version is committed: a store going away now must not turn it into "retry later"
-      // (issue 13 item 13); the flag is set again with the phone's next override upload.
-      await this.store.phones.setOverrideLocked(up.mac, locked.length > 0).catch((err: unknown) => {
-        if (!isProvError(err) || err.code !== 'PP_STORE_UNAVAILABLE') throw err;
-        this.log.warn({ mac: up.mac, code: err.code }, 'override stored; its locked-parameter flag could not be updated');
-      });
+      // The flag reaches the inventory with this upload's sighting (record step), so a phone
+      // whose first request is this upload is flagged too.
+      ctx.overrideLocked = locked.length > 0;
       if (locked.length) this.log.warn({ mac: up.mac, locked }, 'override touches locked parameters; stored as received, served without them');
     }
     return { kind: 'stored', bytes: sink.bytes, sha256: stored.sha256, created: stored.version === 1 };

@@ -28,7 +28,7 @@ export function newPhone(s: Sighting): Phone {
 /** The inventory fields whose value is "the latest one reported"; each keeps the time it was set. */
 export type TimedField = 'model' | 'partNumber' | 'appVersion' | 'bootromVersion' | 'address' | 'lastSource' | 'lastError' | 'sipUser' | 'sipPort' | 'master';
 /** When each timed field was last set (ms since the epoch); stored beside the row. */
-export type FieldTimes = Partial<Record<TimedField, number>>;
+export type FieldTimes = Partial<Record<TimedField | 'overrideLockedAt', number>>;
 
 /** A phone row together with the times of its fields: what a backend reads, folds and writes back. */
 export interface PhoneState {
@@ -74,6 +74,11 @@ export function foldSighting(prev: PhoneState | undefined, s: Sighting): PhoneSt
     times[k] = at;
   };
 
+  // The newest override upload decides whether the phone's served override is stripped.
+  if (s.overrideLocked !== undefined && (times.overrideLockedAt ?? -Infinity) <= at) {
+    p.overrideLocked = s.overrideLocked;
+    times.overrideLockedAt = at;
+  }
   if (s.model) set('model', s.model);
   if (s.partNumber) set('partNumber', s.partNumber);
   const bootStage = s.stage === 'bootrom' || s.stage === 'updater';

@@ -39,6 +39,7 @@ export interface Store {
     recordSightings(s: Sighting[]): Promise<void>;
     get(mac: Mac): Promise<Phone | undefined>;
     list(q?: PhoneQuery): Promise<Phone[]>;
+    /** Sets the flag outright (Reset Local Config clears it); an override upload's sighting folds it in otherwise. */
     setOverrideLocked(mac: Mac, locked: boolean): Promise<void>;
     /** The phone's most recent boot starts, newest first (a bounded number is kept per phone). */
     boots(mac: Mac, limit: number): Promise<BootRecord[]>;

@@ -110,6 +110,7 @@ describe('uploads (issue 4, Uploads)', () => {
     expect(served).toContain('up.backlight.idleIntensity="3"');
     const stored = await srv.store.uploads.current({ mac: MAC2 as Mac, kind: 'override-phone', path: `overrides/${MAC2}-phone.cfg` });
     expect((await stored!.read()).toString()).toBe(body);
+    await srv.core.audit.flush(); // the flag travels with the upload's (batched) sighting
     expect((await srv.store.phones.get(MAC2 as Mac))?.overrideLocked).toBe(true);
   });
 

@@ -208,6 +208,16 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
       await store.phones.setOverrideLocked(MAC2, true); // unknown phone: no error, no row
       expect(await store.phones.get(MAC2)).toBeUndefined();
     });
+
+    test('issue 4 override policy: an override upload\'s sighting flags the phone (even its first sighting), the newest one decides', async () => {
+      const { store } = await fresh();
+      await store.phones.recordSighting(sight({ overrideLocked: true }));
+      expect((await store.phones.get(MAC1))!.overrideLocked).toBe(true);
+      await store.phones.recordSighting(sight({ at: at(5) }));
+      expect((await store.phones.get(MAC1))!.overrideLocked).toBe(true);
+      await store.phones.recordSightings([sight({ at: at(9), overrideLocked: false }), sight({ at: at(7), overrideLocked: true })]);
+      expect((await store.phones.get(MAC1))!.overrideLocked).toBe(false);
+    });
   });
 
   describe(`${name}: uploads (issue 4, Uploads)`, () => {

@@ -82,9 +82,9 @@ async function recordSightings(db: PgConnection, list: Sighting[]): Promise<void
         name: 'phone_update',
         text: `UPDATE phones SET model = $2, part_number = $3, app_version = $4, bootrom_version = $5, address = $6, last_source = $7,
                  first_seen = $8, last_seen = $9, last_boot = $10, last_error = $11, sip_user = $12, sip_port = $13,
-                 fetched_count = $14, uploaded_count = $15, field_times = $16, master = $17 WHERE mac = $1`,
+                 fetched_count = $14, uploaded_count = $15, field_times = $16, master = $17, override_locked = $18 WHERE mac = $1`,
         values: [r.mac, r.model, r.part_number, r.app_version, r.bootrom_version, r.address, r.last_source, r.first_seen, r.last_seen,
-          r.last_boot, r.last_error, r.sip_user, r.sip_port, r.fetched_count, r.uploaded_count, r.field_times, r.master],
+          r.last_boot, r.last_error, r.sip_user, r.sip_port, r.fetched_count, r.uploaded_count, r.field_times, r.master, r.override_locked === 1],
       });
     }
     if (boots.length) {
