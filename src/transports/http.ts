@@ -248,8 +248,16 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
   ): Promise<void> {
     let sent = 0;
     let aborted = false;
+    // A write's callback is not always called when the phone hangs up with the write pending
+    // (the socket is destroyed under it), which left the read loop, its file handle and its chunk
+    // buffers waiting forever (the 50-hang-ups test in test/http/reads.test.ts, now and then): the
+    // close ends the wait too.
+    let wake: ((e: Error) => void) | undefined;
     const onClose = () => {
-      if (!res.writableFinished) aborted = true;
+      if (!res.writableFinished) {
+        aborted = true;
+        wake?.(new Error('closed'));
+      }
     };
     res.on('close', onClose);
     try {
@@ -257,7 +265,11 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
         if (aborted || res.destroyed) break;
         // The callback fires once the bytes are with the kernel, or with an error when the
         // socket is gone; either way the buffer is free again.
-        const err = await new Promise<Error | null | undefined>((resolve) => res.write(chunk, resolve));
+        const err = await new Promise<Error | null | undefined>((resolve) => {
+          wake = resolve;
+          res.write(chunk, resolve);
+        });
+        wake = undefined;
         if (err) {
           aborted = true;
           break;
