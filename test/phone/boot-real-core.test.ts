@@ -40,8 +40,8 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function serve(root: string): Promise<TestServer> {
-  const s = await startTestServer(root, { policy: 'open' });
+async function serve(root: string, contactsReadOnly = false): Promise<TestServer> {
+  const s = await startTestServer(root, { policy: 'open', contactsReadOnly });
   cleanup.push(() => s.close(), () => rm(root, { recursive: true, force: true }));
   return s;
 }
@@ -99,6 +99,25 @@ describe('the virtual phone against the real boot service', () => {
     const again = await bootPhone(input(s.url, fresh));
     expect(again.effective?.params['reg.1.label']).toMatchObject({ value: 'From keypad', source: { file: `overrides/${MAC}-phone.cfg` } });
     expect((await fresh.load()).directory?.toString()).toContain('<ct>1815</ct>');
+  });
+
+  test('issue 13 item 3, white paper CONTACT_DIRECTORY: with contactsReadOnly the phone\'s directory upload is refused and the phone keeps its own copy, boot after boot', async () => {
+    const s = await serve(tree({ [`contacts/${MAC}-directory.xml`]: '<directory><item_list><item><fn>Tree</fn><ln>Copy</ln><ct>2000</ct></item></item_list></directory>\n' }), true);
+    const state = new MemoryState();
+    await bootPhone(input(s.url, state));
+    const d = await state.load();
+    addContact(d, { fn: 'Ada', ln: 'Lovelace', ct: '1815' });
+    await state.save(d);
+    const rec = await bootPhone(input(s.url, state));
+    expect(rec.uploads.filter((u) => u.file.endsWith('-directory.xml')).map((u) => u.status)).not.toContain('ok');
+    expect(rec.messages.some((m) => m.includes('keeps its local copy'))).toBe(true);
+    const again = await bootPhone(input(s.url, state));
+    const kept = (await state.load()).directory?.toString() ?? '';
+    expect(kept).toContain('<ct>1815</ct>');
+    expect(again.uploads.filter((u) => u.file.endsWith('-directory.xml')).map((u) => u.status)).not.toContain('ok');
+    // The server still serves the tree's directory: the refused upload stored nothing.
+    const served = await fetch(`${s.url}/contacts/${MAC}-directory.xml`);
+    expect(await served.text()).toContain('<ct>2000</ct>');
   });
 
   test('issue 13 item 16, white paper Stage 4: with phones/<MAC>.cfg missing, site.cfg is cached and the phone boots from it when the server is gone', async () => {
