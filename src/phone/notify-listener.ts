@@ -178,22 +178,24 @@ export async function listenSip(
   onCheckSync: (from: string) => void,
   opts: { tls?: SipTlsOptions } = {},
 ): Promise<SipListener> {
-  const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  sock.on('message', (msg, rinfo) => {
-    const out = handler.handle(msg, { address: rinfo.address, port: rinfo.port });
-    if (!out) return;
-    sock.send(out.response, rinfo.port, rinfo.address);
-    if (out.checkSync) onCheckSync(`udp ${rinfo.address}:${rinfo.port}`);
-  });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(port, host, () => {
-      sock.off('error', reject);
-      resolve();
+  const bindUdp = async (at: number): Promise<dgram.Socket> => {
+    const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    sock.on('message', (msg, rinfo) => {
+      const out = handler.handle(msg, { address: rinfo.address, port: rinfo.port });
+      if (!out) return;
+      sock.send(out.response, rinfo.port, rinfo.address);
+      if (out.checkSync) onCheckSync(`udp ${rinfo.address}:${rinfo.port}`);
     });
-  });
-  sock.on('error', () => undefined);
-  const bound = sock.address().port;
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(at, host, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    });
+    sock.on('error', () => undefined);
+    return sock;
+  };
 
   const conns = new Set<net.Socket>();
   const serve = (kind: 'tcp' | 'tls') => (c: net.Socket) => {
@@ -214,12 +216,24 @@ export async function listenSip(
       if (fatal) c.destroy();
     });
   };
-  const tcp = net.createServer(serve('tcp'));
-  // TCP is a bonus: a port taken by someone else leaves the phone on UDP only.
-  const tcpUp = await new Promise<boolean>((resolve) => {
-    tcp.once('error', () => resolve(false));
-    tcp.listen(bound, host, () => resolve(true));
-  });
+  // TCP is a bonus: a port taken by someone else leaves the phone on UDP only. On an ephemeral
+  // port (0) a TCP port already taken by another program is no reason to lose TCP: try another
+  // pair (the full test suite met this now and then).
+  let sock!: dgram.Socket;
+  let tcp!: net.Server;
+  let tcpUp = false;
+  let bound = 0;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    sock = await bindUdp(port);
+    bound = sock.address().port;
+    tcp = net.createServer(serve('tcp'));
+    tcpUp = await new Promise<boolean>((resolve) => {
+      tcp.once('error', () => resolve(false));
+      tcp.listen(bound, host, () => resolve(true));
+    });
+    if (tcpUp || port !== 0) break;
+    await new Promise<void>((r) => sock.close(() => r()));
+  }
 
   let tlsServer: tls.Server | undefined;
   let tlsPort: number | undefined;
