@@ -71,14 +71,7 @@ export async function startServer(dir: string, root: string, transport: StormTra
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const done = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await done;
-    clearTimeout(t);
-  };
+  const stop = () => stopChild(child);
   const end = Date.now() + 30_000;
   for (;;) {
     const port = (l: string) => new RegExp(`^\\s*${l}\\s+listening on [^\\s]*:(\\d+)`, 'm').exec(out)?.[1];
@@ -95,4 +88,14 @@ export async function startServer(dir: string, root: string, transport: StormTra
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Ends a `polyprov serve` child: SIGTERM (it flushes its audit and closes its store), SIGKILL after 5 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await done;
+  clearTimeout(t);
 }

@@ -1,6 +1,7 @@
 // Runs `polyprov serve` as a child process on loopback port 0 listeners and reads the ports back.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from '../../src/phone/storm-server.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/polyprov', import.meta.url));
 
@@ -17,14 +18,7 @@ export async function startServe(args: string[], listeners: string[], timeoutMs 
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const ports: Record<string, number> = {};
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const done = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await done;
-    clearTimeout(t);
-  };
+  const stop = () => stopChild(child);
   const end = Date.now() + timeoutMs;
   while (Object.keys(ports).length < listeners.length) {
     if (child.exitCode !== null) throw new Error(`polyprov serve exited ${child.exitCode}:\n${out}`);
