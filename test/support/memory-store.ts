@@ -14,15 +14,9 @@ import { TempUpload, TempUploadSink, cleanStaleTemps, versionContent } from '../
 /** Same bound as the SQL backends: a query never pulls more than this many rows. */
 const MAX_QUERY_ROWS = 100_000;
 
-interface Version {
-  key: UploadKey;
-  version: number;
-  size: number;
-  sha256: string;
-  storedAt: Date;
-  address: string;
+/** A stored version: the domain's StoredFile with its bytes held in memory instead of a read(). */
+interface Version extends Omit<StoredFile, 'read' | 'locked'> {
   locked: boolean;
-  treeVersion?: string;
   content: Buffer;
 }
 
