@@ -167,6 +167,8 @@ export interface Account {
   createdAt: Date;
   /** A phone account issued at enrolment is pending until the phone first uses it. */
   pending?: boolean;
+  /** The tenant the account belongs to (issue 14); absent = the default tenant. */
+  tenant?: string;
 }
 
 /**
@@ -191,6 +193,114 @@ export interface ChangeQuery {
   target?: string;
   /** Newest first; default 100. */
   limit?: number;
+}
+
+// ---- the managed fleet (issue 14; docs/design/managed-provisioning.md) -----------------------
+
+export type ScopeKind = 'global' | 'tenant' | 'site' | 'group' | 'phone';
+/**
+ * Where a setting is made. Text form: `global`, `tenant:T`, `site:S`, `group:G`, `phone:MAC`, with
+ * sites and groups of a tenant other than the default written `site:T/S`, `group:T/G`.
+ * global: tenant '' and name ''; tenant:T: tenant T, name T; phone: the phone's tenant, name = MAC.
+ */
+export interface Scope {
+  kind: ScopeKind;
+  tenant: string;
+  name: string;
+}
+/** The tenant single-site users never have to name; served at the root, with no URL prefix. */
+export const DEFAULT_TENANT = 'default';
+/** Tenant, site and group names: URL-safe (a tenant is a URL prefix). */
+export const FLEET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export interface Tenant {
+  name: string;
+  createdAt: Date;
+}
+export interface Site {
+  tenant: string;
+  name: string;
+}
+export interface Group {
+  tenant: string;
+  name: string;
+}
+/** A managed phone. Its lines are its `reg.N.*` settings at phone scope, not a separate record. */
+export interface ManagedPhone {
+  mac: Mac;
+  tenant: string;
+  model?: string;
+  label?: string;
+  site?: string;
+  /** In precedence order, highest first. */
+  groups: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+/** One stored setting. A secret is sealed (`sealed: true`, value = the secret box's text form), never clear. */
+export interface Setting {
+  scope: Scope;
+  name: string;
+  value: string;
+  sealed: boolean;
+}
+/** Everything the fleet holds, read at once (10,000 phones with a few settings each is a few MB). */
+export interface FleetData {
+  /** Bumped by every apply(); nodes compare it to know when to reload. */
+  generation: number;
+  tenants: Tenant[];
+  sites: Site[];
+  groups: Group[];
+  phones: ManagedPhone[];
+  settings: Setting[];
+}
+/**
+ * One write in a fleet transaction. Values arrive validated and secrets sealed: the store never
+ * sees a clear secret. Removing a tenant, site, group or phone removes the settings at its scope
+ * (and a site or group from the phones naming it); the fleet service refuses what it must first.
+ */
+export type FleetOp =
+  | { op: 'putTenant'; tenant: Tenant }
+  | { op: 'removeTenant'; name: string }
+  | { op: 'putSite'; site: Site }
+  | { op: 'removeSite'; tenant: string; name: string }
+  | { op: 'putGroup'; group: Group }
+  | { op: 'removeGroup'; tenant: string; name: string }
+  | { op: 'putPhone'; phone: ManagedPhone }
+  | { op: 'removePhone'; mac: Mac }
+  | { op: 'setSetting'; setting: Setting }
+  | { op: 'unsetSetting'; scope: Scope; name: string };
+
+// ---- the REST API (issue 15) ------------------------------------------------------------------
+
+export type TokenRole = 'admin' | 'operator' | 'read-only';
+/** An API token. Only its SHA-256 is stored; the token itself is printed once. */
+export interface ApiToken {
+  name: string;
+  role: TokenRole;
+  /** Bound to one tenant: sees and changes only it. Absent: every tenant. */
+  tenant?: string;
+  /** SHA-256 of the token, hex. */
+  hash: string;
+  createdAt: Date;
+}
+export type CheckSyncTargetStatus = 'pending' | 'sent' | 'failed' | 'returned';
+export interface CheckSyncTarget {
+  mac: Mac;
+  status: CheckSyncTargetStatus;
+  /** SIP result or error text when sent or failed. */
+  detail?: string;
+  at?: Date;
+}
+/** A check-sync job (`POST /api/v1/checksync`): kept in the store, progress per phone. */
+export interface CheckSyncJob {
+  id: string;
+  createdAt: Date;
+  who: string;
+  tenant?: string;
+  /** What was asked: MACs, a scope, or `all`, as the request wrote it. */
+  request: unknown;
+  targets: CheckSyncTarget[];
 }
 
 export type { Readable };

@@ -3,7 +3,7 @@
 // clusters of nodes. No SQL, row shape or driver type crosses this file. Every method added
 // here is one more thing both backends must match (test/store/conformance.ts).
 import type { Readable } from 'node:stream';
-import type { Account, AccountKind, AuditEvent, AuditQuery, BootRecord, ChangeQuery, ChangeRecord, Mac, Phone, PhoneQuery, Sighting, SightingSource, Stage, StoredFile, UploadKey, UploadKind } from '../domain.ts';
+import type { Account, AccountKind, ApiToken, CheckSyncJob, CheckSyncTarget, FleetData, FleetOp, AuditEvent, AuditQuery, BootRecord, ChangeQuery, ChangeRecord, Mac, Phone, PhoneQuery, Sighting, SightingSource, Stage, StoredFile, UploadKey, UploadKind } from '../domain.ts';
 
 export interface UploadOptions {
   /** `append` adds to the current version (phone log upload in append mode); `replace` makes a new version. */
@@ -71,6 +71,35 @@ export interface Store {
     /** Newest first. */
     query(q: ChangeQuery): Promise<ChangeRecord[]>;
   };
+  /**
+   * The managed fleet (issue 14): tenants, sites, groups, phones and settings. Read whole into the
+   * fleet service's snapshot; written in one transaction per apply(). Values arrive validated and
+   * secrets sealed.
+   */
+  readonly fleet: {
+    load(): Promise<FleetData>;
+    /** The generation apply() last wrote (0 for an empty fleet): cheap, polled by every node. */
+    generation(): Promise<number>;
+    /** All or nothing, in one transaction; returns the new generation. */
+    apply(ops: FleetOp[]): Promise<number>;
+  };
+  /** API tokens (issue 15): stored by the hash of the token, never the token. */
+  readonly tokens: {
+    put(t: ApiToken): Promise<void>;
+    get(name: string): Promise<ApiToken | undefined>;
+    byHash(hash: string): Promise<ApiToken | undefined>;
+    list(): Promise<ApiToken[]>;
+    remove(name: string): Promise<boolean>;
+  };
+  /** Check-sync jobs (issue 15): created whole, then their targets' progress updated. */
+  readonly jobs: {
+    create(job: CheckSyncJob): Promise<void>;
+    get(id: string): Promise<CheckSyncJob | undefined>;
+    /** Newest first. */
+    list(limit: number): Promise<CheckSyncJob[]>;
+    /** Replaces these targets' status (matched by MAC) in one write. */
+    updateTargets(id: string, targets: CheckSyncTarget[]): Promise<void>;
+  };
   /** Small named values shared by every node (staging switch, enrolment secrets). */
   readonly settings: {
     get(name: string): Promise<string | undefined>;
@@ -78,5 +107,5 @@ export interface Store {
   };
 }
 
-export type { Stage, SightingSource, Sighting, Phone, BootRecord, PhoneQuery, UploadKind, UploadKey, StoredFile, AuditEvent, AuditQuery, AccountKind, Account, ChangeRecord, ChangeQuery } from '../domain.ts';
+export type { ApiToken, CheckSyncJob, CheckSyncTarget, FleetData, FleetOp, Stage, SightingSource, Sighting, Phone, BootRecord, PhoneQuery, UploadKind, UploadKey, StoredFile, AuditEvent, AuditQuery, AccountKind, Account, ChangeRecord, ChangeQuery } from '../domain.ts';
 export type { Readable };

@@ -10,6 +10,7 @@ import { ProvError } from '../../src/errors.ts';
 import { BOOTS_KEPT_PER_PHONE, bootVersion, foldSighting, macKey, type PhoneState } from '../../src/store/fold-sighting.ts';
 import type { Account, AuditEvent, BootRecord, ChangeRecord, Phone, Sighting, Store, StoredFile, UploadKey } from '../../src/store/store.ts';
 import { TempUpload, TempUploadSink, cleanStaleTemps, versionContent } from '../../src/store/upload-temp.ts';
+import { notBuiltFleet, notBuiltJobs, notBuiltTokens } from '../../src/store/not-built.ts';
 
 /** Same bound as the SQL backends: a query never pulls more than this many rows. */
 const MAX_QUERY_ROWS = 100_000;
@@ -275,6 +276,9 @@ export class MemoryStore implements Store {
     },
   };
 
+  readonly fleet: Store['fleet'] = notBuiltFleet();
+  readonly tokens: Store['tokens'] = notBuiltTokens();
+  readonly jobs: Store['jobs'] = notBuiltJobs();
   readonly settings: Store['settings'] = {
     get: async (name) => {
       this.#check();

@@ -14,6 +14,7 @@ import { isUnavailable, PgConnection } from './connection.ts';
 import { pgPhones } from './inventory.ts';
 import { migrate } from './schema.ts';
 import { pgUploads } from './uploads.ts';
+import { notBuiltFleet, notBuiltJobs, notBuiltTokens } from '../not-built.ts';
 
 export interface PgStoreOptions {
   connectionString: string;
@@ -32,6 +33,9 @@ export class PgStore implements Store {
   readonly uploads: Store['uploads'];
   readonly audit: Store['audit'];
   readonly accounts: Store['accounts'];
+  readonly fleet: Store['fleet'] = notBuiltFleet();
+  readonly tokens: Store['tokens'] = notBuiltTokens();
+  readonly jobs: Store['jobs'] = notBuiltJobs();
   readonly settings: Store['settings'];
   readonly changes: Store['changes'];
   #open = false;

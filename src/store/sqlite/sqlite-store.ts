@@ -13,6 +13,7 @@ import { cleanStaleTemps, TempUpload, TempUploadSink, uploadFailed, versionConte
 import { sqliteChanges } from './changes.ts';
 import { guarded, sqliteFault } from './faults.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
+import { notBuiltFleet, notBuiltJobs, notBuiltTokens } from '../not-built.ts';
 import {
   accountFromRow, accountToRow, auditFromRow, bootFromRow, phoneFromRow, phoneStateFromRow, phoneToRow,
   AUDIT_COLS, VERSION_COLS, type AccountRow, type AuditRow, type BootRow, type PhoneRow, type VersionRow,
@@ -289,6 +290,9 @@ export class SqliteStore implements Store {
 
   readonly changes: Store['changes'] = guarded(sqliteChanges(() => this.db));
 
+  readonly fleet: Store['fleet'] = notBuiltFleet();
+  readonly tokens: Store['tokens'] = notBuiltTokens();
+  readonly jobs: Store['jobs'] = notBuiltJobs();
   readonly settings: Store['settings'] = guarded({
     get: async (name) => (this.#st.settingGet.get(name) as { value: string } | undefined)?.value,
     set: async (name, value) => {
