@@ -78,6 +78,17 @@ export const ERRORS = {
   PP_STORE_UNAVAILABLE: { severity: 'error', summary: 'state store unavailable, retry shortly', http: 503, tftp: 0, ftp: 421, retryAfterS: 1 },
   PP_STORE_SPOOL_FULL: { severity: 'error', summary: 'audit spool full while the store was unavailable; newer records dropped' },
 
+  // --- the managed fleet (src/fleet, issue 14) ---
+  PP_FLEET_SCOPE_INVALID: { severity: 'error', summary: 'malformed scope (global, tenant:T, site:S, group:G, phone:MAC)', http: 400 },
+  PP_FLEET_PARAM_UNKNOWN: { severity: 'error', summary: 'managed setting names a parameter not in the catalogue', http: 400 },
+  PP_FLEET_PARAM_INVALID: { severity: 'error', summary: 'managed setting value outside the parameter type or range', http: 400 },
+  PP_FLEET_KEY_MISMATCH: { severity: 'error', summary: 'secret key cannot open the sealed values (wrong key)' },
+  PP_FLEET_KEY_MISSING: { severity: 'error', summary: 'no secret key given (required on a shared store), or key unusable' },
+  PP_FLEET_CSV_INVALID: { severity: 'error', summary: 'fleet CSV file has bad rows; nothing applied', http: 400 },
+  PP_FLEET_NOT_FOUND: { severity: 'error', summary: 'no such tenant, site, group or managed phone', http: 404 },
+  PP_FLEET_EXISTS: { severity: 'error', summary: 'tenant, site, group or phone already exists', http: 409 },
+  PP_FLEET_TENANT_CLASH: { severity: 'error', summary: 'tenant name clashes with a file or folder at the root, or a MAC of another tenant', http: 409 },
+
   // --- DHCP (src/dhcp) ---
   PP_DHCP_MALFORMED: { severity: 'error', summary: 'malformed, truncated or hostile DHCP packet dropped' },
 
