@@ -21,6 +21,13 @@ describe('starter tree (issue 3, polyprov init)', () => {
     expect(attr('CALL_LISTS_DIRECTORY')).toBe('calls');
   });
 
+  test('issue 14 Serving: "init writes a master file that lists managed/[PHONE_MAC_ADDRESS].cfg", first in CONFIG_FILES', () => {
+    const m = parseMasterFile(starterFiles()['000000000000.cfg']!, '000000000000.cfg');
+    const files = (m.attrs.find((a) => a.name === 'CONFIG_FILES')?.value ?? '').split(',').map((s) => s.trim());
+    expect(files[0]).toBe('managed/[PHONE_MAC_ADDRESS].cfg');
+    expect(files).toContain('site.cfg');
+  });
+
   test('the example per-phone file is read by no phone; a phone with its own file gets its line, others do not', async () => {
     const files = starterFiles();
     const tree = new MemTreeSource({ ...files, 'phones/0004f2a1b2c3.cfg': files['phones/example-phone.cfg']! });

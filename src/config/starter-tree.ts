@@ -16,6 +16,10 @@ const MASTER = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
                   Configuration File). To upgrade phones, copy Polycom's sip.ld (or the split
                   <part-number>.sip.ld files) here and set APP_FILE_PATH="sip.ld".
   CONFIG_FILES    read left to right; "the leftmost files take precedence" (white paper).
+                  managed/[PHONE_MAC_ADDRESS].cfg is the phone's managed settings, rendered by
+                  polyprov from its fleet data (polyprov fleet, polyprov settings); it is not a
+                  file in this tree, and a phone polyprov does not manage gets an empty one. Keep
+                  it first so managed settings win over the files below.
                   phones/[PHONE_MAC_ADDRESS].cfg is each phone's own file: the phone puts its MAC
                   in place of [PHONE_MAC_ADDRESS]. Line credentials (reg.1.auth.password) belong
                   there, never in site.cfg, which every phone reads.
@@ -27,7 +31,7 @@ const MASTER = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 -->
 <APPLICATION
   APP_FILE_PATH=""
-  CONFIG_FILES="phones/[PHONE_MAC_ADDRESS].cfg, site.cfg"
+  CONFIG_FILES="managed/[PHONE_MAC_ADDRESS].cfg, phones/[PHONE_MAC_ADDRESS].cfg, site.cfg"
   MISC_FILES=""
   LOG_FILE_DIRECTORY="logs"
   OVERRIDES_DIRECTORY="overrides"
@@ -101,6 +105,8 @@ See what one phone gets:     polyprov explain <this directory> --mac 0004f2a1b2c
 What is here
   000000000000.cfg        master file every phone reads first (comments inside explain each field)
   site.cfg                site-wide settings: SIP server, web UI off, check-sync without reboot
+  managed/<MAC>.cfg       not a file here: polyprov renders it per phone from its fleet data
+                          (polyprov fleet import, polyprov settings set); listed first in CONFIG_FILES
   phones/                 one file per phone, named <MAC>.cfg (12 lower-case hex digits)
   phones/example-phone.cfg  copy this to phones/<MAC>.cfg for each phone
   contacts/               contact directories; 000000000000-directory.xml seeds new phones
