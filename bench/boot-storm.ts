@@ -1,0 +1,49 @@
+// The boot storm in `npm run bench` (issue 14 "Scale": "add the boot storm to it"): what
+// `polyprov bench boot-storm --phones 10000 --transport http --stages application` runs — a tree of
+// N phones generated, `polyprov serve` started as a child, N virtual phones booting against it —
+// with the report written under bench/results/ like the command's. Target: no failed boot and the
+// server's peak RSS ≤ 300 MB (README, Boot storms). POLYPROV_BENCH_PHONES sets N (default 10,000)
+// for a quick run while developing.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runStorm, stormMarkdown } from '../src/phone/storm.ts';
+
+const RESULTS = fileURLToPath(new URL('results/', import.meta.url));
+const PHONES = Number(process.env.POLYPROV_BENCH_PHONES ?? 10_000);
+const RSS_GOAL_MB = 300;
+
+async function main(): Promise<void> {
+  let lastLine = 0;
+  const report = await runStorm({
+    phones: PHONES,
+    concurrency: 200,
+    transport: 'http',
+    imageSizeMb: 8,
+    stages: 'application',
+    uploadLogs: true,
+    keepAlive: true,
+    model: 'VVX410',
+    timeoutMs: 20_000,
+    log: (m) => process.stderr.write(`${m}\n`),
+    onProgress: (done, total, errors) => {
+      if (done === total || Date.now() - lastLine > 5000) {
+        lastLine = Date.now();
+        process.stderr.write(`${done}/${total} phones booted, ${errors} failed\n`);
+      }
+    },
+  });
+  await mkdir(RESULTS, { recursive: true });
+  const base = join(RESULTS, `boot-storm-http-app-${PHONES}-${report.when.slice(0, 19).replace(/[:T]/g, '-')}`);
+  const rssOk = report.serverPeakRssMb !== undefined && report.serverPeakRssMb <= RSS_GOAL_MB;
+  const pass = report.failedBoots === 0 && rssOk;
+  await writeFile(`${base}.json`, JSON.stringify({ ...report, target: { failedBoots: 0, serverPeakRssMb: RSS_GOAL_MB, pass } }, null, 2) + '\n');
+  await writeFile(`${base}.md`, stormMarkdown(report) + `\nTarget: no failed boot, server peak RSS ≤ ${RSS_GOAL_MB} MB: ${pass ? 'met' : 'MISSED'}.\n`);
+  process.stdout.write(
+    `boot storm: ${PHONES} phones over HTTP (application stage) in ${report.totalSeconds} s, ${report.bootsPerSecond} boots/s, ${report.failedBoots} failed, ` +
+      `server CPU ${report.serverCpuSeconds ?? 'n/a'} s, peak RSS ${report.serverPeakRssMb ?? 'n/a'} MB (goal ≤ ${RSS_GOAL_MB}): ${pass ? 'pass' : 'FAIL'}\nreport: ${base}.md\n`,
+  );
+  process.exitCode = pass ? 0 : 1;
+}
+
+await main();
