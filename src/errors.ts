@@ -52,6 +52,7 @@ export const ERRORS = {
   PP_CFG_NO_MASTER: { severity: 'error', summary: 'no master file in the tree' },
   PP_CFG_ENTRY_CHARS: { severity: 'error', summary: 'CONFIG_FILES entry with a space, backslash or % escape' },
   PP_PARAM_DEVICE_STATIC_SHARED: { severity: 'warning', summary: 'static IP, gateway or host name in a file many phones read' },
+  PP_CFG_MANAGED_NOT_LISTED: { severity: 'warning', summary: 'managed phones read a master file that does not list managed/[PHONE_MAC_ADDRESS].cfg' },
 
   // --- requests (src/core) ---
   PP_PATH_HOSTILE: { severity: 'error', summary: 'path escapes the root or is malformed', http: 400, tftp: 2, ftp: 553 },

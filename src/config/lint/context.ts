@@ -21,6 +21,8 @@ export interface LintOptions {
   model?: ModelToken;
   /** Known models by MAC (from the store's sightings, or a fleet list). */
   models?: ReadonlyMap<string, ModelToken> | Record<string, ModelToken>;
+  /** The phones the fleet manages (`lint --data`): each should read a master that lists managed/[PHONE_MAC_ADDRESS].cfg. */
+  managed?: ReadonlyArray<{ mac: string; tenant: string; model?: ModelToken }>;
 }
 
 export { DEFAULT_MASTER } from '../phone-layout.ts';

@@ -1,12 +1,13 @@
 // `lintTree`: every lint rule over a provisioning tree, findings ordered by file, line, column.
 // One rule family per file (STYLE §1): xml, references, params, chain, device, security,
-// directory. The tree is read and parsed once into a LintContext; rules are pure over it.
+// directory, managed. The tree is read and parsed once into a LintContext; rules are pure over it.
 import type { ProvError } from '../../errors.ts';
 import type { TreeSource } from '../types.ts';
 import { lintChains } from './chain.ts';
 import { LintContext, type LintOptions } from './context.ts';
 import { lintDevice, lintDeviceStaticShared } from './device.ts';
 import { lintDirectories } from './directory.ts';
+import { lintManaged } from './managed.ts';
 import { lintParams } from './params.ts';
 import { lintReferences } from './references.ts';
 import { lintSecurity } from './security.ts';
@@ -14,7 +15,7 @@ import { lintXml } from './xml.ts';
 
 export type { LintOptions } from './context.ts';
 
-export const RULES: ReadonlyArray<(ctx: LintContext) => ProvError[]> = [lintXml, lintReferences, lintParams, lintChains, lintDevice, lintDeviceStaticShared, lintSecurity, lintDirectories];
+export const RULES: ReadonlyArray<(ctx: LintContext) => ProvError[]> = [lintXml, lintReferences, lintParams, lintChains, lintDevice, lintDeviceStaticShared, lintSecurity, lintDirectories, lintManaged];
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 

@@ -15,6 +15,7 @@ import { nearest } from '../../util/nearest.ts';
 import { isMasterName, joinTreePath, macOfName } from '../phone-layout.ts';
 import type { Mac, MasterAttr } from '../types.ts';
 import { DEFAULT_MASTER, type LintContext } from './context.ts';
+import { isManagedPath } from './managed.ts';
 
 /** The substitution tokens phones know (white paper, Master Configuration File; facts §1.4). */
 const KNOWN_TOKEN = /\[(PHONE_MAC_ADDRESS|PHONE_MODEL_NUMBER|PHONE_PART_NUMBER)\]/;
@@ -112,7 +113,7 @@ function missingConfigFiles(ctx: LintContext, a: MasterAttr, masterDir: string, 
       );
       continue;
     }
-    if (!ctx.has(p)) {
+    if (!ctx.has(p) && !isManagedPath(p)) {
       const odd = /\[[A-Za-z_]+\]/.exec(name)?.[0];
       out.push(
         new ProvError('PP_CFG_FILE_MISSING', `${a.name} lists "${entry}" but ${p} is not in the tree; the phone skips it and keeps its cached configuration (white paper, Default Configuration Parameter Values)`, {
