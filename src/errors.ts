@@ -90,6 +90,16 @@ export const ERRORS = {
   PP_FLEET_EXISTS: { severity: 'error', summary: 'tenant, site, group or phone already exists', http: 409 },
   PP_FLEET_TENANT_CLASH: { severity: 'error', summary: 'tenant name clashes with a file or folder at the root, or a MAC of another tenant', http: 409 },
 
+  // --- the REST API (src/api, issue 15) ---
+  PP_API_INVALID: { severity: 'error', summary: 'request body, parameter or query invalid (malformed JSON, wrong type, unknown field)', http: 400 },
+  PP_API_TOO_LARGE: { severity: 'error', summary: 'request body over the API size limit', http: 413 },
+  PP_API_MEDIA_TYPE: { severity: 'error', summary: 'request body in a content type this route does not take', http: 415 },
+  PP_API_FORBIDDEN: { severity: 'error', summary: "the token's role does not allow this", http: 403 },
+  PP_API_NOT_FOUND: { severity: 'error', summary: 'no such API resource or route', http: 404 },
+  PP_API_PRECONDITION_REQUIRED: { severity: 'error', summary: 'update without If-Match', http: 428 },
+  PP_API_PRECONDITION_FAILED: { severity: 'error', summary: 'If-Match does not match the resource (changed since read)', http: 412 },
+  PP_API_TOKEN_EXISTS: { severity: 'error', summary: 'an API token of that name exists', http: 409 },
+
   // --- DHCP (src/dhcp) ---
   PP_DHCP_MALFORMED: { severity: 'error', summary: 'malformed, truncated or hostile DHCP packet dropped' },
 
