@@ -10,6 +10,7 @@ import { AdminAccounts } from './admin-accounts.ts';
 import { AdminInventory } from './admin-inventory.ts';
 import { AdminOverrides } from './admin-overrides.ts';
 import { AdminStaging } from './admin-staging.ts';
+import { AdminTokens } from './admin-tokens.ts';
 import { ChangeRecorder } from './change-record.ts';
 
 export interface AdminDeps {
@@ -27,6 +28,8 @@ export class AdminService {
   readonly staging: AdminStaging;
   readonly overrides: AdminOverrides;
   readonly inventory: AdminInventory;
+  /** REST API tokens (issue 15). */
+  readonly tokens: AdminTokens;
   private readonly changeRecord: ChangeRecorder;
 
   constructor(deps: AdminDeps) {
@@ -38,6 +41,7 @@ export class AdminService {
     this.staging = new AdminStaging(store, options.staging, this.changeRecord);
     this.overrides = new AdminOverrides(store, options.root, options.uploadKeepVersions, this.changeRecord);
     this.inventory = new AdminInventory(store);
+    this.tokens = new AdminTokens(store, this.changeRecord, deps.clock);
   }
 
   /** The change record, newest first (`polyprov changes`). */
@@ -50,3 +54,4 @@ export type { AccountView, AddOutcome } from './admin-accounts.ts';
 export type { BootTimeline, LogKind } from './admin-inventory.ts';
 export type { OverrideDifference, OverrideKind, OverrideParam, StoredOverride } from './admin-overrides.ts';
 export type { StagingStatus } from './admin-staging.ts';
+export type { TokenView } from './admin-tokens.ts';
