@@ -7,9 +7,12 @@ import type { ChangeQuery, ChangeRecord } from '../domain.ts';
 import type { ServerOptions } from '../options.ts';
 import type { Store } from '../store/store.ts';
 import { AdminAccounts } from './admin-accounts.ts';
+import { AdminChecksync } from './admin-checksync.ts';
 import { AdminInventory } from './admin-inventory.ts';
 import { AdminOverrides } from './admin-overrides.ts';
 import { AdminStaging } from './admin-staging.ts';
+import { AdminStats } from './admin-stats.ts';
+import { AdminUploads } from './admin-uploads.ts';
 import { AdminTokens } from './admin-tokens.ts';
 import { ChangeRecorder } from './change-record.ts';
 
@@ -30,6 +33,10 @@ export class AdminService {
   readonly inventory: AdminInventory;
   /** REST API tokens (issue 15). */
   readonly tokens: AdminTokens;
+  /** REST API reads and writes (issue 15): uploads with versions, check-sync jobs, dashboard counts. */
+  readonly uploads: AdminUploads;
+  readonly checksync: AdminChecksync;
+  readonly stats: AdminStats;
   private readonly changeRecord: ChangeRecorder;
 
   constructor(deps: AdminDeps) {
@@ -41,6 +48,9 @@ export class AdminService {
     this.staging = new AdminStaging(store, options.staging, this.changeRecord);
     this.overrides = new AdminOverrides(store, options.root, options.uploadKeepVersions, this.changeRecord);
     this.inventory = new AdminInventory(store);
+    this.uploads = new AdminUploads(store, options.root, options.uploadKeepVersions, this.changeRecord);
+    this.checksync = new AdminChecksync(store, this.changeRecord, options.root, deps.clock);
+    this.stats = new AdminStats(store, deps.clock);
     this.tokens = new AdminTokens(store, this.changeRecord, deps.clock);
   }
 

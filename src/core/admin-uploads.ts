@@ -1,0 +1,132 @@
+// A phone's stored uploads with their versions, through the admin service (issue 15 "Resources":
+// uploads — list a phone's stored overrides, directories, logs and call lists with their versions,
+// get a version, restore one, write a contact directory validated as lint does). Reset Local
+// Config and the override diff stay in admin-overrides.ts. A restore or a directory write is a new
+// version (the history keeps what it replaced) and is recorded in the change record with who.
+import { parseContactDirectory } from '../config/contact-directory.ts';
+import { lintDirectories } from '../config/lint/directory.ts';
+import type { LintContext } from '../config/lint/context.ts';
+import { partNumberFor } from '../config/models.ts';
+import { uploadKeyOf, uploadName } from '../config/phone-layout.ts';
+import { TreeFiles } from '../config/tree-source.ts';
+import type { Mac, StoredFile, UploadKey, UploadKind } from '../domain.ts';
+import { isProvError, ProvError } from '../errors.ts';
+import type { Store } from '../store/store.ts';
+import type { ChangeRecorder } from './change-record.ts';
+import { PhoneLayouts } from './phone-layouts.ts';
+
+export const UPLOAD_KINDS: readonly UploadKind[] = ['override-phone', 'override-web', 'directory', 'calls', 'log-boot', 'log-app'];
+
+/** Versions kept per key: the history this service lists (the store prunes past the server's keepVersions). */
+const MAX_VERSIONS = 100;
+/** A directory written through the API: the same cap as a phone's upload of one. */
+const MAX_DIRECTORY_BYTES = 1 << 20;
+
+export interface UploadVersions {
+  kind: UploadKind;
+  path: string;
+  /** Newest first. */
+  versions: StoredFile[];
+}
+
+/** A lint finding on a directory written through the admin service. */
+export interface DirectoryProblem {
+  code: string;
+  message: string;
+  line?: number;
+  severity: 'error' | 'warning';
+}
+
+export class AdminUploads {
+  constructor(
+    private readonly store: Store,
+    private readonly root: string,
+    private readonly keepVersions: number,
+    private readonly changes: ChangeRecorder,
+  ) {}
+
+  /** Every upload key the phone has, each with its versions (newest first). */
+  async list(mac: Mac, kind?: UploadKind): Promise<UploadVersions[]> {
+    const out: UploadVersions[] = [];
+    for (const f of await this.store.uploads.listForPhone(mac)) {
+      if (kind !== undefined && f.key.kind !== kind) continue;
+      out.push({ kind: f.key.kind, path: f.key.path, versions: await this.store.uploads.history(f.key, MAX_VERSIONS) });
+    }
+    return out.sort((a, b) => UPLOAD_KINDS.indexOf(a.kind) - UPLOAD_KINDS.indexOf(b.kind) || a.path.localeCompare(b.path));
+  }
+
+  /** One version of the phone's upload of `kind` (the current one when `version` is undefined). */
+  async version(mac: Mac, kind: UploadKind, version?: number): Promise<StoredFile | undefined> {
+    for (const u of await this.list(mac, kind)) {
+      const f = version === undefined ? u.versions[0] : u.versions.find((v) => v.version === version);
+      if (f) return f;
+    }
+    return undefined;
+  }
+
+  /** An older version made current again (a new version with its bytes); undefined when there is no such version. */
+  async restore(mac: Mac, kind: UploadKind, version: number): Promise<StoredFile | undefined> {
+    const old = await this.version(mac, kind, version);
+    if (!old) return undefined;
+    const current = await this.version(mac, kind);
+    const stored = await this.write(old.key, await old.read(), old.locked);
+    await this.changes.record('uploads.restore', mac, current && { kind, path: current.key.path, version: current.version, sha256: current.sha256 }, { kind, path: old.key.path, restored: version, version: stored.version, sha256: stored.sha256 });
+    return stored;
+  }
+
+  /**
+   * Checks a contact directory as lint does (src/config/lint/directory.ts: ct present and unique,
+   * name lengths, sd/rt ranges, flags, the model's contact limit). Errors refuse the write.
+   */
+  checkDirectory(mac: Mac, body: Buffer, model?: string): DirectoryProblem[] {
+    const file = uploadName(mac, 'directory');
+    let dir;
+    try {
+      dir = parseContactDirectory(body, file);
+    } catch (err) {
+      if (!isProvError(err)) throw err;
+      return [{ code: err.code, message: err.message, severity: 'error', ...(err.line !== undefined ? { line: err.line } : {}) }];
+    }
+    // The rule reads only these fields of the lint context: the directory, the phone's model, and
+    // the chains (none here: the model's own limit applies).
+    const ctx = { directories: new Map([[file, dir]]), modelOf: () => model, opts: { model }, chains: [] } as unknown as LintContext;
+    return lintDirectories(ctx).map((e) => ({ code: e.code, message: e.message, severity: e.severity === 'warning' ? 'warning' : 'error', ...(e.line !== undefined ? { line: e.line } : {}) }));
+  }
+
+  /**
+   * Stores a contact directory for the phone as a new version of its directory upload, where
+   * the phone's own upload would go. Stores nothing and returns the problems when lint finds an error.
+   */
+  async putDirectory(mac: Mac, body: Buffer): Promise<{ file: StoredFile; warnings: DirectoryProblem[] } | { problems: DirectoryProblem[] }> {
+    if (body.length > MAX_DIRECTORY_BYTES) throw new ProvError('PP_UPLOAD_TOO_LARGE', `the directory is ${body.length} bytes; at most ${MAX_DIRECTORY_BYTES} are stored`);
+    const phone = await this.store.phones.get(mac);
+    const problems = this.checkDirectory(mac, body, phone?.model);
+    if (problems.some((p) => p.severity === 'error')) return { problems };
+    const key = await this.keyOf(mac, 'directory');
+    const old = await this.store.uploads.current(key);
+    const file = await this.write(key, body, false);
+    await this.changes.record('uploads.directory', mac, old && { path: key.path, version: old.version, sha256: old.sha256 }, { path: key.path, version: file.version, sha256: file.sha256, size: file.size });
+    return { file, warnings: problems.filter((p) => p.severity === 'warning') };
+  }
+
+  private async write(key: UploadKey, body: Buffer, locked: boolean | undefined): Promise<StoredFile> {
+    const sink = await this.store.uploads.begin(key, { mode: 'replace', address: 'polyprov-admin', maxBytes: Math.max(MAX_DIRECTORY_BYTES, body.length), keepVersions: this.keepVersions });
+    try {
+      await sink.write(body);
+    } catch (err) {
+      await sink.abort();
+      throw err;
+    }
+    return sink.commit(locked === undefined ? undefined : { locked });
+  }
+
+  /** Where the phone's upload of `kind` is kept: its current key, else the OVERRIDES/CONTACTS directory of its master. */
+  private async keyOf(mac: Mac, kind: UploadKind): Promise<UploadKey> {
+    const current = (await this.store.uploads.listForPhone(mac)).find((f) => f.key.kind === kind);
+    if (current) return current.key;
+    const phone = await this.store.phones.get(mac);
+    const part = phone?.partNumber ?? (phone?.model ? partNumberFor(phone.model) : undefined);
+    const layout = await new PhoneLayouts(new TreeFiles(this.root)).forPhone(mac, phone?.model, part);
+    return uploadKeyOf(layout, kind) ?? { mac, kind, path: uploadName(mac, kind) };
+  }
+}
