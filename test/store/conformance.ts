@@ -9,6 +9,7 @@ import { ha1, makeAccount } from '../../src/core/digest.ts';
 import type { AuditEvent, Sighting, Store, UploadKey, UploadOptions } from '../../src/store/store.ts';
 import { SPOOL_MEMORY_BYTES } from '../../src/store/upload-temp.ts';
 import { prng } from '../support/prng.ts';
+import { fleetTests } from './conformance-fleet.ts';
 
 export interface StoreUnderTest {
   store: Store;
@@ -608,4 +609,7 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
       expect((await store.uploads.current(phoneKey()))!.treeVersion).toBeUndefined();
     });
   });
+
+  // The managed fleet, API tokens and check-sync jobs (issues 14, 15).
+  fleetTests(fresh, name);
 }

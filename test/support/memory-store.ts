@@ -10,7 +10,7 @@ import { ProvError } from '../../src/errors.ts';
 import { BOOTS_KEPT_PER_PHONE, bootVersion, foldSighting, macKey, type PhoneState } from '../../src/store/fold-sighting.ts';
 import type { Account, AuditEvent, BootRecord, ChangeRecord, Phone, Sighting, Store, StoredFile, UploadKey } from '../../src/store/store.ts';
 import { TempUpload, TempUploadSink, cleanStaleTemps, versionContent } from '../../src/store/upload-temp.ts';
-import { notBuiltFleet, notBuiltJobs, notBuiltTokens } from '../../src/store/not-built.ts';
+import { MemoryFleet } from './memory-fleet.ts';
 
 /** Same bound as the SQL backends: a query never pulls more than this many rows. */
 const MAX_QUERY_ROWS = 100_000;
@@ -237,6 +237,7 @@ export class MemoryStore implements Store {
       if (copy.mac) copy.mac = macKey(copy.mac) as Mac;
       else delete copy.mac;
       if (!copy.pending) delete copy.pending;
+      if (copy.tenant === undefined) delete copy.tenant;
       this.#accounts.set(a.user, copy);
     },
     remove: async (user) => {
@@ -276,9 +277,11 @@ export class MemoryStore implements Store {
     },
   };
 
-  readonly fleet: Store['fleet'] = notBuiltFleet();
-  readonly tokens: Store['tokens'] = notBuiltTokens();
-  readonly jobs: Store['jobs'] = notBuiltJobs();
+  // The fleet, API tokens and check-sync jobs (issues 14, 15): test/support/memory-fleet.ts.
+  readonly #fleet = new MemoryFleet(() => this.#check());
+  readonly fleet: Store['fleet'] = this.#fleet.fleet;
+  readonly tokens: Store['tokens'] = this.#fleet.tokens;
+  readonly jobs: Store['jobs'] = this.#fleet.jobs;
   readonly settings: Store['settings'] = {
     get: async (name) => {
       this.#check();
