@@ -2,11 +2,13 @@
 // (issue 4, Access policy), through the core's admin service, which records every change with
 // who made it (issue 12 item 4). Only HA1 per realm is stored (RFC 7616 §3.4.2); a password
 // enters by stdin or is generated, and is printed only by `--generate`, once, because that is
-// its purpose.
+// its purpose. An account belongs to a tenant (issue 14, Tenants: `--tenant T`); absent, the
+// default tenant.
 import { Command, Option } from 'commander';
 import { accountView, checkAccountName, type AccountView } from '../core/admin-accounts.ts';
 import { generatePassword } from '../core/passwords.ts';
-import type { Account, AccountKind, Mac } from '../domain.ts';
+import { DEFAULT_TENANT, type Account, type AccountKind, type Mac } from '../domain.ts';
+import { checkFleetName } from '../fleet/scope.ts';
 import { addStateOptions } from '../options.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
 import { flagsOf, macArg, printJson, usage, withState, type StateFlags } from './state-store.ts';
@@ -20,6 +22,7 @@ interface PasswordFlags extends StateFlags {
 interface AddFlags extends PasswordFlags {
   phone?: string;
   kind?: AccountKind;
+  tenant?: string;
 }
 
 async function readStdin(): Promise<string> {
@@ -57,11 +60,13 @@ export const register: RegisterCommand = (program, setExit) => {
       .description('add an account; the password comes from stdin or is generated and printed once')
       .option('--phone <mac>', 'bind the account to one phone (only it may use the account, and only it reaches that phone’s files)')
       .addOption(new Option('--kind <kind>', 'site: any phone; phone: one phone (--phone); staging: staging only').choices(['site', 'phone', 'staging']))
+      .option('--tenant <tenant>', `the tenant the account belongs to: it is accepted only under that tenant's URL prefix /<tenant>/ (default: ${DEFAULT_TENANT}, served at the root)`)
       .option('--password-stdin', 'read the password from stdin (one line)')
       .option('--generate', 'generate a random password and print it once')
       .option('--json', 'print the result as JSON'),
   ).action(async (user: string, _o: unknown, cmd: Command) => {
     const flags = flagsOf<AddFlags>(cmd);
+    const tenant = flags.tenant === undefined || flags.tenant === DEFAULT_TENANT ? undefined : checkFleetName('tenant', flags.tenant);
     checkAccountName(user); // before the password is read
     const mac: Mac | undefined = flags.phone !== undefined ? macArg(flags.phone, '--phone') : undefined;
     const kind: AccountKind = flags.kind ?? (mac ? 'phone' : 'site');
@@ -69,7 +74,12 @@ export const register: RegisterCommand = (program, setExit) => {
     if (kind !== 'phone' && mac) throw usage(`--phone binds only a phone account; this one is --kind ${kind}`);
     const { password, generated } = await passwordFrom(flags);
     await withState(flags, async (admin) => {
-      const r = await admin.accounts.add(user, kind, password, mac);
+      if (tenant !== undefined && !(await admin.fleet.tenants()).some((t) => t.name === tenant)) {
+        process.stderr.write(`polyprov: no tenant ${tenant}; add it first with "polyprov fleet tenants add ${tenant}"\n`);
+        setExit(EXIT.problem);
+        return;
+      }
+      const r = await admin.accounts.add(user, kind, password, mac, tenant);
       if (r.status === 'exists') {
         process.stderr.write(`polyprov: account ${user} exists; use "polyprov accounts passwd ${user}" to change its password\n`);
         setExit(EXIT.problem);
@@ -89,8 +99,8 @@ export const register: RegisterCommand = (program, setExit) => {
       if (flags.json) return printJson(list);
       process.stdout.write(
         textTable(
-          ['USER', 'KIND', 'PHONE', 'REALM', 'CREATED', 'STATE'],
-          list.map((a) => [a.user, a.kind, a.phone, a.realm, isoSeconds(new Date(a.createdAt)), stateOf(a)]),
+          ['USER', 'KIND', 'PHONE', 'TENANT', 'REALM', 'CREATED', 'STATE'],
+          list.map((a) => [a.user, a.kind, a.phone, tenantOf(a), a.realm, isoSeconds(new Date(a.createdAt)), stateOf(a)]),
         ),
       );
     }, { readOnly: true });
@@ -133,6 +143,11 @@ export const register: RegisterCommand = (program, setExit) => {
   });
 };
 
+/** The account's tenant as shown: the default tenant when it names none. */
+function tenantOf(a: AccountView): string {
+  return (a as AccountView & { tenant?: string }).tenant ?? DEFAULT_TENANT;
+}
+
 function stateOf(a: AccountView): string {
   if (!a.realmMatches) return 'other realm: run passwd';
   return a.pending ? 'pending' : 'active';
@@ -144,7 +159,7 @@ function report(flags: StateFlags, a: Account, realm: string, generatedPassword:
     printJson({ ...accountView(a, realm), ...(generatedPassword !== undefined ? { password: generatedPassword } : {}) });
     return;
   }
-  const what = `${verb} account ${a.user} (${a.kind}${a.mac ? `, phone ${a.mac}` : ''}, realm ${a.realm})`;
+  const what = `${verb} account ${a.user} (${a.kind}${a.mac ? `, phone ${a.mac}` : ''}${a.tenant ? `, tenant ${a.tenant}` : ''}, realm ${a.realm})`;
   if (generatedPassword !== undefined) {
     process.stderr.write(`${what}; its password follows, shown only this once\n`);
     process.stdout.write(`${generatedPassword}\n`);

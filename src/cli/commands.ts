@@ -6,6 +6,7 @@ import { register as bench } from './bench.ts';
 import { register as changes } from './changes.ts';
 import { register as dhcp } from './dhcp.ts';
 import { register as explain } from './explain.ts';
+import { register as fleet } from './fleet.ts';
 import { register as init } from './init.ts';
 import { register as lint } from './lint.ts';
 import { register as logs } from './logs.ts';
@@ -13,7 +14,9 @@ import { register as notify } from './notify.ts';
 import { register as overrides } from './overrides.ts';
 import { register as phone } from './phone.ts';
 import { register as phones } from './phones.ts';
+import { register as secrets } from './secrets.ts';
 import { register as serve } from './serve.ts';
+import { register as settings } from './settings.ts';
 import { register as staging } from './staging.ts';
 
-export const COMMANDS: RegisterCommand[] = [accounts, audit, bench, changes, dhcp, explain, init, lint, logs, notify, overrides, phone, phones, serve, staging];
+export const COMMANDS: RegisterCommand[] = [accounts, audit, bench, changes, dhcp, explain, fleet, init, lint, logs, notify, overrides, phone, phones, secrets, serve, settings, staging];
