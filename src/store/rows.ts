@@ -28,6 +28,8 @@ export interface AuditRow {
 }
 export interface AccountRow {
   user_name: string; kind: string; realm: string; ha1_md5: string; ha1_sha256: string; mac: string | null; created_at: number; pending: number;
+  /** NULL: the default tenant (migration 6). */
+  tenant: string | null;
 }
 export interface BootRow { at: number; source: string; address: string; stage: string | null; version: string | null; user_agent: string | null }
 
@@ -121,7 +123,7 @@ export function auditFromRow(r: Read<AuditRow>): AuditEvent {
 export function accountToRow(a: Account): AccountRow {
   return {
     user_name: a.user, kind: a.kind, realm: a.realm, ha1_md5: a.ha1Md5, ha1_sha256: a.ha1Sha256, mac: a.mac ? macKey(a.mac) : null,
-    created_at: a.createdAt.getTime(), pending: a.pending ? 1 : 0,
+    created_at: a.createdAt.getTime(), pending: a.pending ? 1 : 0, tenant: a.tenant ?? null,
   };
 }
 
@@ -132,6 +134,7 @@ export function accountFromRow(r: Read<AccountRow>): Account {
   };
   if (r.mac !== null) a.mac = r.mac as Mac;
   if (flag(r.pending)) a.pending = true;
+  if (r.tenant !== null && r.tenant !== undefined) a.tenant = r.tenant;
   return a;
 }
 

@@ -159,6 +159,91 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE upload_versions ADD COLUMN tree_version TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'managed fleet, accounts.tenant, api tokens, check-sync jobs',
+    // The managed fleet (issue 14, Model): tenants, sites, groups, phones with their ordered groups,
+    // and settings keyed by scope (a phone scope by its MAC alone: scope_tenant '') with the value
+    // sealed when secret; a one-row generation bumped by every apply, polled by every node.
+    // Accounts belong to a tenant (NULL: the default tenant). API tokens by hash and check-sync jobs
+    // with their targets (issue 15).
+    sql: `
+      CREATE TABLE fleet_tenants (
+        name TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE fleet_sites (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (tenant, name)
+      );
+      CREATE TABLE fleet_groups (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (tenant, name)
+      );
+      CREATE TABLE fleet_phones (
+        mac TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        model TEXT,
+        label TEXT,
+        site TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX fleet_phones_by_tenant_site ON fleet_phones (tenant, site);
+      CREATE TABLE fleet_phone_groups (
+        mac TEXT NOT NULL,
+        pos INTEGER NOT NULL,
+        grp TEXT NOT NULL,
+        PRIMARY KEY (mac, pos)
+      );
+      CREATE INDEX fleet_phone_groups_by_grp ON fleet_phone_groups (grp);
+      CREATE TABLE fleet_settings (
+        scope_kind TEXT NOT NULL CHECK (scope_kind IN ('global', 'tenant', 'site', 'group', 'phone')),
+        scope_tenant TEXT NOT NULL,
+        scope_name TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        sealed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (scope_kind, scope_tenant, scope_name, name)
+      );
+      CREATE TABLE fleet_generation (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        generation INTEGER NOT NULL
+      );
+      INSERT INTO fleet_generation (id, generation) VALUES (1, 0);
+
+      ALTER TABLE accounts ADD COLUMN tenant TEXT;
+
+      CREATE TABLE api_tokens (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        tenant TEXT,
+        hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE check_sync_jobs (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        who TEXT NOT NULL,
+        tenant TEXT,
+        request TEXT NOT NULL
+      );
+      CREATE INDEX check_sync_jobs_by_created ON check_sync_jobs (created_at);
+      CREATE TABLE check_sync_targets (
+        job_id TEXT NOT NULL,
+        pos INTEGER NOT NULL,
+        mac TEXT NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT,
+        at INTEGER,
+        PRIMARY KEY (job_id, pos)
+      );
+      CREATE INDEX check_sync_targets_by_job_mac ON check_sync_targets (job_id, mac);
+    `,
+  },
 ];
 
 export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

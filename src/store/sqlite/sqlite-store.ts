@@ -13,7 +13,8 @@ import { cleanStaleTemps, TempUpload, TempUploadSink, uploadFailed, versionConte
 import { sqliteChanges } from './changes.ts';
 import { guarded, sqliteFault } from './faults.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
-import { notBuiltFleet, notBuiltJobs, notBuiltTokens } from '../not-built.ts';
+import { sqliteJobs, sqliteTokens } from './api-records.ts';
+import { sqliteFleet } from './fleet.ts';
 import {
   accountFromRow, accountToRow, auditFromRow, bootFromRow, phoneFromRow, phoneStateFromRow, phoneToRow,
   AUDIT_COLS, VERSION_COLS, type AccountRow, type AuditRow, type BootRow, type PhoneRow, type VersionRow,
@@ -290,9 +291,9 @@ export class SqliteStore implements Store {
 
   readonly changes: Store['changes'] = guarded(sqliteChanges(() => this.db));
 
-  readonly fleet: Store['fleet'] = notBuiltFleet();
-  readonly tokens: Store['tokens'] = notBuiltTokens();
-  readonly jobs: Store['jobs'] = notBuiltJobs();
+  readonly fleet: Store['fleet'] = guarded(sqliteFleet(() => this.db));
+  readonly tokens: Store['tokens'] = guarded(sqliteTokens(() => this.db));
+  readonly jobs: Store['jobs'] = guarded(sqliteJobs(() => this.db));
   readonly settings: Store['settings'] = guarded({
     get: async (name) => (this.#st.settingGet.get(name) as { value: string } | undefined)?.value,
     set: async (name, value) => {
@@ -357,10 +358,11 @@ function prepare(db: Db) {
     auditInsertMany: db.prepare(`INSERT INTO audit (${AUDIT_COLS}) VALUES ${Array(AUDIT_ROWS_PER_INSERT).fill(AUDIT_ROW_PARAMS).join(', ')}`),
 
     accountGet: db.prepare('SELECT * FROM accounts WHERE user_name = ?'),
-    accountPut: db.prepare(`INSERT INTO accounts (user_name, kind, realm, ha1_md5, ha1_sha256, mac, created_at, pending)
-      VALUES (@user_name, @kind, @realm, @ha1_md5, @ha1_sha256, @mac, @created_at, @pending)
+    accountPut: db.prepare(`INSERT INTO accounts (user_name, kind, realm, ha1_md5, ha1_sha256, mac, created_at, pending, tenant)
+      VALUES (@user_name, @kind, @realm, @ha1_md5, @ha1_sha256, @mac, @created_at, @pending, @tenant)
       ON CONFLICT (user_name) DO UPDATE SET kind = excluded.kind, realm = excluded.realm, ha1_md5 = excluded.ha1_md5,
-        ha1_sha256 = excluded.ha1_sha256, mac = excluded.mac, created_at = excluded.created_at, pending = excluded.pending`),
+        ha1_sha256 = excluded.ha1_sha256, mac = excluded.mac, created_at = excluded.created_at, pending = excluded.pending,
+        tenant = excluded.tenant`),
     accountRemove: db.prepare('DELETE FROM accounts WHERE user_name = ?'),
     accountList: db.prepare('SELECT * FROM accounts ORDER BY user_name'),
     accountForPhone: db.prepare('SELECT * FROM accounts WHERE mac = ? ORDER BY pending ASC, created_at DESC LIMIT 1'),
