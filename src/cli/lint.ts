@@ -2,19 +2,25 @@
 // before they fetch it (issue 3, The linter). Compiler-style lines
 //   file:line:col: severity CODE message. hint
 // and a summary; `--json` prints one array of {severity, code, file, line, column, message}.
-// Exit 1 when any error, else 0; 2 for usage errors.
+// Exit 1 when any error, else 0; 2 for usage errors. With `--data DIR` (or `--config`) lint also
+// reads the managed fleet from that state and warns when managed phones would read a master file
+// that does not list managed/[PHONE_MAC_ADDRESS].cfg (issue 14, Serving: PP_CFG_MANAGED_NOT_LISTED).
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ProvError } from '../errors.ts';
-import { lintTree, summarize } from '../config/lint/index.ts';
+import { lintTree, summarize, type LintOptions } from '../config/lint/index.ts';
 import { normalizeModel } from '../config/models.ts';
 import { TreeFiles } from '../config/tree-source.ts';
+import { addStateOptions } from '../options.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
+import { withState } from './state-store.ts';
 
 interface LintFlags {
   json?: boolean;
   model?: string;
   quiet?: boolean;
+  data?: string;
+  config?: string;
 }
 
 export interface LintJsonFinding {
@@ -50,9 +56,19 @@ export function toJsonFinding(e: ProvError): LintJsonFinding {
   };
 }
 
+/** The managed phones of the state the flags name, for the managed-file rule; none without --data/--config. */
+async function managedPhones(flags: LintFlags, root: string): Promise<LintOptions['managed']> {
+  if (flags.data === undefined && flags.config === undefined) return undefined;
+  return withState(
+    { data: flags.data, config: flags.config },
+    async (admin) => (await admin.fleet.phones({})).map((p) => ({ mac: p.mac, tenant: p.tenant, ...(p.model ? { model: p.model } : {}) })),
+    { readOnly: true, root },
+  );
+}
+
 export const register: RegisterCommand = (program: Command, setExit) => {
-  program
-    .command('lint')
+  addStateOptions(program
+    .command('lint'))
     .description('check a provisioning tree for what would break or endanger phones: XML, missing files, unknown parameters and bad values, shadowed values, device.* without .set, security, contact directories')
     .argument('<root>', 'provisioning tree (the directory the boot server serves)')
     .option('--json', 'print one JSON array of {severity, code, file, line, column, message}')
@@ -67,7 +83,8 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       const st = await stat(root).catch(() => null);
       if (!st?.isDirectory()) throw new ProvError('PP_USAGE', `${root} is not a directory; give the provisioning tree the boot server serves`);
 
-      const findings = await lintTree(new TreeFiles(root), model ? { model } : {});
+      const managed = await managedPhones(flags, root);
+      const findings = await lintTree(new TreeFiles(root), { ...(model ? { model } : {}), ...(managed ? { managed } : {}) });
       const s = summarize(findings);
       if (flags.json) {
         process.stdout.write(JSON.stringify(findings.map(toJsonFinding), null, 2) + '\n');

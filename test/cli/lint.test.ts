@@ -99,7 +99,7 @@ describe('polyprov init (issue 3, polyprov init)', () => {
     const r = await polyprov(['explain', dir, '--mac', '0004f2000001', '--model', 'SPIP650', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.configFiles.map((c: { name: string }) => c.name)).toEqual(['phones/0004f2000001.cfg', 'site.cfg']);
+    expect(j.configFiles.map((c: { name: string }) => c.name)).toEqual(['managed/0004f2000001.cfg', 'phones/0004f2000001.cfg', 'site.cfg']); // issue 14: managed first
     expect(j.directory).toBe('contacts/000000000000-directory.xml');
     expect(j.params['httpd.cfg.enabled'].value).toBe('0');
     expect(j.params['reg.1.auth.userId']).toBeUndefined();
