@@ -1,7 +1,10 @@
 // The staging switch and enrolment resets through the admin service (issue 4, Access policy;
 // issue 13 item 10). The switch lives in the store, so every running node picks it up within
-// seconds; the server option `staging` is the value until someone sets it.
-import type { Mac } from '../domain.ts';
+// seconds; the server option `staging` is the value until someone sets it. Staging is per tenant
+// (issue 14, Tenants): the store setting `staging` is the default tenant's, `staging.<tenant>`
+// another's; a tenant never set follows the server option too.
+import { DEFAULT_TENANT, FLEET_NAME, type Mac } from '../domain.ts';
+import { ProvError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { ChangeRecorder } from './change-record.ts';
 import { resetEnrolment, type ResetOutcome } from './enrolment.ts';
@@ -12,13 +15,20 @@ export interface StagingStatus {
   from: 'store' | 'options';
 }
 
-/** The staging switch as every node reads it: the store's value, else the server option. */
-export async function stagingSetting(store: Store, fallback: boolean): Promise<boolean> {
-  return (await stagingStatus(store, fallback)).on;
+/** The store setting of a tenant's staging switch: `staging` for the default tenant, `staging.<tenant>` for another. */
+export function stagingKey(tenant: string = DEFAULT_TENANT): string {
+  if (tenant === DEFAULT_TENANT) return 'staging';
+  if (!FLEET_NAME.test(tenant)) throw new ProvError('PP_USAGE', `${JSON.stringify(tenant)} is not a tenant name`, { hint: 'Tenant names are lower-case letters, digits, "_" and "-".' });
+  return `staging.${tenant}`;
 }
 
-async function stagingStatus(store: Store, fallback: boolean): Promise<StagingStatus> {
-  const v = await store.settings.get('staging');
+/** The staging switch as every node reads it: the store's value, else the server option. */
+export async function stagingSetting(store: Store, fallback: boolean, tenant?: string): Promise<boolean> {
+  return (await stagingStatus(store, fallback, tenant)).on;
+}
+
+async function stagingStatus(store: Store, fallback: boolean, tenant?: string): Promise<StagingStatus> {
+  const v = await store.settings.get(stagingKey(tenant));
   return v === undefined ? { on: fallback, from: 'options' } : { on: v === 'on', from: 'store' };
 }
 
@@ -29,14 +39,16 @@ export class AdminStaging {
     private readonly changes: ChangeRecorder,
   ) {}
 
-  status(): Promise<StagingStatus> {
-    return stagingStatus(this.store, this.fallback);
+  /** The default tenant's switch, or `tenant`'s. */
+  status(tenant?: string): Promise<StagingStatus> {
+    return stagingStatus(this.store, this.fallback, tenant);
   }
 
-  async set(on: boolean): Promise<StagingStatus> {
-    const old = await this.status();
-    await this.store.settings.set('staging', on ? 'on' : 'off');
-    await this.changes.record('staging.set', 'staging', { staging: old.on }, { staging: on });
+  async set(on: boolean, tenant?: string): Promise<StagingStatus> {
+    const old = await this.status(tenant);
+    const key = stagingKey(tenant);
+    await this.store.settings.set(key, on ? 'on' : 'off');
+    await this.changes.record('staging.set', key, { staging: old.on }, { staging: on });
     return { on, from: 'store' };
   }
 

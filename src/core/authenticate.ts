@@ -1,9 +1,12 @@
 // Turns the credentials a transport saw into a principal: nobody, a provisioning account
 // (site, staging or one phone's own), or a phone proven by its client certificate.
-// Passwords are only ever compared as HA1 (the store keeps nothing else).
+// Passwords are only ever compared as HA1 (the store keeps nothing else). The staging account is
+// each tenant's own (issue 14: staging is per tenant): it authenticates under a tenant's prefix
+// while that tenant's staging is on, and belongs to that tenant.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseMac } from '../config/models.ts';
 import type { Mac } from '../config/types.ts';
+import { DEFAULT_TENANT } from '../domain.ts';
 import { ha1 } from './digest.ts';
 import type { Account, Store } from '../store/store.ts';
 import type { DigestAuthority } from './digest-auth.ts';
@@ -42,7 +45,8 @@ export class Authenticator {
   constructor(
     private readonly store: Store,
     readonly digest: DigestAuthority,
-    private readonly stagingOn: () => boolean,
+    /** Whether staging is on for a tenant. */
+    private readonly stagingOn: (tenant: string) => boolean | Promise<boolean>,
     private readonly cacheMs = 2000,
     /**
      * `open` policy: an FTP login that names no account (anonymous, the factory PlcmSpIp with
@@ -68,8 +72,11 @@ export class Authenticator {
     else this.cache.delete(user);
   }
 
-  private async account(user: string): Promise<Account | undefined> {
-    if (user === STAGING_USER) return this.stagingOn() ? this.staging : undefined;
+  private async account(user: string, tenant: string): Promise<Account | undefined> {
+    if (user === STAGING_USER) {
+      if (!(await this.stagingOn(tenant))) return undefined;
+      return tenant === DEFAULT_TENANT ? this.staging : { ...this.staging, tenant };
+    }
     const now = Date.now();
     const hit = this.cache.get(user);
     if (hit && now - hit.at < this.cacheMs) return hit.account;
@@ -79,7 +86,8 @@ export class Authenticator {
     return account;
   }
 
-  async authenticate(req: BootRequest): Promise<AuthOutcome> {
+  /** `tenant`: the tenant whose prefix the request is under (its staging switch decides PlcmSpIp). */
+  async authenticate(req: BootRequest, tenant: string = DEFAULT_TENANT): Promise<AuthOutcome> {
     const c = req.credentials;
     if (!c) return { principal: { kind: 'anonymous' } };
     switch (c.kind) {
@@ -95,7 +103,7 @@ export class Authenticator {
       }
       case 'basic':
       case 'login': {
-        const account = await this.account(c.user);
+        const account = await this.account(c.user, tenant);
         if (!account || !sameHex(ha1('MD5', c.user, account.realm, c.password), account.ha1Md5)) {
           if (c.kind === 'login' && this.openLogins) return { principal: ANONYMOUS };
           return { error: new ProvError('PP_AUTH_FAILED', `wrong user or password for "${c.user}"`), challenge: true };
@@ -103,7 +111,7 @@ export class Authenticator {
         return { principal: { kind: 'account', account } };
       }
       case 'digest': {
-        const account = c.fields.username ? await this.account(c.fields.username) : undefined;
+        const account = c.fields.username ? await this.account(c.fields.username, tenant) : undefined;
         const v = this.digest.verify(c.fields, c.method, req.path, account);
         if (v.ok && account) return { principal: { kind: 'account', account } };
         if (!v.ok && (v.reason === 'stale' || v.reason === 'replayed')) {

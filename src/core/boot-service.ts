@@ -9,7 +9,8 @@
 // (TFTP has no credentials) and the audit.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Transport } from '../domain.ts';
+import { DEFAULT_TENANT, type Transport } from '../domain.ts';
+import type { ManagedFiles } from '../fleet/types.ts';
 import type { Logger } from '../log.ts';
 import type { ServerOptions } from '../options.ts';
 import type { Store } from '../store/store.ts';
@@ -22,15 +23,14 @@ import { newContext, type RequestContext } from './context.ts';
 import { DigestAuthority } from './digest-auth.ts';
 import { stagingSetting } from './admin-staging.ts';
 import { Enrolment } from './enrolment.ts';
-import { isProvError } from '../errors.ts';
+import { isProvError, ProvError } from '../errors.ts';
 import { Identification } from './identify.ts';
 import { Metrics } from './metrics.ts';
 import { compileLocks } from './override-lock.ts';
-import { PhoneLayouts } from './phone-layouts.ts';
 import { AccessPolicy } from './policy.ts';
 import { Records } from './record.ts';
 import type { BootRequest, BootResult, BootService } from './request.ts';
-import { SecretFileIndex } from './secret-files.ts';
+import { TenantViews } from './tenant-tree.ts';
 import { TreeFiles } from '../config/tree-source.ts';
 import { Uploads } from './upload.ts';
 
@@ -38,6 +38,11 @@ export interface BootServiceDeps {
   options: Readonly<ServerOptions>;
   store: Store;
   log: Logger;
+  /**
+   * The managed fleet (issue 14): tenants under their URL prefixes, `managed/<MAC>.cfg`, the
+   * default master. Absent: one default tenant, the tree served exactly as without a fleet.
+   */
+  fleet?: ManagedFiles;
 }
 
 export class CoreBootService implements BootService {
@@ -52,29 +57,33 @@ export class CoreBootService implements BootService {
   private readonly uploads: Uploads;
   private readonly records: Records;
   private readonly enrol: Enrolment;
-  private stagingOn: boolean;
+  private readonly views: TenantViews;
+  /** The staging switch of each tenant seen (`staging`, `staging.<tenant>` in the store), refreshed every few seconds. */
+  private readonly staging = new Map<string, boolean>();
   private stagingTimer: NodeJS.Timeout | undefined;
 
-  private constructor(deps: BootServiceDeps, secret: Buffer, stagingOn: boolean) {
+  private constructor(
+    private readonly deps: BootServiceDeps,
+    secret: Buffer,
+    stagingOn: boolean,
+  ) {
     const { options: o, store, log } = deps;
-    this.stagingOn = stagingOn;
+    this.staging.set(DEFAULT_TENANT, stagingOn);
     this.tree = new TreeFiles(o.root);
+    this.views = new TenantViews(this.tree, deps.fleet, async (mac) => (await store.phones.get(mac))?.master);
     // Issue 13 item 5: in `open` policy any FTP login reads, as over HTTP (a factory PlcmSpIp phone, anonymous).
-    this.auth = new Authenticator(store, new DigestAuthority(o.realm, secret, o.digestNonceTtlMs), () => this.stagingOn, undefined, o.policy === 'open');
+    this.auth = new Authenticator(store, new DigestAuthority(o.realm, secret, o.digestNonceTtlMs), (tenant) => this.stagingOf(tenant), undefined, o.policy === 'open');
     // Issue 13 item 13: while the store is unavailable, audit batches wait in the data directory.
     this.audit = new AuditRecorder(store, log, { spoolDir: join(o.data, AUDIT_SPOOL_DIR) });
     this.enrol = new Enrolment(store, o.realm, this.auth, o.enrol);
     this.admission = new Admission(o);
-    const secrets = new SecretFileIndex(this.tree);
-    this.policy = new AccessPolicy(o, this.enrol, (rel) => secrets.ownersOf(rel));
+    this.policy = new AccessPolicy(o, this.enrol, deps.fleet);
     this.records = new Records(store, this.audit, this.metrics, log);
     const locks = compileLocks(o.lockedParams);
-    this.uploads = new Uploads(o, store, new PhoneLayouts(this.tree, async (mac) => (await store.phones.get(mac))?.master), locks, log);
+    this.uploads = new Uploads(o, store, locks, log);
     this.content = new Content({
-      tree: this.tree,
       store,
       uploads: this.uploads,
-      secrets,
       policy: this.policy,
       enrol: this.enrol,
       records: this.records,
@@ -95,7 +104,9 @@ export class CoreBootService implements BootService {
     const svc = new CoreBootService(deps, Buffer.from(secretHex, 'hex'), staging);
     // `polyprov staging on|off` changes the store; every node picks it up within seconds.
     svc.stagingTimer = setInterval(() => {
-      void stagingSetting(deps.store, deps.options.staging).then((v) => (svc.stagingOn = v)).catch(() => {});
+      for (const tenant of svc.staging.keys()) {
+        void stagingSetting(deps.store, deps.options.staging, tenant).then((v) => svc.staging.set(tenant, v)).catch(() => {});
+      }
     }, 3000);
     svc.stagingTimer.unref();
     return svc;
@@ -106,19 +117,42 @@ export class CoreBootService implements BootService {
     await this.audit.flush();
   }
 
+  /** A tenant's staging switch: the store's value once read, refreshed by the timer. */
+  private stagingOf(tenant: string): boolean | Promise<boolean> {
+    const on = this.staging.get(tenant);
+    if (on !== undefined) return on;
+    return stagingSetting(this.deps.store, this.deps.options.staging, tenant).then((v) => {
+      if (this.staging.size < 10_000) this.staging.set(tenant, v);
+      return v;
+    });
+  }
+
   get digest(): DigestAuthority {
     return this.auth.digest;
   }
 
   async handle(req: BootRequest): Promise<BootResult> {
-    const ctx = newContext(req, plainAddress(req.remote.address));
+    const ctx = newContext(req, plainAddress(req.remote.address), this.views.default);
     const refusal = this.admission.admit(ctx);
+    if (!refusal) {
+      // Issue 14, Tenants: a path under a tenant's prefix is that tenant's; the rest is the path in its view.
+      const routed = this.views.route(ctx.rel);
+      ctx.view = routed.view;
+      ctx.rel = routed.rel;
+    }
     this.identification.identify(ctx);
     if (refusal) return this.records.refuse(ctx, refusal);
     try {
-      const auth = await this.auth.authenticate(req);
+      const auth = await this.auth.authenticate(req, ctx.view.tenant);
       if (auth.error) return this.records.refuse(ctx, auth.error, auth.challenge ? challengeOf(this.auth.digest, auth.stale === true) : undefined);
       ctx.principal = auth.principal!;
+      if (ctx.principal.kind === 'account' && (ctx.principal.account.tenant ?? DEFAULT_TENANT) !== ctx.view.tenant && !loginCheck(ctx.req.op, ctx.view.prefix + ctx.rel)) {
+        // Another tenant's account is no account here: refused as a wrong user or password, so
+        // the answer does not tell that the account exists elsewhere (issue 14, Tenants).
+        const user = ctx.principal.account.user;
+        ctx.principal = { kind: 'anonymous' };
+        return this.records.refuse(ctx, new ProvError('PP_AUTH_FAILED', `wrong user or password for "${user}"`), challengeOf(this.auth.digest, false));
+      }
       if (ctx.principal.kind === 'account' && ctx.principal.account.pending) await this.enrol.confirm(ctx.principal.account);
       const op = req.op;
       const writes = op === 'write' || op === 'append' || op === 'delete';
@@ -144,6 +178,14 @@ export class CoreBootService implements BootService {
   wireGarbage(transport: Transport): void {
     this.metrics.garbage(transport);
   }
+}
+
+/**
+ * FTP's login check (a `stat` of the root with the USER/PASS given) passes for any tenant's
+ * account: the account then reads only under its tenant's prefix.
+ */
+function loginCheck(op: string, path: string): boolean {
+  return op === 'stat' && path === '';
 }
 
 export async function createBootService(deps: BootServiceDeps): Promise<CoreBootService> {

@@ -5,6 +5,7 @@ import type { Mac, UploadKey } from '../domain.ts';
 import type { Principal } from './authenticate.ts';
 import type { UploadName } from '../config/phone-layout.ts';
 import type { BootRequest } from './request.ts';
+import type { TenantView } from './tenant-tree.ts';
 
 /** Who the request is about: the MAC (from the path, the User-Agent or the address), model, stage. */
 export interface Identity {
@@ -15,8 +16,13 @@ export interface Identity {
 
 export interface RequestContext {
   readonly req: BootRequest;
-  /** The normalised root-relative path (or the first 200 characters of a refused one). */
+  /**
+   * The normalised path within the tenant's view (or the first 200 characters of a refused one);
+   * `view.prefix + rel` is the root-relative path the phone asked for (issue 14, Tenants).
+   */
   rel: string;
+  /** The tenant whose prefix the path is under (the default tenant has none), with its tree and per-tree state. */
+  view: TenantView;
   /** Its last segment. */
   base: string;
   /** The remote address without an IPv4-mapped prefix. */
@@ -35,6 +41,11 @@ export interface RequestContext {
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
 
-export function newContext(req: BootRequest, address: string): RequestContext {
-  return { req, rel: '', base: '', address, id: {}, principal: ANONYMOUS, started: performance.now() };
+export function newContext(req: BootRequest, address: string, view: TenantView): RequestContext {
+  return { req, rel: '', base: '', view, address, id: {}, principal: ANONYMOUS, started: performance.now() };
+}
+
+/** The root-relative path the phone asked for: the tenant's prefix and the path within it. */
+export function requestPath(ctx: RequestContext): string {
+  return ctx.view.prefix === '' ? ctx.rel : ctx.rel === '' ? ctx.view.prefix.slice(0, -1) : ctx.view.prefix + ctx.rel;
 }

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseConfigFile } from '../config/config-file.ts';
 import { writeConfigFile } from '../config/write-xml.ts';
-import type { Account, Mac } from '../domain.ts';
+import { DEFAULT_TENANT, type Account, type Mac } from '../domain.ts';
 import { makeAccount } from './digest.ts';
 import type { Store } from '../store/store.ts';
 import type { Authenticator, Principal } from './authenticate.ts';
@@ -97,14 +97,16 @@ export class Enrolment {
   /**
    * The <MAC>-phone.cfg served during enrolment: the stored override's parameters (if any)
    * plus the phone's derived credentials. The pending account is written only when it is not
-   * already the one these credentials match.
+   * already the one these credentials match. The account belongs to the tenant the phone enrolled
+   * under (issue 14, Tenants: the prefix of its staging read).
    */
-  async render(mac: Mac, storedOverride: Buffer | undefined, file: string): Promise<Buffer> {
+  async render(mac: Mac, storedOverride: Buffer | undefined, file: string, tenant: string = DEFAULT_TENANT): Promise<Buffer> {
     const password = await enrolmentPassword(this.store, mac);
     const account = makeAccount('phone', phoneUser(mac), password, this.realm, mac);
     account.pending = true;
+    if (tenant !== DEFAULT_TENANT) account.tenant = tenant;
     const existing = await this.store.accounts.get(account.user);
-    if (!existing || !existing.pending || existing.realm !== this.realm || existing.ha1Sha256 !== account.ha1Sha256 || existing.mac !== mac) {
+    if (!existing || !existing.pending || existing.realm !== this.realm || existing.ha1Sha256 !== account.ha1Sha256 || existing.mac !== mac || existing.tenant !== account.tenant) {
       await this.store.accounts.put(account);
       this.bound.delete(mac);
       this.auth.forget(account.user);

@@ -55,14 +55,21 @@ function isOverride(key: UploadKey): boolean {
  * `superseded` when the tree file of that name changed since the upload was stored (then the tree
  * file is what the phone gets). An upload stored before versions were recorded always wins.
  */
-export async function servedUpload(store: Store, tree: TreeFiles, key: UploadKey, locks: LockMatcher | undefined): Promise<ServedUpload | undefined> {
+export async function servedUpload(
+  store: Store,
+  tree: TreeFiles,
+  key: UploadKey,
+  locks: LockMatcher | undefined,
+  /** The upload's path in `tree` (a tenant's view: the key's path without the tenant's prefix). */
+  treePath: string = key.path,
+): Promise<ServedUpload | undefined> {
   const stored = await store.uploads.current(key);
   if (!stored) return undefined;
   const when = `stored ${stored.storedAt.toISOString()} from ${stored.address}`;
   if (stored.treeVersion !== undefined) {
-    const now = await treeVersion(tree, key.path);
+    const now = await treeVersion(tree, treePath);
     if (now !== '' && now !== stored.treeVersion) {
-      const why = `the tree file ${key.path} was edited after this upload (${when}), so the tree file is served until the phone uploads again`;
+      const why = `the tree file ${treePath} was edited after this upload (${when}), so the tree file is served until the phone uploads again`;
       return { stored, body: Buffer.alloc(0), stripped: [], superseded: true, why };
     }
   }

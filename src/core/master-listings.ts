@@ -5,6 +5,8 @@
 // masters are read when such a file is first asked for, then again when the directory changed or
 // after REFRESH_MS (an edit in place keeps the directory's mtime); each master is parsed once per
 // version, so a refresh costs a readdir and a stat per master.
+// A tenant's view (tenant-tree.ts) names its directories' files itself (its folder over the shared
+// root); `managed/` holds the fleet's per-phone files, named like masters but never masters (issue 14).
 // Limit: a master in a subdirectory that names a file above it (`../bob.cfg`) is not seen for that
 // file; such a file then counts as its other readers' only.
 import { readdirSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { DEFAULT_MASTER, inDir, isMasterName, layoutOf, macOfName, parentDir } f
 import type { TreeFiles } from '../config/tree-source.ts';
 import type { MasterFile } from '../config/types.ts';
 import type { Mac } from '../domain.ts';
+import { MANAGED_DIR } from './managed-path.ts';
 
 /**
  * How long a directory's index is trusted while the directory itself is unchanged: an editor that
@@ -87,7 +90,10 @@ export class MasterListings {
     let names: string[] = [];
     try {
       // Names only: a per-phone tree holds thousands of files, and only master names need a stat.
-      if (isDirectory) names = readdirSync(join(this.tree.root, dir));
+      const view = this.tree as TreeFiles & { names?: (dir: string) => string[] };
+      if (dir === MANAGED_DIR) names = [];
+      else if (view.names) names = view.names(dir);
+      else if (isDirectory) names = readdirSync(join(this.tree.root, dir));
     } catch {
       names = [];
     }

@@ -14,6 +14,7 @@ import { partNumberFor } from '../config/models.ts';
 import type { TreeFiles } from '../config/tree-source.ts';
 import type { MasterFile, PhoneIdentity } from '../config/types.ts';
 import type { Mac } from '../domain.ts';
+import { isManagedPath } from './managed-path.ts';
 
 interface ParsedMaster {
   etag: string;
@@ -28,7 +29,7 @@ interface ParsedMaster {
  * guessed from the address: phones behind one NAT would take each other's tenants.
  */
 export function masterReader(rel: string, mac: Mac | undefined, serial: string | undefined): Mac | undefined {
-  if (!mac || !isMasterName(rel)) return undefined;
+  if (!mac || !isMasterName(rel) || isManagedPath(rel)) return undefined;
   return macOfName(rel) === mac || serial === mac ? mac : undefined;
 }
 
@@ -106,6 +107,8 @@ export class PhoneLayouts {
 
   /** The phone's layout on the master at `rel`, or undefined when there is no such file or it is no master (phone-layout.ts findMasterFile moves on too). */
   private async layoutAt(rel: string, mac: Mac, model: string | undefined, partNumber: string | undefined): Promise<PhoneLayout | undefined> {
+    // The managed file is named like a master but is none (issue 14).
+    if (isManagedPath(rel)) return undefined;
     const f = this.tree.findNow(rel);
     if (!f || f.isDirectory) return undefined;
     let parsed = this.masters.get(f.rel);

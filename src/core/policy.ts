@@ -2,7 +2,8 @@
 // (`accounts`: every HTTP/FTP request needs an account; `open`: the classic LAN boot server),
 // per-phone files of a phone bound to its own account (Administrator's Guide, Boot Server
 // Security Policy), and TFTP, which carries no credentials (its secret files and its uploads
-// only for allow-listed networks, tftpSecretAllow).
+// only for allow-listed networks, tftpSecretAllow). With a managed fleet (issue 14, Tenants), a
+// phone of another tenant does not exist under this tenant's prefix: its files are a plain 404.
 import type { BlockList } from 'node:net';
 import type { Mac, Transport } from '../domain.ts';
 import { ProvError } from '../errors.ts';
@@ -11,6 +12,7 @@ import { compileCidrs, inList } from './address-policy.ts';
 import { principalName, type Principal } from './authenticate.ts';
 import type { RequestContext } from './context.ts';
 import type { Enrolment } from './enrolment.ts';
+import type { ManagedFiles } from '../fleet/types.ts';
 import { macOfName } from '../config/phone-layout.ts';
 
 /** Transports that carry credentials; on the others (TFTP) the phone cannot prove who it is. */
@@ -46,8 +48,8 @@ export class AccessPolicy {
   constructor(
     private readonly options: Readonly<ServerOptions>,
     private readonly enrol: Enrolment,
-    /** The phones a file that is not MAC-named belongs to (secret-files.ts ownersOf; issue 13 item 6). */
-    private readonly ownersOf: (rel: string) => Promise<Mac[]> = async () => [],
+    /** The fleet, which knows each managed phone's tenant (issue 14). */
+    private readonly fleet?: ManagedFiles,
   ) {
     this.tftpSecretAllow = compileCidrs(options.tftpSecretAllow, 'tftpSecretAllow');
   }
@@ -72,7 +74,26 @@ export class AccessPolicy {
     if (anonymous && !authenticating && writing && !trusted) {
       throw new ProvError('PP_SECRET_TRANSPORT', `${req.transport} carries no credentials; uploads only from allow-listed networks (tftpSecretAllow)`);
     }
-    if (fileMac) await this.checkOwners(ctx, [fileMac], writing);
+    if (fileMac) {
+      this.checkTenant(ctx, fileMac);
+      await this.checkOwners(ctx, [fileMac], writing);
+    }
+  }
+
+  /**
+   * Issue 14, Tenants: a MAC managed by another tenant is not this tenant's phone; its files
+   * (managed, per-phone tree files, uploads) are not found here. Checked after the checks every
+   * file gets (an anonymous request is asked for an account first), before the owner rules.
+   */
+  checkTenant(ctx: RequestContext, mac: Mac): void {
+    if (this.sameTenant(ctx, mac)) return;
+    throw ProvError.expected('PP_NOT_FOUND', `${ctx.rel} not found`);
+  }
+
+  /** Whether this MAC may be this request's tenant's phone: unmanaged, or managed by this tenant. */
+  sameTenant(ctx: RequestContext, mac: Mac): boolean {
+    const t = this.fleet?.tenantOf(mac);
+    return t === undefined || t === ctx.view.tenant;
   }
 
   /**
@@ -122,7 +143,8 @@ export class AccessPolicy {
    */
   async listable(ctx: RequestContext, rel: string): Promise<boolean> {
     const mac = macOfName(rel);
-    return this.visibleTo(ctx, mac ? [mac] : await this.ownersOf(rel));
+    if (mac && !this.sameTenant(ctx, mac)) return false;
+    return this.visibleTo(ctx, mac ? [mac] : await ctx.view.secrets.ownersOf(rel));
   }
 
   /** Whether the files of these phones show in this principal's listing (none: everyone's file). */

@@ -2,7 +2,8 @@
 // the audit (batched off the serving path, audit.ts). A refusal gets one warn line in a fixed,
 // fail2ban-friendly form (contrib/fail2ban/polyprov.conf). Only requests that were served feed
 // the inventory: a refused one (a 401 before credentials, a hostile path) is recorded as a
-// refusal, never as a phone or its boot (issue 13, item 15).
+// refusal, never as a phone or its boot (issue 13, item 15). Paths are recorded as the phone asked
+// for them, the tenant's prefix included (issue 14); the managed file is never a boot start.
 import { partNumberFor } from '../config/models.ts';
 import { errorDef, isProvError, ProvError, type ErrorCode } from '../errors.ts';
 import type { AuditEvent, Sighting } from '../domain.ts';
@@ -10,8 +11,8 @@ import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { AuditRecorder } from './audit.ts';
 import { principalName } from './authenticate.ts';
-import type { RequestContext } from './context.ts';
-import { isMasterName } from '../config/phone-layout.ts';
+import { requestPath, type RequestContext } from './context.ts';
+import { isMasterRequest } from './managed-path.ts';
 import type { Metrics } from './metrics.ts';
 import type { AuthChallenge, BootResult, TransferOutcome } from './request.ts';
 
@@ -37,7 +38,7 @@ export class Records {
     if (err.code === 'PP_INTERNAL') this.log.error({ err: e }, 'internal error serving a request');
     const transport = ctx.req.transport;
     // One line per refusal, fixed form, for fail2ban (contrib/fail2ban/polyprov.conf).
-    this.log.warn({ code: err.code, transport, path: ctx.rel, mac: ctx.id.mac }, `refused ${err.code} from ${ctx.address}`);
+    this.log.warn({ code: err.code, transport, path: requestPath(ctx), mac: ctx.id.mac }, `refused ${err.code} from ${ctx.address}`);
     this.metrics.refusal(transport, err.code);
     this.metrics.request(transport, String(errorDef(err.code).http ?? 500), 0);
     this.record(ctx, err.code, 0, err.code, performance.now() - ctx.started);
@@ -66,14 +67,15 @@ export class Records {
     const { req, id } = ctx;
     const op = req.op;
     const at = new Date();
-    const ev: AuditEvent = { at, address: ctx.address, transport: req.transport, op, path: ctx.rel, status, bytes, durationMs: Math.round(durationMs * 1000) / 1000 };
+    const path = requestPath(ctx);
+    const ev: AuditEvent = { at, address: ctx.address, transport: req.transport, op, path, status, bytes, durationMs: Math.round(durationMs * 1000) / 1000 };
     if (id.mac) ev.mac = id.mac;
     const user = principalName(ctx.principal);
     if (user) ev.user = user;
     if (code) ev.code = code;
     this.audit.event(ev);
     if (!id.mac) return;
-    const s: Sighting = { mac: id.mac, at, source: req.transport, address: ctx.address, file: { path: ctx.rel, op: op === 'read' || op === 'stat' || op === 'list' ? 'read' : 'write', status } };
+    const s: Sighting = { mac: id.mac, at, source: req.transport, address: ctx.address, file: { path, op: op === 'read' || op === 'stat' || op === 'list' ? 'read' : 'write', status } };
     const ua = id.ua;
     if (ua) {
       s.userAgent = req.userAgent;
@@ -87,10 +89,10 @@ export class Records {
       else if (ua.stage === 'application') s.appVersion = ua.version;
     }
     if (code === undefined) {
-      if (isMasterName(ctx.base) && op === 'read') {
+      if (isMasterRequest(ctx.rel) && op === 'read') {
         if (ua?.stage !== 'application') s.bootStart = true;
         // The master a phone reads decides where its uploads go, after a restart too (issue 13 item 4).
-        if (ctx.masterRead) s.master = ctx.rel;
+        if (ctx.masterRead) s.master = path;
       }
       if (ctx.overrideLocked !== undefined) s.overrideLocked = ctx.overrideLocked;
       this.audit.sighting(s);
@@ -99,7 +101,7 @@ export class Records {
     if (NOT_ABOUT_THE_PHONE.has(code)) return;
     // A refusal updates a phone the inventory already has; it never creates one. The lookup is
     // off the serving path (nothing waits for it) and refusals are rare.
-    s.error = `${code} ${ctx.rel}`;
+    s.error = `${code} ${path}`;
     this.store.phones.get(id.mac).then(
       (known) => known && this.audit.sighting(s),
       () => {},

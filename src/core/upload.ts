@@ -3,7 +3,9 @@
 // (white paper, Master Configuration File: OVERRIDES_DIRECTORY, CONTACTS_DIRECTORY,
 // LOG_FILE_DIRECTORY, CALL_LISTS_DIRECTORY; empty = the root). An upload is size-limited and
 // atomic (the store's sink: nothing is visible before commit), logs roll, and an override that
-// touches a locked parameter is stored as received but flagged.
+// touches a locked parameter is stored as received but flagged. Under a tenant's prefix (issue 14)
+// the directories come from the tenant's view and the upload key's path carries the prefix, so
+// the same MAC under two tenants never sees the other's uploads.
 import type { UploadKey } from '../domain.ts';
 import { isProvError, ProvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -13,14 +15,12 @@ import type { RequestContext } from './context.ts';
 import { uploadKeyFor, uploadKindOf, type UploadName } from '../config/phone-layout.ts';
 import { lockedKeys, type LockMatcher } from './override-lock.ts';
 import { treeVersion } from './live-tree.ts';
-import type { PhoneLayouts } from './phone-layouts.ts';
 import type { BootResult } from './request.ts';
 
 export class Uploads {
   constructor(
     private readonly options: Readonly<ServerOptions>,
     private readonly store: Store,
-    readonly layouts: PhoneLayouts,
     private readonly locks: LockMatcher | undefined,
     private readonly log: Logger,
   ) {}
@@ -31,9 +31,10 @@ export class Uploads {
    */
   async key(ctx: RequestContext, up: UploadName): Promise<{ key?: UploadKey; want: string; attribute?: string; master?: string }> {
     // The phone layout (config/phone-layout.ts) of the master that governs this phone's uploads.
-    const layout = await this.layouts.forUpload(ctx.rel, up.mac, ctx.id.model);
+    const layout = await ctx.view.layouts.forUpload(ctx.rel, up.mac, ctx.id.model);
     const r = uploadKeyFor(layout, ctx.rel)!;
-    if ('key' in r) return { key: r.key, want: r.key.path };
+    const prefix = ctx.view.prefix;
+    if ('key' in r) return { key: prefix === '' ? r.key : { ...r.key, path: prefix + r.key.path }, want: r.key.path };
     return { want: r.want, attribute: r.attribute, master: layout.master?.file };
   }
 
@@ -53,7 +54,7 @@ export class Uploads {
       // access, the phone will use the internally cached version of this file."
       throw new ProvError('PP_READ_ONLY', `${rel}: contact directories are read-only on this server (contactsReadOnly); the phone keeps its cached copy`);
     }
-        ctx.upload = { name: up, key };
+    ctx.upload = { name: up, key };
   }
 
   async write(ctx: RequestContext): Promise<BootResult> {
@@ -75,7 +76,7 @@ export class Uploads {
       capBytes: isLog ? o.logCapBytes : undefined,
       keepVersions: o.uploadKeepVersions,
       // The tree file this upload goes over, as it is now: a later edit of it supersedes the upload (issue 13 item 3).
-      treeVersion: await treeVersion(this.layouts.tree, key.path),
+      treeVersion: await treeVersion(ctx.view.tree, key.path.slice(ctx.view.prefix.length)),
     });
     const kept: Buffer[] | undefined = isOverride && this.locks ? [] : undefined;
     try {
