@@ -99,6 +99,7 @@ export const ERRORS = {
   PP_API_PRECONDITION_REQUIRED: { severity: 'error', summary: 'update without If-Match', http: 428 },
   PP_API_PRECONDITION_FAILED: { severity: 'error', summary: 'If-Match does not match the resource (changed since read)', http: 412 },
   PP_API_TOKEN_EXISTS: { severity: 'error', summary: 'an API token of that name exists', http: 409 },
+  PP_API_EXISTS: { severity: 'error', summary: 'a resource of that name exists', http: 409 },
 
   // --- DHCP (src/dhcp) ---
   PP_DHCP_MALFORMED: { severity: 'error', summary: 'malformed, truncated or hostile DHCP packet dropped' },

@@ -36,6 +36,8 @@ export interface ApiRequest {
   ifMatch?: string;
   /** The request's absolute path with query (for pagination `next` links). */
   url: string;
+  /** The provisioning tree the server serves (lint, explain). */
+  root: string;
 }
 
 /** A reply other than "200 with this JSON": a status, headers (ETag, Location), a body. Make it with reply() — a plain object with a `status` field is just a 200 body. */
