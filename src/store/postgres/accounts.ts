@@ -15,11 +15,12 @@ export function pgAccounts(db: PgConnection): Store['accounts'] {
       const r = accountToRow(a);
       await db.query({
         name: 'account_put',
-        text: `INSERT INTO accounts (user_name, kind, realm, ha1_md5, ha1_sha256, mac, created_at, pending)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        text: `INSERT INTO accounts (user_name, kind, realm, ha1_md5, ha1_sha256, mac, created_at, pending, tenant)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                ON CONFLICT (user_name) DO UPDATE SET kind = excluded.kind, realm = excluded.realm, ha1_md5 = excluded.ha1_md5,
-                 ha1_sha256 = excluded.ha1_sha256, mac = excluded.mac, created_at = excluded.created_at, pending = excluded.pending`,
-        values: [r.user_name, r.kind, r.realm, r.ha1_md5, r.ha1_sha256, r.mac, r.created_at, r.pending === 1],
+                 ha1_sha256 = excluded.ha1_sha256, mac = excluded.mac, created_at = excluded.created_at, pending = excluded.pending,
+                 tenant = excluded.tenant`,
+        values: [r.user_name, r.kind, r.realm, r.ha1_md5, r.ha1_sha256, r.mac, r.created_at, r.pending === 1, r.tenant],
       });
     },
     remove: async (user) => {

@@ -130,6 +130,89 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE upload_versions ADD COLUMN tree_version TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'managed fleet, accounts.tenant, api tokens, check-sync jobs',
+    // As SQLite's migration 6: the managed fleet (issue 14, Model), a one-row generation bumped by
+    // every apply (its row lock also serialises two nodes' applies), accounts.tenant (NULL: the
+    // default tenant), API tokens by hash and check-sync jobs with their targets (issue 15).
+    sql: `
+      CREATE TABLE fleet_tenants (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE fleet_sites (
+        tenant TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (tenant, name)
+      );
+      CREATE TABLE fleet_groups (
+        tenant TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (tenant, name)
+      );
+      CREATE TABLE fleet_phones (
+        mac TEXT COLLATE "C" PRIMARY KEY,
+        tenant TEXT COLLATE "C" NOT NULL,
+        model TEXT,
+        label TEXT,
+        site TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE INDEX fleet_phones_by_tenant_site ON fleet_phones (tenant, site);
+      CREATE TABLE fleet_phone_groups (
+        mac TEXT COLLATE "C" NOT NULL,
+        pos INTEGER NOT NULL,
+        grp TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (mac, pos)
+      );
+      CREATE INDEX fleet_phone_groups_by_grp ON fleet_phone_groups (grp);
+      CREATE TABLE fleet_settings (
+        scope_kind TEXT COLLATE "C" NOT NULL CHECK (scope_kind IN ('global', 'tenant', 'site', 'group', 'phone')),
+        scope_tenant TEXT COLLATE "C" NOT NULL,
+        scope_name TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        value TEXT NOT NULL,
+        sealed BOOLEAN NOT NULL DEFAULT FALSE,
+        PRIMARY KEY (scope_kind, scope_tenant, scope_name, name)
+      );
+      CREATE TABLE fleet_generation (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        generation BIGINT NOT NULL
+      );
+      INSERT INTO fleet_generation (id, generation) VALUES (1, 0);
+
+      ALTER TABLE accounts ADD COLUMN tenant TEXT;
+
+      CREATE TABLE api_tokens (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        role TEXT NOT NULL,
+        tenant TEXT,
+        hash TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE check_sync_jobs (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL,
+        who TEXT NOT NULL,
+        tenant TEXT,
+        request TEXT NOT NULL
+      );
+      CREATE INDEX check_sync_jobs_by_created ON check_sync_jobs (created_at);
+      CREATE TABLE check_sync_targets (
+        job_id TEXT NOT NULL,
+        pos INTEGER NOT NULL,
+        mac TEXT NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT,
+        at BIGINT,
+        PRIMARY KEY (job_id, pos)
+      );
+      CREATE INDEX check_sync_targets_by_job_mac ON check_sync_targets (job_id, mac);
+    `,
+  },
 ];
 
 export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

@@ -2,19 +2,21 @@
 // backend for several nodes"). Same interface, tables and rules as src/store/sqlite/; hot queries
 // are named so node-postgres prepares them once per connection. This file only assembles the
 // parts: the connection and its fault handling (connection.ts), the schema (schema.ts), the
-// inventory, uploads, audit, accounts with settings, and the change record, each in its own file.
+// inventory, uploads, audit, accounts with settings, the change record, the managed fleet, and
+// API tokens with check-sync jobs, each in its own file.
 import { mkdirSync } from 'node:fs';
 import { ProvError } from '../../errors.ts';
 import type { Store } from '../store.ts';
 import { cleanStaleTemps } from '../upload-temp.ts';
 import { pgAccounts, pgSettings } from './accounts.ts';
+import { pgJobs, pgTokens } from './api-records.ts';
 import { pgAudit } from './audit.ts';
 import { pgChanges } from './changes.ts';
 import { isUnavailable, PgConnection } from './connection.ts';
+import { pgFleet } from './fleet.ts';
 import { pgPhones } from './inventory.ts';
 import { migrate } from './schema.ts';
 import { pgUploads } from './uploads.ts';
-import { notBuiltFleet, notBuiltJobs, notBuiltTokens } from '../not-built.ts';
 
 export interface PgStoreOptions {
   connectionString: string;
@@ -33,9 +35,9 @@ export class PgStore implements Store {
   readonly uploads: Store['uploads'];
   readonly audit: Store['audit'];
   readonly accounts: Store['accounts'];
-  readonly fleet: Store['fleet'] = notBuiltFleet();
-  readonly tokens: Store['tokens'] = notBuiltTokens();
-  readonly jobs: Store['jobs'] = notBuiltJobs();
+  readonly fleet: Store['fleet'];
+  readonly tokens: Store['tokens'];
+  readonly jobs: Store['jobs'];
   readonly settings: Store['settings'];
   readonly changes: Store['changes'];
   #open = false;
@@ -51,6 +53,9 @@ export class PgStore implements Store {
     this.accounts = pgAccounts(this.db);
     this.settings = pgSettings(this.db);
     this.changes = pgChanges(this.db);
+    this.fleet = pgFleet(this.db);
+    this.tokens = pgTokens(this.db);
+    this.jobs = pgJobs(this.db);
   }
 
   async init(): Promise<void> {
