@@ -26,8 +26,11 @@ export interface ServerOptions {
   tftp?: string;
   ftp?: string;
   ftps?: string;
-  /** Admin listener (Prometheus /metrics). */
+  /** Admin listener: Prometheus /metrics, /healthz and the REST API under /api/v1 (issue 15). */
   admin?: string;
+  /** TLS certificate and key for the admin listener (HTTPS); both or neither. */
+  adminCert?: string;
+  adminKey?: string;
   cert?: string;
   key?: string;
   clientCa?: string;
@@ -106,7 +109,9 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   tftp: { kind: 'hostPort', doc: 'TFTP listener HOST:PORT' },
   ftp: { kind: 'hostPort', doc: 'FTP (explicit FTPS with a certificate) listener HOST:PORT' },
   ftps: { kind: 'hostPort', doc: 'implicit FTPS listener HOST:PORT' },
-  admin: { kind: 'hostPort', doc: 'admin listener HOST:PORT (/metrics)' },
+  admin: { kind: 'hostPort', doc: 'admin listener HOST:PORT (/metrics, /healthz, the REST API under /api/v1)' },
+  adminCert: { kind: 'string', doc: 'TLS certificate (PEM) of the admin listener: HTTPS' },
+  adminKey: { kind: 'string', doc: 'TLS private key (PEM) of the admin listener' },
   cert: { kind: 'string', doc: 'TLS certificate (PEM)' },
   key: { kind: 'string', doc: 'TLS private key (PEM)' },
   clientCa: { kind: 'string', doc: 'CA bundle for client certificates (mutual TLS)' },
@@ -191,7 +196,7 @@ export function loadServerOptions(flags: Partial<Record<string, unknown>> & { co
       origin.set(k, o);
     }
     // Paths in the file are relative to the file, as a person writing it expects.
-    for (const k of ['root', 'data', 'cert', 'key', 'clientCa'] as const) {
+    for (const k of ['root', 'data', 'cert', 'key', 'clientCa', 'adminCert', 'adminKey'] as const) {
       if (typeof merged[k] === 'string' && k in obj.values) merged[k] = resolve(configFile, '..', merged[k] as string);
     }
     merged.configFile = configFile;
@@ -298,6 +303,9 @@ function checkCombinations(o: Record<string, unknown>, from: (key: string) => Or
     if (o[listener] && (!o.cert || !o.key)) {
       throw refuse('PP_OPT_INVALID', from(listener), `${listener} ${JSON.stringify(o[listener])} needs cert and key (${what} presents a certificate)`, 'Give a PEM certificate and key: --cert site.crt --key site.key, or "cert"/"key" in the options file.');
     }
+  }
+  if (!o.adminCert !== !o.adminKey) {
+    throw refuse('PP_OPT_INVALID', from(o.adminCert ? 'adminCert' : 'adminKey'), 'adminCert and adminKey go together (the admin listener is HTTPS with both)', 'Give both: --admin-cert admin.crt --admin-key admin.key, or neither for HTTP.');
   }
   const min = o.ftpPassivePortMin as number;
   const max = o.ftpPassivePortMax as number;

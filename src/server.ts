@@ -2,7 +2,6 @@
 // src/core/open-core.ts) and one thin listener per configured transport. Used by `polyprov
 // serve`, the tests and the benchmarks.
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -89,9 +88,18 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
     }
     if (options.admin) {
       const { host, port } = parseHostPort(options.admin, 'admin');
-      const admin = await startAdmin(host, port, core);
-      closers.push({ close: () => new Promise<void>((r) => admin.close(() => r())) });
-      note('admin', admin.address() as AddressInfo);
+      // The admin listener with the REST API (issue 15): Fastify, loaded only when asked for.
+      const { startAdminListener, readAdminTls } = await import('./api/app.ts');
+      const admin = await startAdminListener(host, port, {
+        admin: opened.admin,
+        adminAs: opened.adminAs,
+        log,
+        root: options.root,
+        metrics: () => core.metrics.render(),
+        ...(options.adminCert && options.adminKey ? { tls: readAdminTls(options.adminCert, options.adminKey) } : {}),
+      });
+      closers.push(admin);
+      note('admin', admin.address());
     }
   } catch (e) {
     await Promise.allSettled(closers.map((c) => c.close()));
@@ -113,24 +121,6 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
         await opened.close();
       })()),
   };
-}
-
-/** The admin listener: Prometheus metrics and a health check, never phone content. */
-async function startAdmin(host: string, port: number, core: CoreBootService): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(core.metrics.render());
-    } else if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return server;
 }
 
 /**

@@ -25,7 +25,9 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       .option('--tftp <host:port>', 'TFTP listener')
       .option('--ftp <host:port>', 'FTP listener (explicit FTPS with AUTH TLS when --cert/--key are given)')
       .option('--ftps <host:port>', 'implicit FTPS listener')
-      .option('--admin <host:port>', 'admin listener: /metrics (Prometheus), /healthz')
+      .option('--admin <host:port>', 'admin listener: /metrics (Prometheus), /healthz, the REST API under /api/v1 (keep it off the phones\' network)')
+      .option('--admin-cert <file>', 'TLS certificate (PEM) for the admin listener: HTTPS')
+      .option('--admin-key <file>', 'TLS private key (PEM) for the admin listener')
       .option('--policy <policy>', 'access policy: open | accounts (default accounts)')
       .option('--staging', 'accept the factory PlcmSpIp account (and enrol phones that use it)')
       .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent'),
