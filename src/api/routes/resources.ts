@@ -1,0 +1,9 @@
+// The resource routes of the REST API (issue 15 "Resources"), in one list that routes/index.ts
+// spreads into the route table: inventory, uploads and the contact directory, the parameter
+// catalogue, dashboard stats, check-sync jobs, and the managed fleet (tenants, sites, groups,
+// phones, settings, import/export, explain).
+import type { RouteDef } from '../route.ts';
+import { routes as inventory } from './inventory.ts';
+import { routes as uploads } from './uploads.ts';
+
+export const resourceRoutes: readonly RouteDef[] = [...inventory, ...uploads];
