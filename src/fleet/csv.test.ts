@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { Mac, ManagedPhone } from '../domain.ts';
-import { parseFleetCsv, writeFleetCsv } from './csv.ts';
+import { csvInvalid, parseFleetCsv, writeFleetCsv } from './csv.ts';
 
 const F = 'phones.csv';
 const csv = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -58,6 +58,15 @@ describe('fleet CSV import (issue 14, CLI: fleet import FILE.csv)', () => {
     ]);
     expect(errors.join('\n')).not.toContain('sec\u0001ret');
     expect(rows.map((r) => r.line)).toEqual([]);
+  });
+
+  test('issue 14 CLI: an import with bad rows is refused as PP_FLEET_CSV_INVALID listing every row', () => {
+    const { errors } = parseFleetCsv(csv('mac\nnot-a-mac\n0004f2000001\n0004f2000001\n'), F);
+    const e = csvInvalid(F, errors);
+    expect(e.code).toBe('PP_FLEET_CSV_INVALID');
+    expect(e.def.http).toBe(400);
+    expect(e.message.split('\n')).toEqual(['phones.csv: 2 problems; nothing was applied', ...errors]);
+    expect(errors).toHaveLength(2);
   });
 
   test('issue 14 Tests: an unknown parameter column is reported with its nearest name', () => {

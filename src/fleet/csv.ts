@@ -8,6 +8,7 @@
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { FLEET_NAME, type Mac, type ManagedPhone } from '../domain.ts';
+import { ProvError } from '../errors.ts';
 import { MODELS, normalizeModel, parseMac } from '../config/models.ts';
 import { nearest } from '../util/nearest.ts';
 import type { PhoneInput } from './types.ts';
@@ -231,6 +232,18 @@ export function parseFleetCsv(bytes: Buffer, file: string): { rows: CsvRow[]; er
     if (ok && phone.mac) rows.push({ line, phone: phone as PhoneInput, settings });
   }
   return { rows, errors: finish(found) };
+}
+
+/**
+ * The refusal of an import with bad rows (PP_FLEET_CSV_INVALID): the message counts them and
+ * lists every `FILE:LINE: column: message`, one a line, as parseFleetCsv (and the fleet's
+ * existence checks) wrote them.
+ */
+export function csvInvalid(file: string, errors: readonly string[]): ProvError {
+  const n = errors.length;
+  return new ProvError('PP_FLEET_CSV_INVALID', `${file}: ${n} ${n === 1 ? 'problem' : 'problems'}; nothing was applied\n${errors.join('\n')}`, {
+    hint: 'Fix the rows named and import again (--create creates the tenants, sites and groups the file names).',
+  });
 }
 
 function finish(found: Found[]): string[] {
