@@ -50,7 +50,8 @@ export class Content {
         // The one upload-over-tree overlay (live-tree.ts), which `explain` reads through too.
         // A tree file edited after the upload supersedes it (issue 13 item 3): then the tree file is read below.
         const answer = await servedUpload(d.store, tree, key, d.locks, key.path.slice(ctx.view.prefix.length));
-        const served = answer && !answer.superseded ? answer : undefined;
+        // Another tenant's upload of this MAC is not this tenant's (issue 14; the store keeps one per phone and kind).
+        const served = answer && !answer.superseded && ctx.view.holds(answer.stored.key.path) ? answer : undefined;
         if (served?.stripped.length) d.log.info({ mac: up.mac, stripped: served.stripped }, 'locked parameters removed from served override');
         const stored = served?.stored;
         const body = served?.body;
@@ -104,7 +105,8 @@ export class Content {
       // A stored upload has no tree file: list it as SIZE/MDTM (a stat) see it.
       const up = file ? undefined : uploadKindOf(ctx.base);
       const key = up && (await d.uploads.key(ctx, up)).key;
-      const stored = key ? await d.store.uploads.current(key) : undefined;
+      const current = key ? await d.store.uploads.current(key) : undefined;
+      const stored = current && ctx.view.holds(current.key.path) ? current : undefined;
       if (!file && !stored) throw ProvError.expected('PP_NOT_FOUND', `${ctx.rel || '/'} is not a directory`);
       const owners = file ? await secrets.ownersOfFile(file) : [];
       if (owners.length > 0) await d.policy.checkOwners(ctx, owners, false);

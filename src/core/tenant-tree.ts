@@ -168,6 +168,14 @@ export interface TenantView {
   tree: TreeFiles;
   layouts: PhoneLayouts;
   secrets: SecretFileIndex;
+  /** Whether a fleet is configured (tenants exist); without one every path is the default tenant's. */
+  tenanted: boolean;
+  /**
+   * Whether a root-relative path (a stored upload's) is under this tenant's prefix. The store keeps
+   * one upload per phone and kind, so the same unmanaged MAC under two tenants shares it: the
+   * boot path serves, appends to and deletes only a version stored under the asking tenant.
+   */
+  holds(path: string): boolean;
 }
 
 const MAX_MTIMES = 100_000;
@@ -218,7 +226,8 @@ export class TenantViews {
       if (prefix !== '') return m.startsWith(prefix) ? m.slice(prefix.length) : undefined;
       return this.isTenant(firstSegment(m)) ? undefined : m;
     });
-    return { tenant, prefix, tree, layouts: new PhoneLayouts(tree, last), secrets: new SecretFileIndex(tree) };
+    const holds = (path: string): boolean => !this.fleet || (prefix === '' ? !this.isTenant(firstSegment(path)) : path.startsWith(prefix));
+    return { tenant, prefix, tree, layouts: new PhoneLayouts(tree, last), secrets: new SecretFileIndex(tree), tenanted: this.fleet !== undefined, holds };
   }
 
   /** A view-only file with these bytes. */

@@ -69,8 +69,14 @@ export class Uploads {
     }
     // Logs are rolling: phones upload in append mode (log.render.file.upload.append), so every
     // log upload adds to the stored log, which keeps its last logCapBytes bytes.
+    let append = isLog || req.op === 'append';
+    if (append && ctx.view.tenanted) {
+      // The store keeps one upload per phone and kind: never append to another tenant's version (issue 14).
+      const cur = await this.store.uploads.current(key);
+      if (cur && !ctx.view.holds(cur.key.path)) append = false;
+    }
     const sink = await this.store.uploads.begin(key, {
-      mode: isLog || req.op === 'append' ? 'append' : 'replace',
+      mode: append ? 'append' : 'replace',
       address: ctx.address,
       maxBytes,
       capBytes: isLog ? o.logCapBytes : undefined,
@@ -110,7 +116,7 @@ export class Uploads {
   async remove(ctx: RequestContext): Promise<BootResult> {
     const { key } = ctx.upload!;
     const current = await this.store.uploads.current(key);
-    if (!current) throw new ProvError('PP_NOT_FOUND', `${ctx.rel} not found`);
+    if (!current || !ctx.view.holds(current.key.path)) throw new ProvError('PP_NOT_FOUND', `${ctx.rel} not found`);
     await this.store.uploads.clear(key);
     return { kind: 'deleted' };
   }
