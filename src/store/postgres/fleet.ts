@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import type { FleetData, FleetOp, ManagedPhone, Tenant } from '../../domain.ts';
 import { macKey } from '../fold-sighting.ts';
-import { checkFleetOp, fleetPhoneFromRow, fleetPhoneToValues, fleetSettingFromRow, scopeCols, settingKey, type FleetPhoneRow, type FleetSettingRow } from '../fleet-rows.ts';
+import { checkFleetOp, fleetPhoneFromRow, fleetPhoneToValues, fleetSettingFromRow, scopeCols, settingKey, type FleetPhoneRow } from '../fleet-rows.ts';
 import type { Store } from '../store.ts';
 import type { PgConnection } from './connection.ts';
 
@@ -61,7 +61,9 @@ async function flush(c: pg.PoolClient, p: Pending): Promise<void> {
     text: `INSERT INTO fleet_phones (mac, tenant, model, label, site, created_at, updated_at)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
            ON CONFLICT (mac) DO UPDATE SET tenant = excluded.tenant, model = excluded.model, label = excluded.label,
-             site = excluded.site, updated_at = excluded.updated_at`,
+             site = excluded.site, updated_at = excluded.updated_at
+           WHERE (fleet_phones.tenant, fleet_phones.model, fleet_phones.label, fleet_phones.site, fleet_phones.updated_at)
+             IS DISTINCT FROM (excluded.tenant, excluded.model, excluded.label, excluded.site, excluded.updated_at)`,
     values: v,
   }));
   await batched(phones.map((ph) => [macKey(ph.mac)]), 1, (v) => c.query({
@@ -85,7 +87,8 @@ async function flush(c: pg.PoolClient, p: Pending): Promise<void> {
     name: 'fleet_settings_put',
     text: `INSERT INTO fleet_settings (scope_kind, scope_tenant, scope_name, name, value, sealed)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[])
-           ON CONFLICT (scope_kind, scope_tenant, scope_name, name) DO UPDATE SET value = excluded.value, sealed = excluded.sealed`,
+           ON CONFLICT (scope_kind, scope_tenant, scope_name, name) DO UPDATE SET value = excluded.value, sealed = excluded.sealed
+           WHERE (fleet_settings.value, fleet_settings.sealed) IS DISTINCT FROM (excluded.value, excluded.sealed)`,
     values: v,
   }));
   await batched(unsets, 4, (v) => c.query({
@@ -181,9 +184,14 @@ async function load(c: pg.PoolClient): Promise<FleetData> {
     const groups = await q<{ tenant: string; name: string }>('fleet_groups', 'SELECT tenant, name FROM fleet_groups ORDER BY tenant, name');
     const phones = await q<FleetPhoneRow & pg.QueryResultRow>('fleet_phones', 'SELECT mac, tenant, model, label, site, created_at, updated_at FROM fleet_phones ORDER BY mac');
     const pg_ = await q<{ mac: string; grp: string }>('fleet_phone_groups', 'SELECT mac, grp FROM fleet_phone_groups ORDER BY mac, pos');
-    const settings = await q<FleetSettingRow & pg.QueryResultRow>('fleet_settings', `SELECT s.scope_kind, s.scope_tenant, s.scope_name, s.name, s.value, s.sealed, p.tenant AS phone_tenant
-      FROM fleet_settings s LEFT JOIN fleet_phones p ON s.scope_kind = 'phone' AND p.mac = s.scope_name
-      ORDER BY s.scope_kind, s.scope_tenant, s.scope_name, s.name`);
+    // The big one (8 rows a phone): rows as arrays, a third cheaper to hand over than objects.
+    const settings = await c.query<[string, string, string, string, string, boolean, string | null]>({
+      name: 'fleet_settings',
+      rowMode: 'array',
+      text: `SELECT s.scope_kind, s.scope_tenant, s.scope_name, s.name, s.value, s.sealed, p.tenant AS phone_tenant
+        FROM fleet_settings s LEFT JOIN fleet_phones p ON s.scope_kind = 'phone' AND p.mac = s.scope_name
+        ORDER BY s.scope_kind, s.scope_tenant, s.scope_name, s.name`,
+    });
     await c.query('COMMIT');
     const groupsOf = new Map<string, string[]>();
     for (const r of pg_.rows) {
@@ -197,7 +205,8 @@ async function load(c: pg.PoolClient): Promise<FleetData> {
       sites: sites.rows.map((r) => ({ tenant: r.tenant, name: r.name })),
       groups: groups.rows.map((r) => ({ tenant: r.tenant, name: r.name })),
       phones: phones.rows.map((r) => fleetPhoneFromRow(r, groupsOf.get(r.mac) ?? [])),
-      settings: settings.rows.map(fleetSettingFromRow),
+      settings: settings.rows.map(([scope_kind, scope_tenant, scope_name, name, value, sealed, phone_tenant]) =>
+        fleetSettingFromRow({ scope_kind, scope_tenant, scope_name, name, value, sealed, phone_tenant })),
     };
   } catch (err) {
     await c.query('ROLLBACK').catch(() => undefined);
