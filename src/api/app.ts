@@ -40,6 +40,8 @@ export interface AdminAppOptions {
   authWindowMs?: number;
   tls?: { cert: Buffer | string; key: Buffer | string };
   version?: string;
+  /** Called for every route the app registers (the OpenAPI test compares them with the document). */
+  onRoute?: (method: string, url: string) => void;
 }
 
 interface RouteConfig {
@@ -75,6 +77,12 @@ export async function buildAdminApp(o: AdminAppOptions): Promise<FastifyInstance
   const limiter = new FailureLimiter({ maxFailures: o.maxAuthFailures ?? 10, windowMs: o.authWindowMs ?? 60_000 });
   const app = (o.tls ? Fastify({ https: { cert: o.tls.cert, key: o.tls.key }, logger: false, bodyLimit, forceCloseConnections: true }) : Fastify({ logger: false, bodyLimit, forceCloseConnections: true })) as unknown as FastifyInstance;
   app.setValidatorCompiler(validators() as never);
+  if (o.onRoute) {
+    const seen = o.onRoute;
+    app.addHook('onRoute', (r) => {
+      for (const m of [r.method].flat()) if (m !== 'HEAD') seen(m, r.url);
+    });
+  }
   const doc = JSON.stringify(openapiDocument(routes, o.version ?? '1'));
   const admins = new Map<string, AdminService>();
   const adminFor = (name: string) => {
