@@ -234,6 +234,20 @@ export function fleetTests(fresh: () => Promise<{ store: Store }>, name: string)
       expect(await store.fleet.apply([putTenant('zeta')])).toBe(before.generation + 1);
     });
 
+    test('concurrent applies (several requests, several nodes) each get their own generation and none is lost', async () => {
+      const { store } = await fresh();
+      const gens = await Promise.all(Array.from({ length: 6 }, (_, i) => store.fleet.apply([
+        putPhone(phone(`0004f20000a${i}` as Mac)),
+        set(phoneScope('default', `0004f20000a${i}`), 'reg.1.address', `${i}`),
+        set(G, `c.${i}`, `${i}`),
+      ])));
+      expect([...gens].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+      const d = await store.fleet.load();
+      expect(d.generation).toBe(6);
+      expect(d.phones).toHaveLength(6);
+      expect(d.settings).toHaveLength(12);
+    });
+
     test('values handed out are copies: changing a loaded record or an applied op changes nothing stored', async () => {
       const { store } = await fresh();
       const p = phone(M1, { groups: ['sales'] });

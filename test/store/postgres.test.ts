@@ -113,6 +113,61 @@ if (why) {
     });
   });
 
+  describe('postgres: the managed fleet on several nodes (issue 14, Model and Scale)', () => {
+    test('two nodes on one schema: applies from both are serialised, each sees the other\'s generation and data', async () => {
+      const a = await makeStore();
+      const u = new URL(URL_);
+      u.searchParams.set('schema', schemas[schemas.length - 1]!);
+      const b = await openStore({ data: dirs[dirs.length - 1]!, storeUrl: u.toString() });
+      try {
+        const t = (name: string) => ({ op: 'putTenant' as const, tenant: { name, createdAt: new Date(1000) } });
+        const gens = await Promise.all([
+          ...['a1', 'a2', 'a3'].map((n) => a.store.fleet.apply([t(n)])),
+          ...['b1', 'b2', 'b3'].map((n) => b.fleet.apply([t(n)])),
+        ]);
+        expect([...gens].sort()).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(await b.fleet.generation()).toBe(6);
+        expect((await a.store.fleet.load()).tenants.map((x) => x.name)).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'b3']);
+      } finally {
+        await b.close();
+        await a.store.close();
+      }
+    });
+
+    test('a connection lost in the middle of an apply is PP_STORE_UNAVAILABLE and nothing of it is applied', async () => {
+      const { store } = await makeStore();
+      const schema = schemas[schemas.length - 1]!;
+      await store.fleet.apply([{ op: 'putTenant', tenant: { name: 'default', createdAt: new Date(1000) } }]);
+      const holder = new pg.Client({ connectionString: URL_ });
+      const killer = new pg.Client({ connectionString: URL_ });
+      await holder.connect();
+      await killer.connect();
+      try {
+        // Hold the generation row: the apply's transaction waits on it, then its connection is killed.
+        await holder.query('BEGIN');
+        await holder.query(`UPDATE ${schema}.fleet_generation SET generation = generation WHERE id = 1`);
+        const ops = [{ op: 'putTenant' as const, tenant: { name: 'lost', createdAt: new Date(2000) } }];
+        const applying = store.fleet.apply(ops);
+        let pid: number | undefined;
+        for (let i = 0; i < 100 && pid === undefined; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          const r = await killer.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE fleet_generation%'`);
+          pid = r.rows[0]?.pid;
+        }
+        expect(pid).toBeDefined();
+        await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+        await expect(applying).rejects.toMatchObject({ code: 'PP_STORE_UNAVAILABLE' });
+        await holder.query('ROLLBACK');
+        expect(await store.fleet.generation()).toBe(1);
+        expect((await store.fleet.load()).tenants.map((x) => x.name)).toEqual(['default']);
+        expect(await store.fleet.apply(ops)).toBe(2);
+      } finally {
+        await holder.end();
+        await killer.end();
+      }
+    });
+  });
+
   describe('postgres: faults (issue 13 item 13)', () => {
     test('a connection killed in the middle of a transaction is PP_STORE_UNAVAILABLE, not a crash, and the next query reconnects', async () => {
       const db = new PgConnection({ connectionString: URL_, poolSize: 2 });

@@ -215,6 +215,33 @@ describe('sqlite: database settings', () => {
     }
   });
 
+  test('issue 14 Model: a version-5 store with accounts gains the fleet (generation 0, empty), accounts.tenant (absent) and tokens and jobs', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'polyprov-migrate6-'));
+    dirs.push(data);
+    const old = new Database(join(data, 'polyprov.db'));
+    old.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_version (version) VALUES (?)').run(m.version);
+    }
+    const a = makeAccount('phone', 'p1', 'pw', 'polyprov', '0004f2000001' as never);
+    old.prepare(`INSERT INTO accounts (user_name, kind, realm, ha1_md5, ha1_sha256, mac, created_at, pending) VALUES (?, ?, ?, ?, ?, ?, ?, 0)`)
+      .run(a.user, a.kind, a.realm, a.ha1Md5, a.ha1Sha256, a.mac, a.createdAt.getTime());
+    old.close();
+    const store = await openStore({ data, storeUrl: 'sqlite' });
+    try {
+      expect(await store.accounts.get('p1')).toEqual(a);
+      expect(await store.fleet.load()).toEqual({ generation: 0, tenants: [], sites: [], groups: [], phones: [], settings: [] });
+      expect(await store.fleet.apply([{ op: 'putTenant', tenant: { name: 'default', createdAt: new Date(5000) } }])).toBe(1);
+      await store.accounts.put({ ...a, tenant: 'acme' });
+      expect((await store.accounts.get('p1'))!.tenant).toBe('acme');
+      expect(await store.tokens.list()).toEqual([]);
+      expect(await store.jobs.list(10)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('RFC 7616: no plain password reaches the database file or its WAL', async () => {
     const { store, tmpDir } = await makeStore();
     const password = 'Plain-Password-Canary-7431';
