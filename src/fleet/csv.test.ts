@@ -85,6 +85,7 @@ describe('fleet CSV import (issue 14, CLI: fleet import FILE.csv)', () => {
   test('issue 14 CLI: a header without mac, a duplicate column, an empty file, an unclosed quote', () => {
     expect(parseFleetCsv(csv('model,label\nVVX410,x\n'), F).errors).toEqual(['phones.csv:1: mac: the header has no mac column (it is required)']);
     expect(parseFleetCsv(csv('mac,reg.1.label,reg.1.label\n0004f2000001,a,b\n'), F).errors).toEqual(['phones.csv:1: reg.1.label: column given twice (columns 2 and 3)']);
+    expect(parseFleetCsv(csv('mac;model\n0004f2000001;VVX410\n'), F).errors).toEqual(['phones.csv:1: mac: the header is one column holding ";": the file is not comma-separated (save it as CSV with commas)']);
     expect(parseFleetCsv(csv(''), F).errors).toEqual(['phones.csv:1: mac: the file has no header row (it needs at least a mac column)']);
     expect(parseFleetCsv(csv('mac,reg.1.label\n0004f2000001,a\n\n0004f2000002,"open\n0004f2000003,b\n'), F).errors).toEqual(['phones.csv:4: quoting: a quoted field is not closed before the end of the file']);
   });

@@ -129,6 +129,11 @@ export function parseFleetCsv(bytes: Buffer, file: string): { rows: CsvRow[]; er
   }
   const headerLine = header.info.lines - count(header.record, '\n');
   const columns = header.record.map((c) => c.trim());
+  const sep = columns.length === 1 ? [';', '\t'].find((c) => columns[0]!.includes(c)) : undefined;
+  if (sep !== undefined) {
+    err(headerLine, columns[0]!.split(sep)[0]!.trim() || 'mac', `the header is one column holding "${sep === ';' ? ';' : 'TAB'}": the file is not comma-separated (save it as CSV with commas)`);
+    return { rows, errors: finish(found) };
+  }
   const kinds: Array<PhoneColumn | 'param' | 'bad'> = [];
   const seen = new Map<string, number>();
   for (let i = 0; i < columns.length; i++) {
