@@ -6,7 +6,7 @@
 import type { ApiToken, CheckSyncJob, FleetData, FleetOp, Group, Mac, ManagedPhone, Scope, Setting, Site, Tenant } from '../../src/domain.ts';
 import { ProvError } from '../../src/errors.ts';
 import { macKey } from '../../src/store/fold-sighting.ts';
-import { checkFleetOp, compareSettings, jobLimit, scopeCols, settingKey } from '../../src/store/fleet-rows.ts';
+import { checkFleetOp, compareSettings, jobLimit, scopeCols } from '../../src/store/fleet-rows.ts';
 import type { Store } from '../../src/store/store.ts';
 
 interface FleetState {
@@ -16,8 +16,13 @@ interface FleetState {
   sites: Map<string, Site>;
   groups: Map<string, Group>;
   phones: Map<string, ManagedPhone>;
-  /** settingKey() → setting (a phone scope's tenant is read from the phone at load). */
-  settings: Map<string, Setting>;
+  /**
+   * scope key (scopeCols joined) → parameter name → setting (a phone scope's tenant is read from
+   * the phone at load). Inner maps are shared between states until an apply writes one (#inner).
+   */
+  settings: Map<string, Map<string, Setting>>;
+  /** Scope keys whose inner map this state owns (copied in this apply). */
+  owned: Set<string>;
 }
 
 const byStr = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -32,12 +37,33 @@ function copyState(s: FleetState): FleetState {
     groups: new Map(s.groups),
     phones: new Map(s.phones),
     settings: new Map(s.settings),
+    owned: new Set(),
   };
 }
 
-/** Removes every setting whose scope matches. */
-function dropSettings(st: FleetState, match: (sc: Scope) => boolean): void {
-  for (const [k, s] of st.settings) if (match(s.scope)) st.settings.delete(k);
+const scopeKeyOf = (sc: Scope) => scopeCols(sc).join('\0');
+
+/** The settings of one scope, this state's own copy, to write. */
+function inner(st: FleetState, key: string): Map<string, Setting> {
+  let m = st.settings.get(key);
+  if (!m || !st.owned.has(key)) {
+    m = new Map(m);
+    st.settings.set(key, m);
+    st.owned.add(key);
+  }
+  return m;
+}
+
+/** Removes every setting of the scope `sc`, or of every scope that `match` accepts. */
+function dropSettings(st: FleetState, match: Scope | ((sc: Scope) => boolean)): void {
+  if (typeof match !== 'function') {
+    st.settings.delete(scopeKeyOf(match));
+    return;
+  }
+  for (const [k, m] of st.settings) {
+    const first = m.values().next().value;
+    if (first && match(first.scope)) st.settings.delete(k);
+  }
 }
 
 function applyOp(st: FleetState, op: FleetOp): void {
@@ -67,7 +93,7 @@ function applyOp(st: FleetState, op: FleetOp): void {
       return;
     case 'removeSite':
       st.sites.delete(`${op.tenant}/${op.name}`);
-      dropSettings(st, (sc) => sc.kind === 'site' && sc.tenant === op.tenant && sc.name === op.name);
+      dropSettings(st, { kind: 'site', tenant: op.tenant, name: op.name });
       for (const [k, p] of st.phones) {
         if (p.tenant !== op.tenant || p.site !== op.name) continue;
         const { site: _site, ...rest } = p;
@@ -79,7 +105,7 @@ function applyOp(st: FleetState, op: FleetOp): void {
       return;
     case 'removeGroup':
       st.groups.delete(`${op.tenant}/${op.name}`);
-      dropSettings(st, (sc) => sc.kind === 'group' && sc.tenant === op.tenant && sc.name === op.name);
+      dropSettings(st, { kind: 'group', tenant: op.tenant, name: op.name });
       for (const [k, p] of st.phones) {
         if (p.tenant === op.tenant && p.groups.includes(op.name)) st.phones.set(k, { ...p, groups: p.groups.filter((g) => g !== op.name) });
       }
@@ -96,7 +122,7 @@ function applyOp(st: FleetState, op: FleetOp): void {
     case 'removePhone': {
       const mac = macKey(op.mac);
       st.phones.delete(mac);
-      dropSettings(st, (sc) => sc.kind === 'phone' && sc.name === mac);
+      dropSettings(st, { kind: 'phone', tenant: '', name: mac });
       return;
     }
     case 'setSetting': {
@@ -104,17 +130,17 @@ function applyOp(st: FleetState, op: FleetOp): void {
       const [kind, tenant, name] = scopeCols(s.scope);
       s.scope = { kind, tenant, name };
       s.sealed = !!s.sealed;
-      st.settings.set(settingKey(s.scope, s.name), s);
+      inner(st, scopeKeyOf(s.scope)).set(s.name, s);
       return;
     }
     case 'unsetSetting':
-      st.settings.delete(settingKey(op.scope, op.name));
+      if (st.settings.get(scopeKeyOf(op.scope))?.has(op.name)) inner(st, scopeKeyOf(op.scope)).delete(op.name);
       return;
   }
 }
 
 export class MemoryFleet {
-  #st: FleetState = { generation: 0, tenants: new Map(), sites: new Map(), groups: new Map(), phones: new Map(), settings: new Map() };
+  #st: FleetState = { generation: 0, tenants: new Map(), sites: new Map(), groups: new Map(), phones: new Map(), settings: new Map(), owned: new Set() };
 
   constructor(private readonly check: () => void) {}
 
@@ -124,7 +150,7 @@ export class MemoryFleet {
       const st = this.#st;
       const phones = [...st.phones.values()].sort((a, b) => byStr(a.mac, b.mac)).map(clonePhone);
       const tenantOf = new Map(phones.map((p) => [p.mac as string, p.tenant]));
-      const settings = [...st.settings.values()].map((s) => {
+      const settings = [...st.settings.values()].flatMap((m) => [...m.values()]).map((s) => {
         const c = cloneSetting(s);
         if (c.scope.kind === 'phone') c.scope.tenant = tenantOf.get(c.scope.name) ?? '';
         return c;
