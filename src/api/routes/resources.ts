@@ -3,7 +3,10 @@
 // catalogue, dashboard stats, check-sync jobs, and the managed fleet (tenants, sites, groups,
 // phones, settings, import/export, explain).
 import type { RouteDef } from '../route.ts';
+import { routes as catalogue } from './catalogue.ts';
+import { routes as checksync } from './checksync.ts';
 import { routes as inventory } from './inventory.ts';
+import { routes as stats } from './stats.ts';
 import { routes as uploads } from './uploads.ts';
 
-export const resourceRoutes: readonly RouteDef[] = [...inventory, ...uploads];
+export const resourceRoutes: readonly RouteDef[] = [...inventory, ...uploads, ...catalogue, ...stats, ...checksync];
