@@ -78,6 +78,8 @@ export class CoreBootService implements BootService {
     this.enrol = new Enrolment(store, o.realm, this.auth, o.enrol);
     this.admission = new Admission(o);
     this.policy = new AccessPolicy(o, this.enrol, deps.fleet);
+    // The managed file's counters on /metrics (issue 14 Scale: the bench's warm-cache check).
+    if (deps.fleet) this.metrics.fleet = deps.fleet;
     this.records = new Records(store, this.audit, this.metrics, log);
     const locks = compileLocks(o.lockedParams);
     this.uploads = new Uploads(o, store, locks, log);
