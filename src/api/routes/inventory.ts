@@ -76,7 +76,7 @@ const inventoryOne: RouteDef = {
   async handler(req) {
     const mac = macOf(req);
     const p = await visiblePhone(req, mac);
-    if (!p) throw notFound(`phone ${mac} in the inventory (it has never contacted the boot server)`);
+    if (!p) throw notFound(`phone ${mac}`);
     return phoneJson(p, tenantOfPhone(req.admin, p), managedRef(req.admin, mac));
   },
 };

@@ -19,7 +19,18 @@ const isOverride = (k: UploadKind) => k === 'override-phone' || k === 'override-
 const MAX_TEXT = 1 << 20;
 
 const kindSchema = { type: 'string', enum: KINDS } as const;
-const macKindParams: JSONSchema = { type: 'object', properties: { ...(macParams.properties as object), kind: kindSchema }, required: ['mac', 'kind'] };
+// `kind` is checked in the handler, after the phone: another tenant's phone is 404 whatever the kind.
+const macKindParams: JSONSchema = {
+  type: 'object',
+  properties: { ...(macParams.properties as object), kind: { type: 'string', maxLength: 32, description: `one of ${KINDS.join(', ')}` } },
+  required: ['mac', 'kind'],
+};
+
+function kindOf(req: ApiRequest): UploadKind {
+  const k = req.params.kind as UploadKind;
+  if (!KINDS.includes(k)) throw new ApiError('PP_API_INVALID', `path parameter kind must be one of ${KINDS.join(', ')}`, { status: 400, pointer: '/params/kind' });
+  return k;
+}
 const secretOr = (s: JSONSchema): JSONSchema => ({ anyOf: [s, schemas.secretSet] });
 const paramSchema: JSONSchema = { type: 'object', properties: { name: { type: 'string' }, value: secretOr({ type: 'string' }), line: { type: 'integer' } }, required: ['name', 'value'] };
 
@@ -74,12 +85,12 @@ const getVersion: RouteDef = {
   schema: {
     params: macKindParams,
     querystring: { type: 'object', properties: { version: { type: 'integer', minimum: 1 } }, additionalProperties: false },
-    response: { 200: versionSchema, 404: schemas.problem },
+    response: { 200: versionSchema, 400: schemas.problem, 404: schemas.problem },
   },
   async handler(req) {
     const mac = macOf(req);
     await requirePhone(req, mac);
-    const kind = req.params.kind as UploadKind;
+    const kind = kindOf(req);
     const version = req.query.version === undefined ? undefined : Number(req.query.version);
     const f = await req.admin.uploads.version(mac, kind, version);
     if (!f) throw notFound(`${kind} upload${version === undefined ? '' : ` version ${version}`} of phone ${mac}`);
@@ -97,12 +108,12 @@ const restore: RouteDef = {
   schema: {
     params: macKindParams,
     body: { type: 'object', properties: { version: { type: 'integer', minimum: 1 } }, required: ['version'], additionalProperties: false },
-    response: { 200: versionSchema, 404: schemas.problem },
+    response: { 200: versionSchema, 400: schemas.problem, 404: schemas.problem },
   },
   async handler(req) {
     const mac = macOf(req);
     await requirePhone(req, mac);
-    const kind = req.params.kind as UploadKind;
+    const kind = kindOf(req);
     const { version } = req.body as { version: number };
     const f = await req.admin.uploads.restore(mac, kind, version);
     if (!f) throw new ApiError('PP_API_NOT_FOUND', `phone ${mac} has no ${kind} upload version ${version}: list its versions with GET /phones/${mac}/uploads`, { status: 404, pointer: '/version' });
