@@ -9,7 +9,8 @@ import { DEFAULT_TENANT } from '../domain.ts';
 import type { FleetCommand } from '../fleet/types.ts';
 import { addStateOptions } from '../options.ts';
 import { EXIT } from './exit.ts';
-import { flagsOf, printJson, withState, type StateFlags } from './state-store.ts';
+import { withFleet } from './fleet-common.ts';
+import { flagsOf, printJson, type StateFlags } from './state-store.ts';
 import { textTable } from './text-table.ts';
 
 interface NameFlags extends StateFlags {
@@ -42,7 +43,8 @@ export function registerNames(fleet: Command, setExit: (code: number) => void): 
       addStateOptions(c).action(async (name: string, _o: unknown, cmd: Command) => {
         const flags = flagsOf<NameFlags>(cmd);
         const tenant = flags.tenant ?? DEFAULT_TENANT;
-        await withState(
+        await withFleet(
+          setExit,
           flags,
           async (admin) => {
             const exists = (await lister(flags, admin)).includes(name);
@@ -64,7 +66,7 @@ export function registerNames(fleet: Command, setExit: (code: number) => void): 
 
     addStateOptions(withTenant(group.command('list').description(`list the ${PLURAL[kind]}`)).option('--json', 'print JSON')).action(async (_o: unknown, cmd: Command) => {
       const flags = flagsOf<NameFlags>(cmd);
-      await withState(flags, async (admin) => {
+      await withFleet(setExit, flags, async (admin) => {
         const names = (await lister(flags, admin)).sort();
         if (flags.json) return printJson(names);
         process.stdout.write(textTable([kind.toUpperCase()], names.map((n) => [n])));

@@ -7,15 +7,14 @@
 // output: the service answers them as `{"set": true}`, and explain-style values are masked here.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { displayValue } from '../config/explain-json.ts';
 import { normalizeModel } from '../config/models.ts';
 import { ProvError } from '../errors.ts';
-import type { ManagedPhone } from '../domain.ts';
-import type { EffectiveSetting, PhoneInput } from '../fleet/types.ts';
+import type { PhoneInput } from '../fleet/types.ts';
 import { addStateOptions } from '../options.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
 import { registerNames } from './fleet-names.ts';
-import { flagsOf, macArg, printJson, usage, withState, type StateFlags } from './state-store.ts';
+import { managedPhoneJson, maskedEffective, withFleet } from './fleet-common.ts';
+import { flagsOf, macArg, printJson, usage, type StateFlags } from './state-store.ts';
 import { textTable } from './text-table.ts';
 
 interface ImportFlags extends StateFlags {
@@ -38,22 +37,6 @@ interface AddFlags extends StateFlags {
   group?: string[];
   label?: string;
   create?: boolean;
-}
-
-/** A managed phone as JSON (dates ISO, absent fields left out). */
-export function managedPhoneJson(p: ManagedPhone): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(p)) as Record<string, unknown>;
-}
-
-/** A settings value as shown: a secret is `{"set": true}` from the service, printed so. */
-export function shownValue(v: string | { set: true }): string {
-  return typeof v === 'string' ? v : '(secret, set)';
-}
-
-/** An effective setting with its secret masked (unless asked), for `fleet show` and explain. */
-export function maskedEffective(e: EffectiveSetting, showSecrets = false): EffectiveSetting {
-  const mask = (v: string) => (e.secret && !showSecrets ? '********' : displayValue(e.name, v, showSecrets));
-  return { ...e, value: mask(e.value), shadowed: e.shadowed.map((s) => ({ scope: s.scope, value: mask(s.value) })) };
 }
 
 function modelArg(m: string): string {
@@ -82,7 +65,7 @@ export const register: RegisterCommand = (program, setExit) => {
     } catch (err) {
       throw usage(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Give the path of a CSV file.');
     }
-    await withState(flags, async (admin) => {
+    await withFleet(setExit, flags, async (admin) => {
       const r = await admin.fleet.importCsv(bytes, file, { dryRun: flags.dryRun === true, create: flags.create === true });
       if (r.errors.length > 0) {
         for (const e of r.errors) process.stderr.write(`${e}\n`);
@@ -107,7 +90,7 @@ export const register: RegisterCommand = (program, setExit) => {
       .option('--json', 'print the rows as JSON objects (column → value) instead of CSV'),
   ).action(async (_o: unknown, cmd: Command) => {
     const flags = flagsOf<ExportFlags>(cmd);
-    await withState(flags, async (admin) => {
+    await withFleet(setExit, flags, async (admin) => {
       const csv = await admin.fleet.exportCsv({ ...(flags.tenant !== undefined ? { tenant: flags.tenant } : {}), withSecrets: flags.withSecrets === true });
       if (flags.json) return printJson(await csvObjects(csv));
       process.stdout.write(csv);
@@ -124,7 +107,7 @@ export const register: RegisterCommand = (program, setExit) => {
       .option('--json', 'print JSON'),
   ).action(async (_o: unknown, cmd: Command) => {
     const flags = flagsOf<ListFlags>(cmd);
-    await withState(flags, async (admin) => {
+    await withFleet(setExit, flags, async (admin) => {
       const list = await admin.fleet.phones({
         ...(flags.tenant !== undefined ? { tenant: flags.tenant } : {}),
         ...(flags.site !== undefined ? { site: flags.site } : {}),
@@ -143,7 +126,7 @@ export const register: RegisterCommand = (program, setExit) => {
   ).action(async (macText: string, _o: unknown, cmd: Command) => {
     const flags = flagsOf<StateFlags>(cmd);
     const mac = macArg(macText);
-    await withState(flags, async (admin) => {
+    await withFleet(setExit, flags, async (admin) => {
       const phone = await admin.fleet.phone(mac);
       if (!phone) {
         process.stderr.write(`polyprov: ${mac} is not a managed phone; add it with "polyprov fleet add ${mac} --model MODEL"\n`);
@@ -189,7 +172,7 @@ export const register: RegisterCommand = (program, setExit) => {
     if (flags.site !== undefined) phone.site = flags.site;
     if (flags.group !== undefined) phone.groups = flags.group;
     if (flags.label !== undefined) phone.label = flags.label;
-    await withState(flags, async (admin) => {
+    await withFleet(setExit, flags, async (admin) => {
       const existed = (await admin.fleet.phone(mac)) !== undefined;
       const r = await admin.fleet.apply([{ op: 'phone.put', phone }], { create: flags.create === true });
       const outcome = r.changes.length === 0 ? 'unchanged' : existed ? 'changed' : 'added';
@@ -202,7 +185,7 @@ export const register: RegisterCommand = (program, setExit) => {
     async (macText: string, _o: unknown, cmd: Command) => {
       const flags = flagsOf<StateFlags>(cmd);
       const mac = macArg(macText);
-      await withState(flags, async (admin) => {
+      await withFleet(setExit, flags, async (admin) => {
         if ((await admin.fleet.phone(mac)) === undefined) {
           if (flags.json) printJson({ mac, removed: false });
           else process.stderr.write(`polyprov: ${mac} is not a managed phone\n`);
@@ -226,7 +209,7 @@ export const register: RegisterCommand = (program, setExit) => {
     const from = macArg(oldText, 'OLD_MAC');
     const to = macArg(newText, 'NEW_MAC');
     if (from === to) throw usage('the old and the new MAC are the same');
-    await withState(flags, async (admin) => {
+    await withFleet(setExit, flags, async (admin) => {
       const r = await admin.fleet.replace(from, to);
       if (flags.json) return printJson({ from, to, changes: r.changes });
       process.stdout.write(`replaced ${from} by ${to} (${r.changes.length} change${r.changes.length === 1 ? '' : 's'} recorded; see polyprov changes --target ${to})\n`);

@@ -9,13 +9,13 @@
 // as `polyprov notify` is).
 import type { Command } from 'commander';
 import { DEFAULT_TENANT, type Scope } from '../domain.ts';
-import { formatScope, parseScope } from '../fleet/scope.ts';
+import { formatScope } from '../fleet/scope.ts';
 import { addStateOptions, type ServerOptions } from '../options.ts';
 import { EXIT, type RegisterCommand } from './exit.ts';
-import { shownValue } from './fleet.ts';
+import { scopeArg, shownValue, withFleet } from './fleet-common.ts';
 import { runNotify } from './notify.ts';
 import { DEFAULT_JITTER_MS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_RATE_PER_SEC } from '../sip/bulk.ts';
-import { flagsOf, printJson, usage, withState, type StateFlags } from './state-store.ts';
+import { flagsOf, printJson, usage, type StateFlags } from './state-store.ts';
 import { textTable } from './text-table.ts';
 
 interface SetFlags extends StateFlags {
@@ -40,10 +40,6 @@ async function readValue(): Promise<string> {
   const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
   if (/[\r\n]/.test(text)) throw usage('the value on stdin spans several lines; give one line');
   return text;
-}
-
-function scopeArg(text: string, tenant: string | undefined): Scope {
-  return parseScope(text, tenant ?? DEFAULT_TENANT);
 }
 
 /** `NAME=VALUE` pairs (the value may hold `=`); a bare NAME only with --value-stdin. */
@@ -107,7 +103,7 @@ export const register: RegisterCommand = (program, setExit) => {
   ).action(async (scopeText: string, _o: unknown, cmd: Command) => {
     const flags = flagsOf<SetFlags>(cmd);
     const scope = scopeArg(scopeText, flags.tenant);
-    await withState(flags, async (admin) => {
+    await withFleet(setExit, flags, async (admin) => {
       const list = [...(await admin.fleet.settings(scope))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       if (flags.json) return printJson(list);
       if (list.length === 0) return void process.stdout.write(`nothing set at ${formatScope(scope)}\n`);
@@ -120,10 +116,11 @@ type Change = { op: 'settings.set'; scope: Scope; values: Record<string, string>
 
 async function change(flags: SetFlags, setExit: (code: number) => void, command: Change): Promise<void> {
   let opts: Readonly<ServerOptions> | undefined;
-  const r = await withState(flags, async (admin, o) => {
+  const r = await withFleet(setExit, flags, async (admin, o) => {
     opts = o;
     return admin.fleet.apply([command]);
   });
+  if (!r) return;
   const where = formatScope(command.scope);
   if (flags.json) printJson({ scope: where, changes: r.changes, affected: r.affected, generation: r.generation });
   else {
