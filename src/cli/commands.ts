@@ -14,9 +14,10 @@ import { register as notify } from './notify.ts';
 import { register as overrides } from './overrides.ts';
 import { register as phone } from './phone.ts';
 import { register as phones } from './phones.ts';
+import { register as render } from './render.ts';
 import { register as secrets } from './secrets.ts';
 import { register as serve } from './serve.ts';
 import { register as settings } from './settings.ts';
 import { register as staging } from './staging.ts';
 
-export const COMMANDS: RegisterCommand[] = [accounts, audit, bench, changes, dhcp, explain, fleet, init, lint, logs, notify, overrides, phone, phones, secrets, serve, settings, staging];
+export const COMMANDS: RegisterCommand[] = [accounts, audit, bench, changes, dhcp, explain, fleet, init, lint, logs, notify, overrides, phone, phones, render, secrets, serve, settings, staging];

@@ -3,11 +3,13 @@
 // upload goes, contact directory, which stored uploads are served and why, and every effective
 // parameter with the file and line (or the upload) that set it and the values it shadowed
 // (issue 3; issue 13 items 2 and 3). State is read through the core (open-core.ts), like every
-// state command: `--data`/`--config`, the same defaults.
+// state command: `--data`/`--config`, the same defaults. With a managed fleet in that state, the
+// parameters its managed/<MAC>.cfg sets show the scope that set each (`site:hq`) and the managed
+// values they shadowed (issue 14), secrets masked like every value.
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ProvError } from '../errors.ts';
-import { displayValue, toExplainJson, uploadSource, type StoredUploadView } from '../config/explain-json.ts';
+import { displayValue, isManagedFile, managedScope, SECRET_MASK, toExplainJson, uploadSource, type ManagedExplained, type StoredUploadView } from '../config/explain-json.ts';
 import { maskUrlCredentials } from '../config/master-file.ts';
 import { modelForPart, normalizeModel, parseMac, partNumberFor } from '../config/models.ts';
 import type { Resolution } from '../config/resolver.ts';
@@ -71,7 +73,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
         if (!flags.json) return;
       }
       if (flags.json) {
-        const json = toExplainJson(r, { showSecrets, stored: ex.stored, note: ex.note });
+        const json = toExplainJson(r, { showSecrets, stored: ex.stored, note: ex.note, ...(ex.managed ? { managed: ex.managed } : {}) });
         if (flags.param !== undefined) json.params = flags.param in json.params ? { [flags.param]: json.params[flags.param]! } : {};
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
       } else {
@@ -103,13 +105,20 @@ function render(ex: Explained, showSecrets: boolean): string {
   lines.push(`directories  logs=${shown(d.logs)}  overrides=${shown(d.overrides)}  contacts=${shown(d.contacts)}  licenses=${shown(d.licenses)}  calls=${shown(d.callLists)}`);
   lines.push(`contacts     ${r.directory === null ? 'none' : shown(r.directory)}`);
   lines.push(...renderStored(ex));
+  if (ex.managed) lines.push(renderManaged(r, ex.managed));
   lines.push('');
   const names = [...r.params.keys()].sort();
   lines.push(`parameters (${names.length}; highest precedence first: <MAC>-phone.cfg, <MAC>-web.cfg, CONFIG_FILES left to right)`);
   const rows = names.map((n) => {
     const e = r.params.get(n)!;
-    const notes = [e.shadowed.length ? `shadows ${e.shadowed.length}` : '', e.applied ? '' : `NOT APPLIED: ${e.reason ?? ''}`].filter(Boolean).join('; ');
-    return [n, JSON.stringify(displayValue(n, e.value, showSecrets)), sourceOf(e.source, ex.stored), notes];
+    const m = managedScope(n, e.source.file, ex.managed);
+    const shadows = e.shadowed.length + (m ? m.shadowed.length : 0);
+    const notes = [
+      m?.shadowed.length ? `shadows ${m.shadowed.map((s) => s.scope).join(', ')}` : '',
+      e.shadowed.length ? `shadows ${m?.shadowed.length ? `${e.shadowed.length} in files` : shadows}` : '',
+      e.applied ? '' : `NOT APPLIED: ${e.reason ?? ''}`,
+    ].filter(Boolean).join('; ');
+    return [n, JSON.stringify(shownValue(n, e.value, showSecrets, m?.secret)), `${sourceOf(e.source, ex.stored)}${m ? ` (${m.scope})` : ''}`, notes];
   });
   const widths = [0, 1, 2].map((i) => Math.min(60, Math.max(0, ...rows.map((row) => row[i]!.length))));
   for (const row of rows) lines.push(`  ${row.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd()}`);
@@ -139,11 +148,26 @@ function sourceOf(pos: { file: string; line: number; column?: number }, stored: 
   return up ? `${up} (${at})` : at;
 }
 
+/** A value as shown: a managed secret (the fleet's own flag) or a secret parameter masked unless asked. */
+function shownValue(name: string, value: string, showSecrets: boolean, managedSecret = false): string {
+  return managedSecret && !showSecrets ? SECRET_MASK : displayValue(name, value, showSecrets);
+}
+
+/** `managed      tenant acme, managed; managed/<MAC>.cfg listed in CONFIG_FILES` (issue 14). */
+function renderManaged(r: Resolution, m: ManagedExplained): string {
+  const entry = r.configFiles.find((c) => !c.url && isManagedFile(c.name));
+  const who = `tenant ${m.tenant}, ${m.managed ? `managed (${m.settings.size} setting${m.settings.size === 1 ? '' : 's'})` : 'not managed (its managed file is empty)'}`;
+  if (entry) return `managed      ${who}; ${entry.name} read at position ${r.configFiles.indexOf(entry) + 1} of CONFIG_FILES`;
+  return `managed      ${who}; the master file does not list managed/[PHONE_MAC_ADDRESS].cfg, so ${m.managed ? 'its managed settings are NOT read' : 'nothing managed reaches it'}`;
+}
+
 function renderParam(ex: Explained, name: string, showSecrets: boolean): string {
   const r: Resolution = ex.resolution;
   const e = r.params.get(name)!;
-  const lines = [`${name} = ${JSON.stringify(displayValue(name, e.value, showSecrets))}  (${sourceOf(e.source, ex.stored, true)})`];
+  const m = managedScope(name, e.source.file, ex.managed);
+  const lines = [`${name} = ${JSON.stringify(shownValue(name, e.value, showSecrets, m?.secret))}  (${sourceOf(e.source, ex.stored, true)}${m ? `, scope ${m.scope}` : ''})`];
   if (!e.applied) lines.push(`  not applied: ${e.reason ?? ''}`);
-  for (const s of e.shadowed) lines.push(`  shadows ${JSON.stringify(displayValue(name, s.value, showSecrets))}  (${sourceOf(s.source, ex.stored, true)})`);
+  for (const s of m?.shadowed ?? []) lines.push(`  shadows ${JSON.stringify(shownValue(name, s.value, showSecrets, m?.secret))}  (scope ${s.scope})`);
+  for (const s of e.shadowed) lines.push(`  shadows ${JSON.stringify(shownValue(name, s.value, showSecrets, m?.secret))}  (${sourceOf(s.source, ex.stored, true)})`);
   return `${lines.join('\n')}\n`;
 }

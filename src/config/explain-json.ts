@@ -22,6 +22,8 @@ export interface ExplainJson {
   stored: Array<Omit<StoredUploadView, 'storedAt'> & { storedAt: string }> | null;
   /** What the answer leaves out ("no stored uploads included …"). */
   notes: string[];
+  /** The managed fleet's view of the phone (issue 14), when state with a fleet was read. */
+  managed?: { tenant: string; managed: boolean; file: string | null; listed: boolean };
   params: Record<string, ExplainParam>;
 }
 
@@ -39,9 +41,37 @@ export interface StoredUploadView {
   stripped: string[];
 }
 
+/**
+ * The managed fleet's part (issue 14): the phone's tenant, whether the fleet manages it, and per
+ * parameter its `managed/<MAC>.cfg` sets, the scope that set it and the managed values it shadowed
+ * (clear values: masked when shown, like every value).
+ */
+export interface ManagedExplained {
+  tenant: string;
+  managed: boolean;
+  settings: Map<string, ManagedSetting>;
+}
+
+export interface ManagedSetting {
+  scope: string;
+  secret: boolean;
+  shadowed: Array<{ scope: string; value: string }>;
+}
+
 export interface ExplainExtras {
   stored?: StoredUploadView[] | null;
   note?: string;
+  managed?: ManagedExplained;
+}
+
+/** `managed/<MAC>.cfg` under any master directory: the file polyprov renders from the fleet. */
+export function isManagedFile(file: string): boolean {
+  return /(^|\/)managed\/[0-9a-fA-F]{12}\.cfg$/.test(file);
+}
+
+/** The scope that set a parameter, when the phone's managed file set it. */
+export function managedScope(name: string, file: string, managed: ManagedExplained | undefined): ManagedSetting | undefined {
+  return managed && isManagedFile(file) ? managed.settings.get(name) : undefined;
 }
 
 /** `upload 0004f2000001-phone.cfg, stored <time> from <address>`: a parameter's source when a served upload set it. */
@@ -56,7 +86,10 @@ export interface ExplainParam {
   value: string;
   /** `upload` names the stored upload that set it (`upload <MAC>-phone.cfg, stored <time> from <address>`). */
   source: { file: string; line: number; upload?: string };
-  shadowed: { value: string; source: { file: string; line: number } }[];
+  /** The managed scope that set it (`site:hq`), when the phone's managed/<MAC>.cfg did (issue 14). */
+  scope?: string;
+  /** Lower values it beats, highest first: lower managed scopes (with `scope`; line 0, they are not in a file) then files. */
+  shadowed: { value: string; scope?: string; source: { file: string; line: number } }[];
   applied: boolean;
   reason?: string;
 }
@@ -70,14 +103,26 @@ export function displayValue(name: string, value: string, showSecrets: boolean):
 
 const src = (p: SourcePos) => ({ file: p.file, line: p.line });
 
+/** The managed file as the phone reads it: `file` is its CONFIG_FILES path, null (`listed` false) when the master does not list it. */
+function managedJson(r: Resolution, m: ManagedExplained): { tenant: string; managed: boolean; file: string | null; listed: boolean } {
+  const entry = r.configFiles.find((c) => !c.url && isManagedFile(c.name));
+  return { tenant: m.tenant, managed: m.managed, file: entry ? entry.name : null, listed: entry !== undefined };
+}
+
 export function toExplainJson(r: Resolution, opts: { showSecrets: boolean } & ExplainExtras): ExplainJson {
   const params: Record<string, ExplainParam> = {};
   for (const name of [...r.params.keys()].sort()) {
     const p = r.params.get(name)!;
+    const m = managedScope(name, p.source.file, opts.managed);
+    const show = (v: string) => (m?.secret && !opts.showSecrets ? SECRET_MASK : displayValue(name, v, opts.showSecrets));
     const out: ExplainParam = {
-      value: displayValue(name, p.value, opts.showSecrets),
+      value: show(p.value),
       source: { ...src(p.source), ...(uploadSource(p.source.file, opts.stored) ? { upload: uploadSource(p.source.file, opts.stored)! } : {}) },
-      shadowed: p.shadowed.map((s) => ({ value: displayValue(name, s.value, opts.showSecrets), source: src(s.source) })),
+      ...(m ? { scope: m.scope } : {}),
+      shadowed: [
+        ...(m ? m.shadowed.map((s) => ({ value: show(s.value), scope: s.scope, source: { file: p.source.file, line: 0 } })) : []),
+        ...p.shadowed.map((s) => ({ value: show(s.value), source: src(s.source) })),
+      ],
       applied: p.applied,
     };
     if (p.reason !== undefined) out.reason = p.reason;
@@ -97,6 +142,7 @@ export function toExplainJson(r: Resolution, opts: { showSecrets: boolean } & Ex
     uploads: Object.fromEntries(UPLOAD_KINDS.map((k) => [k, maskUrlCredentials(uploadPath(r.layout, k))])) as Record<UploadKind, string>,
     stored: opts.stored ? opts.stored.map((u) => ({ ...u, storedAt: u.storedAt.toISOString() })) : null,
     notes: opts.note ? [opts.note] : [],
+    ...(opts.managed ? { managed: managedJson(r, opts.managed) } : {}),
     params,
   };
 }
