@@ -22,6 +22,18 @@ export function stagingKey(tenant: string = DEFAULT_TENANT): string {
   return `staging.${tenant}`;
 }
 
+/**
+ * The store setting that lists the tenants (other than the default) whose staging is on, comma
+ * separated: the boot service reads it to know which tenants' switches to watch, since FTP's login
+ * (before any path names a tenant) accepts the factory account when staging is on for any tenant.
+ */
+export const STAGING_TENANTS = 'staging.tenants';
+
+/** The tenants `staging.tenants` lists. */
+export async function stagingTenants(store: Store): Promise<string[]> {
+  return ((await store.settings.get(STAGING_TENANTS)) ?? '').split(',').filter((t) => FLEET_NAME.test(t));
+}
+
 /** The staging switch as every node reads it: the store's value, else the server option. */
 export async function stagingSetting(store: Store, fallback: boolean, tenant?: string): Promise<boolean> {
   return (await stagingStatus(store, fallback, tenant)).on;
@@ -48,6 +60,12 @@ export class AdminStaging {
     const old = await this.status(tenant);
     const key = stagingKey(tenant);
     await this.store.settings.set(key, on ? 'on' : 'off');
+    if (tenant !== undefined && tenant !== DEFAULT_TENANT) {
+      const listed = new Set(await stagingTenants(this.store));
+      if (on) listed.add(tenant);
+      else listed.delete(tenant);
+      await this.store.settings.set(STAGING_TENANTS, [...listed].sort().join(','));
+    }
     await this.changes.record('staging.set', key, { staging: old.on }, { staging: on });
     return { on, from: 'store' };
   }

@@ -20,6 +20,9 @@ export type Principal =
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
 
+/** A request that names no tenant yet (FTP's login): the staging account passes when any tenant's staging is on. */
+export const ANY_TENANT = '*';
+
 /** The factory account (guide: "PlcmSpIp / PlcmSpIp"), honoured only while staging is on. */
 export const STAGING_USER = 'PlcmSpIp';
 export const STAGING_PASSWORD = 'PlcmSpIp';
@@ -75,7 +78,7 @@ export class Authenticator {
   private async account(user: string, tenant: string): Promise<Account | undefined> {
     if (user === STAGING_USER) {
       if (!(await this.stagingOn(tenant))) return undefined;
-      return tenant === DEFAULT_TENANT ? this.staging : { ...this.staging, tenant };
+      return tenant === DEFAULT_TENANT || tenant === ANY_TENANT ? this.staging : { ...this.staging, tenant };
     }
     const now = Date.now();
     const hit = this.cache.get(user);

@@ -17,11 +17,12 @@ import type { Store } from '../store/store.ts';
 import { plainAddress } from '../util/address.ts';
 import { Admission } from './admit.ts';
 import { AUDIT_SPOOL_DIR, AuditRecorder } from './audit.ts';
-import { Authenticator, challengeOf } from './authenticate.ts';
+import { ANY_TENANT, Authenticator, challengeOf } from './authenticate.ts';
 import { Content } from './content.ts';
 import { newContext, type RequestContext } from './context.ts';
 import { DigestAuthority } from './digest-auth.ts';
-import { stagingSetting } from './admin-staging.ts';
+import { stagingSetting, stagingTenants } from './admin-staging.ts';
+import { splitPath } from './paths.ts';
 import { Enrolment } from './enrolment.ts';
 import { isProvError, ProvError } from '../errors.ts';
 import { Identification } from './identify.ts';
@@ -104,12 +105,9 @@ export class CoreBootService implements BootService {
     }
     const staging = await stagingSetting(deps.store, deps.options.staging);
     const svc = new CoreBootService(deps, Buffer.from(secretHex, 'hex'), staging);
+    if (deps.fleet) await svc.refreshStaging();
     // `polyprov staging on|off` changes the store; every node picks it up within seconds.
-    svc.stagingTimer = setInterval(() => {
-      for (const tenant of svc.staging.keys()) {
-        void stagingSetting(deps.store, deps.options.staging, tenant).then((v) => svc.staging.set(tenant, v)).catch(() => {});
-      }
-    }, 3000);
+    svc.stagingTimer = setInterval(() => void svc.refreshStaging().catch(() => {}), 3000);
     svc.stagingTimer.unref();
     return svc;
   }
@@ -119,8 +117,17 @@ export class CoreBootService implements BootService {
     await this.audit.flush();
   }
 
-  /** A tenant's staging switch: the store's value once read, refreshed by the timer. */
+  /** Re-reads the staging switch of every tenant seen and of those the store lists as on. */
+  private async refreshStaging(): Promise<void> {
+    const { store, options } = this.deps;
+    const tenants = new Set(this.staging.keys());
+    if (this.deps.fleet) for (const t of await stagingTenants(store)) if (this.staging.size < 10_000) tenants.add(t);
+    for (const tenant of tenants) this.staging.set(tenant, await stagingSetting(store, options.staging, tenant));
+  }
+
+  /** A tenant's staging switch: the store's value once read, refreshed by the timer. ANY_TENANT: on for any tenant. */
   private stagingOf(tenant: string): boolean | Promise<boolean> {
+    if (tenant === ANY_TENANT) return [...this.staging.values()].some(Boolean);
     const on = this.staging.get(tenant);
     if (on !== undefined) return on;
     return stagingSetting(this.deps.store, this.deps.options.staging, tenant).then((v) => {
@@ -141,11 +148,14 @@ export class CoreBootService implements BootService {
       const routed = this.views.route(ctx.rel);
       ctx.view = routed.view;
       ctx.rel = routed.rel;
+      ctx.base = splitPath(routed.rel).base;
     }
     this.identification.identify(ctx);
     if (refusal) return this.records.refuse(ctx, refusal);
     try {
-      const auth = await this.auth.authenticate(req, ctx.view.tenant);
+      // FTP's login names no tenant yet: any tenant's staging lets the factory account log in (with a fleet).
+      const login = this.deps.fleet !== undefined && loginCheck(req.op, ctx.view.prefix + ctx.rel);
+      const auth = await this.auth.authenticate(req, login ? ANY_TENANT : ctx.view.tenant);
       if (auth.error) return this.records.refuse(ctx, auth.error, auth.challenge ? challengeOf(this.auth.digest, auth.stale === true) : undefined);
       ctx.principal = auth.principal!;
       if (ctx.principal.kind === 'account' && (ctx.principal.account.tenant ?? DEFAULT_TENANT) !== ctx.view.tenant && !loginCheck(ctx.req.op, ctx.view.prefix + ctx.rel)) {

@@ -17,7 +17,7 @@ import { DEFAULT_MASTER, isMasterName, macOfName } from '../config/phone-layout.
 import { safeSegments, TreeFiles, type ByteRange, type TreeFile } from '../config/tree-source.ts';
 import { DEFAULT_TENANT, type Mac } from '../domain.ts';
 import type { ManagedFiles, RenderedFile } from '../fleet/types.ts';
-import { isManagedPath } from './managed-path.ts';
+import { isManagedPath, MANAGED_DIR } from './managed-path.ts';
 import type { LastMasterLookup } from './phone-layouts.ts';
 import { PhoneLayouts } from './phone-layouts.ts';
 import { SecretFileIndex } from './secret-files.ts';
@@ -60,6 +60,9 @@ export class TenantTree extends TreeFiles {
   }
 
   override findNow(rel: string): TreeFile | undefined {
+    // With a fleet the managed file is always the fleet's, whatever a rendered copy on disk says.
+    const fleet = this.views.fleet;
+    if (fleet && isManagedPath(rel)) return this.views.virtualFile(rel, fleet.managedFile(macOfName(rel)!));
     return this.real(rel) ?? this.virtual(rel);
   }
 
@@ -78,7 +81,8 @@ export class TenantTree extends TreeFiles {
   private virtual(rel: string): TreeFile | undefined {
     const fleet = this.views.fleet;
     if (!fleet) return undefined;
-    if (isManagedPath(rel)) return this.views.virtualFile(rel, fleet.managedFile(macOfName(rel)!));
+    // The folder of the managed files, for FTP's CWD and SIZE (its files are not listed: one per MAC asked).
+    if (rel === MANAGED_DIR) return this.views.managedDir;
     if (rel.includes('/') || !isMasterName(rel)) return undefined;
     if (rel !== DEFAULT_MASTER && this.real(DEFAULT_MASTER)) return undefined;
     return this.views.virtualFile(rel, fleet.defaultMaster(this.tenant));
@@ -183,6 +187,8 @@ const MAX_MTIMES = 100_000;
 export class TenantViews {
   readonly default: TenantView;
   private readonly views = new Map<string, TenantView>();
+  /** `managed/` where the tree has no such folder. */
+  readonly managedDir: TreeFile;
   /** When each rendered version was first served: its Last-Modified (RenderedFile has no date). */
   private readonly mtimes = new Map<string, Date>();
 
@@ -191,6 +197,8 @@ export class TenantViews {
     readonly fleet: ManagedFiles | undefined,
     private readonly lookupLastMaster?: LastMasterLookup,
   ) {
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    this.managedDir = { rel: MANAGED_DIR, abs: '', size: 0, mtime: now, etag: `"managed-${now.getTime().toString(16)}"`, isDirectory: true, ino: 0, mtimeMs: now.getTime(), ctimeMs: now.getTime() };
     this.default = this.make(DEFAULT_TENANT);
   }
 

@@ -9,10 +9,13 @@ import { pino } from 'pino';
 import { parseConfigFile } from '../../src/config/config-file.ts';
 import { TreeFiles } from '../../src/config/tree-source.ts';
 import { AdminService } from '../../src/core/admin.ts';
+import { createBootService } from '../../src/core/boot-service.ts';
 import { MasterListings } from '../../src/core/master-listings.ts';
 import type { Mac } from '../../src/domain.ts';
 import { isProvError } from '../../src/errors.ts';
 import { startHttpServer, type HttpListener } from '../../src/transports/http.ts';
+import { startFtpServer } from '../../src/transports/ftp/server.ts';
+import { connectData, epsvPort, RawClient, readAll } from '../ftp/helpers.ts';
 import type { BootCore } from '../support/boot-core.ts';
 import { FakeFleet, startFleetCore } from '../support/fake-fleet.ts';
 import { req } from '../support/http-client.ts';
@@ -70,6 +73,40 @@ describe('issue 14 Tenants: staging per tenant, accounts with a tenant', () => {
     expect((await req(`${url}/acme/managed/${FRESH}.cfg`, { headers: basic(user, password) })).status).toBe(200);
     expect((await req(`${url}/managed/${FRESH}.cfg`, { headers: basic(user, password) })).status).toBe(401);
     expect((await req(`${url}/beta/site.cfg`, { headers: basic(user, password) })).status).toBe(401);
+  });
+
+  test("FTP: the factory account logs in while acme's staging is on (the login names no tenant), then reads only under /acme/", async () => {
+    // A node started after `staging on --tenant acme`: its first request is this login.
+    const node = await createBootService({ options: core.options, store: core.store, log: pino({ level: 'silent' }), fleet: new FakeFleet().addTenant('acme', 'beta') });
+    const ftp = await startFtpServer({ host: '127.0.0.1', port: 0, service: node });
+    const c = await RawClient.connect(ftp.address().port);
+    try {
+      expect((await c.reply()).code).toBe(220);
+      await c.login('PlcmSpIp', 'PlcmSpIp');
+      const retr = async (path: string) => {
+        const data = await connectData(epsvPort((await c.cmd('EPSV')).text));
+        const reading = readAll(data);
+        reading.catch(() => undefined);
+        const first = await c.cmd(`RETR ${path}`);
+        if (first.code >= 400) {
+          data.destroy();
+          return { code: first.code, body: '' };
+        }
+        const body = (await reading).toString();
+        return { code: (await c.reply()).code, body };
+      };
+      expect(await retr('/acme/site.cfg')).toEqual({ code: 226, body: cfg('acme') });
+      expect((await retr('/site.cfg')).code).toBe(530);
+      // The managed folder is there to enter, as a phone whose CONFIG_FILES names managed/… may.
+      expect((await c.cmd('CWD /acme/managed')).code).toBe(250);
+      expect((await c.cmd(`SIZE 0004f2c00002.cfg`)).code).toBe(213);
+      // The phone enrolled above uses its own account now: the factory account no longer reaches its file.
+      expect((await c.cmd(`SIZE ${FRESH}.cfg`)).code).toBe(550);
+    } finally {
+      c.close();
+      await ftp.close();
+      await node.close();
+    }
   });
 
   test('accounts add takes a tenant: kept on the account, shown in its view, refused when not a tenant name', async () => {
