@@ -16,6 +16,7 @@ import type { Mac } from '../domain.ts';
 import { loadServerOptions, type ServerOptions } from '../options.ts';
 import { makeAccount } from './digest.ts';
 import { openMemoryStore } from '../../test/support/memory-store.ts';
+import { FakeFleet } from '../../test/support/fake-fleet.ts';
 import { createBootService } from './boot-service.ts';
 import type { BootRequest, BootResult, Credentials, Transport } from './request.ts';
 
@@ -76,6 +77,13 @@ const KINDS = [
   { name: 'hostile path', path: '../../etc/passwd' },
   { name: 'missing file', path: 'nope.cfg' },
 ] as const;
+
+/**
+ * Issue 14, Serving: `managed/<MAC>.cfg` carries the phone's secrets, so it is that phone's file
+ * under every access rule. Not a column of TABLE: each row's <MAC>.cfg cell is expected for it too,
+ * with a fleet (test/support/fake-fleet.ts) that manages the MAC in the default tenant.
+ */
+const MANAGED = { name: 'managed/<MAC>.cfg (issue 14, as <MAC>.cfg)', path: `managed/${MAC1}.cfg`, like: 2 } as const;
 
 /** Operations, in the order of the letters of each TABLE cell (list: FTP LIST of the file's own path, RFC 959 §4.1.3). */
 const OPS = ['read', 'write', 'delete', 'stat', 'list'] as const;
@@ -257,7 +265,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function outcome(policy: Policy, binding: Binding, p: Principal, via: Via, path: string, op: (typeof OPS)[number]): Promise<string> {
+async function outcome(policy: Policy, binding: Binding, p: Principal, via: Via, path: string, op: (typeof OPS)[number], managed = false): Promise<string> {
   const data = mkdtempSync(join(tmpdir(), 'polyprov-matrix-data-'));
   dirs.push(data);
   const store = await openMemoryStore(join(data, 'tmp'));
@@ -269,7 +277,8 @@ async function outcome(policy: Policy, binding: Binding, p: Principal, via: Via,
   await sink.commit();
   const base = loadServerOptions({ root, data }, {});
   const options: Readonly<ServerOptions> = Object.freeze({ ...base, policy, realm: REALM, staging: p.staging, rateLimitPerSec: 1e6, rateLimitBurst: 1e6 });
-  const core = await createBootService({ options, store, log: silent });
+  const fleet = managed ? new FakeFleet().setPhone(MAC1, 'default', { 'reg.1.address': '1001', 'reg.1.auth.password': 'managed-secret' }) : undefined;
+  const core = await createBootService({ options, store, log: silent, fleet });
   try {
     const { transport, address } = VIA[via];
     const req: BootRequest = {
@@ -294,12 +303,13 @@ async function outcome(policy: Policy, binding: Binding, p: Principal, via: Via,
 const cases = TABLE.flatMap(([policy, binding, principal, via, row]) => {
   const cells = row.trim().split(/\s+/);
   if (cells.length !== KINDS.length || cells.some((c) => c.length !== OPS.length)) throw new Error(`bad TABLE row: ${policy} ${binding} ${principal} ${via}`);
-  return KINDS.flatMap((kind, k) =>
+  const kinds = [...KINDS.map((kind, k) => ({ ...kind, cell: cells[k]!, managed: false })), { ...MANAGED, cell: cells[MANAGED.like]!, managed: true }];
+  return kinds.flatMap((kind) =>
     OPS.map((op, o) => {
-      const letter = cells[k]![o]!;
+      const letter = kind.cell[o]!;
       const expected = OUTCOME[letter];
       if (!expected) throw new Error(`unknown outcome letter ${letter}`);
-      return { title: `${policy}, ${binding}: ${principal} over ${via}, ${op} ${kind.name} → ${expected}`, policy, binding, principal, via, path: kind.path, op, expected };
+      return { title: `${policy}, ${binding}: ${principal} over ${via}, ${op} ${kind.name} → ${expected}`, policy, binding, principal, via, path: kind.path, op, expected, managed: kind.managed };
     }),
   );
 });
@@ -314,7 +324,7 @@ describe('boot service access matrix (principal × transport × file kind × ope
 
   for (const c of cases) {
     test(c.title, async () => {
-      expect(await outcome(c.policy, c.binding, PRINCIPALS[c.principal], c.via, c.path, c.op)).toBe(c.expected);
+      expect(await outcome(c.policy, c.binding, PRINCIPALS[c.principal], c.via, c.path, c.op, c.managed)).toBe(c.expected);
     });
   }
 });
