@@ -40,6 +40,12 @@ export interface AdminAppOptions {
   authWindowMs?: number;
   tls?: { cert: Buffer | string; key: Buffer | string };
   version?: string;
+  /**
+   * Validate every JSON answer against its route's response schema after serialization, answering
+   * 500 (and logging the route) when a handler's output does not fit — the tests turn this on so
+   * a schema that drifted from its handler fails them; in production serialization alone applies.
+   */
+  checkResponses?: boolean;
   /** Called for every route the app registers (the OpenAPI test compares them with the document). */
   onRoute?: (method: string, url: string) => void;
 }
@@ -123,7 +129,11 @@ export async function buildAdminApp(o: AdminAppOptions): Promise<FastifyInstance
   app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
   app.get(`${API_PREFIX}/openapi.json`, async (_req, reply) => reply.type('application/json').send(doc));
 
+  const responseAjv = o.checkResponses ? addFormats(new Ajv({ allErrors: false, strict: false, coerceTypes: false, removeAdditional: false })) : undefined;
+
   for (const def of routes) {
+    const checkers = new Map<number, ReturnType<Ajv['compile']>>();
+    if (responseAjv) for (const [status, schema] of Object.entries(def.schema.response)) checkers.set(Number(status), responseAjv.compile(schema));
     const hasBody = def.method !== 'GET' && def.method !== 'DELETE';
     app.route({
       method: def.method,
@@ -148,6 +158,14 @@ export async function buildAdminApp(o: AdminAppOptions): Promise<FastifyInstance
           return sendProblem(reply, new ApiError('PP_API_MEDIA_TYPE', `this route takes ${['application/json', ...(def.consumes ?? [])].join(' or ')}, not ${ct}`, { status: 415 }));
         }
         return undefined;
+      },
+      onSend: async (_req, reply, payload) => {
+        const check = checkers.get(reply.statusCode);
+        if (!check || typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').includes('json')) return payload;
+        if (check(JSON.parse(payload))) return payload;
+        o.log.error({ route: `${def.method} ${def.url}`, status: reply.statusCode, errors: check.errors }, 'API answer does not fit its response schema');
+        reply.code(500).type(PROBLEM_TYPE);
+        return JSON.stringify(toProblem(new Error('response schema')));
       },
       handler: async (req, reply) => {
         const token = req.apiToken!;

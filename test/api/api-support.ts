@@ -48,7 +48,7 @@ export async function startApi(extra: Partial<AdminAppOptions> = {}, files: Reco
     for (const r of ROLES) tokens[b][r] = (await admin.tokens.add(`${b}-${r}`, r, b === 'unbound' ? undefined : b)).token;
   }
   const served: string[] = [];
-  const l = await startAdminListener('127.0.0.1', 0, { admin, adminAs, log, root, metrics: () => 'polyprov_up 1\n', onRoute: (m, u) => served.push(`${m} ${u}`), ...extra });
+  const l = await startAdminListener('127.0.0.1', 0, { admin, adminAs, log, root, metrics: () => 'polyprov_up 1\n', checkResponses: true, onRoute: (m, u) => served.push(`${m} ${u}`), ...extra });
   const base = `${extra.tls ? 'https' : 'http'}://127.0.0.1:${l.address().port}`;
   return {
     url: base,

@@ -200,3 +200,26 @@ describe('issue 15 Who may do what: failed authentication is rate-limited per so
     expect(h.logs.join('\n')).not.toContain('B'.repeat(43));
   });
 });
+
+describe('issue 15 Secrets: answers are shaped by their response schema', () => {
+  test('a field the schema does not name never leaves (a secret a handler returned by mistake); an answer missing a required field is a 500, not a half answer', async () => {
+    const schema = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'], additionalProperties: false };
+    const routes = [
+      { method: 'GET', url: '/leaky', summary: 'leaky', access: 'read', scope: 'global', schema: { response: { 200: schema } }, handler: async () => ({ name: 'x', password: 'Hunter2Secret', nested: { ha1: 'f'.repeat(32) } }) },
+      { method: 'GET', url: '/broken', summary: 'broken', access: 'read', scope: 'global', schema: { response: { 200: schema } }, handler: async () => ({ nom: 'x' }) },
+    ] as const;
+    const h2 = await startApi({ routes: routes as never });
+    try {
+      const leaky = await h2.call('GET', '/api/v1/leaky', { token: h2.tokens.unbound['read-only'] });
+      expect(leaky.status).toBe(200);
+      expect(leaky.json).toEqual({ name: 'x' });
+      expect(leaky.text).not.toContain('Hunter2Secret');
+      const broken = await h2.call('GET', '/api/v1/broken', { token: h2.tokens.unbound['read-only'] });
+      expect(broken.status).toBe(500);
+      expect(broken.json.code).toBe('PP_INTERNAL');
+      expect(broken.text).not.toContain('nom');
+    } finally {
+      await h2.close();
+    }
+  });
+});
