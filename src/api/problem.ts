@@ -74,7 +74,7 @@ export function pointerOf(e: AjvError): string {
 
 function describe(e: AjvError, where: string): string {
   const field = pointerOf(e) || '/';
-  const place = where === 'body' ? `field ${field}` : `${where === 'querystring' ? 'query' : where} parameter ${field.slice(1) || '(all)'}`;
+  const place = where === 'body' ? (field === '/' ? 'the body' : `field ${field}`) : `${where === 'querystring' ? 'query' : where} parameter ${field.slice(1) || '(all)'}`;
   switch (e.keyword) {
     case 'additionalProperties':
       return `${place} is not one this resource has: remove it (unknown fields are refused so a typo is never silently ignored)`;
@@ -107,7 +107,8 @@ export function toProblem(err: unknown): Problem {
   if (status === 415) return problem('PP_API_MEDIA_TYPE', 415, 'this route takes a JSON body: send Content-Type: application/json');
   if (status === 404) return problem('PP_API_NOT_FOUND', 404, 'no such API route: see /api/v1/openapi.json');
   if (status >= 400 && status < 500) {
-    const json = /JSON/i.test(e.code ?? '') || /JSON/.test(e.message ?? '');
+    if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return problem('PP_API_INVALID', 400, 'the body is empty: send a JSON object (or no Content-Type: application/json)');
+    const json = /JSON/i.test(e.code ?? '') || /JSON/.test(e.message ?? '') || err instanceof SyntaxError;
     return problem('PP_API_INVALID', 400, json ? 'the body is not valid JSON: check quoting, commas and brackets' : 'the request is malformed');
   }
   return problem('PP_INTERNAL', 500, 'internal error: the server log has the details');

@@ -77,8 +77,12 @@ describe('issue 15 Who may do what: tokens', () => {
 describe('issue 15 Errors: bad input is a 4xx problem with a pointer, never 500', () => {
   const post = (body: unknown, raw?: string, headers?: Record<string, string>) => h.call('POST', '/api/v1/tokens', { token: h.tokens.unbound.admin, ...(raw !== undefined ? { raw, headers: { 'content-type': 'application/json', ...headers } } : { body }) });
 
-  test('malformed JSON → 400 PP_API_INVALID', async () => {
+  test('malformed JSON, an empty body, a non-object, __proto__ → 400 PP_API_INVALID', async () => {
     expectProblem(await post(undefined, '{"name": "x", role'), 400, 'PP_API_INVALID');
+    expect((await post(undefined, '')).json.detail).toMatch(/empty/);
+    expectProblem(await post([1]), 400, 'PP_API_INVALID', '');
+    // Prototype pollution is refused by Fastify's parser as invalid JSON.
+    expectProblem(await post(undefined, '{"name":"x","role":"admin","__proto__":{"a":1}}'), 400, 'PP_API_INVALID');
   });
   test('a wrong type → 400 with the field pointer (no coercion of "5" into 5 or 5 into "5")', async () => {
     expectProblem(await post({ name: 5, role: 'admin' }), 400, 'PP_API_INVALID', '/name');
