@@ -205,6 +205,14 @@ describe('issue 14 Serving: the default master where a tenant has none', () => {
 });
 
 describe('issue 14 Tenants: uploads are per tenant', () => {
+  test("a phone's uploads under /acme/ go where acme's own master says (acme-logs), keyed with the prefix", async () => {
+    expect((await put(`/acme/acme-logs/${A2}-app.log`, 'a2 booted\n', as('phone-a2'))).status).toBeLessThan(300);
+    expect((await core.stored({ mac: A2 as Mac, kind: 'log-app', path: `acme/acme-logs/${A2}-app.log` }))?.toString()).toBe('a2 booted\n');
+    expect((await core.store.uploads.current({ mac: A2 as Mac, kind: 'log-app', path: '' }))?.key.path).toBe(`acme/acme-logs/${A2}-app.log`);
+    // Not the shared root's logs/ (the default master's directory), which acme's master does not name.
+    expect((await put(`/acme/logs/${A2}-app.log`, 'x\n', as('phone-a2'))).status).toBe(403);
+  });
+
   // The store keeps one upload per phone and kind: the same unmanaged MAC under two tenants shares
   // that slot, so the later upload replaces the earlier; the boot path never serves, appends to or
   // deletes a version stored under another tenant.
