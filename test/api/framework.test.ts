@@ -156,6 +156,18 @@ describe('issue 15 Secrets: accounts never answer a password', () => {
     expectProblem(await h.call('GET', '/api/v1/accounts/hq', { token: h.tokens.unbound.operator }), 403, 'PP_API_FORBIDDEN');
     expect((await h.call('DELETE', '/api/v1/accounts/hq', { token: t })).status).toBe(204);
     expect(await h.store.accounts.get('hq')).toBeUndefined();
+    // A tenant-bound admin makes its tenant's accounts; another tenant's admin neither sees nor names them.
+    const acme = await h.call('POST', '/api/v1/accounts', { token: h.tokens.acme.admin, body: { user: 'acme-site', kind: 'site', password: pw } });
+    expect(acme.status).toBe(201);
+    expect(acme.json.tenant).toBe('acme');
+    expect((await h.store.accounts.get('acme-site'))!.tenant).toBe('acme');
+    expect((await h.call('GET', '/api/v1/accounts', { token: h.tokens.beta.admin })).json.items).toEqual([]);
+    expect((await h.call('GET', '/api/v1/accounts', { token: h.tokens.acme.admin })).json.items.map((a: any) => a.user)).toEqual(['acme-site']);
+    expectProblem(await h.call('DELETE', '/api/v1/accounts/acme-site', { token: h.tokens.beta.admin }), 404, 'PP_API_NOT_FOUND');
+    expectProblem(await h.call('POST', '/api/v1/accounts', { token: h.tokens.beta.admin, body: { user: 'b2', kind: 'site', password: pw, tenant: 'acme' } }), 404, 'PP_API_NOT_FOUND');
+    const unbound = await h.call('POST', '/api/v1/accounts', { token: t, body: { user: 'beta-site', kind: 'site', password: pw, tenant: 'beta' } });
+    expect(unbound.json.tenant).toBe('beta');
+    expect(await h.store.accounts.get('hq')).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
 // /api/v1/accounts (issue 15 "Resources"): provisioning accounts, admin only. A password (or its
 // HA1 hash) is never in an answer: it is accepted on create and on PUT …/password, write-only.
 // A tenant-bound token sees and creates only its tenant's accounts; others are 404.
-import type { Account, AccountKind } from '../../domain.ts';
+import type { Account, AccountKind, Mac } from '../../domain.ts';
 import { DEFAULT_TENANT } from '../../domain.ts';
 import { ApiError, notFound } from '../problem.ts';
 import { paginate } from '../pagination.ts';
@@ -73,25 +73,20 @@ export const routes: RouteDef[] = [
     schema: {
       body: {
         type: 'object',
-        properties: { user: userParam.properties.user, kind: { type: 'string', enum: ['staging', 'phone', 'site'] }, password, phone: schemas.mac },
+        properties: { user: userParam.properties.user, kind: { type: 'string', enum: ['staging', 'phone', 'site'] }, password, phone: schemas.mac, tenant: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' } },
         required: ['user', 'kind', 'password'],
         additionalProperties: false,
       },
       response: { 201: account },
     },
     async handler(req) {
-      const b = req.body as { user: string; kind: AccountKind; password: string; phone?: string };
+      const b = req.body as { user: string; kind: AccountKind; password: string; phone?: string; tenant?: string };
+      if (req.tenant !== undefined && b.tenant !== undefined && b.tenant !== req.tenant) throw notFound(`tenant ${b.tenant}`);
+      const want = req.tenant ?? b.tenant ?? DEFAULT_TENANT;
       if (b.kind === 'phone' && !b.phone) throw new ApiError('PP_API_INVALID', 'a phone account needs `phone` (the MAC it is bound to)', { status: 400, pointer: '/phone' });
       if (b.kind !== 'phone' && b.phone) throw new ApiError('PP_API_INVALID', `only a phone account is bound to a phone; this one is kind ${b.kind}: remove \`phone\``, { status: 400, pointer: '/phone' });
-      const tenant = req.tenant !== undefined && req.tenant !== DEFAULT_TENANT ? req.tenant : undefined;
-      // The tenant argument is the admin service's (issue 14, accounts per tenant).
-      const add = req.admin.accounts.add.bind(req.admin.accounts) as (u: string, k: AccountKind, p: string, m?: string, t?: string) => ReturnType<typeof req.admin.accounts.add>;
-      const out = await add(b.user, b.kind, b.password, b.phone?.toLowerCase(), tenant);
+      const out = await req.admin.accounts.add(b.user, b.kind, b.password, b.phone?.toLowerCase() as Mac | undefined, want === DEFAULT_TENANT ? undefined : want);
       if (out.status === 'exists') throw new ApiError('PP_API_EXISTS', `an account named ${b.user} exists: choose another user name, or delete it first`, { status: 409, pointer: '/user' });
-      if ((out.account.tenant ?? DEFAULT_TENANT) !== (req.tenant ?? DEFAULT_TENANT)) {
-        await req.admin.accounts.remove(b.user);
-        throw new ApiError('PP_INTERNAL', 'accounts of a tenant cannot be created by this server yet');
-      }
       return reply(201, view(out.account), { location: `/api/v1/accounts/${encodeURIComponent(b.user)}` });
     },
   },
