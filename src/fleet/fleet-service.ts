@@ -11,18 +11,18 @@ import { ProvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import { parseFleetCsv, writeFleetCsv } from './csv.ts';
-import { Draft, FleetRefusal } from './plan.ts';
+import { FleetRefusal } from './phone-input.ts';
+import { Draft } from './plan.ts';
 import { scopeKey } from './scope.ts';
-import { settingAad, type SecretBox } from './secret-box.ts';
-import { affectedPhones, diffStates, FleetSnapshot, stateOf, type FleetState } from './snapshot.ts';
+import { checkKey, KEY_CHECK_NEXT_SETTING, KEY_CHECK_SETTING } from './key-check.ts';
+import type { SecretBox } from './secret-box.ts';
+import { affectedPhones, diffStates, FleetSnapshot, stateOf } from './snapshot.ts';
 import type { ApplyOptions, ApplyResult, EffectiveSetting, FleetChange, FleetCommand, ManagedFiles, RenderedFile } from './types.ts';
 
-/** The store setting holding the check value sealed with the fleet's key. */
-export const KEY_CHECK_SETTING = 'fleet.keyCheck';
-/** During a rotation: the new key's check value, so a rotation cut short can be finished at the next start. */
-export const KEY_CHECK_NEXT_SETTING = 'fleet.keyCheck.next';
 /** How often the server polls the store's generation (issue 14: changes visible in under 1 s). */
 export const POLL_MS = 250;
+
+export { KEY_CHECK_NEXT_SETTING, KEY_CHECK_SETTING };
 
 export interface FleetServiceOptions {
   /** The provisioning tree: tenant names that are files or folders there are refused. */
@@ -61,50 +61,6 @@ export interface RotateResult {
 }
 
 export type SettingView = { name: string; value: string | { set: true } };
-
-const MISMATCH = "the secret key cannot decrypt this store's check value; give every node the same key (POLYPROV_SECRET_KEY or secretKeyFile)";
-
-function keyMismatch(extra = ''): ProvError {
-  return new ProvError('PP_FLEET_KEY_MISMATCH', `${MISMATCH}${extra}`, { hint: 'Start every node with the key the fleet was sealed with; after `polyprov secrets rotate`, that is the new key.' });
-}
-
-/** The first sealed setting of the fleet, to prove a key really opens the stored values. */
-function sealedSample(state: FleetState, box: SecretBox): boolean | undefined {
-  for (const [key, m] of state.settings) {
-    for (const s of m.values()) {
-      if (!s.sealed) continue;
-      try {
-        box.open(s.value, settingAad(key, s.name));
-        return true;
-      } catch {
-        return false;
-      }
-    }
-  }
-  return undefined;
-}
-
-/** Verifies the key against the store's check value, creating it on a fleet that has none. */
-async function checkKey(store: Store, box: SecretBox, state: FleetState): Promise<void> {
-  const check = await store.settings.get(KEY_CHECK_SETTING);
-  if (check !== undefined && box.verifyCheck(check)) {
-    if (sealedSample(state, box) === false) throw keyMismatch(' (a key rotation re-sealed the values but did not finish: start with the new key)');
-    return;
-  }
-  if (check === undefined) {
-    if (sealedSample(state, box) === false) throw keyMismatch(' (the check value is missing and the key cannot open the sealed settings)');
-    await store.settings.set(KEY_CHECK_SETTING, box.makeCheck());
-    return;
-  }
-  // A rotation to this key cut short after its re-seal committed: finish it.
-  const next = await store.settings.get(KEY_CHECK_NEXT_SETTING);
-  if (next !== undefined && box.verifyCheck(next) && sealedSample(state, box) !== false) {
-    await store.settings.set(KEY_CHECK_SETTING, next);
-    await store.settings.set(KEY_CHECK_NEXT_SETTING, undefined);
-    return;
-  }
-  throw keyMismatch();
-}
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 

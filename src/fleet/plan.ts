@@ -7,26 +7,14 @@
 // in src/domain.ts) so the fleet service can adopt it as the next snapshot without a re-read.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { normalizeModel, parseMac } from '../config/models.ts';
 import { DEFAULT_TENANT, type FleetOp, type Group, type Mac, type ManagedPhone, type Scope, type Setting, type Site, type Tenant } from '../domain.ts';
-import { ProvError, type ErrorCode } from '../errors.ts';
+import { ProvError } from '../errors.ts';
+import { about, FleetRefusal, macOf, phoneFields, phoneView } from './phone-input.ts';
 import { checkFleetName, formatScope, scopeKey } from './scope.ts';
 import { settingAad, type SecretBox } from './secret-box.ts';
 import { emptyDiff, memberKey, noteSetting, type FleetState, type StateDiff } from './snapshot.ts';
 import type { FleetChange, FleetCommand, PhoneInput } from './types.ts';
 import { checkSetting, checkSettingName } from './validate.ts';
-
-/** A refusal about one field of a command (a CSV column: `tenant`, `site`, `groups`, a parameter name …). */
-export class FleetRefusal extends ProvError {
-  constructor(
-    code: ErrorCode,
-    message: string,
-    readonly field: string,
-    hint?: string,
-  ) {
-    super(code, message, { hint });
-  }
-}
 
 /** Path segments a tenant may not take: they are served at the root for the default tenant. */
 const RESERVED_TENANTS = new Set(['managed']);
@@ -114,7 +102,7 @@ export class Draft {
   }
 
   private addTenant(name: string): void {
-    checkFleetName('tenant', name);
+    about('tenant', () => checkFleetName('tenant', name));
     if (this.tenantExists(name)) return;
     if (RESERVED_TENANTS.has(name) || (this.o.root !== undefined && existsSync(join(this.o.root, name)))) {
       throw new FleetRefusal('PP_FLEET_TENANT_CLASH', `tenant "${name}" clashes with ${RESERVED_TENANTS.has(name) ? 'a path the server reserves' : `the file or folder ${join(this.o.root ?? '', name)} at the root`}: /${name}/… could not tell the tenant from the shared tree`, 'tenant', 'Pick another tenant name; a tenant\'s own files go in ROOT/<tenant>/ only after the tenant exists.');
@@ -126,7 +114,7 @@ export class Draft {
   }
 
   private needTenant(t: string, field: string): void {
-    checkFleetName('tenant', t);
+    about(field, () => checkFleetName('tenant', t));
     if (this.tenantExists(t)) return this.ensureDefault(t);
     if (this.o.create) return this.addTenant(t);
     throw new FleetRefusal('PP_FLEET_NOT_FOUND', `unknown tenant "${t}"`, field, `Add it first (polyprov fleet tenants add ${t}) or import with --create.`);
@@ -152,7 +140,7 @@ export class Draft {
 
   private addMember(kind: 'site' | 'group', tenant: string, name: string): void {
     this.needTenant(tenant, 'tenant');
-    checkFleetName(kind, name);
+    about(kind === 'site' ? 'site' : 'groups', () => checkFleetName(kind, name));
     const k = memberKey(tenant, name);
     if (this.members(kind).has(k)) return;
     const m = { tenant, name };
@@ -162,7 +150,7 @@ export class Draft {
   }
 
   private needMember(kind: 'site' | 'group', tenant: string, name: string, field: string): void {
-    checkFleetName(kind, name);
+    about(field, () => checkFleetName(kind, name));
     if (this.members(kind).has(memberKey(tenant, name))) return;
     if (this.o.create) return this.addMember(kind, tenant, name);
     const text = formatScope({ kind, tenant, name }).slice(kind.length + 1);
@@ -204,49 +192,15 @@ export class Draft {
 
   // ---- phones ----------------------------------------------------------------------------------
 
-  private mac(text: string, field: string): Mac {
-    const mac = parseMac(String(text));
-    if (!mac) throw new FleetRefusal('PP_FLEET_SCOPE_INVALID', `"${text}" is not a MAC address (12 hex digits, with or without : - or . separators)`, field);
-    return mac;
-  }
-
   private putPhone(input: PhoneInput): void {
-    const mac = this.mac(input.mac, 'mac');
+    const mac = macOf(input.mac, 'mac');
     const old = this.phones.get(mac);
-    const tenant = input.tenant === undefined || input.tenant === '' ? (old?.tenant ?? DEFAULT_TENANT) : input.tenant;
-    if (old && old.tenant !== tenant) {
-      throw new FleetRefusal('PP_FLEET_EXISTS', `phone ${mac} belongs to tenant "${old.tenant}"; a MAC belongs to one tenant`, 'tenant', `Remove it from tenant ${old.tenant} first (polyprov fleet remove ${mac}), or leave the tenant out.`);
-    }
-    // Check every field before changing anything.
-    let model = old?.model;
-    if (input.model !== undefined) {
-      if (input.model === '') model = undefined;
-      else {
-        model = normalizeModel(input.model);
-        if (!model) throw new FleetRefusal('PP_FLEET_PARAM_INVALID', `model "${input.model}" is not a Polycom model polyprov knows`, 'model', 'Write the model as the phone names itself: VVX410, SPIP650, Trio8800 …');
-      }
-    }
-    const label = input.label === undefined ? old?.label : input.label === '' ? undefined : input.label;
-    if (label !== undefined && (label.length > 200 || /[\0-\x1f]/.test(label))) throw new FleetRefusal('PP_FLEET_PARAM_INVALID', 'a label is at most 200 characters with no control characters', 'label');
-    const site = input.site === undefined ? old?.site : input.site === '' ? undefined : input.site;
-    const groups = input.groups === undefined ? (old?.groups ?? []) : input.groups.filter((g) => g !== '');
-    checkFleetName('tenant', tenant);
-    if (site !== undefined) checkFleetName('site', site);
-    const seen = new Set<string>();
-    for (const g of groups) {
-      checkFleetName('group', g);
-      if (seen.has(g)) throw new FleetRefusal('PP_FLEET_SCOPE_INVALID', `group "${g}" is named twice`, 'groups');
-      seen.add(g);
-    }
-    this.needTenant(tenant, 'tenant');
-    if (site !== undefined) this.needMember('site', tenant, site, 'site');
-    for (const g of groups) this.needMember('group', tenant, g, 'groups');
-
-    const next: ManagedPhone = { mac, tenant, groups, createdAt: old?.createdAt ?? this.o.now, updatedAt: this.o.now };
-    if (model !== undefined) next.model = model;
-    if (label !== undefined) next.label = label;
-    if (site !== undefined) next.site = site;
-    if (old && phoneView(old) === phoneView(next)) return;
+    const f = phoneFields(input, old, mac);
+    this.needTenant(f.tenant, 'tenant');
+    if (f.site !== undefined) this.needMember('site', f.tenant, f.site, 'site');
+    for (const g of f.groups) this.needMember('group', f.tenant, g, 'groups');
+    if (old && phoneView(old) === phoneView(f)) return;
+    const next: ManagedPhone = { ...f, createdAt: old?.createdAt ?? this.o.now, updatedAt: this.o.now };
     this.phones.set(mac, next);
     this.diff.phones.add(mac);
     if (!old) this.added.add(mac);
@@ -261,7 +215,7 @@ export class Draft {
   }
 
   private removePhone(text: Mac): void {
-    const mac = this.mac(text, 'mac');
+    const mac = macOf(text, 'mac');
     const p = this.needPhone(mac, 'mac');
     this.dropScope({ kind: 'phone', tenant: p.tenant, name: mac });
     this.phones.delete(mac);
@@ -272,8 +226,8 @@ export class Draft {
 
   /** A swapped phone: the record and its phone-scope settings (re-sealed for the new scope) move. */
   private replacePhone(fromText: Mac, toText: Mac): void {
-    const from = this.mac(fromText, 'from');
-    const to = this.mac(toText, 'to');
+    const from = macOf(fromText, 'from');
+    const to = macOf(toText, 'to');
     const p = this.needPhone(from, 'from');
     if (from === to) throw new FleetRefusal('PP_FLEET_EXISTS', `phone ${from} cannot replace itself`, 'to');
     const other = this.phones.get(to);
@@ -318,7 +272,7 @@ export class Draft {
         this.needMember(scope.kind, scope.tenant, scope.name, 'scope');
         return { ...scope };
       case 'phone': {
-        const mac = this.mac(scope.name, 'scope');
+        const mac = macOf(scope.name, 'scope');
         const p = this.phones.get(mac);
         const asked = scope.tenant === '' ? DEFAULT_TENANT : scope.tenant;
         if (p) {
@@ -352,12 +306,7 @@ export class Draft {
     const checked: Array<{ name: string; value: string; secret: boolean }> = [];
     for (const [name, value] of Object.entries(values)) {
       if (typeof value !== 'string') throw new FleetRefusal('PP_FLEET_PARAM_INVALID', `${name}: the value must be a string`, name);
-      try {
-        checked.push({ name, value, secret: checkSetting(name, value).secret });
-      } catch (err) {
-        if (err instanceof ProvError) throw new FleetRefusal(err.code, err.message, name, err.hint);
-        throw err;
-      }
+      checked.push({ name, value, secret: about(name, () => checkSetting(name, value)).secret });
     }
     const scope = this.resolveScope(asked);
     const key = scopeKey(scope);
@@ -383,14 +332,7 @@ export class Draft {
   }
 
   private unsetSettings(asked: Scope, names: string[]): void {
-    for (const n of names) {
-      try {
-        checkSettingName(n);
-      } catch (err) {
-        if (err instanceof ProvError) throw new FleetRefusal(err.code, err.message, n, err.hint);
-        throw err;
-      }
-    }
+    for (const n of names) about(n, () => checkSettingName(n));
     const scope = this.resolveScope(asked);
     const key = scopeKey(scope);
     const current = this.settings.get(key);
@@ -428,9 +370,4 @@ export class Draft {
     }
     return n;
   }
-}
-
-/** A phone's descriptive fields as one comparable, recordable text. */
-function phoneView(p: ManagedPhone): string {
-  return JSON.stringify({ tenant: p.tenant, model: p.model, label: p.label, site: p.site, groups: p.groups });
 }
