@@ -125,6 +125,12 @@ export async function buildAdminApp(o: AdminAppOptions): Promise<FastifyInstance
     return sendProblem(reply, Object.assign(new ApiError(code, detail, { status: code === 'PP_RATE_LIMITED' ? 429 : 401 }), { retryAfterS }));
   };
 
+  // API answers hold tenant data (and, once, a new token): never kept by a cache on the way.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.url.startsWith(API_PREFIX + '/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(o.metrics?.() ?? ''));
   app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
   app.get(`${API_PREFIX}/openapi.json`, async (_req, reply) => reply.type('application/json').send(doc));

@@ -50,6 +50,7 @@ describe('issue 15 Who may do what: tokens', () => {
     const made = await h.call('POST', '/api/v1/tokens', { token: h.tokens.unbound.admin, body: { name: 'console', role: 'operator', tenant: 'acme' } });
     expect(made.status).toBe(201);
     expect(made.json).toMatchObject({ name: 'console', role: 'operator', tenant: 'acme' });
+    expect(made.headers['cache-control']).toBe('no-store');
     const token = made.json.token as string;
     expect(token).toMatch(/^ppt_[A-Za-z0-9_-]{43}$/);
     const stored = await h.store.tokens.get('console');
@@ -57,6 +58,7 @@ describe('issue 15 Who may do what: tokens', () => {
     expect(JSON.stringify(stored)).not.toContain(token);
     const list = await h.call('GET', '/api/v1/tokens?limit=500', { token: h.tokens.unbound.admin });
     expect(list.status).toBe(200);
+    expect(list.headers['cache-control']).toBe('no-store');
     expect(list.json.items.map((t: any) => t.name)).toContain('console');
     expect(list.text).not.toContain(token);
     expect(list.text).not.toContain(stored!.hash);
