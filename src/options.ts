@@ -31,6 +31,8 @@ export interface ServerOptions {
   /** TLS certificate and key for the admin listener (HTTPS); both or neither. */
   adminCert?: string;
   adminKey?: string;
+  /** Failed REST API authentications per source address per minute before it gets 429. */
+  apiAuthFailuresPerMinute: number;
   cert?: string;
   key?: string;
   clientCa?: string;
@@ -112,6 +114,7 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   admin: { kind: 'hostPort', doc: 'admin listener HOST:PORT (/metrics, /healthz, the REST API under /api/v1)' },
   adminCert: { kind: 'string', doc: 'TLS certificate (PEM) of the admin listener: HTTPS' },
   adminKey: { kind: 'string', doc: 'TLS private key (PEM) of the admin listener' },
+  apiAuthFailuresPerMinute: { kind: 'number', default: 10, min: 1, max: 1e6, doc: 'failed REST API authentications per source address per minute before 429' },
   cert: { kind: 'string', doc: 'TLS certificate (PEM)' },
   key: { kind: 'string', doc: 'TLS private key (PEM)' },
   clientCa: { kind: 'string', doc: 'CA bundle for client certificates (mutual TLS)' },

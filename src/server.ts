@@ -96,6 +96,7 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
         log,
         root: options.root,
         metrics: () => core.metrics.render(),
+        maxAuthFailures: options.apiAuthFailuresPerMinute,
         ...(options.adminCert && options.adminKey ? { tls: readAdminTls(options.adminCert, options.adminKey) } : {}),
       });
       closers.push(admin);

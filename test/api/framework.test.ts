@@ -154,6 +154,12 @@ describe('issue 15 Secrets: accounts never answer a password', () => {
       expect(r.text).not.toContain(pw);
       expect(r.text).not.toContain(ha1);
     }
+    const pw2 = 'An0therSecretPassw0rd';
+    const set = await h.call('PUT', '/api/v1/accounts/hq/password', { token: t, body: { password: pw2 } });
+    expect(set.status).toBe(200);
+    expect(set.json.password).toEqual({ set: true });
+    expect(set.text).not.toContain(pw2);
+    expect((await h.store.accounts.get('hq'))!.ha1Md5).not.toBe(ha1);
     expectProblem(await h.call('GET', '/api/v1/accounts/hq', { token: h.tokens.beta.admin }), 404, 'PP_API_NOT_FOUND');
     expectProblem(await h.call('GET', '/api/v1/accounts/hq', { token: h.tokens.unbound.operator }), 403, 'PP_API_FORBIDDEN');
     expect((await h.call('DELETE', '/api/v1/accounts/hq', { token: t })).status).toBe(204);

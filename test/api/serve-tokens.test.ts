@@ -18,7 +18,7 @@ beforeAll(async () => {
   data = tempDir();
   const dir = tempDir('polyprov-admin-tls-');
   writeCertificate(join(dir, 'admin.crt'), join(dir, 'admin.key'), { cn: '127.0.0.1', altNames: ['127.0.0.1'] });
-  s = await startTestServer(standardTree(), { data, admin: '127.0.0.1:0', adminCert: join(dir, 'admin.crt'), adminKey: join(dir, 'admin.key') });
+  s = await startTestServer(standardTree(), { data, admin: '127.0.0.1:0', adminCert: join(dir, 'admin.crt'), adminKey: join(dir, 'admin.key'), apiAuthFailuresPerMinute: 3 });
   const a = s.listening.find((l) => l.transport === 'admin')!;
   adminUrl = `https://127.0.0.1:${a.port}`;
 }, 60_000);
@@ -79,5 +79,14 @@ describe('issue 15 Who may do what: tokens from the CLI, the API over HTTPS', ()
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('PP_OPT_INVALID');
     expect(r.stderr).toContain('adminKey');
+  });
+
+  test('the option apiAuthFailuresPerMinute sets how many failures an address gets before 429', async () => {
+    // The first test failed once (the revoked token): at most 3 more requests reach the limit.
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await req(`${adminUrl}/api/v1/staging`, { headers: { authorization: `Bearer ppt_${'C'.repeat(43)}` } })).status);
+    expect(statuses[0]).toBe(401);
+    expect(statuses).toContain(429);
+    expect(s.logs.some((l) => l.includes('"msg":"refused PP_AUTH_FAILED from 127.0.0.1"'))).toBe(true);
   });
 });

@@ -3,6 +3,7 @@
 // A tenant-bound token sees and creates only its tenant's accounts; others are 404.
 import type { Account, AccountKind, Mac } from '../../domain.ts';
 import { DEFAULT_TENANT } from '../../domain.ts';
+import { etagOf } from '../etag.ts';
 import { ApiError, notFound } from '../problem.ts';
 import { paginate } from '../pagination.ts';
 import { reply, schemas, type ApiRequest, type RouteDef } from '../route.ts';
@@ -61,7 +62,8 @@ export const routes: RouteDef[] = [
     scope: 'tenant',
     schema: { params: userParam, response: { 200: account } },
     async handler(req) {
-      return view(await visible(req, req.params.user!));
+      const v = view(await visible(req, req.params.user!));
+      return reply(200, v, { etag: etagOf(v) });
     },
   },
   {
@@ -98,10 +100,12 @@ export const routes: RouteDef[] = [
     scope: 'tenant',
     schema: { params: userParam, body: { type: 'object', properties: { password }, required: ['password'], additionalProperties: false }, response: { 200: account } },
     async handler(req) {
+      // No If-Match: a password is write-only, nobody read it to change it (and an ETag over it would be a verifier).
       await visible(req, req.params.user!);
       const a = await req.admin.accounts.passwd(req.params.user!, (req.body as { password: string }).password);
       if (!a) throw notFound(`account ${req.params.user}`);
-      return view(a);
+      const v = view(a);
+      return reply(200, v, { etag: etagOf(v) });
     },
   },
   {
