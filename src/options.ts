@@ -19,6 +19,12 @@ export interface ServerOptions {
   data: string;
   /** `sqlite` (embedded, under `data`) or a `postgres://` URL shared by several nodes. */
   storeUrl: string;
+  /**
+   * The key that seals managed secrets (issue 14): a file of 64 hex digits (or base64 of 32 bytes),
+   * mode 0600. POLYPROV_SECRET_KEY wins over it; absent both, `<data>/secret.key` (created on the
+   * embedded store; every node of a PostgreSQL store must be given the same key).
+   */
+  secretKeyFile?: string;
   /** Where the options came from (for messages). */
   configFile?: string;
   http?: string;
@@ -104,6 +110,7 @@ interface Field {
 export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   root: { kind: 'string', default: 'site', doc: 'provisioning tree served to phones' },
   data: { kind: 'string', default: 'polyprov-data', doc: 'state directory (embedded SQLite store)' },
+  secretKeyFile: { kind: 'string', doc: 'file holding the key that seals managed secrets (default: $POLYPROV_SECRET_KEY, else <data>/secret.key on the embedded store)' },
   storeUrl: { kind: 'string', default: 'sqlite', pattern: /^(?:sqlite|postgres(?:ql)?:\/\/.+)$/i, doc: '`sqlite` or a postgres:// URL shared by several nodes' },
   configFile: { kind: 'string', doc: 'where these options came from' },
   http: { kind: 'hostPort', doc: 'HTTP listener HOST:PORT' },
@@ -199,7 +206,7 @@ export function loadServerOptions(flags: Partial<Record<string, unknown>> & { co
       origin.set(k, o);
     }
     // Paths in the file are relative to the file, as a person writing it expects.
-    for (const k of ['root', 'data', 'cert', 'key', 'clientCa', 'adminCert', 'adminKey'] as const) {
+    for (const k of ['root', 'data', 'cert', 'key', 'clientCa', 'adminCert', 'adminKey', 'secretKeyFile'] as const) {
       if (typeof merged[k] === 'string' && k in obj.values) merged[k] = resolve(configFile, '..', merged[k] as string);
     }
     merged.configFile = configFile;

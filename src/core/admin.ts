@@ -4,10 +4,12 @@
 // resets); each change is written to the change record with who made it. One file per topic:
 // admin-accounts.ts, admin-staging.ts, admin-overrides.ts, admin-inventory.ts.
 import type { ChangeQuery, ChangeRecord } from '../domain.ts';
+import { ProvError } from '../errors.ts';
 import type { ServerOptions } from '../options.ts';
 import type { Store } from '../store/store.ts';
 import { AdminAccounts } from './admin-accounts.ts';
 import { AdminChecksync } from './admin-checksync.ts';
+import { AdminFleet, type FleetSource } from './admin-fleet.ts';
 import { AdminInventory } from './admin-inventory.ts';
 import { AdminOverrides } from './admin-overrides.ts';
 import { AdminStaging } from './admin-staging.ts';
@@ -22,6 +24,8 @@ export interface AdminDeps {
   /** Who makes the changes: the OS user for the CLI, an API token's name for the API. */
   who: string;
   clock?: () => Date;
+  /** The fleet service open-core.ts opened once and shares (or why it could not open: thrown by fleet calls). */
+  fleet?: FleetSource;
 }
 
 export class AdminService {
@@ -37,6 +41,8 @@ export class AdminService {
   readonly uploads: AdminUploads;
   readonly checksync: AdminChecksync;
   readonly stats: AdminStats;
+  /** The managed fleet (issue 14): src/core/admin-fleet.ts. */
+  readonly fleet: AdminFleet;
   private readonly changeRecord: ChangeRecorder;
 
   constructor(deps: AdminDeps) {
@@ -52,6 +58,8 @@ export class AdminService {
     this.checksync = new AdminChecksync(store, this.changeRecord, options.root, deps.clock);
     this.stats = new AdminStats(store, deps.clock);
     this.tokens = new AdminTokens(store, this.changeRecord, deps.clock);
+    const noFleet = new ProvError('PP_INTERNAL', 'this admin service was built without the fleet service (open it through src/core/open-core.ts)');
+    this.fleet = new AdminFleet(deps.fleet ?? noFleet, store, options, this.changeRecord);
   }
 
   /** The change record, newest first (`polyprov changes`). */

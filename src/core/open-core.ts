@@ -2,10 +2,15 @@
 // src/store/open.ts, and builds the services on it — the boot service and the admin service for
 // `serve`, the admin service alone for every CLI command. Faces call these and never see the
 // store, so the import-direction test needs no exception for them.
+import { isProvError } from '../errors.ts';
+import { FleetService } from '../fleet/fleet-service.ts';
+import { SecretBox } from '../fleet/secret-box.ts';
+import { loadSecretKey, SECRET_KEY_ENV } from '../fleet/secret-key.ts';
 import type { Logger } from '../log.ts';
 import type { ServerOptions } from '../options.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
+import type { FleetSource } from './admin-fleet.ts';
 import { AdminService } from './admin.ts';
 import { createBootService, type CoreBootService } from './boot-service.ts';
 import { osUser } from './change-record.ts';
@@ -35,10 +40,39 @@ async function open(options: Readonly<ServerOptions>, readOnly: boolean): Promis
   return openStore(options);
 }
 
+/**
+ * The managed fleet (issue 14, Secrets): the key from POLYPROV_SECRET_KEY, else the secretKeyFile
+ * option, else `<data>/secret.key` (created 0600 on the embedded store; on PostgreSQL a missing key
+ * is PP_FLEET_KEY_MISSING), and the fleet service on it — PP_FLEET_KEY_MISMATCH when the key
+ * cannot open the store's check value.
+ */
+async function openFleet(store: Store, options: Readonly<ServerOptions>, log?: Logger): Promise<FleetService> {
+  const url = options.storeUrl.trim();
+  const { key } = loadSecretKey({ envValue: process.env[SECRET_KEY_ENV], keyFile: options.secretKeyFile, dataDir: options.data, embedded: url === '' || url === 'sqlite' });
+  return FleetService.open(store, new SecretBox(key), { root: options.root, ...(log ? { log } : {}) });
+}
+
+/** A CLI command that never touches the fleet still runs without its key: the key's problem is thrown by fleet calls only. */
+async function fleetSource(store: Store, options: Readonly<ServerOptions>): Promise<FleetSource> {
+  try {
+    return await openFleet(store, options);
+  } catch (err) {
+    if (isProvError(err) && (err.code === 'PP_FLEET_KEY_MISSING' || err.code === 'PP_FLEET_KEY_MISMATCH')) return err;
+    throw err;
+  }
+}
+
 /** The admin service over the state the options name (`--data`, `--config`), for one CLI command. */
 export async function openAdmin(options: Readonly<ServerOptions>, o: OpenAdminOptions = {}): Promise<AdminSession> {
   const store = await open(options, o.readOnly === true);
-  return { admin: new AdminService({ store, options, who: o.who ?? osUser() }), close: () => store.close() };
+  let fleet: FleetSource;
+  try {
+    fleet = await fleetSource(store, options);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return { admin: new AdminService({ store, options, who: o.who ?? osUser(), fleet }), close: () => store.close() };
 }
 
 /** Runs `fn` with an admin session and closes it afterwards, whatever happens. */
@@ -62,7 +96,13 @@ export async function explainWithState(options: Readonly<ServerOptions>, tree: T
   }
   const store = await open(options, true);
   try {
-    return await explainPhone(tree, store, compileLocks(options.lockedParams), phone, opts);
+    const fleet = await fleetSource(store, options);
+    if (isProvError(fleet)) {
+      // No key at all (a PostgreSQL store started without one): the tree and uploads, said so; a wrong key refuses.
+      if (fleet.code !== 'PP_FLEET_KEY_MISSING') throw fleet;
+      return { ...(await explainPhone(tree, store, compileLocks(options.lockedParams), phone, opts)), note: `managed settings not included: ${fleet.message}` };
+    }
+    return await explainPhone(tree, store, compileLocks(options.lockedParams), phone, opts, { files: fleet, effective: (mac) => fleet.effective(mac) });
   } finally {
     await store.close();
   }
@@ -76,6 +116,8 @@ export interface OpenedCore {
   adminAs(who: string): AdminService;
   /** For the tests' inspection through RunningServer; faces use `boot` and `admin`. */
   store: Store;
+  /** The one fleet service of this process, shared by the boot service and every admin service (tests, metrics). */
+  fleet: FleetService;
   /** Flushes the boot service's audit and closes the store. */
   close(): Promise<void>;
 }
@@ -84,19 +126,26 @@ export interface OpenedCore {
 export async function openCore(options: Readonly<ServerOptions>, log: Logger): Promise<OpenedCore> {
   const store = await open(options, false);
   let boot: CoreBootService;
+  let fleet: FleetService;
   try {
-    boot = await createBootService({ options, store, log });
+    // A key that cannot open the store refuses the start (serve exits with the message).
+    fleet = await openFleet(store, options, log);
+    boot = await createBootService({ options, store, log, fleet });
   } catch (err) {
     await store.close();
     throw err;
   }
-  const adminAs = (who: string) => new AdminService({ store, options, who });
+  // Another node's fleet writes are seen within POLL_MS (250 ms).
+  fleet.startPolling();
+  const adminAs = (who: string) => new AdminService({ store, options, who, fleet });
   return {
     boot,
     admin: adminAs(osUser()),
     adminAs,
     store,
+    fleet,
     close: async () => {
+      fleet.stop();
       await boot.close();
       await store.close();
     },
