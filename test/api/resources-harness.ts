@@ -2,6 +2,7 @@
 // HTTP client): the admin app (src/api/app.ts) over the in-memory store and a tree in a temp dir,
 // bound to 127.0.0.1, with one token per role and tenant. Every response body any test reads is
 // kept in `bodies`, so a suite can scan them all for the secrets it planted.
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -11,6 +12,8 @@ import { allRoutes } from '../../src/api/routes/index.ts';
 import { resourceRoutes } from '../../src/api/routes/resources.ts';
 import { AdminService } from '../../src/core/admin.ts';
 import type { TokenRole } from '../../src/domain.ts';
+import { FleetService } from '../../src/fleet/fleet-service.ts';
+import { SecretBox } from '../../src/fleet/secret-box.ts';
 import { loadServerOptions, type ServerOptions } from '../../src/options.ts';
 import { openMemoryStore, type MemoryStore } from '../support/memory-store.ts';
 import { standardTree, tempDir } from '../support/tree.ts';
@@ -37,15 +40,17 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApi(o: { files?: Record<string, string | Buffer>; routes?: readonly RouteDef[]; options?: Partial<ServerOptions>; adminAs?: (who: string, store: MemoryStore, options: Readonly<ServerOptions>) => AdminService } = {}): Promise<ApiHarness> {
+export async function startApi(o: { fleet?: boolean; files?: Record<string, string | Buffer>; routes?: readonly RouteDef[]; options?: Partial<ServerOptions>; adminAs?: (who: string, store: MemoryStore, options: Readonly<ServerOptions>) => AdminService } = {}): Promise<ApiHarness> {
   const root = standardTree(o.files ?? {});
   const data = tempDir();
   const store = await openMemoryStore(join(data, 'tmp'));
   await store.init();
   const options = Object.freeze({ ...loadServerOptions({ root, data }, {}), ...o.options, root, data } as ServerOptions);
-  const adminAs = (who: string) => (o.adminAs ? o.adminAs(who, store, options) : new AdminService({ store, options, who }));
+  // The fleet service (issue 14), opened once and shared by every admin service, as open-core.ts does.
+  const fleet = o.fleet === false ? undefined : await FleetService.open(store, new SecretBox(randomBytes(32)), { root });
+  const adminAs = (who: string) => (o.adminAs ? o.adminAs(who, store, options) : new AdminService({ store, options, who, ...(fleet ? { fleet } : {}) }));
   const admin = adminAs('harness');
-  const app = await buildAdminApp({ adminAs, admin, root, log: pino({ level: 'silent' }), routes: o.routes ?? withResources(allRoutes), maxAuthFailures: 1000 });
+  const app = await buildAdminApp({ adminAs, admin, root, log: pino({ level: 'silent' }), routes: o.routes ?? withResources(allRoutes), maxAuthFailures: 1000, checkResponses: true });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as { port: number };
   const base = `http://127.0.0.1:${addr.port}/api/v1`;
@@ -87,6 +92,7 @@ export async function startApi(o: { files?: Record<string, string | Buffer>; rou
     },
     async close() {
       await app.close();
+      fleet?.stop();
       await store.close();
       await rm(data, { recursive: true, force: true });
       await rm(root, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { startCheckSync, type CheckSyncRunOptions } from '../checksync-runner.ts
 import { ApiError, notFound } from '../problem.ts';
 import { reply, schemas, tenantVisible, type ApiRequest, type JSONSchema, type RouteDef } from '../route.ts';
 import { fleetOf, iso, tenantOfPhone } from './common.ts';
+import { fleetCall, SCOPE_FORMS } from './fleet-common.ts';
 
 /** Pacing and waits of jobs this process starts (the notify command's defaults); tests shorten the waits. */
 export const checkSyncRunOptions: CheckSyncRunOptions = {};
@@ -88,7 +89,7 @@ async function resolveMacs(req: ApiRequest, targets: { macs?: string[]; scope?: 
       try {
         scope = parseScope(targets.scope, req.tenant ?? DEFAULT_TENANT);
       } catch (err) {
-        if (isProvError(err)) throw new ApiError('PP_API_INVALID', err.message, { status: 400, pointer: '/targets/scope' });
+        if (isProvError(err)) throw new ApiError('PP_API_INVALID', SCOPE_FORMS, { status: 400, pointer: '/targets/scope' });
         throw err;
       }
       if (scope.kind !== 'global' && !tenantVisible(req, scope.tenant)) throw new ApiError('PP_API_NOT_FOUND', `scope ${targets.scope} not found`, { status: 404, pointer: '/targets/scope' });
@@ -97,12 +98,12 @@ async function resolveMacs(req: ApiRequest, targets: { macs?: string[]; scope?: 
       const phones =
         scope.kind === 'phone'
           ? [fleet.phone(scope.name as Mac)].filter((p) => p !== undefined).map((p) => ({ mac: scope.name as Mac, tenant: p.tenant }))
-          : fleet.phones({ ...(tenant !== undefined ? { tenant } : {}), ...(scope.kind === 'site' ? { site: scope.name } : {}), ...(scope.kind === 'group' ? { group: scope.name } : {}) });
+          : await fleetCall(() => fleet.phones({ ...(tenant !== undefined ? { tenant } : {}), ...(scope.kind === 'site' ? { site: scope.name } : {}), ...(scope.kind === 'group' ? { group: scope.name } : {}) }), '/targets/scope');
       for (const p of phones) if (tenantVisible(req, p.tenant)) out.add(p.mac);
     }
     if (targets.all) {
       for (const p of await req.admin.inventory.phones()) if (tenantVisible(req, tenantOfPhone(req.admin, p))) out.add(p.mac);
-      for (const p of fleet?.phones(req.tenant !== undefined ? { tenant: req.tenant } : {}) ?? []) out.add(p.mac);
+      for (const p of fleet?.phones({}) ?? []) if (tenantVisible(req, p.tenant)) out.add(p.mac);
     }
     return [...out].sort();
   }

@@ -6,7 +6,7 @@
 import type { Phone } from '../../domain.ts';
 import { ApiError } from '../problem.ts';
 import { schemas, type JSONSchema, type RouteDef } from '../route.ts';
-import { dateQuery, iso, tenantOfPhone } from './common.ts';
+import { dateQuery, fleetOf, iso, tenantOfPhone } from './common.ts';
 
 const countMap: JSONSchema = { type: 'object', additionalProperties: { type: 'integer' } };
 
@@ -34,8 +34,8 @@ const counts: RouteDef = {
   async handler(req) {
     const include = req.tenant === undefined ? undefined : (p: Phone) => tenantOfPhone(req.admin, p) === req.tenant;
     const c = await req.admin.stats.counts(include);
-    const fleet = (req.admin as unknown as { fleet?: { phones(f: { tenant?: string }): unknown[] } }).fleet;
-    return { ...c, ...(fleet ? { managed: fleet.phones(req.tenant === undefined ? {} : { tenant: req.tenant }).length } : {}) };
+    const fleet = fleetOf(req.admin) as { phones(f: object): Array<{ tenant: string }> } | undefined;
+    return { ...c, ...(fleet ? { managed: fleet.phones({}).filter((p) => req.tenant === undefined || p.tenant === req.tenant).length } : {}) };
   },
 };
 
