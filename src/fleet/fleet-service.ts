@@ -62,6 +62,27 @@ export interface RotateResult {
 
 export type SettingView = { name: string; value: string | { set: true } };
 
+/**
+ * One change per imported row (10,000 rows, 10,000 records): the row's phone change and its
+ * settings change become one, `fleet.phone.add|update` of the MAC with the settings inside.
+ * Returns whether the row changed its phone at all.
+ */
+function mergeRowChanges(changes: FleetChange[], mark: number, mac: Mac): boolean {
+  const own = changes.slice(mark).filter((c) => c.target === mac || c.target === `phone:${mac}`);
+  if (own.length < 2) return own.length > 0;
+  const phone = own.find((c) => c.target === mac);
+  const set = own.find((c) => c.target === `phone:${mac}`);
+  const merged: FleetChange = {
+    operation: phone?.operation ?? 'fleet.phone.update',
+    target: mac,
+    ...(phone?.old !== undefined || set?.old !== undefined ? { old: { ...(phone?.old as object | undefined), ...(set?.old !== undefined ? { settings: set.old } : {}) } } : {}),
+    new: { ...(phone?.new as object | undefined), ...(set ? { settings: set.new } : {}) },
+  };
+  const rest = changes.slice(mark).filter((c) => !own.includes(c));
+  changes.splice(mark, changes.length - mark, ...rest, merged);
+  return true;
+}
+
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 export class FleetService implements ManagedFiles {
@@ -180,8 +201,8 @@ export class FleetService implements ManagedFiles {
     return run;
   }
 
-  private draft(create: boolean, box = this.snap.box): Draft {
-    return new Draft(this.snap.state, { box, root: this.o.root, create, now: (this.o.clock ?? (() => new Date()))() });
+  private draft(create: boolean, box = this.snap.box, valuesChecked = false): Draft {
+    return new Draft(this.snap.state, { box, root: this.o.root, create, now: (this.o.clock ?? (() => new Date()))(), valuesChecked });
   }
 
   /** Writes the draft in one store transaction (nothing on a dry run or when nothing changes). */
@@ -226,7 +247,7 @@ export class FleetService implements ManagedFiles {
     return this.exclusive(async () => {
       const parsed = parseFleetCsv(bytes, file);
       await this.refreshNow();
-      const d = this.draft(opts.create === true);
+      const d = this.draft(opts.create === true, this.snap.box, true);
       const errors: Array<{ line: number; text: string }> = parsed.errors.map((text) => ({ line: Number(/:(\d+):/.exec(text.slice(file.length))?.[1] ?? 0), text }));
       let added = 0;
       let changed = 0;
@@ -246,8 +267,9 @@ export class FleetService implements ManagedFiles {
           errors.push({ line: row.line, text: `${file}:${row.line}: ${field}: ${err.message}` });
           continue;
         }
+        const own = mergeRowChanges(d.changes, mark, mac as Mac);
         if (!known) added++;
-        else if (d.changes.slice(mark).some((c) => c.target === mac || c.target === `phone:${mac}`)) changed++;
+        else if (own) changed++;
         else unchanged++;
       }
       if (errors.length > 0) {

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_TENANT, type FleetOp, type Group, type Mac, type ManagedPhone, type Scope, type Setting, type Site, type Tenant } from '../domain.ts';
+import { isSecretParam } from '../config/params.ts';
 import { ProvError } from '../errors.ts';
 import { about, FleetRefusal, macOf, phoneFields, phoneView } from './phone-input.ts';
 import { checkFleetName, formatScope, scopeKey } from './scope.ts';
@@ -26,6 +27,18 @@ export interface PlanOptions {
   /** Create tenants, sites and groups that commands name but the fleet lacks. */
   create: boolean;
   now: Date;
+  /** The values were already checked against the catalogue (the CSV reader checks every cell): only the secret flag is looked up. */
+  valuesChecked?: boolean;
+}
+
+const secretByName = new Map<string, boolean>();
+function secretName(name: string): boolean {
+  let s = secretByName.get(name);
+  if (s === undefined) {
+    s = isSecretParam(name);
+    if (secretByName.size < 10_000) secretByName.set(name, s);
+  }
+  return s;
 }
 
 const SET = { set: true } as const;
@@ -306,7 +319,7 @@ export class Draft {
     const checked: Array<{ name: string; value: string; secret: boolean }> = [];
     for (const [name, value] of Object.entries(values)) {
       if (typeof value !== 'string') throw new FleetRefusal('PP_FLEET_PARAM_INVALID', `${name}: the value must be a string`, name);
-      checked.push({ name, value, secret: about(name, () => checkSetting(name, value)).secret });
+      checked.push({ name, value, secret: this.o.valuesChecked ? secretName(name) : about(name, () => checkSetting(name, value)).secret });
     }
     const scope = this.resolveScope(asked);
     const key = scopeKey(scope);
