@@ -1,11 +1,14 @@
 // A REST API app (src/api/app.ts) on the in-memory store for the API tests: real HTTP on
 // 127.0.0.1, one token per role × binding (unbound, tenant acme, tenant beta), the log lines
 // captured, and a small JSON client.
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { AdminService } from '../../src/core/admin.ts';
 import { startAdminListener, type AdminAppOptions } from '../../src/api/app.ts';
 import type { TokenRole } from '../../src/domain.ts';
+import { FleetService } from '../../src/fleet/fleet-service.ts';
+import { SecretBox } from '../../src/fleet/secret-box.ts';
 import { loadServerOptions } from '../../src/options.ts';
 import { openMemoryStore, type MemoryStore } from '../support/memory-store.ts';
 import { req } from '../support/http-client.ts';
@@ -18,6 +21,8 @@ export type Binding = (typeof BINDINGS)[number];
 export interface ApiHarness {
   url: string;
   store: MemoryStore;
+  /** The fleet service the admin services share; refresh() after writing the fleet to the store directly. */
+  fleet: FleetService;
   admin: AdminService;
   logs: string[];
   /** `tokens[binding][role]`: the bearer value. */
@@ -32,7 +37,12 @@ export async function startApi(extra: Partial<AdminAppOptions> = {}, files: Reco
   const root = makeTree(files);
   const options = loadServerOptions({ root, data: tempDir() }, {});
   const store = await openMemoryStore(tempDir());
-  const adminAs = (who: string) => new AdminService({ store, options, who });
+  // The fleet service as open-core.ts shares it (issue 14): the resource routes read the fleet through it.
+  const fleet = await FleetService.open(store, new SecretBox(randomBytes(32)), { root });
+  const adminAs = (who: string) => {
+    const deps = { store, options, who, fleet };
+    return new AdminService(deps);
+  };
   const admin = adminAs('test');
   const logs: string[] = [];
   const sink = new Writable({
@@ -53,6 +63,7 @@ export async function startApi(extra: Partial<AdminAppOptions> = {}, files: Reco
   return {
     url: base,
     store,
+    fleet,
     admin,
     logs,
     tokens,
@@ -77,6 +88,7 @@ export async function startApi(extra: Partial<AdminAppOptions> = {}, files: Reco
     },
     async close() {
       await l.close();
+      fleet.stop();
       await store.close();
     },
   };
