@@ -12,6 +12,7 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AdminService } from '../core/admin.ts';
 import type { ApiToken } from '../domain.ts';
+import { isProvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { authenticateRequest, FailureLimiter } from './auth.ts';
 import { API_PREFIX, openapiDocument } from './openapi.ts';
@@ -65,6 +66,8 @@ function sendProblem(reply: FastifyReply, err: unknown, log?: Logger): FastifyRe
   if (p.status >= 500 && log) log.error({ err }, 'internal error answering an API request');
   if (p.status === 401) reply.header('www-authenticate', 'Bearer realm="polyprov"');
   if (p.status === 429) reply.header('retry-after', String((err as { retryAfterS?: number }).retryAfterS ?? 60));
+  // The store away (PP_STORE_UNAVAILABLE): 503 with the catalogue's Retry-After, as the boot server answers.
+  if (p.status === 503 && isProvError(err) && err.def.retryAfterS !== undefined) reply.header('retry-after', String(err.def.retryAfterS));
   return reply.code(p.status).type(PROBLEM_TYPE).send(JSON.stringify(p));
 }
 

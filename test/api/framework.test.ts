@@ -3,6 +3,7 @@
 // input (never 500), If-Match (428/412), the change record with the token's name, secrets never
 // answered, metrics and health still on the admin listener.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ProvError } from '../../src/errors.ts';
 import { startApi, type ApiHarness } from './api-support.ts';
 
 let h: ApiHarness;
@@ -229,6 +230,7 @@ describe('issue 15 Secrets: answers are shaped by their response schema', () => 
   test('a field the schema does not name never leaves (a secret a handler returned by mistake); an answer missing a required field is a 500, not a half answer', async () => {
     const schema = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'], additionalProperties: false };
     const routes = [
+      { method: 'GET', url: '/away', summary: 'away', access: 'read', scope: 'global', schema: { response: { 200: schema } }, handler: async () => { throw new ProvError('PP_STORE_UNAVAILABLE', 'store unavailable: connect ECONNREFUSED 10.0.0.9:5432'); } },
       { method: 'GET', url: '/leaky', summary: 'leaky', access: 'read', scope: 'global', schema: { response: { 200: schema } }, handler: async () => ({ name: 'x', password: 'Hunter2Secret', nested: { ha1: 'f'.repeat(32) } }) },
       { method: 'GET', url: '/broken', summary: 'broken', access: 'read', scope: 'global', schema: { response: { 200: schema } }, handler: async () => ({ nom: 'x' }) },
     ] as const;
@@ -238,6 +240,11 @@ describe('issue 15 Secrets: answers are shaped by their response schema', () => 
       expect(leaky.status).toBe(200);
       expect(leaky.json).toEqual({ name: 'x' });
       expect(leaky.text).not.toContain('Hunter2Secret');
+      // The store away: 503 with Retry-After, the catalogue's words, not the connection detail.
+      const away = await h2.call('GET', '/api/v1/away', { token: h2.tokens.unbound['read-only'] });
+      expectProblem(away, 503, 'PP_STORE_UNAVAILABLE');
+      expect(away.headers['retry-after']).toBe('1');
+      expect(away.text).not.toContain('10.0.0.9');
       const broken = await h2.call('GET', '/api/v1/broken', { token: h2.tokens.unbound['read-only'] });
       expect(broken.status).toBe(500);
       expect(broken.json.code).toBe('PP_INTERNAL');
