@@ -47,6 +47,7 @@ export function openapiDocument(routes: readonly RouteDef[], version: string): R
     }
     const statuses = { ...ERROR_STATUSES };
     if (['PUT', 'PATCH'].includes(r.method)) Object.assign(statuses, { 412: 'If-Match does not match (changed since read)', 428: 'If-Match missing' });
+    if (r.schema.body || r.consumes?.length) Object.assign(statuses, { 413: 'body over the size limit', 415: 'body of a content type this operation does not take' });
     for (const [s, d] of Object.entries(statuses)) responses[s] ??= { description: d, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
     const op: Record<string, unknown> = {
       operationId: operationId(r),
