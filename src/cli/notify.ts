@@ -12,6 +12,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { TreeFiles } from '../config/tree-source.ts';
+import { TenantViews } from '../core/tenant-tree.ts';
+import { DEFAULT_TENANT, type Mac } from '../domain.ts';
+import type { ManagedFiles } from '../fleet/types.ts';
 import { addStateOptions, loadServerOptions, parseHostPort } from '../options.ts';
 import { openAdmin, type AdminSession } from '../core/open-core.ts';
 import { DEFAULT_JITTER_MS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_RATE_PER_SEC, parseRate, runPaced } from '../sip/bulk.ts';
@@ -154,7 +157,7 @@ export async function runNotify(targetArgs: string[], flags: NotifyFlags): Promi
     const root = opts.root;
     const tree = existsSync(root) && statSync(root).isDirectory() ? new TreeFiles(root) : undefined;
     if (!tree) process.stderr.write(`polyprov notify: no provisioning tree at ${root}; inventory phones get no reg.1 line from their configuration (give --root)\n`);
-    inventory = adminInventory(state.admin.inventory, tree);
+    inventory = adminInventory(state.admin.inventory, tree && managedViews(tree, state.admin));
   }
 
   try {
@@ -210,6 +213,21 @@ export async function runNotify(targetArgs: string[], flags: NotifyFlags): Promi
   } finally {
     await state?.close();
   }
+}
+
+/**
+ * A phone's tree as it is served (issue 14): with a managed fleet, its tenant's view, where
+ * managed/<MAC>.cfg holds the line polyprov renders for it; without one (or without its key), the tree.
+ */
+function managedViews(tree: TreeFiles, admin: AdminSession['admin']): TreeFiles | ((mac: Mac) => TreeFiles) {
+  let files: ManagedFiles;
+  try {
+    files = admin.fleet.files;
+  } catch {
+    return tree;
+  }
+  const views = new TenantViews(tree, files);
+  return (mac: Mac) => views.of(files.tenantOf(mac) ?? DEFAULT_TENANT).tree;
 }
 
 async function notifyOne(t: ResolvedTarget, sender: CheckSyncSender, o: { push: boolean; timeoutMs: number; insecure: boolean; ca?: Buffer }): Promise<{ report: NotifyReport; sentAt: number }> {

@@ -23,6 +23,7 @@ interface SetFlags extends StateFlags {
   notify?: boolean;
   valueStdin?: boolean;
   rate?: string;
+  root?: string;
 }
 
 const MAX_STDIN = 64 * 1024;
@@ -72,6 +73,7 @@ export const register: RegisterCommand = (program, setExit) => {
       .option('--value-stdin', 'read the one value from stdin (for passwords: never on the command line)')
       .option('--notify', 'then send check-sync to the phones whose effective configuration changed (paced as polyprov notify)')
       .option('--rate <n/s>', 'with --notify: NOTIFYs started per second', `${DEFAULT_RATE_PER_SEC}/s`)
+      .option('--root <dir>', 'with --notify: the provisioning tree, for the phones\' SIP line and port (default: from the options file, else ./site)')
       .option('--json', 'print JSON (the changes, secrets as {"set":true}, and the phones affected)'),
   ).action(async (scopeText: string, args: string[], _o: unknown, cmd: Command) => {
     const flags = flagsOf<SetFlags>(cmd);
@@ -87,6 +89,7 @@ export const register: RegisterCommand = (program, setExit) => {
       .option('--tenant <tenant>', `the tenant of site:S and group:G scopes (default: ${DEFAULT_TENANT})`)
       .option('--notify', 'then send check-sync to the phones whose effective configuration changed')
       .option('--rate <n/s>', 'with --notify: NOTIFYs started per second', `${DEFAULT_RATE_PER_SEC}/s`)
+      .option('--root <dir>', 'with --notify: the provisioning tree, for the phones\' SIP line and port (default: from the options file, else ./site)')
       .option('--json', 'print JSON'),
   ).action(async (scopeText: string, names: string[], _o: unknown, cmd: Command) => {
     const flags = flagsOf<SetFlags>(cmd);
@@ -116,10 +119,15 @@ type Change = { op: 'settings.set'; scope: Scope; values: Record<string, string>
 
 async function change(flags: SetFlags, setExit: (code: number) => void, command: Change): Promise<void> {
   let opts: Readonly<ServerOptions> | undefined;
-  const r = await withFleet(setExit, flags, async (admin, o) => {
-    opts = o;
-    return admin.fleet.apply([command]);
-  });
+  const r = await withFleet(
+    setExit,
+    flags,
+    async (admin, o) => {
+      opts = o;
+      return admin.fleet.apply([command]);
+    },
+    flags.root !== undefined ? { root: flags.root } : {},
+  );
   if (!r) return;
   const where = formatScope(command.scope);
   if (flags.json) printJson({ scope: where, changes: r.changes, affected: r.affected, generation: r.generation });

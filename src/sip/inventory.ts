@@ -17,7 +17,11 @@ function toInventoryPhone(p: Phone): InventoryPhone {
   return o;
 }
 
-export function adminInventory(inventory: AdminInventory, tree: TreeSource | undefined): Inventory {
+/**
+ * `tree`: the provisioning tree, or per phone the tree it is served (a managed phone's tenant view,
+ * where managed/<MAC>.cfg holds its line: issue 14, `settings set --notify`).
+ */
+export function adminInventory(inventory: AdminInventory, tree: TreeSource | ((mac: Mac) => TreeSource) | undefined): Inventory {
   return {
     async get(mac) {
       const p = await inventory.phone(mac);
@@ -28,7 +32,7 @@ export function adminInventory(inventory: AdminInventory, tree: TreeSource | und
     },
     async lineConfig(phone): Promise<LineConfig> {
       if (!tree) return {};
-      const r = await resolvePhone(tree, { mac: phone.mac, ...(phone.model ? { model: phone.model } : {}) });
+      const r = await resolvePhone(typeof tree === 'function' ? tree(phone.mac) : tree, { mac: phone.mac, ...(phone.model ? { model: phone.model } : {}) });
       const v = (name: string) => {
         const e = r.params.get(name);
         return e && e.applied !== false && e.value !== '' ? e.value : undefined;
