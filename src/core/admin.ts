@@ -9,6 +9,7 @@ import type { ServerOptions } from '../options.ts';
 import type { Store } from '../store/store.ts';
 import { AdminAccounts } from './admin-accounts.ts';
 import { AdminChecksync } from './admin-checksync.ts';
+import { AdminExplain } from './admin-explain.ts';
 import { AdminFleet, type FleetSource } from './admin-fleet.ts';
 import { AdminInventory } from './admin-inventory.ts';
 import { AdminOverrides } from './admin-overrides.ts';
@@ -43,6 +44,8 @@ export class AdminService {
   readonly stats: AdminStats;
   /** The managed fleet (issue 14): src/core/admin-fleet.ts. */
   readonly fleet: AdminFleet;
+  /** `explain` for the REST API (issue 15): the phone as this server serves it. */
+  readonly explain: AdminExplain;
   private readonly changeRecord: ChangeRecorder;
 
   constructor(deps: AdminDeps) {
@@ -60,6 +63,7 @@ export class AdminService {
     this.tokens = new AdminTokens(store, this.changeRecord, deps.clock);
     const noFleet = new ProvError('PP_INTERNAL', 'this admin service was built without the fleet service (open it through src/core/open-core.ts)');
     this.fleet = new AdminFleet(deps.fleet ?? noFleet, store, options, this.changeRecord);
+    this.explain = new AdminExplain(store, options, this.fleet);
   }
 
   /** The change record, newest first (`polyprov changes`). */

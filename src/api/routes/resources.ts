@@ -5,6 +5,7 @@
 import type { RouteDef } from '../route.ts';
 import { routes as catalogue } from './catalogue.ts';
 import { routes as checksync } from './checksync.ts';
+import { routes as explain } from './explain.ts';
 import { routes as fleetIo } from './fleet-io.ts';
 import { routes as inventory } from './inventory.ts';
 import { routes as phones } from './phones.ts';
@@ -13,4 +14,4 @@ import { routes as stats } from './stats.ts';
 import { routes as tenants } from './tenants.ts';
 import { routes as uploads } from './uploads.ts';
 
-export const resourceRoutes: readonly RouteDef[] = [...tenants, ...phones, ...settings, ...fleetIo, ...inventory, ...uploads, ...catalogue, ...stats, ...checksync];
+export const resourceRoutes: readonly RouteDef[] = [...tenants, ...phones, ...settings, ...fleetIo, ...explain, ...inventory, ...uploads, ...catalogue, ...stats, ...checksync];
