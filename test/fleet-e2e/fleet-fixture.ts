@@ -20,7 +20,7 @@ export const MASTER =
   '<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="managed/[PHONE_MAC_ADDRESS].cfg, site.cfg" MISC_FILES="" ' +
   'LOG_FILE_DIRECTORY="logs" OVERRIDES_DIRECTORY="overrides" CONTACTS_DIRECTORY="contacts" LICENSE_DIRECTORY=""/>\n';
 
-export const SITE = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<polycomConfig>\n  <tcpIpApp tcpIpApp.sntp.address="site.ntp.example.com"/>\n  <reg reg.1.label="site label"/>\n</polycomConfig>\n';
+export const SITE = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<polycomConfig>\n  <tcpIpApp tcpIpApp.sntp.address="site.ntp.example.com"/>\n  <reg reg.1.label="site label"/>\n  <httpd httpd.cfg.enabled="0"/>\n</polycomConfig>\n';
 
 /** The tree every fleet test serves: master, site.cfg, an image; no per-phone file at all. */
 export async function writeManagedTree(root: string): Promise<void> {

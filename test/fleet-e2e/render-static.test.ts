@@ -92,7 +92,10 @@ describe('issue 14 CLI: render --out writes a classic static tree', () => {
     expect(lint.code, lint.stderr).toBe(0);
     const findings = JSON.parse(lint.stdout) as Array<{ severity: string; code: string; file: string; message: string }>;
     expect(findings.filter((f) => f.severity === 'error' || f.severity === 'warning')).toEqual([]);
-  });
+    // The tree it came from lints as clean: render adds no finding of its own.
+    const src = await runCli(['lint', root, '--json']);
+    expect(JSON.parse(src.stdout).filter((f: { severity: string }) => f.severity !== 'info')).toEqual([]);
+  }, 60_000);
 
   test.skipIf(!HAVE_NGINX)('issue 14 Tests: booted from nginx serving the rendered tree, each phone ends with what polyprov serve gives it', async () => {
     const port = await freePort('tcp');

@@ -125,7 +125,7 @@ describe('issue 14 Secrets: no line password in clear in the store file, the log
     const withSecrets = await runCli(['fleet', 'export', '--with-secrets', '--data', data]);
     expect(withSecrets.code, withSecrets.stderr).toBe(0);
     expect(withSecrets.stdout).toContain(PASSWORDS[1]![0]);
-  });
+  }, 180_000); // six CLI processes, seconds each on the shared machine
 
   test('issue 14 Tests: after the server stops (WAL checkpointed, files closed) the data directory still holds no password in clear', async () => {
     await server.stop();
