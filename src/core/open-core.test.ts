@@ -46,10 +46,10 @@ describe('the secret key at start (issue 14, Secrets)', () => {
     const core = await openCore(opts, createLogger('silent'));
     try {
       expect(core.boot).toBeDefined();
-      expect(core.fleet.managedFile(A).body.toString()).toContain('reg.1.auth.password="pw&amp;&lt;1"');
+      expect(core.fleet!.managedFile(A).body.toString()).toContain('reg.1.auth.password="pw&amp;&lt;1"');
       // One fleet service, shared: a change through any admin service is served at once.
       await core.adminAs('api-token').fleet.apply([{ op: 'settings.set', scope: parseScope('global'), values: { 'reg.1.label': 'shared' } }]);
-      expect(core.fleet.managedFile(A).body.toString()).toContain('reg.1.label="shared"');
+      expect(core.fleet!.managedFile(A).body.toString()).toContain('reg.1.label="shared"');
       expect((await core.admin.changes({}))[0]).toMatchObject({ who: 'api-token', operation: 'settings.set' });
     } finally {
       await core.close();

@@ -3,7 +3,7 @@
 // `serve`, the admin service alone for every CLI command. Faces call these and never see the
 // store, so the import-direction test needs no exception for them.
 import { isProvError } from '../errors.ts';
-import { FleetService } from '../fleet/fleet-service.ts';
+import { FleetService, KEY_CHECK_SETTING } from '../fleet/fleet-service.ts';
 import { SecretBox } from '../fleet/secret-box.ts';
 import { loadSecretKey, SECRET_KEY_ENV } from '../fleet/secret-key.ts';
 import type { Logger } from '../log.ts';
@@ -62,6 +62,22 @@ async function fleetSource(store: Store, options: Readonly<ServerOptions>): Prom
   }
 }
 
+/**
+ * The fleet for `serve`. A node with no key on a PostgreSQL store that never had one (no check
+ * value, no fleet write: a store from before issue 14) starts without the fleet, as before, and
+ * says so; once a fleet exists, no key or a wrong one refuses the start.
+ */
+async function coreFleet(store: Store, options: Readonly<ServerOptions>, log: Logger): Promise<FleetSource> {
+  try {
+    return await openFleet(store, options, log);
+  } catch (err) {
+    if (!isProvError(err) || err.code !== 'PP_FLEET_KEY_MISSING') throw err;
+    if ((await store.settings.get(KEY_CHECK_SETTING)) !== undefined || (await store.fleet.generation()) !== 0) throw err;
+    log.warn({ event: 'fleet.off', code: err.code }, `managed fleet off: ${err.message}`);
+    return err;
+  }
+}
+
 /** The admin service over the state the options name (`--data`, `--config`), for one CLI command. */
 export async function openAdmin(options: Readonly<ServerOptions>, o: OpenAdminOptions = {}): Promise<AdminSession> {
   const store = await open(options, o.readOnly === true);
@@ -116,8 +132,11 @@ export interface OpenedCore {
   adminAs(who: string): AdminService;
   /** For the tests' inspection through RunningServer; faces use `boot` and `admin`. */
   store: Store;
-  /** The one fleet service of this process, shared by the boot service and every admin service (tests, metrics). */
-  fleet: FleetService;
+  /**
+   * The one fleet service of this process, shared by the boot service and every admin service.
+   * Absent only on a PostgreSQL store that never had a fleet key, started without one.
+   */
+  fleet?: FleetService;
   /** Flushes the boot service's audit and closes the store. */
   close(): Promise<void>;
 }
@@ -126,18 +145,20 @@ export interface OpenedCore {
 export async function openCore(options: Readonly<ServerOptions>, log: Logger): Promise<OpenedCore> {
   const store = await open(options, false);
   let boot: CoreBootService;
-  let fleet: FleetService;
+  let fleet: FleetService | undefined;
+  let source: FleetSource;
   try {
     // A key that cannot open the store refuses the start (serve exits with the message).
-    fleet = await openFleet(store, options, log);
-    boot = await createBootService({ options, store, log, fleet });
+    source = await coreFleet(store, options, log);
+    if (!isProvError(source)) fleet = source;
+    boot = await createBootService({ options, store, log, ...(fleet ? { fleet } : {}) });
   } catch (err) {
     await store.close();
     throw err;
   }
   // Another node's fleet writes are seen within POLL_MS (250 ms).
-  fleet.startPolling();
-  const adminAs = (who: string) => new AdminService({ store, options, who, fleet });
+  fleet?.startPolling();
+  const adminAs = (who: string) => new AdminService({ store, options, who, fleet: source });
   return {
     boot,
     admin: adminAs(osUser()),
@@ -145,7 +166,7 @@ export async function openCore(options: Readonly<ServerOptions>, log: Logger): P
     store,
     fleet,
     close: async () => {
-      fleet.stop();
+      fleet?.stop();
       await boot.close();
       await store.close();
     },
