@@ -91,6 +91,11 @@ export interface ServerOptions {
   tftpWorkers: number;
   ftpPassivePortMin: number;
   ftpPassivePortMax: number;
+  /**
+   * Processes `serve` runs behind the same listeners (issue 16, One machine, every core): 0 is one
+   * per core (os.availableParallelism()), 1 is one process exactly as before.
+   */
+  workers: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -155,6 +160,7 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   tftpWorkers: { kind: 'number', default: -1, min: -1, max: 64, doc: 'worker threads sending TFTP blocks (0: main thread; -1: one per core on a host with two or more)' },
   ftpPassivePortMin: { kind: 'number', default: 0, min: 0, max: 65535, doc: 'first passive port (0: any)' },
   ftpPassivePortMax: { kind: 'number', default: 0, min: 0, max: 65535, doc: 'last passive port (0: any)' },
+  workers: { kind: 'number', default: 0, min: 0, max: 256, doc: 'serve processes behind the same listeners (0: one per core; 1: a single process)' },
   logLevel: { kind: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', doc: 'log level' },
 };
 

@@ -1,6 +1,8 @@
 // Assembles a running boot server from ServerOptions: the core (which opens the store,
 // src/core/open-core.ts) and one thin listener per configured transport. Used by `polyprov
-// serve`, the tests and the benchmarks.
+// serve`, the tests and the benchmarks. Under `serve --workers N` (src/cluster/) each worker
+// process runs this with its WorkerPart: every worker opens the HTTP, HTTPS, FTP and FTPS
+// listeners (node:cluster shares them), worker 0 alone the TFTP socket and the admin listener.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +13,18 @@ import { openCore, type OpenedCore } from './core/open-core.ts';
 import type { Logger } from './log.ts';
 import { parseHostPort, type ServerOptions } from './options.ts';
 import { startHttpServer } from './transports/http.ts';
+import { tftpThreads } from './transports/tftp/worker-pool.ts';
+import type { WorkerRole } from './util/worker-role.ts';
+
+/** What one worker of `serve --workers N` opens (issue 16, One machine, every core). */
+export interface WorkerPart extends WorkerRole {
+  /** This worker opens the TFTP socket (one process for UDP: a retransmitted request must meet its transfer). */
+  tftp: boolean;
+  /** This worker opens the admin listener (it runs once). */
+  admin: boolean;
+  /** The /metrics text covering every worker; default this process's own. */
+  metrics?: () => string;
+}
 
 export interface Listening {
   transport: string;
@@ -36,7 +50,7 @@ interface Closable {
   close(): Promise<void>;
 }
 
-export async function startServer(options: Readonly<ServerOptions>, log: Logger): Promise<RunningServer> {
+export async function startServer(options: Readonly<ServerOptions>, log: Logger, part?: WorkerPart): Promise<RunningServer> {
   const opened = await openCore(options, log);
   const { boot: core, store } = opened;
   const closers: Closable[] = [];
@@ -63,14 +77,11 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
       closers.push(l);
       note('https', l.address());
     }
-    if (options.tftp) {
+    if (options.tftp && (part?.tftp ?? true)) {
       const { startTftpServer } = await import('./transports/tftp/server.ts');
       const { host, port } = parseHostPort(options.tftp, 'tftp');
-      // Worker threads send TFTP blocks. One per core by default: with 100 transfers at once the
-      // main thread alone is the limit (bench tftp: 0.78-0.80× atftpd's throughput with none,
-      // 0.91× with one per core on 2 cores).
-      const cores = availableParallelism();
-      const workers = options.tftpWorkers >= 0 ? options.tftpWorkers : cores >= 2 ? cores : 0;
+      // Worker threads send TFTP blocks, from the machine's one thread budget (tftpThreads).
+      const workers = tftpThreads(options.tftpWorkers, availableParallelism(), part?.count ?? 1);
       const l = await startTftpServer({ host, port, service: core, options, log, workers });
       closers.push(l);
       note('tftp', l.address());
@@ -86,7 +97,7 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
         note(implicitTls ? 'ftps' : 'ftp', l.address());
       }
     }
-    if (options.admin) {
+    if (options.admin && (part?.admin ?? true)) {
       const { host, port } = parseHostPort(options.admin, 'admin');
       // The admin listener with the REST API (issue 15): Fastify, loaded only when asked for.
       const { startAdminListener, readAdminTls } = await import('./api/app.ts');
@@ -95,7 +106,7 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger)
         adminAs: opened.adminAs,
         log,
         root: options.root,
-        metrics: () => core.metrics.render(),
+        metrics: part?.metrics ?? (() => core.metrics.render()),
         maxAuthFailures: options.apiAuthFailuresPerMinute,
         ...(options.adminCert && options.adminKey ? { tls: readAdminTls(options.adminCert, options.adminKey) } : {}),
       });

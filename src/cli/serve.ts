@@ -1,7 +1,10 @@
 // `polyprov serve`: the boot server. Prints where it listens and the exact DHCP option
 // 66/160 value to give the phones; SIGINT/SIGTERM stop it cleanly (in-flight uploads finish
-// within a grace period or are discarded whole by the store).
+// within a grace period or are discarded whole by the store). `--workers N` (default one per
+// core) runs N worker processes behind the same listeners (src/cluster/); `--workers 1` is one
+// process, as before.
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../log.ts';
@@ -30,6 +33,7 @@ export const register: RegisterCommand = (program: Command, setExit) => {
       .option('--admin-key <file>', 'TLS private key (PEM) for the admin listener')
       .option('--policy <policy>', 'access policy: open | accounts (default accounts)')
       .option('--staging', 'accept the factory PlcmSpIp account (and enrol phones that use it)')
+      .option('--workers <n>', 'worker processes behind the same listeners (default: one per core; 1: a single process)')
       .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent'),
   ).action(async (flags: Record<string, unknown>) => {
     const given = ['http', 'https', 'tftp', 'ftp', 'ftps'].some((k) => flags[k] !== undefined);
@@ -37,11 +41,13 @@ export const register: RegisterCommand = (program: Command, setExit) => {
     const opts = given || options.http || options.https || options.tftp || options.ftp || options.ftps ? options : Object.freeze({ ...options, http: '0.0.0.0:8080' });
     const log = createLogger(opts.logLevel);
     mkdirSync(opts.data, { recursive: true, mode: 0o700 }); // it holds password hashes (issue 13 item 12)
-    const server = await startServer(opts, log);
+    const count = opts.workers === 0 ? availableParallelism() : opts.workers;
+    const server = count <= 1 ? await startServer(opts, log) : await (await import('../cluster/primary.ts')).startCluster(opts, count, log);
     const out = process.stdout;
     out.write(`polyprov serving ${resolve(opts.root)}\n`);
     out.write(`  state:  ${opts.storeUrl === 'sqlite' ? resolve(opts.data, 'polyprov.db') : opts.storeUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}\n`);
     out.write(`  policy: ${opts.policy}${opts.staging ? ' (staging: PlcmSpIp accepted)' : ''}\n`);
+    if (count > 1) out.write(`  workers: ${count} processes behind the same listeners\n`);
     for (const l of server.listening) {
       out.write(`  ${l.transport.padEnd(6)} listening on ${l.host}:${l.port}\n`);
     }

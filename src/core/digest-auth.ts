@@ -9,9 +9,12 @@
 // start) under the signature, and only nonces of this epoch are accepted: a response captured
 // before a restart (or issued by another worker or node) is answered 401 stale=true, so the phone
 // retries with a fresh nonce and the capture is worth nothing (issue 13 item 9). No store access
-// per request.
+// per request. Under `serve --workers N` the epoch starts with the worker's slot (`w1-…`): a nonce
+// is bound to the worker that issued it, another worker answers stale=true and the phone retries
+// (on the same connection, so on the same worker: issue 16, One machine, every core).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Account } from '../domain.ts';
+import { workerRole } from '../util/worker-role.ts';
 import { parseDigestAlgorithm, verifyDigestResponse } from './digest.ts';
 
 /** The Authorization fields as parsed (digest.ts parseAuthorization), by lower-case name. */
@@ -30,7 +33,7 @@ export class DigestAuthority {
     private readonly secret: Buffer,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
-    epoch: string = randomBytes(8).toString('hex'),
+    epoch: string = newEpoch(),
   ) {
     this.epoch = epoch;
     this.lastSweep = now();
@@ -92,6 +95,18 @@ export class DigestAuthority {
     this.lastSweep = now;
     for (const [k, v] of this.used) if (v.expires < now) this.used.delete(k);
   }
+}
+
+/** A random epoch; under `serve --workers N` prefixed with this worker's slot (`w0-`, `w1-` …). */
+export function newEpoch(role = workerRole()): string {
+  const rnd = randomBytes(8).toString('hex');
+  return role ? `w${role.slot}-${rnd}` : rnd;
+}
+
+/** The worker slot a nonce names (for logs and tests); undefined for a single process's nonce. */
+export function nonceWorker(nonce: string): number | undefined {
+  const m = /^w(\d+)-/.exec(nonce);
+  return m ? Number(m[1]) : undefined;
 }
 
 function stripQuery(u: string): string {

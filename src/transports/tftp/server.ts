@@ -93,7 +93,9 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
   main.on('error', (err) => log.warn({ err }, 'tftp listener error'));
   await new Promise<void>((resolve, reject) => {
     main.once('error', reject);
-    main.bind({ address: opts.host, port: opts.port }, () => {
+    // exclusive: in a `serve --workers N` worker the socket is this process's own, not one the
+    // cluster primary shares (TFTP runs in one worker: issue 16).
+    main.bind({ address: opts.host, port: opts.port, exclusive: true }, () => {
       main.off('error', reject);
       resolve();
     });

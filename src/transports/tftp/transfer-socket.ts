@@ -51,7 +51,8 @@ export async function openTransferSocket(
   let closed = false;
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind({ address: host, port: 0 }, () => {
+    // exclusive: a transfer's own port, bound in the process that runs it (never via a cluster primary).
+    socket.bind({ address: host, port: 0, exclusive: true }, () => {
       socket.off('error', reject);
       resolve();
     });

@@ -14,6 +14,20 @@ import type { SharedContent } from './shared-content.ts';
 import type { SessionConfig, SessionOutcome } from './session.ts';
 import type { Peer } from './transfer-socket.ts';
 
+/**
+ * Read-worker threads for TFTP from the machine's one thread budget (issue 16: no oversubscription).
+ * `configured` ≥ 0 (the tftpWorkers option) is taken as given. By default, one process alone
+ * (`--workers 1`) starts one per core on a host with two or more cores (with 100 transfers at once
+ * the main thread alone is the limit: bench tftp 0.78–0.80× atftpd's throughput with none, 0.91×
+ * with one per core on 2 cores); N worker processes already hold N cores, so TFTP gets the cores
+ * left over, none when every core has a process.
+ */
+export function tftpThreads(configured: number, cores: number, processes: number): number {
+  if (configured >= 0) return configured;
+  if (processes <= 1) return cores >= 2 ? cores : 0;
+  return Math.max(0, cores - processes);
+}
+
 /** Content waiting per session in a worker. 256 KB keeps a 64 × 1468 window fed. */
 const HIGH_WATER = 256 * 1024;
 

@@ -1,0 +1,71 @@
+// One worker process of `serve --workers N` (issue 16, One machine, every core): the options the
+// primary checked (from the environment), then startServer with this worker's part — every worker
+// the shared HTTP/HTTPS/FTP/FTPS listeners, worker 0 also TFTP and the admin listener, whose
+// /metrics is this worker's counters plus the sum of the others' that the primary sends it. Sends
+// its own counters to the primary when they change. SIGINT is the primary's to handle (a terminal's
+// Ctrl-C reaches the whole group); `stop` or SIGTERM close the listeners with their grace period.
+import { mergeSnapshots, renderSnapshot, type MetricsSnapshot } from '../core/metrics.ts';
+import { createLogger } from '../log.ts';
+import type { ServerOptions } from '../options.ts';
+import { startServer, type RunningServer } from '../server.ts';
+import { workerRole } from '../util/worker-role.ts';
+import { METRICS_PUSH_MS, WORKER_OPTIONS_ENV, type FromWorker, type ToWorker } from './messages.ts';
+
+const send = (m: FromWorker): void => {
+  if (process.connected) process.send!(m);
+};
+
+async function run(): Promise<void> {
+  const role = workerRole();
+  if (!role || !process.send) throw new Error('src/cluster/worker.ts runs only as a worker forked by serve --workers N');
+  const options = Object.freeze(JSON.parse(process.env[WORKER_OPTIONS_ENV] ?? '{}') as ServerOptions);
+  const log = createLogger(options.logLevel).child({ worker: role.slot });
+  let others: MetricsSnapshot | undefined;
+  let server: RunningServer | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      clearInterval(pushTimer);
+      if (server) {
+        send({ t: 'metrics', snapshot: server.core.metrics.snapshot() });
+        await server.close();
+      }
+      process.exit(0);
+    })());
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => void stop());
+  process.on('message', (m: ToWorker) => {
+    if (m.t === 'others') others = m.snapshot;
+    else if (m.t === 'stop') void stop();
+  });
+  let last = '';
+  const pushTimer = setInterval(() => {
+    if (!server) return;
+    const snapshot = server.core.metrics.snapshot();
+    const text = JSON.stringify(snapshot);
+    if (text === last) return;
+    last = text;
+    send({ t: 'metrics', snapshot });
+  }, METRICS_PUSH_MS);
+  pushTimer.unref();
+  try {
+    server = await startServer(options, log, {
+      ...role,
+      tftp: role.slot === 0,
+      admin: role.slot === 0,
+      metrics: () => renderSnapshot(mergeSnapshots([server?.core.metrics.snapshot(), others])),
+    });
+  } catch (err) {
+    const e = err as { code?: string; format?: () => string; message?: string };
+    const m: FromWorker = { t: 'failed', ...(typeof e.code === 'string' ? { code: e.code } : {}), text: typeof e.format === 'function' ? e.format() : (e.message ?? String(err)) };
+    // Exit once the message has left.
+    process.send!(m, undefined, {}, () => process.exit(3));
+    return;
+  }
+  send({ t: 'ready', listening: server.listening, warnings: server.warnings });
+}
+
+void run().catch((err: unknown) => {
+  process.stderr.write(`polyprov worker: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(3);
+});
