@@ -31,9 +31,19 @@ export interface UploadSink {
   readonly bytes: number;
 }
 
+/** What changed, for Store.watch (issue 16): a key names the account, setting, token or upload path when known. */
+export type ChangeTopic = 'fleet' | 'accounts' | 'settings' | 'uploads' | 'tokens';
+
 export interface Store {
   init(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Calls `onChange` after a shared change is committed (issue 16, Several nodes): SQLite and the
+   * memory store on their own writes, PostgreSQL for every node's writes (LISTEN/NOTIFY on a
+   * connection of its own, reconnected by itself). A call without a key means "anything under
+   * this topic may have changed" (after the feed reconnects: what was missed). Returns the unwatch.
+   */
+  watch(onChange: (topic: ChangeTopic, key?: string) => void): () => void;
   readonly phones: {
     recordSighting(s: Sighting): Promise<void>;
     recordSightings(s: Sighting[]): Promise<void>;

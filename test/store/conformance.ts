@@ -10,6 +10,7 @@ import type { AuditEvent, Sighting, Store, UploadKey, UploadOptions } from '../.
 import { SPOOL_MEMORY_BYTES } from '../../src/store/upload-temp.ts';
 import { prng } from '../support/prng.ts';
 import { fleetTests } from './conformance-fleet.ts';
+import { watchTests } from './conformance-watch.ts';
 
 export interface StoreUnderTest {
   store: Store;
@@ -612,4 +613,5 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
 
   // The managed fleet, API tokens and check-sync jobs (issues 14, 15).
   fleetTests(fresh, name);
+  watchTests(fresh, name);
 }

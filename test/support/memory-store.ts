@@ -11,6 +11,7 @@ import { BOOTS_KEPT_PER_PHONE, bootVersion, foldSighting, macKey, type PhoneStat
 import type { Account, AuditEvent, BootRecord, ChangeRecord, Phone, Sighting, Store, StoredFile, UploadKey } from '../../src/store/store.ts';
 import { TempUpload, TempUploadSink, cleanStaleTemps, versionContent } from '../../src/store/upload-temp.ts';
 import { MemoryFleet } from './memory-fleet.ts';
+import { emitOwnWrites, Watchers } from '../../src/store/change-feed.ts';
 
 /** Same bound as the SQL backends: a query never pulls more than this many rows. */
 const MAX_QUERY_ROWS = 100_000;
@@ -45,7 +46,12 @@ export class MemoryStore implements Store {
   #seq = 0;
 
   /** `tmpDir`: where large uploads spill before commit (`<data>/tmp` for the real backends). */
-  constructor(readonly tmpDir: string) {}
+  /** Issue 16: watchers hear this store's own writes, as SQLite's do. */
+  readonly watch: Store['watch'];
+
+  constructor(readonly tmpDir: string) {
+    this.watch = emitOwnWrites(this, new Watchers());
+  }
 
   async init(): Promise<void> {
     if (this.#open) return;

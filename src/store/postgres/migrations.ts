@@ -213,6 +213,30 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX check_sync_targets_by_job_mac ON check_sync_targets (job_id, mac);
     `,
   },
+  {
+    version: 7,
+    // Issue 16 (Several nodes, one PostgreSQL): every committed change to what the nodes cache is
+    // announced on the channel polyprov_<schema> (postgres/feed.ts listens), as "topic" or
+    // "topic:key". NOTIFY is sent at commit and folds identical payloads of one transaction, so a
+    // fleet import of 10,000 rows is one "fleet". The triggers fire for any writer (another node,
+    // a CLI command, psql, store copy).
+    sql: `
+      CREATE FUNCTION polyprov_notify() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      DECLARE k TEXT;
+      BEGIN
+        IF TG_NARGS > 1 THEN
+          IF TG_OP = 'DELETE' THEN k := to_jsonb(OLD) ->> TG_ARGV[1]; ELSE k := to_jsonb(NEW) ->> TG_ARGV[1]; END IF;
+        END IF;
+        PERFORM pg_notify(left('polyprov_' || TG_TABLE_SCHEMA, 63), TG_ARGV[0] || COALESCE(':' || k, ''));
+        RETURN NULL;
+      END $fn$;
+      CREATE TRIGGER accounts_notify AFTER INSERT OR UPDATE OR DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION polyprov_notify('accounts', 'user_name');
+      CREATE TRIGGER settings_notify AFTER INSERT OR UPDATE OR DELETE ON settings FOR EACH ROW EXECUTE FUNCTION polyprov_notify('settings', 'name');
+      CREATE TRIGGER fleet_notify AFTER INSERT OR UPDATE ON fleet_generation FOR EACH ROW EXECUTE FUNCTION polyprov_notify('fleet');
+      CREATE TRIGGER tokens_notify AFTER INSERT OR UPDATE OR DELETE ON api_tokens FOR EACH ROW EXECUTE FUNCTION polyprov_notify('tokens', 'name');
+      CREATE TRIGGER uploads_notify AFTER INSERT OR DELETE ON upload_versions FOR EACH ROW EXECUTE FUNCTION polyprov_notify('uploads', 'path');
+    `,
+  },
 ];
 
 export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

@@ -13,6 +13,7 @@ import { pgJobs, pgTokens } from './api-records.ts';
 import { pgAudit } from './audit.ts';
 import { pgChanges } from './changes.ts';
 import { isUnavailable, PgConnection } from './connection.ts';
+import { PgFeed } from './feed.ts';
 import { pgFleet } from './fleet.ts';
 import { pgPhones } from './inventory.ts';
 import { migrate } from './schema.ts';
@@ -40,6 +41,8 @@ export class PgStore implements Store {
   readonly jobs: Store['jobs'];
   readonly settings: Store['settings'];
   readonly changes: Store['changes'];
+  /** Every node's committed changes, through LISTEN/NOTIFY (feed.ts; issue 16). */
+  readonly feed: PgFeed;
   #open = false;
 
   constructor(readonly opts: PgStoreOptions) {
@@ -56,6 +59,11 @@ export class PgStore implements Store {
     this.fleet = pgFleet(this.db);
     this.tokens = pgTokens(this.db);
     this.jobs = pgJobs(this.db);
+    this.feed = new PgFeed(opts);
+  }
+
+  watch(onChange: Parameters<Store['watch']>[0]): () => void {
+    return this.feed.watch(onChange);
   }
 
   async init(): Promise<void> {
@@ -77,6 +85,7 @@ export class PgStore implements Store {
 
   async close(): Promise<void> {
     this.#open = false;
+    await this.feed.close();
     await this.db.close();
   }
 }

@@ -10,6 +10,7 @@ import { ProvError } from '../../errors.ts';
 import { bootVersion, foldSighting, macKey, type PhoneState } from '../fold-sighting.ts';
 import type { AuditEvent, AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
 import { cleanStaleTemps, TempUpload, TempUploadSink, uploadFailed, versionContent } from '../upload-temp.ts';
+import { emitOwnWrites, Watchers } from '../change-feed.ts';
 import { sqliteChanges } from './changes.ts';
 import { guarded, sqliteFault } from './faults.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
@@ -48,7 +49,12 @@ export class SqliteStore implements Store {
   #s: ReturnType<typeof prepare> | undefined;
   #dyn = new Map<string, Stmt>();
 
-  constructor(readonly opts: SqliteStoreOptions) {}
+  /** Issue 16: watchers hear this process's own writes; another process's are seen by their polling. */
+  readonly watch: Store['watch'];
+
+  constructor(readonly opts: SqliteStoreOptions) {
+    this.watch = emitOwnWrites(this, new Watchers());
+  }
 
   get db(): Db {
     if (!this.#db) throw new ProvError('PP_INTERNAL', 'store used before init() or after close()');
