@@ -34,13 +34,17 @@ export interface ApiHarness {
   admin: AdminService;
   /** Tokens: admin, operator, read-only (all tenants), and `acme` (operator bound to tenant acme). */
   tokens: Record<'admin' | 'operator' | 'read-only' | 'acme', string>;
+  /** The fleet service every admin service shares (undefined with fleet: false). */
+  fleet: FleetService | undefined;
+  /** The server's time per answer (ms), most recent last. */
+  serverMs: number[];
   /** Every response body read so far. */
   bodies: string[];
   call(method: string, path: string, o?: { token?: string | null; body?: unknown; raw?: string; contentType?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
   close(): Promise<void>;
 }
 
-export async function startApi(o: { fleet?: boolean; files?: Record<string, string | Buffer>; routes?: readonly RouteDef[]; options?: Partial<ServerOptions>; adminAs?: (who: string, store: MemoryStore, options: Readonly<ServerOptions>) => AdminService } = {}): Promise<ApiHarness> {
+export async function startApi(o: { fleet?: boolean; checkResponses?: boolean; files?: Record<string, string | Buffer>; routes?: readonly RouteDef[]; options?: Partial<ServerOptions>; adminAs?: (who: string, store: MemoryStore, options: Readonly<ServerOptions>) => AdminService } = {}): Promise<ApiHarness> {
   const root = standardTree(o.files ?? {});
   const data = tempDir();
   const store = await openMemoryStore(join(data, 'tmp'));
@@ -50,7 +54,13 @@ export async function startApi(o: { fleet?: boolean; files?: Record<string, stri
   const fleet = o.fleet === false ? undefined : await FleetService.open(store, new SecretBox(randomBytes(32)), { root });
   const adminAs = (who: string) => (o.adminAs ? o.adminAs(who, store, options) : new AdminService({ store, options, who, ...(fleet ? { fleet } : {}) }));
   const admin = adminAs('harness');
-  const app = await buildAdminApp({ adminAs, admin, root, log: pino({ level: 'silent' }), routes: o.routes ?? withResources(allRoutes), maxAuthFailures: 1000, checkResponses: true });
+  const app = await buildAdminApp({ adminAs, admin, root, log: pino({ level: 'silent' }), routes: o.routes ?? withResources(allRoutes), maxAuthFailures: 1000, checkResponses: o.checkResponses !== false });
+  // How long the server took for each answer, request in to response out (Fastify's elapsedTime).
+  const serverMs: number[] = [];
+  app.addHook('onResponse', async (_req, reply) => {
+    serverMs.push(reply.elapsedTime);
+    if (serverMs.length > 1000) serverMs.shift();
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as { port: number };
   const base = `http://127.0.0.1:${addr.port}/api/v1`;
@@ -67,6 +77,8 @@ export async function startApi(o: { fleet?: boolean; files?: Record<string, stri
     admin,
     tokens,
     bodies,
+    fleet,
+    serverMs,
     async call(method, path, c = {}) {
       const headers: Record<string, string> = { ...c.headers };
       const token = c.token === undefined ? tokens.admin : c.token;

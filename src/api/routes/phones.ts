@@ -8,7 +8,8 @@
 import type { Mac, ManagedPhone, Phone } from '../../domain.ts';
 import type { FleetCommand } from '../../fleet/types.ts';
 import { etagOf, requireMatch } from '../etag.ts';
-import { paginate, type SortKey } from '../pagination.ts';
+import { compareKeys, paginate, type SortKey } from '../pagination.ts';
+import { sortedPhones, sortKeyOf } from '../phone-index.ts';
 import { ApiError, notFound } from '../problem.ts';
 import { reply, schemas, tenantVisible, type ApiRequest, type JSONSchema, type RouteDef } from '../route.ts';
 import { dateQuery, iso, macOf, macParams } from './common.ts';
@@ -59,12 +60,26 @@ const list: RouteDef = {
     const f = fleetApi(req.admin);
     const tenant = req.tenant ?? q.tenant;
     if (req.tenant !== undefined && q.tenant !== undefined && q.tenant !== req.tenant) throw notFound(`tenant ${q.tenant}`);
+    if (tenant !== undefined && !(await f.tenants()).some((t) => t.name === tenant)) throw notFound(`tenant ${tenant}`);
     const seenSince = dateQuery(req, 'seenSince');
     const sortText = q.sort ?? 'mac';
     const descending = sortText.startsWith('-');
     const field = sortText.replace(/^-/, '') as SortField;
-    let phones = await fleetCall(() =>
-      f.phones({ ...(tenant !== undefined ? { tenant } : {}), ...(q.site !== undefined ? { site: q.site } : {}), ...(q.group !== undefined ? { group: q.group } : {}), ...(q.model !== undefined ? { model: q.model } : {}), ...(q.macPrefix !== undefined ? { macPrefix: q.macPrefix } : {}), ...(q.label !== undefined ? { label: q.label } : {}) }),
+    // The phones in the asked order, sorted once per fleet generation (phone-index.ts); the
+    // inventory decides the order only for lastSeen, then the matches alone are sorted.
+    const svc = req.admin.fleet.files;
+    const base = sortedPhones(svc, svc.stats.generation, () => f.phones({}) as ManagedPhone[], field === 'lastSeen' ? 'mac' : field);
+    const prefix = q.macPrefix?.toLowerCase();
+    const label = q.label?.toLowerCase();
+    const model = q.model?.toLowerCase();
+    let phones = base.filter(
+      (p) =>
+        (tenant === undefined || p.tenant === tenant) &&
+        (q.site === undefined || p.site === q.site) &&
+        (q.group === undefined || p.groups.includes(q.group)) &&
+        (model === undefined || p.model?.toLowerCase() === model) &&
+        (prefix === undefined || p.mac.startsWith(prefix)) &&
+        (label === undefined || (p.label ?? '').toLowerCase().includes(label)),
     );
     // The inventory join, whole only when a filter or the sort reads it.
     let seen: Map<string, Phone> | undefined;
@@ -77,34 +92,18 @@ const list: RouteDef = {
         return true;
       });
     }
-    const keyOf = (p: ManagedPhone): SortKey => {
-      if (field === 'mac') return [p.mac];
-      if (field === 'lastSeen') return [seen?.get(p.mac)?.lastSeen.getTime() ?? 0, p.mac];
-      return [(p[field] ?? '').toString(), p.mac];
-    };
-    // phones() answers by MAC; another order sorts the matches only.
-    if (field !== 'mac') {
+    const keyOf = (p: ManagedPhone): SortKey => (field === 'lastSeen' ? [seen?.get(p.mac)?.lastSeen.getTime() ?? 0, p.mac] : sortKeyOf(p, field));
+    if (field === 'lastSeen') {
       const keys = new Map(phones.map((p) => [p.mac, keyOf(p)]));
-      phones = [...phones].sort((a, b) => cmp(keys.get(a.mac)!, keys.get(b.mac)!));
+      phones.sort((a, b) => compareKeys(keys.get(a.mac)!, keys.get(b.mac)!));
     }
-    if (descending) phones = [...phones].reverse();
+    if (descending) phones.reverse();
     const page = paginate(phones, keyOf, { limit: q.limit, cursor: q.cursor, url: req.url, descending });
     const items = [];
     for (const p of page.items) items.push(itemJson(p, seen ? seen.get(p.mac) : await req.admin.inventory.phone(p.mac)));
     return { items, next: page.next };
   },
 };
-
-function cmp(a: SortKey, b: SortKey): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x === y) continue;
-    if (typeof x === 'number' && typeof y === 'number') return x < y ? -1 : 1;
-    return String(x) < String(y) ? -1 : 1;
-  }
-  return a.length - b.length;
-}
 
 /** The phone (404 when not managed or another tenant's), with its phone-scope settings and ETag. */
 async function current(req: ApiRequest, f: FleetApi, mac: Mac): Promise<{ phone: ManagedPhone; body: Record<string, unknown>; etag: string } | undefined> {
