@@ -100,11 +100,17 @@ describe('issue 15 Resources: /phones writes', () => {
     expect(r.json.pointer).toBe(pointer);
   });
 
-  test('an unknown tenant or site is refused by the fleet (4xx, never 500)', async () => {
+  test('an unknown tenant, site or model is refused by the fleet (4xx, never 500), the problem naming the field', async () => {
     const r = await h.call('PUT', `/phones/${B}`, { body: { tenant: 'nosuch' } });
     expect(r.status).toBeGreaterThanOrEqual(400);
     expect(r.status).toBeLessThan(500);
     expect(r.json.code).toMatch(/^PP_FLEET_/);
+    const site = await h.call('PUT', `/phones/${B}`, { body: { tenant: 'acme', site: 'nowhere' } });
+    expect(site.status).toBe(404);
+    expect(site.json.code).toBe('PP_FLEET_NOT_FOUND');
+    const model = await h.call('PUT', `/phones/${B}`, { body: { tenant: 'acme', model: 'VVX9999' } });
+    expect(model.status).toBe(400);
+    expect(model.json).toMatchObject({ code: 'PP_FLEET_PARAM_INVALID', pointer: '/model' });
   });
 
   test('PATCH needs If-Match: 428 without, 412 with a stale ETag, 200 with the current one (null unsets a setting)', async () => {

@@ -48,7 +48,10 @@ export async function fleetCall<T>(fn: () => Promise<T> | T, pointer?: string): 
     return await fn();
   } catch (err) {
     if (isProvError(err) && err.code.startsWith('PP_FLEET_') && err.def.http !== undefined) {
-      throw new ApiError(err.code, err.message, { status: err.def.http, ...(err.hint ? { hint: err.hint } : {}), ...(pointer !== undefined ? { pointer } : {}) });
+      // The fleet names the field it refused (a FleetRefusal): a phone field, or a parameter name.
+      const field = (err as { field?: unknown }).field;
+      const at = pointer ?? (typeof field === 'string' && field !== '' ? (field.includes('.') ? `/settings/${pointerToken(field)}` : `/${pointerToken(field)}`) : undefined);
+      throw new ApiError(err.code, err.message, { status: err.def.http, ...(err.hint ? { hint: err.hint } : {}), ...(at !== undefined ? { pointer: at } : {}) });
     }
     throw err;
   }
