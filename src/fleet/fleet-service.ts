@@ -229,7 +229,9 @@ export class FleetService implements ManagedFiles {
           d.run(c);
         } catch (err) {
           if (err instanceof ProvError && commands.length > 1) {
-            throw new ProvError(err.code, `command ${i + 1} of ${commands.length} (${c.op}): ${err.message}; nothing applied`, { hint: err.hint, cause: err });
+            const message = `command ${i + 1} of ${commands.length} (${c.op}): ${err.message}; nothing applied`;
+            if (err instanceof FleetRefusal) throw new FleetRefusal(err.code, message, err.field, err.hint);
+            throw new ProvError(err.code, message, { hint: err.hint, cause: err });
           }
           throw err;
         }
@@ -311,7 +313,14 @@ export class FleetService implements ManagedFiles {
       await this.store.settings.set(KEY_CHECK_NEXT_SETTING, nextCheck);
       const d = this.draft(false);
       const n = d.resealAll(next);
-      const generation = n > 0 ? await this.store.fleet.apply(d.ops) : before.generation;
+      let generation = before.generation;
+      try {
+        if (n > 0) generation = await this.store.fleet.apply(d.ops);
+      } catch (err) {
+        // Nothing re-sealed: the old key stays the store's key.
+        await this.store.settings.set(KEY_CHECK_NEXT_SETTING, undefined).catch(() => undefined);
+        throw err;
+      }
       await this.store.settings.set(KEY_CHECK_SETTING, nextCheck);
       await this.store.settings.set(KEY_CHECK_NEXT_SETTING, undefined);
       if (n === 0 || generation === before.generation + 1) this.snap.rekey(d.toState(generation), next);
