@@ -1,0 +1,66 @@
+// Test support for `serve --workers N` (issue 16, One machine, every core): the worker processes
+// of a serve child (its children, read from /proc), a keep-alive HTTP connection that stays on one
+// worker, and the /metrics value of one series.
+import { readdirSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import type { Reply } from '../support/http-client.ts';
+
+/** The pids whose parent is `ppid` (the cluster workers of a serve primary). */
+export function childPids(ppid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // pid (comm) state ppid …: comm may hold spaces, so read after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === ppid) out.push(Number(d));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** One TCP connection (keep-alive, one socket): every request on it reaches the same worker. */
+export class Connection {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  private sockets = new Set<unknown>();
+  constructor(private readonly port: number) {}
+
+  get(path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<Reply & { socketsUsed: number }> {
+    return new Promise((resolve, reject) => {
+      const r = request({ host: '127.0.0.1', port: this.port, path, method, headers, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const challenges: string[] = [];
+          for (let i = 0; i < res.rawHeaders.length; i += 2) if (res.rawHeaders[i]!.toLowerCase() === 'www-authenticate') challenges.push(res.rawHeaders[i + 1]!);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), challenges, socketsUsed: this.sockets.size });
+        });
+        res.on('error', reject);
+      });
+      r.on('socket', (s) => this.sockets.add(s));
+      r.setTimeout(10_000, () => r.destroy(new Error('timeout')));
+      r.on('error', reject);
+      r.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** The value of one series in Prometheus text (0 when absent). */
+export function series(text: string, name: string): number {
+  for (const line of text.split('\n')) if (line.startsWith(`${name} `)) return Number(line.slice(name.length + 1));
+  return 0;
+}
+
+/** The MD5 Digest challenge of a 401, and its nonce. */
+export function digestChallenge(r: Reply): { challenge: string; nonce: string; stale: boolean } {
+  const challenge = r.challenges.find((c) => /^Digest /i.test(c) && /algorithm=("?)MD5\1(,|$)/i.test(c)) ?? r.challenges.find((c) => /^Digest /i.test(c));
+  if (!challenge) throw new Error(`no Digest challenge in ${r.status}: ${r.challenges.join(' | ')}`);
+  return { challenge, nonce: /nonce="([^"]+)"/.exec(challenge)![1]!, stale: /stale=("?)true\1/i.test(challenge) };
+}
