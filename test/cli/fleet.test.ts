@@ -83,6 +83,8 @@ describe('polyprov fleet, settings, render, secrets (issue 14, CLI)', { timeout:
     expect(plain.stdout.split(/\r?\n/)[0]).toContain('reg.1.auth.password');
     for (const s of SECRETS) expect(plain.stdout).not.toContain(s);
     expect(plain.stdout).toContain(M1);
+    const rows = JSON.parse((await polyprov(['fleet', 'export', '--json'])).stdout) as Array<Record<string, string>>;
+    expect(rows.find((r) => r.mac === M1)).toMatchObject({ mac: M1, model: 'VVX410', label: 'Front', site: 'hq', groups: 'sales', 'reg.1.address': '1001', 'reg.1.auth.password': '' });
     const withSecrets = await polyprov(['fleet', 'export', '--with-secrets']);
     expect(withSecrets.stdout).toContain(PW2);
     const back = await polyprov(['fleet', 'import', csv('export.csv', plain.stdout), '--json']);
@@ -160,16 +162,17 @@ describe('polyprov fleet, settings, render, secrets (issue 14, CLI)', { timeout:
 
   test('issue 14 lint --data: a master that managed phones read without managed/[PHONE_MAC_ADDRESS].cfg is a warning (exit 0); the init tree is clean', async () => {
     const clean = await polyprov(['lint', root, '--json']);
-    expect(clean.code).toBe(0);
+    expect(clean.code, clean.stderr).toBe(0);
     expect(JSON.parse(clean.stdout)).toEqual([]);
     const other = join(dir, 'old-tree');
     await writeStarterTree(other);
     const master = join(other, '000000000000.cfg');
     writeFileSync(master, readFileSync(master, 'utf8').replace('managed/[PHONE_MAC_ADDRESS].cfg, ', ''));
     const r = await polyprov(['lint', other, '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ severity: 'warning', code: 'PP_CFG_MANAGED_NOT_LISTED', file: '000000000000.cfg' })]);
-    const noData = await run(['lint', other, '--json']);
+    const noData = await run(['lint', other, '--json'], { timeoutMs: 60_000 });
+    expect(noData.code, noData.stderr).toBe(0);
     expect(JSON.parse(noData.stdout)).toEqual([]);
   });
 
