@@ -119,6 +119,10 @@ describe('the fleet service (issue 14, Model: precedence, all or nothing, re-imp
     // Leaving the tenant out keeps the phone's own.
     await svc.apply([{ op: 'phone.put', phone: { mac: '00:04:F2:00:00:01' as Mac, label: 'Desk 1' } }]);
     expect(svc.phone(A)).toMatchObject({ tenant: 'acme', label: 'Desk 1', site: 'hq', groups: ['sales'] });
+    await svc.apply([{ op: 'phone.put', phone: { mac: B, model: 'vvx 410' } }]);
+    expect(svc.phones({ model: 'VVX_410' }).map((p) => p.mac)).toEqual([B]);
+    expect(svc.phones({ tenant: 'acme', macPrefix: '00:04:f2' }).map((p) => p.mac)).toEqual([A]);
+    expect(svc.phones({ label: 'desk' }).map((p) => p.mac)).toEqual([A]);
   });
 
   test('issue 14 Model: phone-scope settings for a MAC not yet managed are refused (add the phone first) unless create', async () => {

@@ -5,7 +5,7 @@
 // the phones whose effective settings changed lose their cached file. It polls the store's
 // generation so a write made by another node is seen within the poll interval. The core's admin
 // service (src/core/admin-fleet.ts) wraps the writes and puts each change in the change record.
-import { parseMac } from '../config/models.ts';
+import { normalizeModel, parseMac } from '../config/models.ts';
 import { DEFAULT_TENANT, type Group, type Mac, type ManagedPhone, type Scope, type Site, type Tenant } from '../domain.ts';
 import { ProvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -160,12 +160,13 @@ export class FleetService implements ManagedFiles {
     if (filter.tenant !== undefined) this.needTenant(filter.tenant);
     const prefix = filter.macPrefix?.toLowerCase().replace(/[^0-9a-f]/g, '');
     const label = filter.label?.toLowerCase();
+    const model = filter.model === undefined ? undefined : (normalizeModel(filter.model) ?? filter.model);
     const out: ManagedPhone[] = [];
     for (const p of this.snap.state.phones.values()) {
       if (filter.tenant !== undefined && p.tenant !== filter.tenant) continue;
       if (filter.site !== undefined && p.site !== filter.site) continue;
       if (filter.group !== undefined && !p.groups.includes(filter.group)) continue;
-      if (filter.model !== undefined && p.model?.toLowerCase() !== filter.model.toLowerCase()) continue;
+      if (model !== undefined && p.model !== model) continue;
       if (prefix && !p.mac.startsWith(prefix)) continue;
       if (label !== undefined && !(p.label ?? '').toLowerCase().includes(label)) continue;
       out.push(p);
