@@ -98,7 +98,7 @@ function render(ex: Explained, showSecrets: boolean): string {
   lines.push(`application  ${r.application === null ? (r.master ? 'none (APP_FILE_PATH is empty)' : '-') : shown(r.application)}`);
   lines.push('config files' + (r.configFiles.length ? '' : '  none'));
   for (const c of r.configFiles) {
-    const state = c.url ? 'url, not checked' : !c.found ? 'MISSING' : c.encrypted ? 'encrypted, not read' : 'found';
+    const state = c.url ? 'url, not checked' : !c.found ? (isManagedFile(c.name) ? 'rendered by polyprov from its fleet; no fleet state read' : 'MISSING') : c.encrypted ? 'encrypted, not read' : 'found';
     lines.push(`  ${shown(c.name)}  (${state})`);
   }
   const d = r.directories;
