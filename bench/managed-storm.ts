@@ -73,8 +73,10 @@ async function main(): Promise<void> {
     process.stdout.write(`generating ${PHONES} phones: a static tree and a managed one …\n`);
     await writeStaticTree(staticRoot, PHONES, 8);
     await writeManagedTree(managedRoot, 8);
-    const stStatic = await freshState('sqlite', staticRoot);
-    const stManaged = await freshState('sqlite', managedRoot);
+    // One process per server (workers 1): one render cache to count, CPU and RSS of one pid, as the
+    // README's other storms; `serve --workers N` (issue 16) spreads the same work over N processes.
+    const stStatic = await freshState('sqlite', staticRoot, { workers: 1 });
+    const stManaged = await freshState('sqlite', managedRoot, { workers: 1 });
     cleanups.push(stStatic.cleanup, stManaged.cleanup);
     const csv = join(stManaged.dir, 'fleet.csv');
     await writeFile(csv, fleetCsv(PHONES));
@@ -155,7 +157,7 @@ async function main(): Promise<void> {
     const md = [
       `# Managed boot storm: ${PHONES} phones over HTTP, every phone managed vs static per-phone files`,
       '',
-      `${when} · ${cpus().length} CPUs · Node ${process.version} · load average (1 min) ${report.host.loadAvg1End} at the end · two \`polyprov serve\` children (SQLite store, open policy), up for the whole run · application stage (a restart: master, CONFIG_FILES, overrides, contacts, image header, log uploads), one loopback address and kept-alive connection per phone, concurrency 200 · ${ROUNDS} interleaved rounds, medians. Static per-phone file \`<MAC>-lines.cfg\` and \`managed/<MAC>.cfg\` hold the same two lines.`,
+      `${when} · ${cpus().length} CPUs · Node ${process.version} · load average (1 min) ${report.host.loadAvg1End} at the end · two \`polyprov serve\` children (SQLite store, open policy, one process each: `workers: 1`), up for the whole run · application stage (a restart: master, CONFIG_FILES, overrides, contacts, image header, log uploads), one loopback address and kept-alive connection per phone, concurrency 200 · ${ROUNDS} interleaved rounds, medians. Static per-phone file \`<MAC>-lines.cfg\` and \`managed/<MAC>.cfg\` hold the same two lines.`,
       '',
       '| | storm time | server CPU per boot | request p50 | request p99 | server peak RSS |',
       '|---|---|---|---|---|---|',
