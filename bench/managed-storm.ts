@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     const md = [
       `# Managed boot storm: ${PHONES} phones over HTTP, every phone managed vs static per-phone files`,
       '',
-      `${when} · ${cpus().length} CPUs · Node ${process.version} · load average (1 min) ${report.host.loadAvg1End} at the end · two \`polyprov serve\` children (SQLite store, open policy, one process each: `workers: 1`), up for the whole run · application stage (a restart: master, CONFIG_FILES, overrides, contacts, image header, log uploads), one loopback address and kept-alive connection per phone, concurrency 200 · ${ROUNDS} interleaved rounds, medians. Static per-phone file \`<MAC>-lines.cfg\` and \`managed/<MAC>.cfg\` hold the same two lines.`,
+      `${when} · ${cpus().length} CPUs · Node ${process.version} · load average (1 min) ${report.host.loadAvg1End} at the end · two \`polyprov serve\` children (SQLite store, open policy, one process each: \`workers: 1\`), up for the whole run · application stage (a restart: master, CONFIG_FILES, overrides, contacts, image header, log uploads), one loopback address and kept-alive connection per phone, concurrency 200 · ${ROUNDS} interleaved rounds, medians. Static per-phone file \`<MAC>-lines.cfg\` and \`managed/<MAC>.cfg\` hold the same two lines.`,
       '',
       '| | storm time | server CPU per boot | request p50 | request p99 | server peak RSS |',
       '|---|---|---|---|---|---|',
