@@ -3,64 +3,49 @@
 // MAC names in either letter case (Administrator's Guide, master configuration file: "For A-F
 // hexadecimal digits, use upper or lower case"; facts §1.1), and never reaches outside the root
 // (hostile paths are refused, symlinks are followed only when their target stays inside it).
-// Streams are opened lazily so a phone that reads an image header and hangs up costs one open and
-// one close.
+//
+// Several nodes may read one tree (issue 16: a shared directory, NFS or any shared mount), so a
+// file's ETag comes from its bytes (tree-validators.ts), never from its inode or mtime: every node
+// answers the same validator for the same content. The serving tree keeps what a lookup found
+// for `recheckMs` (tree-stat-cache.ts: no stat per request; an edit on the share is served
+// within that bound, a local edit at once where inotify sees it).
 //
 // Speed (README "The serving path"; bench http): metadata lookups are synchronous system calls
-// (stat, realpath), as nginx's worker makes them: on a local tree they cost microseconds, where
-// the promise API costs a thread-pool round trip each. Small files (configuration, directories)
-// are kept in memory, keyed by inode, size, mtime and ctime, so an edited file is served new at
-// once; the cache is bounded in bytes and drops least recently used entries first.
-import { createReadStream, promises as fsp, lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+// (stat, realpath), as nginx's worker makes them. Small files are read and hashed when a new
+// version is first found and kept in memory, keyed by device, inode, size, mtime and ctime; the
+// cache is bounded in bytes and drops least recently used entries first. Large files (images)
+// are looked up on every request and hashed once per version in a stream (`settle`).
+import { createReadStream, promises as fsp, lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { ProvError } from '../errors.ts';
+import { readChunks, walkTree } from './tree-io.ts';
+import { macVariants, safeSegments, type ByteRange } from './tree-paths.ts';
+import { NOT_CACHED, StatCache } from './tree-stat-cache.ts';
+import { contentEtag, hashFile, knownEtag, rememberEtag } from './tree-validators.ts';
 import type { TreeSource } from './types.ts';
 
-/** A byte range, both ends inclusive (HTTP Range, FTP REST). */
-export interface ByteRange {
-  start: number;
-  end: number;
-}
+export { hasMacName, safeSegments, type ByteRange } from './tree-paths.ts';
 
-/** A run of 12 hex digits not inside a longer hex run: the MAC part of a file name. */
-const MAC_IN_NAME = /(^|[^0-9A-Fa-f])[0-9A-Fa-f]{12}([^0-9A-Fa-f]|$)/;
-const MAC_RUNS = /(^|[^0-9A-Fa-f])([0-9A-Fa-f]{12})(?![0-9A-Fa-f])/g;
 const OUTSIDE = Symbol('outside the root');
-
-export function hasMacName(name: string): boolean {
-  return MAC_IN_NAME.test(name);
-}
-
-/**
- * Splits a tree path into segments, refusing anything that could leave the root: `..`,
- * absolute paths, NUL, backslashes (a Windows-style separator would let `..\\` through), drive
- * letters. `.` and empty segments are dropped.
- */
-export function safeSegments(path: string): string[] {
-  const hostile = (why: string): never => {
-    throw new ProvError('PP_PATH_HOSTILE', `path "${path.replace(/[\x00-\x1f]/g, '?')}" ${why}`, { hint: 'Use a path relative to the provisioning root, without "..".' });
-  };
-  if (path.includes('\0')) hostile('contains a NUL byte');
-  if (path.startsWith('/')) hostile('is absolute');
-  if (path.includes('\\')) hostile('contains a backslash');
-  if (/^[A-Za-z]:/.test(path)) hostile('names a drive');
-  const segs = path.split('/').filter((s) => s !== '' && s !== '.');
-  if (segs.some((s) => s === '..')) hostile('climbs out of the root with ".."');
-  return segs;
-}
 
 export interface TreeFile {
   rel: string;
   abs: string;
   size: number;
   mtime: Date;
+  /** Strong ETag from the content (`hashed: false`: not hashed yet, a stand-in until `settle`). */
   etag: string;
   isDirectory: boolean;
   /** Identity of this version of the file, for the content cache. */
   ino: number;
   mtimeMs: number;
   ctimeMs: number;
+  dev?: number;
+  /** False for a large file whose content ETag is not known yet (see TreeFiles.settle). */
+  hashed?: boolean;
+  /** Reached through a symbolic link (looked up every time: the link's target may change). */
+  link?: boolean;
 }
 
 export interface TreeFilesOptions {
@@ -68,6 +53,13 @@ export interface TreeFilesOptions {
   cacheFileBytes?: number;
   /** Memory for cached contents, all files together (default 64 MiB; 0 turns the cache off). */
   cacheTotalBytes?: number;
+  /**
+   * Keep what a lookup found this long (ms) before looking again (default 0: every lookup is a
+   * stat). The boot service's tree uses 1,000: an edit on a shared tree is served within a second.
+   */
+  recheckMs?: number;
+  /** With recheckMs: watch the tree's directories so a local edit is seen at once (default false). */
+  watch?: boolean;
 }
 
 interface CachedContent {
@@ -76,23 +68,10 @@ interface CachedContent {
   mtimeMs: number;
   ctimeMs: number;
   body: Buffer;
+  etag: string;
 }
 
-/** Chunk size when streaming large files (images). */
-const CHUNK_BYTES = 256 * 1024;
-/** The first chunk of a stream: enough for an image header and then some. */
-const FIRST_CHUNK_BYTES = 64 * 1024;
-/** Free chunk buffers kept for reuse; more in flight are allocated and dropped after use. */
-const POOL_MAX = 64;
-const pool: Buffer[] = [];
-
-function takeChunkBuffer(): Buffer {
-  return pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
-}
-
-function giveChunkBuffers(bufs: Buffer[]): void {
-  for (const b of bufs) if (pool.length < POOL_MAX) pool.push(b);
-}
+type Found = TreeFile | typeof OUTSIDE | undefined;
 
 export class TreeFiles implements TreeSource {
   private rootReal: string | undefined;
@@ -101,35 +80,33 @@ export class TreeFiles implements TreeSource {
   private cachedBytes = 0;
   private readonly maxFile: number;
   private readonly maxTotal: number;
+  /** Files up to this size are hashed when found (they are read anyway); larger ones in `settle`. */
+  private readonly smallFile: number;
+  private readonly stats: StatCache<Found> | undefined;
 
   readonly root: string;
 
   constructor(root: string, opts: TreeFilesOptions = {}) {
     this.root = resolve(root);
     this.maxTotal = opts.cacheTotalBytes ?? 64 << 20;
-    this.maxFile = Math.min(opts.cacheFileBytes ?? 256 << 10, this.maxTotal);
+    this.smallFile = opts.cacheFileBytes ?? 256 << 10;
+    this.maxFile = Math.min(this.smallFile, this.maxTotal);
+    if (opts.recheckMs) this.stats = new StatCache<Found>(this.root, { recheckMs: opts.recheckMs, watch: opts.watch ?? false });
+  }
+
+  /** Forgets what the stat cache holds: the next lookups stat again. */
+  recheck(): void {
+    this.stats?.invalidate();
+  }
+
+  /** Stops watching the tree (a server closing). */
+  close(): void {
+    this.stats?.close();
   }
 
   private realRoot(): string {
     if (this.rootReal === undefined) this.rootReal = realpathSync.native(this.root);
     return this.rootReal;
-  }
-
-  /**
-   * Name variants to try: as asked, then its MAC digits in lower and then upper case ("For A-F
-   * hexadecimal digits, use upper or lower case", Administrator's Guide; facts §1.1). Only the
-   * MAC digits are case-blind; the rest of the name must match exactly. Two extra stats on a
-   * miss, never a directory read: phones ask for many names that do not exist (`<MAC>.cfg`,
-   * `<MAC>-phone.cfg`), thousands a second in a boot storm.
-   */
-  private variants(rel: string): string[] {
-    const i = rel.lastIndexOf('/');
-    const base = i < 0 ? rel : rel.slice(i + 1);
-    if (!MAC_IN_NAME.test(base)) return [rel];
-    const dir = i < 0 ? '' : rel.slice(0, i + 1);
-    const lower = dir + base.replace(MAC_RUNS, (_m, pre: string, hex: string) => pre + hex.toLowerCase());
-    const upper = dir + base.replace(MAC_RUNS, (_m, pre: string, hex: string) => pre + hex.toUpperCase());
-    return rel === lower ? [rel, upper] : rel === upper ? [rel, lower] : [rel, lower, upper];
   }
 
   /** Finds a file (or directory) of the tree, or undefined. Never returns a path outside the root. */
@@ -143,22 +120,40 @@ export class TreeFiles implements TreeSource {
     return f === OUTSIDE ? undefined : f;
   }
 
-  /** A file or directory of the tree; OUTSIDE when a link leads out of the root. */
-  private locate(rel: string): TreeFile | typeof OUTSIDE | undefined {
+  /**
+   * A file or directory of the tree; OUTSIDE when a link leads out of the root. From the stat
+   * cache when it holds the answer: a miss, a directory or a small plain file (its bytes in
+   * memory, so the version found is the version served). Links and large files are looked up
+   * every time: their bytes are read later from the path, so their size and ETag must be now's.
+   */
+  private locate(rel: string): Found {
+    const stats = this.stats;
+    if (!stats) return this.lookup(rel);
+    const now = Date.now();
+    const hit = stats.get(rel, now);
+    if (hit !== NOT_CACHED) return hit;
+    stats.watchFor(join(this.root, rel));
+    const f = this.lookup(rel);
+    if (f === undefined || f === OUTSIDE || f.isDirectory || (f.hashed === true && !f.link && f.size <= this.smallFile)) stats.set(rel, f, now);
+    return f;
+  }
+
+  private lookup(rel: string): Found {
     let root: string;
     try {
       root = this.realRoot();
     } catch {
       return undefined; // the root itself is gone: nothing to serve
     }
-    for (const candidate of this.variants(rel)) {
+    for (const candidate of macVariants(rel)) {
       const abs = candidate === '' ? root : join(root, candidate);
       let st: Stats | undefined = lstatSync(abs, { throwIfNoEntry: false });
       if (!st) continue;
       // A symlink inside the tree may point anywhere: follow it only if it lands inside the root.
       // A plain file needs no realpath of its own, only its directory's (cached, see realDir).
       let real: string;
-      if (st.isSymbolicLink()) {
+      const link = st.isSymbolicLink();
+      if (link) {
         try {
           real = realpathSync.native(abs);
           st = statSync(abs);
@@ -172,19 +167,80 @@ export class TreeFiles implements TreeSource {
         real = abs === root ? root : dir + abs.slice(slash);
       }
       if (real !== root && !real.startsWith(root + sep)) return OUTSIDE;
-      return {
+      const f: TreeFile = {
         rel: candidate,
         abs: real,
         size: st.size,
         mtime: st.mtime,
-        etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}-${st.ino.toString(16)}"`,
+        // A directory is never sent: its tag only tells its versions apart on this node.
+        etag: `"d-${Math.floor(st.mtimeMs).toString(16)}-${st.ino.toString(16)}"`,
         isDirectory: st.isDirectory(),
         ino: st.ino,
         mtimeMs: st.mtimeMs,
         ctimeMs: st.ctimeMs,
+        dev: st.dev,
+        link,
       };
+      if (!f.isDirectory) this.validate(f);
+      return f;
     }
     return undefined;
+  }
+
+  /**
+   * Gives a file found its content ETag: known for this version, or (a small file) read and
+   * hashed now, its bytes kept in memory for the read that follows. A large file not hashed yet
+   * gets a stand-in and `hashed: false` (`settle` hashes it). A file read while being rewritten
+   * (fewer or more bytes than its stat said) is described by what was read and not remembered.
+   */
+  private validate(f: TreeFile): void {
+    const known = this.cachedEntry(f) ?? knownEtag(f);
+    if (known !== undefined) {
+      f.etag = known;
+      f.hashed = true;
+      return;
+    }
+    if (f.size > this.smallFile) {
+      f.etag = `"s-${f.size.toString(16)}-${Math.floor(f.mtimeMs).toString(16)}-${f.ino.toString(16)}"`;
+      f.hashed = false;
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = readFileSync(f.abs);
+    } catch {
+      f.hashed = false; // gone or unreadable since the stat: the read will say so
+      return;
+    }
+    f.etag = contentEtag(body);
+    if (body.length !== f.size) {
+      f.size = body.length;
+      f.ctimeMs = -1; // no later stat matches this identity
+      f.hashed = false;
+      this.remember(f, body);
+      return;
+    }
+    rememberEtag(f, f.etag);
+    this.remember(f, body);
+    f.hashed = true;
+  }
+
+  /** The ETag of the cached bytes of this version, when they are in memory. */
+  private cachedEntry(f: TreeFile): string | undefined {
+    const hit = this.content.get(f.abs);
+    return hit && hit.ino === f.ino && hit.size === f.size && hit.mtimeMs === f.mtimeMs && hit.ctimeMs === f.ctimeMs ? hit.etag : undefined;
+  }
+
+  /**
+   * The content ETag of a file found, hashing a large one once per version (in a stream; callers
+   * that ask together share the pass). Sets `etag` on `file`.
+   */
+  async settle(file: TreeFile): Promise<string> {
+    if (file.hashed !== false || file.isDirectory || file.abs === '') return file.etag;
+    if (file.size <= this.maxFile && (await this.load(file))) return file.etag; // load sets it
+    file.etag = await hashFile(file.abs, file);
+    file.hashed = true;
+    return file.etag;
   }
 
   /**
@@ -232,9 +288,17 @@ export class TreeFiles implements TreeSource {
     if (hit) return hit;
     if (file.size > this.maxFile) return undefined;
     const body = await fsp.readFile(file.abs);
-    // The file changed between stat and read: serve what was read, but do not cache it under
-    // the old version's identity.
-    if (body.length !== file.size) return body;
+    // Read from the path, the bytes may be a newer version than the one found (edited since, or
+    // pushed out of memory and edited): the file is described by what was read, which is not
+    // remembered under the old version's identity.
+    const etag = contentEtag(body);
+    if (etag !== file.etag || body.length !== file.size) {
+      file.etag = etag;
+      file.size = body.length;
+      file.ctimeMs = -1;
+      file.hashed = true;
+      return body;
+    }
     this.remember(file, body);
     return body;
   }
@@ -245,7 +309,7 @@ export class TreeFiles implements TreeSource {
     while (this.cachedBytes + body.length > this.maxTotal && this.content.size) {
       this.drop(this.content.keys().next().value as string);
     }
-    this.content.set(file.abs, { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, ctimeMs: file.ctimeMs, body });
+    this.content.set(file.abs, { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs, ctimeMs: file.ctimeMs, body, etag: file.etag });
     this.cachedBytes += body.length;
   }
 
@@ -272,36 +336,8 @@ export class TreeFiles implements TreeSource {
    * chunk: fresh buffers per chunk drove V8 into full collections, about half the CPU per GB
    * (bench http, firmware).
    */
-  async *chunks(file: TreeFile, range?: ByteRange): AsyncGenerator<Buffer, void, undefined> {
-    const end = range ? range.end + 1 : file.size;
-    let pos = range ? range.start : 0;
-    if (pos >= end) return;
-    const fh = await fsp.open(file.abs, 'r');
-    const bufs = [takeChunkBuffer(), takeChunkBuffer()];
-    let pending: Promise<{ bytesRead: number }> | undefined;
-    try {
-      let i = 0;
-      // The first chunk is small and nothing is read ahead of it: most phones read an image's
-      // header and hang up (the image is unchanged), so reading 512 KiB for them was waste
-      // (boot storm: ~890 KB read and ~490 KB sent per phone before the hang-up was seen).
-      pending = fh.read(bufs[0]!, 0, Math.min(FIRST_CHUNK_BYTES, end - pos), pos);
-      while (pending) {
-        const { bytesRead } = await pending;
-        pending = undefined;
-        if (bytesRead === 0) return; // the file shrank under us: the caller sees a short body
-        const cur = bufs[i & 1]!;
-        pos += bytesRead;
-        i++;
-        const next = (): Promise<{ bytesRead: number }> => fh.read(bufs[i & 1]!, 0, Math.min(CHUNK_BYTES, end - pos), pos);
-        if (i > 1 && pos < end) pending = next();
-        yield cur.subarray(0, bytesRead);
-        if (i === 1 && pos < end) pending = next();
-      }
-    } finally {
-      if (pending) await pending.catch(() => undefined);
-      await fh.close().catch(() => undefined);
-      giveChunkBuffers(bufs);
-    }
+  chunks(file: TreeFile, range?: ByteRange): AsyncGenerator<Buffer, void, undefined> {
+    return readChunks(file.abs, file.size, range);
   }
 
   /** The whole content of a file already found, from memory when small. */
@@ -329,33 +365,8 @@ export class TreeFiles implements TreeSource {
   }
 
   /** Every regular file under the root, sorted, skipping dot-directories; links are followed only to files inside the root. */
-  async *list(): AsyncIterable<string> {
-    const root = this.realRoot();
-    const walk = async function* (abs: string, rel: string): AsyncGenerator<string> {
-      let entries;
-      try {
-        entries = await fsp.readdir(abs, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const e of entries) {
-        const childAbs = join(abs, e.name);
-        const childRel = rel ? `${rel}/${e.name}` : e.name;
-        if (e.isDirectory()) {
-          if (!e.name.startsWith('.')) yield* walk(childAbs, childRel);
-        } else if (e.isFile()) {
-          yield childRel;
-        } else if (e.isSymbolicLink()) {
-          // Directory links are not followed (no loops, no escapes); file links only inside the root.
-          const real = await fsp.realpath(childAbs).catch(() => null);
-          if (!real || !real.startsWith(root + sep)) continue;
-          const st = await fsp.stat(real).catch(() => null);
-          if (st?.isFile()) yield childRel;
-        }
-      }
-    };
-    yield* walk(this.root, '');
+  list(): AsyncIterable<string> {
+    return walkTree(this.realRoot(), this.root);
   }
 
   /** Entries of one directory of the tree (names only, no dot files), for FTP LIST. */

@@ -70,7 +70,8 @@ export class CoreBootService implements BootService {
   ) {
     const { options: o, store, log } = deps;
     this.staging.set(DEFAULT_TENANT, stagingOn);
-    this.tree = new TreeFiles(o.root);
+    // Lookups kept a second (issue 16: a shared tree's edit is served by every node within it; a local one at once).
+    this.tree = new TreeFiles(o.root, { recheckMs: 1000, watch: true });
     this.views = new TenantViews(this.tree, deps.fleet, async (mac) => (await store.phones.get(mac))?.master);
     // Issue 13 item 5: in `open` policy any FTP login reads, as over HTTP (a factory PlcmSpIp phone, anonymous).
     this.auth = new Authenticator(store, new DigestAuthority(o.realm, secret, o.digestNonceTtlMs), (tenant) => this.stagingOf(tenant), undefined, o.policy === 'open');
@@ -114,6 +115,7 @@ export class CoreBootService implements BootService {
 
   async close(): Promise<void> {
     if (this.stagingTimer) clearInterval(this.stagingTimer);
+    this.tree.close();
     await this.audit.flush();
   }
 

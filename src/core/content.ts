@@ -85,6 +85,9 @@ export class Content {
     // Small files come from (and go into) the tree's memory cache; images stream from disk.
     const body = req.op === 'read' ? await tree.load(f) : undefined;
     if (body && body.length === f.size) return new MemoryFile(body, f.mtime, f.etag, ctx, records);
+    // An image's ETag is a hash of its bytes (issue 16: the same on every node), computed once per
+    // version in a stream; a read waits for it the first time.
+    if (req.op === 'read') await tree.settle(f);
     return new StreamedFile(tree, f, ctx, records);
   }
 
