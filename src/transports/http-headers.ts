@@ -103,6 +103,13 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
+/**
+ * RFC 9110 §13.1.2-13.1.3, with one deliberate narrowing (issue 16, Several nodes): the ETag is
+ * a hash of the bytes, the same on every node, and decides. If-Modified-Since (looked at only
+ * without If-None-Match) answers 304 only when the date is exactly this file's Last-Modified:
+ * nodes reading copies of a tree have their own mtimes, so "not modified since" by date could
+ * answer 304 for other bytes from a copy with an older date. Another date gets the file.
+ */
 export function notModified(req: IncomingMessage, f: FileResult): boolean {
   const inm = req.headers['if-none-match'];
   if (inm !== undefined) {
@@ -114,7 +121,7 @@ export function notModified(req: IncomingMessage, f: FileResult): boolean {
   const ims = req.headers['if-modified-since'];
   if (ims) {
     const t = Date.parse(ims);
-    return Number.isFinite(t) && Math.floor(f.mtime.getTime() / 1000) <= Math.floor(t / 1000);
+    return Number.isFinite(t) && Math.floor(f.mtime.getTime() / 1000) === Math.floor(t / 1000);
   }
   return false;
 }
