@@ -83,7 +83,15 @@ export class Authenticator {
     const now = Date.now();
     const hit = this.cache.get(user);
     if (hit && now - hit.at < this.cacheMs) return hit.account;
-    const account = await this.store.accounts.get(user);
+    let account: Account | undefined;
+    try {
+      account = await this.store.accounts.get(user);
+    } catch (err) {
+      // Issue 16: a node that lost its database still knows the accounts it has seen (changes reach
+      // it through the store's feed, which drops the entry); an account never seen is "retry later".
+      if (hit && err instanceof ProvError && err.code === 'PP_STORE_UNAVAILABLE') return hit.account;
+      throw err;
+    }
     this.cache.set(user, { account, at: now });
     if (this.cache.size > 50_000) this.cache.delete(this.cache.keys().next().value as string);
     return account;
@@ -115,7 +123,7 @@ export class Authenticator {
       }
       case 'digest': {
         const account = c.fields.username ? await this.account(c.fields.username, tenant) : undefined;
-        const v = this.digest.verify(c.fields, c.method, req.path, account);
+        const v = await this.digest.verify(c.fields, c.method, req.path, account);
         if (v.ok && account) return { principal: { kind: 'account', account } };
         if (!v.ok && (v.reason === 'stale' || v.reason === 'replayed')) {
           return { error: new ProvError('PP_DIGEST_NONCE_REPLAYED', `digest nonce ${v.reason}`), challenge: true, stale: v.reason === 'stale' };

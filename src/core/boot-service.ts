@@ -62,6 +62,7 @@ export class CoreBootService implements BootService {
   /** The staging switch of each tenant seen (`staging`, `staging.<tenant>` in the store), refreshed every few seconds. */
   private readonly staging = new Map<string, boolean>();
   private stagingTimer: NodeJS.Timeout | undefined;
+  private unwatch: (() => void) | undefined;
 
   private constructor(
     private readonly deps: BootServiceDeps,
@@ -110,11 +111,18 @@ export class CoreBootService implements BootService {
     // `polyprov staging on|off` changes the store; every node picks it up within seconds.
     svc.stagingTimer = setInterval(() => void svc.refreshStaging().catch(() => {}), 3000);
     svc.stagingTimer.unref();
+    // Issue 16: another node's (or this process's admin service's) change is heard at once; the
+    // account cache's short life and the staging timer remain the fallback when the feed is down.
+    svc.unwatch = deps.store.watch((topic, key) => {
+      if (topic === 'accounts') svc.auth.forget(key);
+      else if (topic === 'settings' && (key === undefined || key.startsWith('staging'))) void svc.refreshStaging().catch(() => {});
+    });
     return svc;
   }
 
   async close(): Promise<void> {
     if (this.stagingTimer) clearInterval(this.stagingTimer);
+    this.unwatch?.();
     this.tree.close();
     await this.audit.flush();
   }

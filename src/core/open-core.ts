@@ -3,7 +3,7 @@
 // `serve`, the admin service alone for every CLI command. Faces call these and never see the
 // store, so the import-direction test needs no exception for them.
 import { isProvError } from '../errors.ts';
-import { FleetService, KEY_CHECK_SETTING } from '../fleet/fleet-service.ts';
+import { FleetService, KEY_CHECK_SETTING, POLL_MS } from '../fleet/fleet-service.ts';
 import { SecretBox } from '../fleet/secret-box.ts';
 import { loadSecretKey, SECRET_KEY_ENV } from '../fleet/secret-key.ts';
 import type { Logger } from '../log.ts';
@@ -34,6 +34,14 @@ export interface OpenAdminOptions {
   readOnly?: boolean;
 }
 
+/** How often a PostgreSQL node polls the fleet generation besides its changes feed (issue 16). */
+export const FEED_FALLBACK_POLL_MS = 2_000;
+
+function isEmbedded(options: Readonly<ServerOptions>): boolean {
+  const url = options.storeUrl.trim();
+  return url === '' || url === 'sqlite';
+}
+
 async function open(options: Readonly<ServerOptions>, readOnly: boolean): Promise<Store> {
   checkDataDirMode(options.data);
   if (readOnly && !stateExists(options)) throw stateMissing(options);
@@ -47,8 +55,7 @@ async function open(options: Readonly<ServerOptions>, readOnly: boolean): Promis
  * cannot open the store's check value.
  */
 async function openFleet(store: Store, options: Readonly<ServerOptions>, log?: Logger): Promise<FleetService> {
-  const url = options.storeUrl.trim();
-  const { key } = loadSecretKey({ envValue: process.env[SECRET_KEY_ENV], keyFile: options.secretKeyFile, dataDir: options.data, embedded: url === '' || url === 'sqlite' });
+  const { key } = loadSecretKey({ envValue: process.env[SECRET_KEY_ENV], keyFile: options.secretKeyFile, dataDir: options.data, embedded: isEmbedded(options) });
   return FleetService.open(store, new SecretBox(key), { root: options.root, ...(log ? { log } : {}) });
 }
 
@@ -156,8 +163,13 @@ export async function openCore(options: Readonly<ServerOptions>, log: Logger): P
     await store.close();
     throw err;
   }
-  // Another node's fleet writes are seen within POLL_MS (250 ms).
-  fleet?.startPolling();
+  // Issue 16: another node's fleet writes are heard through the store's changes feed at once; the
+  // poll of the generation stays as the fallback (250 ms on SQLite, where another process's write
+  // is not announced; every FEED_FALLBACK_POLL_MS on PostgreSQL, where the feed announces them).
+  const unwatch = store.watch((topic) => {
+    if (topic === 'fleet') void fleet?.refresh().catch(() => undefined);
+  });
+  fleet?.startPolling(isEmbedded(options) ? POLL_MS : FEED_FALLBACK_POLL_MS);
   const adminAs = (who: string) => new AdminService({ store, options, who, fleet: source });
   return {
     boot,
@@ -166,6 +178,7 @@ export async function openCore(options: Readonly<ServerOptions>, log: Logger): P
     store,
     fleet,
     close: async () => {
+      unwatch();
       fleet?.stop();
       await boot.close();
       await store.close();

@@ -215,6 +215,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
+    name: 'changes feed: NOTIFY triggers',
     // Issue 16 (Several nodes, one PostgreSQL): every committed change to what the nodes cache is
     // announced on the channel polyprov_<schema> (postgres/feed.ts listens), as "topic" or
     // "topic:key". NOTIFY is sent at commit and folds identical payloads of one transaction, so a
