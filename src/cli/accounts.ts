@@ -145,7 +145,7 @@ export const register: RegisterCommand = (program, setExit) => {
 
 /** The account's tenant as shown: the default tenant when it names none. */
 function tenantOf(a: AccountView): string {
-  return (a as AccountView & { tenant?: string }).tenant ?? DEFAULT_TENANT;
+  return a.tenant ?? DEFAULT_TENANT;
 }
 
 function stateOf(a: AccountView): string {

@@ -121,7 +121,7 @@ export const register: RegisterCommand = (program, setExit) => {
   addStateOptions(
     fleet
       .command('show <mac>')
-      .description("one managed phone: its record, its phone-scope settings and its effective managed settings with the scope that set each (secrets masked)")
+      .description("one managed phone: its record and its effective managed settings, with the scope that set each and what it shadowed (secrets masked)")
       .option('--json', 'print JSON'),
   ).action(async (macText: string, _o: unknown, cmd: Command) => {
     const flags = flagsOf<StateFlags>(cmd);

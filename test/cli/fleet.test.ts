@@ -199,6 +199,13 @@ describe('polyprov fleet, settings, render, secrets (issue 14, CLI)', { timeout:
     expect((await polyprov(['fleet', 'tenants', 'add', 'acme'])).code).toBe(0);
     expect((await polyprov(['fleet', 'tenants', 'add', 'acme'])).code).toBe(1);
     expect(JSON.parse((await polyprov(['fleet', 'tenants', 'list', '--json'])).stdout)).toEqual(expect.arrayContaining(['acme', 'default']));
+    expect((await polyprov(['fleet', 'groups', 'add', 'night', '--tenant', 'acme'])).code).toBe(0);
+    expect(JSON.parse((await polyprov(['fleet', 'groups', 'list', '--tenant', 'acme', '--json'])).stdout)).toEqual(['night']);
+    expect((await polyprov(['fleet', 'groups', 'remove', 'night', '--tenant', 'acme'])).code).toBe(0);
+    expect((await polyprov(['fleet', 'groups', 'remove', 'night', '--tenant', 'acme'])).code).toBe(1);
+    const clash = await polyprov(['fleet', 'tenants', 'add', 'phones', '--root', root]); // a folder at the tree root
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain('PP_FLEET_TENANT_CLASH');
     const a = await polyprov(['accounts', 'add', 'acme-site', '--tenant', 'acme', '--password-stdin'], { input: 'Acme-Pw-1\n' });
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
