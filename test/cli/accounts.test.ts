@@ -78,9 +78,9 @@ describe('polyprov accounts (issue 4, Access policy)', () => {
   test('list (text and --json) shows accounts without passwords or hashes', async () => {
     const t = await polyprov(['accounts', 'list', '--data', data]);
     expect(t.code).toBe(0);
-    expect(t.stdout).toMatch(/^USER\s+KIND\s+PHONE\s+REALM/);
-    expect(t.stdout).toMatch(/p-0004f2000001\s+phone\s+0004f2000001\s+polyprov/);
-    expect(t.stdout).toMatch(/site1\s+site\s+-\s+polyprov/);
+    expect(t.stdout).toMatch(/^USER\s+KIND\s+PHONE\s+TENANT\s+REALM/);
+    expect(t.stdout).toMatch(/p-0004f2000001\s+phone\s+0004f2000001\s+default\s+polyprov/); // issue 14: every account has a tenant
+    expect(t.stdout).toMatch(/site1\s+site\s+-\s+default\s+polyprov/);
     const j = await polyprov(['accounts', 'list', '--json', '--data', data]);
     const list = JSON.parse(j.stdout) as Array<Record<string, unknown>>;
     expect(list.map((a) => a.user)).toEqual(['p-0004f2000001', 'site1', 'stage1']);
