@@ -2,8 +2,8 @@
 // job is kept in the store (Store.jobs) with one status per phone — pending, sent, failed, and
 // returned once the phone came back for its configuration after the NOTIFY. The NOTIFYs
 // themselves are sent by a face (src/api/checksync-runner.ts, with src/sip): the core does not
-// speak SIP. "Came back" is read from the transfer audit — a successful read by that phone after
-// the NOTIFY (its master file and CONFIG_FILES, white paper "Reconfiguring the Phone Remotely").
+// speak SIP. "Came back" is read from the transfer audit — a read by that phone after the NOTIFY
+// (its master file and CONFIG_FILES, white paper "Reconfiguring the Phone Remotely").
 import { randomUUID } from 'node:crypto';
 import type { CheckSyncJob, CheckSyncTarget, Mac } from '../domain.ts';
 import type { Store } from '../store/store.ts';
@@ -50,10 +50,15 @@ export class AdminChecksync {
     return targets.length === 0 ? Promise.resolve() : this.store.jobs.updateTargets(id, targets);
   }
 
-  /** Whether the phone read a file successfully (no refusal code) at or after `since`: the transfer audit. */
+  /**
+   * Whether the phone came back for its configuration at or after `since` (the transfer audit): a
+   * read by that MAC that was served, or that found no such file — a phone without a per-phone
+   * master asks for <MAC>.cfg first and gets a 404, which is still the phone asking. A read refused
+   * (authentication, address, rate) is not a return: the phone did not get its configuration.
+   */
   async returned(mac: Mac, since: Date): Promise<boolean> {
     const events = await this.store.audit.query({ mac, since, limit: RETURN_SCAN });
-    return events.some((e) => e.op === 'read' && e.code === undefined && e.at.getTime() >= since.getTime());
+    return events.some((e) => e.op === 'read' && (e.code === undefined || e.code === 'PP_NOT_FOUND') && e.at.getTime() >= since.getTime());
   }
 
   /**

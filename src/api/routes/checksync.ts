@@ -94,6 +94,14 @@ async function resolveMacs(req: ApiRequest, targets: { macs?: string[]; scope?: 
       }
       if (scope.kind !== 'global' && !tenantVisible(req, scope.tenant)) throw new ApiError('PP_API_NOT_FOUND', `scope ${targets.scope} not found`, { status: 404, pointer: '/targets/scope' });
       if (!fleet) throw new ApiError('PP_API_INVALID', 'this server has no managed fleet: name the phones by MAC, or all', { status: 400, pointer: '/targets/scope' });
+      // A site or group the fleet does not have is 404 (not an empty job).
+      const f = req.admin.fleet;
+      const known =
+        scope.kind === 'site' ? await fleetCall(() => f.sites(scope.tenant).some((x) => x.name === scope.name), '/targets/scope')
+        : scope.kind === 'group' ? await fleetCall(() => f.groups(scope.tenant).some((x) => x.name === scope.name), '/targets/scope')
+        : scope.kind === 'tenant' ? f.tenants().some((x) => x.name === scope.tenant)
+        : true;
+      if (!known) throw new ApiError('PP_API_NOT_FOUND', 'no such scope in the fleet', { status: 404, pointer: '/targets/scope' });
       const tenant = scope.kind === 'global' ? req.tenant : scope.tenant;
       const phones =
         scope.kind === 'phone'
