@@ -12,7 +12,8 @@ import { ProvError } from '../errors.ts';
 import { MODELS, normalizeModel, parseMac } from '../config/models.ts';
 import { nearest } from '../util/nearest.ts';
 import type { PhoneInput } from './types.ts';
-import { settingProblem } from './validate.ts';
+import { settingNameCheck, type SettingProblem } from './validate.ts';
+import { parseCsvFast } from './csv-fast.ts';
 
 export interface CsvRow {
   /** The line the row starts on (1 is the header). */
@@ -36,6 +37,12 @@ interface Found {
 function badUtf8Lines(bytes: Buffer): number[] {
   const out: number[] = [];
   const dec = new TextDecoder('utf-8', { fatal: true });
+  try {
+    dec.decode(bytes); // the whole file at once: line by line only when something is bad
+    return out;
+  } catch {
+    // fall through
+  }
   let start = 0;
   let line = 1;
   while (start <= bytes.length) {
@@ -80,12 +87,15 @@ export function parseFleetCsv(bytes: Buffer, file: string): { rows: CsvRow[]; er
   for (const line of badUtf8Lines(bytes)) err(line, 'encoding', 'not valid UTF-8 (save the file as UTF-8)');
   const text = new TextDecoder('utf-8').decode(bytes); // strips a BOM; bad bytes already reported
 
-  const lines = text.split('\n');
+  let lines: string[] | undefined;
   let lastEnd = 0;
   let crs = 0;
   const skippedLines = new Set<number>();
-  let records: Rec[];
-  try {
+  // The plain file (no quoting mistakes) read by csv-fast.ts; anything else by csv-parse, whose
+  // reports name the line and the mistake.
+  let records: Rec[] | undefined = parseCsvFast(text);
+  if (!records) {
+   try {
     records = parseRecords(text, {
       info: true,
       bom: true,
@@ -100,6 +110,7 @@ export function parseFleetCsv(bytes: Buffer, file: string): { rows: CsvRow[]; er
         if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
           // Reported at the end of the file; the unclosed field starts after the last good record.
           line = lastEnd + 1;
+          lines ??= text.split('\n');
           while (line < lines.length && lines[line - 1]!.trim() === '') line++;
           message = 'a quoted field is not closed before the end of the file';
         }
@@ -120,6 +131,7 @@ export function parseFleetCsv(bytes: Buffer, file: string): { rows: CsvRow[]; er
     err(lastEnd + 1, 'quoting', `the file cannot be read as CSV (${(e as { code?: string }).code ?? 'parse error'})`);
     records = [];
   }
+  }
 
   const rows: CsvRow[] = [];
   const header = records[0];
@@ -135,6 +147,7 @@ export function parseFleetCsv(bytes: Buffer, file: string): { rows: CsvRow[]; er
     return { rows, errors: finish(found) };
   }
   const kinds: Array<PhoneColumn | 'param' | 'bad'> = [];
+  const checks: Array<((value: string) => SettingProblem | undefined) | undefined> = [];
   const seen = new Map<string, number>();
   for (let i = 0; i < columns.length; i++) {
     const name = columns[i]!;
@@ -149,11 +162,15 @@ export function parseFleetCsv(bytes: Buffer, file: string): { rows: CsvRow[]; er
     } else if (key !== name || (PHONE_COLUMNS as readonly string[]).includes(name)) {
       kinds.push(key as PhoneColumn);
     } else {
-      const p = settingProblem(name, '');
-      if (p?.code === 'PP_FLEET_PARAM_UNKNOWN') {
-        err(headerLine, name, p.message);
+      // The name checked once per column; each cell then checks its value only.
+      const n = settingNameCheck(name);
+      if (n.problem) {
+        err(headerLine, name, n.problem.message);
         kinds.push('bad');
-      } else kinds.push('param');
+      } else {
+        kinds.push('param');
+        checks[i] = n.value;
+      }
     }
     seen.set(key, i);
   }
@@ -182,7 +199,7 @@ export function parseFleetCsv(bytes: Buffer, file: string): { rows: CsvRow[]; er
       if (kind === 'bad') continue;
       if (kind === 'param') {
         if (raw === '') continue;
-        const p = settingProblem(name, raw);
+        const p = checks[i]!(raw);
         if (p) bad(name, p.message);
         else settings[name] = raw;
         continue;

@@ -66,17 +66,24 @@ function unknown(name: string, near: string | undefined): SettingProblem {
   };
 }
 
-/** Undefined when the setting may be stored, else what is wrong (never quoting a secret's value). */
-export function settingProblem(name: string, value: string): SettingProblem | undefined {
-  if (!NAME_SHAPE.test(name)) return unknown(name, name.trim() !== name && lookupParam(name.trim()) ? name.trim() : undefined);
+/**
+ * A parameter name checked once, for many values (the CSV import checks a column's name once, then
+ * each cell's value): `problem` when the name itself is refused, else `value(v)` checks one value.
+ */
+export function settingNameCheck(name: string): { problem: SettingProblem } | { problem?: undefined; secret: boolean; value(value: string): SettingProblem | undefined } {
+  if (!NAME_SHAPE.test(name)) return { problem: unknown(name, name.trim() !== name && lookupParam(name.trim()) ? name.trim() : undefined) };
   const segs = name.split('.');
   if (segs.some((s) => /^0\d+$/.test(s))) {
     const fixed = segs.map((s) => (/^0\d+$/.test(s) ? String(Number(s)) : s)).join('.');
-    return unknown(name, lookupParam(fixed) ? fixed : nearestParam(fixed));
+    return { problem: unknown(name, lookupParam(fixed) ? fixed : nearestParam(fixed)) };
   }
   const def = lookupParam(name);
-  if (!def) return unknown(name, nearestParam(name));
+  if (!def) return { problem: unknown(name, nearestParam(name)) };
   const secret = isSecretParam(name);
+  return { secret, value: (value) => valueProblem(def, secret, value) };
+}
+
+function valueProblem(def: ParamDef, secret: boolean, value: string): SettingProblem | undefined {
   const c = badChar(value);
   if (c !== undefined) {
     return {
@@ -92,6 +99,12 @@ export function settingProblem(name: string, value: string): SettingProblem | un
     code: 'PP_FLEET_PARAM_INVALID',
     message: `${secret ? 'the value does not fit the parameter type' : problem}; allowed: ${allowedText(def)}`,
   };
+}
+
+/** Undefined when the setting may be stored, else what is wrong (never quoting a secret's value). */
+export function settingProblem(name: string, value: string): SettingProblem | undefined {
+  const n = settingNameCheck(name);
+  return n.problem ?? n.value(value);
 }
 
 /**
