@@ -1,5 +1,7 @@
 // What the `serve --workers N` primary and its workers say to each other over the cluster IPC
-// channel (issue 16, One machine, every core). Plain JSON: no per-request message ever crosses it.
+// channel (issue 16, One machine, every core). Plain JSON. The only per-request messages are a
+// Digest nonce used on a worker other than its issuer's (digest-auth.ts): `nonce?` to the primary,
+// which passes it to the issuing worker, and its `nonce!` back the same way.
 import type { MetricsSnapshot } from '../core/metrics.ts';
 import type { Listening } from '../server.ts';
 
@@ -9,13 +11,26 @@ export type FromWorker =
   /** The worker could not start: the error as the CLI prints it, its code, then the worker exits. */
   | { t: 'failed'; code?: string; text: string }
   /** This worker's counters, sent when they changed (at most every METRICS_PUSH_MS). */
-  | { t: 'metrics'; snapshot: MetricsSnapshot };
+  | { t: 'metrics'; snapshot: MetricsSnapshot }
+  /** Count this use of worker `slot`'s nonce there (sent by the worker that received it). */
+  | { t: 'nonce?'; id: number; slot: number; nonce: string; nc: number }
+  /** The issuing worker's verdict on a `nonce?` the primary passed it (`from`: the asking worker's slot). */
+  | { t: 'nonce!'; id: number; from: number; verdict: NonceVerdict };
+
+export type NonceVerdict = 'ok' | 'replayed' | 'stale';
 
 export type ToWorker =
   /** To worker 0, which serves /metrics: the sum of every other worker's counters, those of workers gone included. */
   | { t: 'others'; snapshot: MetricsSnapshot }
   /** Close the listeners (in-flight transfers get their grace period) and exit. */
-  | { t: 'stop' };
+  | { t: 'stop' }
+  /** To the issuing worker: count this use of its nonce; answer `nonce!` with the same id and from. */
+  | { t: 'nonce?'; id: number; from: number; nonce: string; nc: number }
+  /** To the asking worker: the issuer's verdict (stale when the issuer is gone). */
+  | { t: 'nonce!'; id: number; verdict: NonceVerdict };
+
+/** How long a worker waits for a sibling's verdict before answering stale=true. */
+export const NONCE_ASK_TIMEOUT_MS = 1000;
 
 export const METRICS_PUSH_MS = 250;
 

@@ -10,6 +10,9 @@
 // its slot after a backoff (100 ms doubling to 5 s; reset after 10 s of life); the primary never
 // exits on a worker's fault. Only worker 0 failing at the very start is the start's failure (its
 // error, exit 3, exactly as a single process reports it).
+// Digest nonces: a worker given a sibling's nonce asks the issuer through the primary (nonce? /
+// nonce!, digest-auth.ts); a slot without a live worker answers stale at once.
+// A restarted worker 0 opens TFTP and the admin listener on the ports the first one got (soloPorts).
 // Metrics: each worker sends its counters when they change; the primary keeps the latest of each,
 // adds a dead worker's last counters to `retired` (so sums never go back), and sends worker 0,
 // whose admin listener renders /metrics, the sum of all but its own.
@@ -17,7 +20,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { mergeSnapshots, type MetricsSnapshot } from '../core/metrics.ts';
 import type { Logger } from '../log.ts';
-import type { ServerOptions } from '../options.ts';
+import { parseHostPort, type ServerOptions } from '../options.ts';
 import type { Listening } from '../server.ts';
 import { WORKER_COUNT_ENV, WORKER_SLOT_ENV } from '../util/worker-role.ts';
 import { WORKER_OPTIONS_ENV, type FromWorker, type ToWorker } from './messages.ts';
@@ -64,6 +67,8 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
   let retired: MetricsSnapshot | undefined;
   let closing = false;
   const optionsJson = JSON.stringify(options);
+  /** Worker 0's options: once it listened, its own listeners given as port 0 take the ports it got. */
+  let soloJson = optionsJson;
 
   const sendOthers = () => {
     const w0 = slots[0]!.worker;
@@ -75,11 +80,23 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
   /** Forks the slot's worker; resolves with its first word (ready or failed) or its early exit. */
   const fork = (slot: Slot): Promise<FromWorker | { t: 'exit'; code: number | null; signal: string | null }> =>
     new Promise((resolveFirst) => {
-      const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot.index), [WORKER_COUNT_ENV]: String(count), [WORKER_OPTIONS_ENV]: optionsJson });
+      const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot.index), [WORKER_COUNT_ENV]: String(count), [WORKER_OPTIONS_ENV]: slot.index === 0 ? soloJson : optionsJson });
       slot.worker = worker;
       slot.startedAt = Date.now();
       let first = true;
       worker.on('message', (m: FromWorker) => {
+        if (m.t === 'nonce?') {
+          // Pass it to the issuing worker; a slot with no live worker: its nonces are stale.
+          const issuer = slots[m.slot]?.worker;
+          if (issuer && issuer.isConnected()) issuer.send({ t: 'nonce?', id: m.id, from: slot.index, nonce: m.nonce, nc: m.nc } satisfies ToWorker);
+          else if (worker.isConnected()) worker.send({ t: 'nonce!', id: m.id, verdict: 'stale' } satisfies ToWorker);
+          return;
+        }
+        if (m.t === 'nonce!') {
+          const asker = slots[m.from]?.worker;
+          if (asker && asker.isConnected()) asker.send({ t: 'nonce!', id: m.id, verdict: m.verdict } satisfies ToWorker);
+          return;
+        }
         if (m.t === 'metrics') {
           latest.set(slot.index, m.snapshot);
           if (slot.index !== 0) sendOthers();
@@ -141,6 +158,7 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
     if (first.t === 'failed') throw new WorkerStartError(first.code, first.text);
     throw new WorkerStartError(undefined, `worker 0 exited before listening (${'signal' in first && first.signal ? first.signal : `code ${'code' in first ? first.code : '?'}`})`);
   }
+  soloJson = JSON.stringify({ ...options, ...soloPorts(options, first.listening) });
   const rest = await Promise.all(slots.slice(1).map((s) => fork(s)));
   rest.forEach((r, i) => {
     if (r.t !== 'ready') log.warn({ worker: i + 1 }, `worker ${i + 1} did not start; it is restarted with backoff`);
@@ -152,4 +170,20 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
     workers: () => slots.filter((s) => s.worker?.process.pid !== undefined).map((s) => ({ slot: s.index, pid: s.worker!.process.pid! })),
     close: () => (closed ??= stopAll()),
   };
+}
+
+/**
+ * TFTP and the admin listener are worker 0's alone: when it dies their sockets close with it, so a
+ * restarted worker 0 given port 0 would get other ports. It gets the ports the first one got. (The
+ * shared listeners stay open in the primary while any worker holds them.)
+ */
+function soloPorts(options: Readonly<ServerOptions>, listening: readonly Listening[]): Partial<ServerOptions> {
+  const out: Partial<ServerOptions> = {};
+  for (const t of ['tftp', 'admin'] as const) {
+    const given = options[t];
+    if (!given || parseHostPort(given, t).port !== 0) continue;
+    const l = listening.find((x) => x.transport === t);
+    if (l) out[t] = `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
+  }
+  return out;
 }

@@ -2,14 +2,15 @@
 // primary checked (from the environment), then startServer with this worker's part — every worker
 // the shared HTTP/HTTPS/FTP/FTPS listeners, worker 0 also TFTP and the admin listener, whose
 // /metrics is this worker's counters plus the sum of the others' that the primary sends it. Sends
-// its own counters to the primary when they change. SIGINT is the primary's to handle (a terminal's
+// its own counters to the primary when they change; counts the uses of its Digest nonces that
+// sibling workers received, and asks the issuer of a sibling's nonce to count one (digest-auth.ts). SIGINT is the primary's to handle (a terminal's
 // Ctrl-C reaches the whole group); `stop` or SIGTERM close the listeners with their grace period.
 import { mergeSnapshots, renderSnapshot, type MetricsSnapshot } from '../core/metrics.ts';
 import { createLogger } from '../log.ts';
 import type { ServerOptions } from '../options.ts';
 import { startServer, type RunningServer } from '../server.ts';
 import { workerRole } from '../util/worker-role.ts';
-import { METRICS_PUSH_MS, WORKER_OPTIONS_ENV, type FromWorker, type ToWorker } from './messages.ts';
+import { METRICS_PUSH_MS, NONCE_ASK_TIMEOUT_MS, WORKER_OPTIONS_ENV, type FromWorker, type NonceVerdict, type ToWorker } from './messages.ts';
 
 const send = (m: FromWorker): void => {
   if (process.connected) process.send!(m);
@@ -34,9 +35,33 @@ async function run(): Promise<void> {
     })());
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => void stop());
+  // Digest nonces of sibling workers: asked of their issuer through the primary (digest-auth.ts).
+  const asking = new Map<number, { resolve(v: NonceVerdict): void; timer: NodeJS.Timeout }>();
+  let nextAsk = 1;
+  const siblings = {
+    consume: (slot: number, nonce: string, nc: number) =>
+      new Promise<NonceVerdict>((resolve) => {
+        if (!process.connected) return resolve('stale');
+        const id = nextAsk++;
+        const timer = setTimeout(() => {
+          asking.delete(id);
+          resolve('stale');
+        }, NONCE_ASK_TIMEOUT_MS);
+        asking.set(id, { resolve, timer });
+        send({ t: 'nonce?', id, slot, nonce, nc });
+      }),
+  };
   process.on('message', (m: ToWorker) => {
     if (m.t === 'others') others = m.snapshot;
     else if (m.t === 'stop') void stop();
+    else if (m.t === 'nonce?') send({ t: 'nonce!', id: m.id, from: m.from, verdict: server ? server.core.digest.consume(m.nonce, m.nc) : 'stale' });
+    else if (m.t === 'nonce!') {
+      const a = asking.get(m.id);
+      if (!a) return;
+      asking.delete(m.id);
+      clearTimeout(a.timer);
+      a.resolve(m.verdict);
+    }
   });
   let last = '';
   const pushTimer = setInterval(() => {
@@ -62,6 +87,7 @@ async function run(): Promise<void> {
     process.send!(m, undefined, {}, () => process.exit(3));
     return;
   }
+  server.core.digest.siblings = siblings;
   send({ t: 'ready', listening: server.listening, warnings: server.warnings });
 }
 

@@ -5,8 +5,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import type { Reply } from '../support/http-client.ts';
 
-/** The pids whose parent is `ppid` (the cluster workers of a serve primary). */
+/** The cluster workers of a serve primary: its children running src/cluster/worker-entry.mjs (not tsx's esbuild). */
 export function childPids(ppid: number): number[] {
+  return children(ppid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cluster/worker-entry.mjs');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The pids whose parent is `ppid`. */
+function children(ppid: number): number[] {
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
