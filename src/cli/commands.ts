@@ -19,6 +19,7 @@ import { register as secrets } from './secrets.ts';
 import { register as serve } from './serve.ts';
 import { register as settings } from './settings.ts';
 import { register as staging } from './staging.ts';
+import { register as store } from './store.ts';
 import { register as tokens } from './tokens.ts';
 
-export const COMMANDS: RegisterCommand[] = [accounts, audit, bench, changes, dhcp, explain, fleet, init, lint, logs, notify, overrides, phone, phones, render, secrets, serve, settings, staging, tokens];
+export const COMMANDS: RegisterCommand[] = [accounts, audit, bench, changes, dhcp, explain, fleet, init, lint, logs, notify, overrides, phone, phones, render, secrets, serve, settings, staging, store, tokens];

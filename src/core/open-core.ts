@@ -2,13 +2,13 @@
 // src/store/open.ts, and builds the services on it — the boot service and the admin service for
 // `serve`, the admin service alone for every CLI command. Faces call these and never see the
 // store, so the import-direction test needs no exception for them.
-import { isProvError } from '../errors.ts';
+import { isProvError, ProvError } from '../errors.ts';
 import { FleetService, KEY_CHECK_SETTING, POLL_MS } from '../fleet/fleet-service.ts';
 import { SecretBox } from '../fleet/secret-box.ts';
 import { loadSecretKey, SECRET_KEY_ENV } from '../fleet/secret-key.ts';
 import type { Logger } from '../log.ts';
 import type { ServerOptions } from '../options.ts';
-import { openStore } from '../store/open.ts';
+import { openStore, redactUrl } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import type { FleetSource } from './admin-fleet.ts';
 import { AdminService } from './admin.ts';
@@ -128,6 +128,38 @@ export async function explainWithState(options: Readonly<ServerOptions>, tree: T
     return await explainPhone(tree, store, compileLocks(options.lockedParams), phone, opts, { files: fleet, effective: (mac) => fleet.effective(mac) });
   } finally {
     await store.close();
+  }
+}
+
+/** What `polyprov store copy` reports: rows per table, columns the target has not, both stores named without passwords. */
+export interface StoreCopied {
+  from: string;
+  to: string;
+  tables: Array<{ table: string; rows: number }>;
+  dropped: string[];
+}
+
+/**
+ * `polyprov store copy --to postgres://…` (issue 16): the store the options name (`--data`,
+ * `--config`; it must exist) copied whole, history included, into an empty PostgreSQL store
+ * (created and migrated as a node would). Nodes on the target need the same secret key
+ * (`<data>/secret.key` of an embedded store).
+ */
+export async function copyStoreTo(options: Readonly<ServerOptions>, toUrl: string): Promise<StoreCopied> {
+  if (!/^postgres(?:ql)?:\/\//i.test(toUrl.trim())) throw new ProvError('PP_USAGE', `--to ${JSON.stringify(redactUrl(toUrl))} is not a postgres:// URL`, { hint: 'store copy moves a site to PostgreSQL: --to postgres://user@host:5432/db[?schema=NAME].' });
+  if (toUrl.trim() === options.storeUrl.trim()) throw new ProvError('PP_USAGE', 'the target is the store the options already name');
+  const { copyStore } = await import('../store/copy.ts');
+  const source = await open(options, true);
+  try {
+    const target = await openStore({ data: options.data, storeUrl: toUrl });
+    try {
+      const r = await copyStore(source, target);
+      return { from: isEmbedded(options) ? 'sqlite' : redactUrl(options.storeUrl), to: redactUrl(toUrl), ...r };
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
   }
 }
 
