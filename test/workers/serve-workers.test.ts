@@ -2,6 +2,8 @@
 // loopback: two worker processes behind the same HTTP, FTP and TFTP listeners, Digest nonces bound
 // to the worker that issued them (which counts their uses, wherever they arrive), one admin
 // listener whose /metrics sums both workers.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Client } from 'basic-ftp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -15,12 +17,18 @@ import { childPids, Connection, digestChallenge, series } from './cluster-child.
 const PASSWORD = 'Site-Pass-1';
 let serve: ServeChild;
 let http: number;
+let passive: [number, number];
 
 beforeAll(async () => {
   const data = tempDir();
   const added = await runCli(['accounts', 'add', '--kind', 'site', '--password-stdin', '--data', data, 'site1'], `${PASSWORD}\n`, 60_000);
   expect(added.code, added.stderr).toBe(0);
-  serve = await startServe(['--root', standardTree(), '--data', data, '--workers', '2', '--log-level', 'info'], ['http', 'ftp', 'tftp', 'admin'], 90_000);
+  // FTP passive ports from one narrow range: both workers bind their data sockets in it (exclusive).
+  const config = join(data, '..', `polyprov-${process.pid}.json`);
+  const base = 40_000 + Math.floor(Math.random() * 20_000);
+  writeFileSync(config, JSON.stringify({ ftpPassivePortMin: base, ftpPassivePortMax: base + 7 }));
+  passive = [base, base + 7];
+  serve = await startServe(['--config', config, '--root', standardTree(), '--data', data, '--workers', '2', '--log-level', 'info'], ['http', 'ftp', 'tftp', 'admin'], 90_000);
   http = serve.ports.http!;
 }, 120_000);
 
@@ -98,6 +106,11 @@ describe('issue 16 One machine, every core: serve --workers 2', () => {
       const c = new Client(10_000);
       try {
         await c.access({ host: '127.0.0.1', port: serve.ports.ftp!, user: 'site1', password: PASSWORD });
+        // The data port the worker offers is in the configured range.
+        const pasv = await c.send('EPSV');
+        const port = Number(/\|\|\|(\d+)\|/.exec(pasv.message)![1]);
+        expect(port).toBeGreaterThanOrEqual(passive[0]);
+        expect(port).toBeLessThanOrEqual(passive[1]);
         const sink = new PassThrough();
         const chunks: Buffer[] = [];
         sink.on('data', (d: Buffer) => chunks.push(d));
