@@ -7,7 +7,7 @@
 // that does not list managed/[PHONE_MAC_ADDRESS].cfg (issue 14, Serving: PP_CFG_MANAGED_NOT_LISTED).
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ProvError } from '../errors.ts';
+import { isProvError, ProvError } from '../errors.ts';
 import { lintTree, summarize, type LintOptions } from '../config/lint/index.ts';
 import { normalizeModel } from '../config/models.ts';
 import { TreeFiles } from '../config/tree-source.ts';
@@ -61,7 +61,16 @@ async function managedPhones(flags: LintFlags, root: string): Promise<LintOption
   if (flags.data === undefined && flags.config === undefined) return undefined;
   return withState(
     { data: flags.data, config: flags.config },
-    async (admin) => (await admin.fleet.phones({})).map((p) => ({ mac: p.mac, tenant: p.tenant, ...(p.model ? { model: p.model } : {}) })),
+    async (admin) => {
+      try {
+        return admin.fleet.phones({}).map((p) => ({ mac: p.mac, tenant: p.tenant, ...(p.model ? { model: p.model } : {}) }));
+      } catch (e) {
+        // No usable secret key: the fleet cannot be opened; the tree is still linted, and lint says what it left out.
+        if (!isProvError(e) || (e.code !== 'PP_FLEET_KEY_MISSING' && e.code !== 'PP_FLEET_KEY_MISMATCH')) throw e;
+        process.stderr.write(`polyprov lint: managed phones not checked: ${e.message}\n`);
+        return undefined;
+      }
+    },
     { readOnly: true, root },
   );
 }

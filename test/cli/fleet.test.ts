@@ -259,6 +259,10 @@ describe('polyprov fleet, settings, render, secrets (issue 14, CLI)', { timeout:
     const oldKey = await polyprov(['fleet', 'export']);
     expect(oldKey.code).toBe(3);
     expect(oldKey.stderr).toContain('PP_FLEET_KEY_MISMATCH');
+    // lint still lints the tree when the fleet cannot be opened, and says what it left out.
+    const lint = await polyprov(['lint', root]);
+    expect(lint.code, lint.stderr).toBe(0);
+    expect(lint.stderr).toContain('managed phones not checked');
   });
 
   test('issue 14 Tests: no secret in any --json output, nor in the change record', async () => {
