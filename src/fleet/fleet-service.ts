@@ -16,7 +16,7 @@ import { Draft } from './plan.ts';
 import { scopeKey } from './scope.ts';
 import { checkKey, KEY_CHECK_NEXT_SETTING, KEY_CHECK_SETTING } from './key-check.ts';
 import type { SecretBox } from './secret-box.ts';
-import { affectedPhones, diffStates, FleetSnapshot, stateOf } from './snapshot.ts';
+import { affectedPhones, diffStates, FleetSnapshot, stateOf, stateWithChanges, type FleetState, type StateDiff } from './snapshot.ts';
 import type { ApplyOptions, ApplyResult, EffectiveSetting, FleetChange, FleetCommand, ManagedFiles, RenderedFile } from './types.ts';
 
 /** How often the server polls the store's generation (issue 14: changes visible in under 1 s). */
@@ -335,11 +335,20 @@ export class FleetService implements ManagedFiles {
 
   // ---- keeping up with other nodes ---------------------------------------------------------------
 
+  /** Reads what changed since the snapshot's generation (the whole fleet when the store no longer knows) and adopts it. */
   private async reload(): Promise<void> {
-    const next = stateOf(await this.store.fleet.load());
-    this.snap.stats.storeReads++;
     const cur = this.snap.state;
-    const diff = diffStates(cur, next);
+    const ch = await this.store.fleet.changesSince(cur.generation);
+    let next: FleetState;
+    let diff: StateDiff;
+    if (ch) {
+      ({ next, diff } = stateWithChanges(cur, ch));
+      this.snap.stats.changeReads++;
+    } else {
+      next = stateOf(await this.store.fleet.load());
+      this.snap.stats.storeReads++;
+      diff = diffStates(cur, next);
+    }
     this.snap.adopt(next, diff, affectedPhones(cur, next, diff));
   }
 

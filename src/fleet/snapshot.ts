@@ -4,6 +4,7 @@
 // generation, and tells it which phones' effective settings changed — only their cached files are
 // dropped, lazily (nothing is re-rendered until a phone asks), so a global change for 10,000 phones
 // costs a Map.clear(), not 10,000 renders. A warm cache answers with no render and no store read.
+import type { FleetChanges } from '../store/store.ts';
 import { DEFAULT_TENANT, type FleetData, type Group, type Mac, type ManagedPhone, type Setting, type Site, type Tenant } from '../domain.ts';
 import { effectiveSettings } from './effective.ts';
 import { etagOf, renderDefaultMaster, renderEmpty, renderManaged } from './render.ts';
@@ -78,6 +79,50 @@ export function diffStates(a: FleetState, b: FleetState): StateDiff {
   for (const [mac, p] of a.phones) if (!samePhone(p, b.phones.get(mac))) d.phones.add(mac);
   for (const mac of b.phones.keys()) if (!a.phones.has(mac)) d.phones.add(mac);
   return d;
+}
+
+/**
+ * The state after the store's changes since `cur` (Store.fleet.changesSince: a node behind reads
+ * only the scopes written since), and what differs: each changed scope's settings are replaced
+ * whole, a phone scope's phone record with them; tenants, sites and groups come whole.
+ */
+export function stateWithChanges(cur: FleetState, ch: FleetChanges): { next: FleetState; diff: StateDiff } {
+  const diff = emptyDiff();
+  const phones = new Map(cur.phones);
+  const settings = new Map(cur.settings);
+  const got = new Map(ch.phones.map((p) => [p.mac, p]));
+  const at = new Map<string, Map<string, Setting>>();
+  for (const st of ch.settings) {
+    const k = scopeKey(st.scope);
+    let m = at.get(k);
+    if (!m) at.set(k, (m = new Map()));
+    m.set(st.name, st);
+  }
+  for (const scope of ch.scopes) {
+    const key = scopeKey(scope);
+    if (scope.kind === 'phone') {
+      const mac = scope.name as Mac;
+      const p = got.get(mac);
+      if (!samePhone(cur.phones.get(mac), p)) diff.phones.add(mac);
+      if (p) phones.set(mac, p);
+      else phones.delete(mac);
+    }
+    const was = cur.settings.get(key);
+    const now = at.get(key);
+    for (const [name, st] of was ?? []) if (!sameSetting(st, now?.get(name))) noteSetting(diff, key, name);
+    for (const name of now?.keys() ?? []) if (!was?.has(name)) noteSetting(diff, key, name);
+    if (now) settings.set(key, now);
+    else settings.delete(key);
+  }
+  const next: FleetState = {
+    generation: ch.generation,
+    tenants: new Map(ch.tenants.map((t) => [t.name, t])),
+    sites: new Map(ch.sites.map((x) => [memberKey(x.tenant, x.name), x])),
+    groups: new Map(ch.groups.map((g) => [memberKey(g.tenant, g.name), g])),
+    phones,
+    settings,
+  };
+  return { next, diff };
 }
 
 /** The stored setting that wins for `name` on this phone (highest-precedence scope that sets it). */
@@ -163,7 +208,8 @@ type Clear = ReadonlyMap<string, { value: string; secret: boolean }>;
 
 /** The snapshot the boot path reads, synchronously, on every request (ManagedFiles). */
 export class FleetSnapshot implements ManagedFiles {
-  readonly stats = { renders: 0, storeReads: 0, generation: 0, polls: 0 };
+  /** storeReads: whole loads; changeReads: reads of only what changed (Store.fleet.changesSince). */
+  readonly stats = { renders: 0, storeReads: 0, changeReads: 0, generation: 0, polls: 0 };
   private readonly cache = new Map<Mac, RenderedFile>();
   /** Clear values per scope key, opened lazily; dropped with the scope's changes. */
   private readonly clear = new Map<string, Clear>();

@@ -84,6 +84,51 @@ export function checkFleetOp(op: FleetOp): void {
   }
 }
 
+/**
+ * The change log (migration 8, Store.fleet.changesSince): an apply writes one row per scope it
+ * touched — a phone put or removed as its phone scope — at its generation. A remove of a tenant,
+ * site or group (cascades over many phones) or an apply touching more than LOG_MAX scopes writes
+ * none and moves `log_from` to its generation instead: a node behind it loads the whole fleet,
+ * which is then about as cheap. Rows older than LOG_KEEP generations are pruned the same way.
+ */
+export const LOG_MAX = 1000;
+export const LOG_KEEP = 500;
+
+/** The scopes an apply's ops touch (by settingKey-style key), or 'full' when only a whole load will do. */
+export function fleetLogScopes(ops: readonly FleetOp[]): Map<string, [ScopeKind, string, string]> | 'full' {
+  const out = new Map<string, [ScopeKind, string, string]>();
+  const add = (cols: [ScopeKind, string, string]) => out.set(cols.join('\0'), cols);
+  for (const op of ops) {
+    switch (op?.op) {
+      case 'putPhone':
+        add(['phone', '', macKey(op.phone.mac)]);
+        break;
+      case 'removePhone':
+        add(['phone', '', macKey(op.mac)]);
+        break;
+      case 'setSetting':
+        add(scopeCols(op.setting.scope));
+        break;
+      case 'unsetSetting':
+        add(scopeCols(op.scope));
+        break;
+      case 'removeTenant':
+      case 'removeSite':
+      case 'removeGroup':
+        return 'full';
+      default:
+        break; // putTenant, putSite, putGroup: changesSince reads those tables whole
+    }
+    if (out.size > LOG_MAX) return 'full';
+  }
+  return out;
+}
+
+/** A logged scope back to a Scope (a phone scope's tenant is '': the phone's is in `phones`). */
+export function logScope(kind: string, tenant: string, name: string): Scope {
+  return { kind: kind as ScopeKind, tenant, name };
+}
+
 type Big = number | string;
 type Flag = number | boolean;
 const num = (v: Big): number => (typeof v === 'number' ? v : Number(v));

@@ -3,7 +3,7 @@
 // clusters of nodes. No SQL, row shape or driver type crosses this file. Every method added
 // here is one more thing both backends must match (test/store/conformance.ts).
 import type { Readable } from 'node:stream';
-import type { Account, AccountKind, ApiToken, CheckSyncJob, CheckSyncTarget, FleetData, FleetOp, AuditEvent, AuditQuery, BootRecord, ChangeQuery, ChangeRecord, Mac, Phone, PhoneQuery, Sighting, SightingSource, Stage, StoredFile, UploadKey, UploadKind } from '../domain.ts';
+import type { Account, AccountKind, ApiToken, CheckSyncJob, CheckSyncTarget, FleetData, FleetOp, Group, ManagedPhone, Scope, Setting, Site, Tenant, AuditEvent, AuditQuery, BootRecord, ChangeQuery, ChangeRecord, Mac, Phone, PhoneQuery, Sighting, SightingSource, Stage, StoredFile, UploadKey, UploadKind } from '../domain.ts';
 
 export interface UploadOptions {
   /** `append` adds to the current version (phone log upload in append mode); `replace` makes a new version. */
@@ -92,6 +92,12 @@ export interface Store {
     generation(): Promise<number>;
     /** All or nothing, in one transaction; returns the new generation. */
     apply(ops: FleetOp[]): Promise<number>;
+    /**
+     * What changed after generation `since` (issue 14 Scale: a node that sees the generation move
+     * reads only that), as of one commit; undefined when the store no longer knows (too old, a
+     * removed tenant, site or group, a large apply): the caller then load()s.
+     */
+    changesSince(since: number): Promise<FleetChanges | undefined>;
   };
   /** API tokens (issue 15): stored by the hash of the token, never the token. */
   readonly tokens: {
@@ -115,6 +121,24 @@ export interface Store {
     get(name: string): Promise<string | undefined>;
     set(name: string, value: string | undefined): Promise<void>;
   };
+}
+
+/**
+ * The fleet's changes after a generation (Store.fleet.changesSince): tenants, sites and groups
+ * whole (they are few), and every scope written since — a phone scope stands for its phone record
+ * too — with what it holds now.
+ */
+export interface FleetChanges {
+  generation: number;
+  tenants: Tenant[];
+  sites: Site[];
+  groups: Group[];
+  /** Scopes written after `since` (a phone scope: tenant '', name the MAC), each once. */
+  scopes: Scope[];
+  /** The phones of those phone scopes that exist now, as load() gives them. */
+  phones: ManagedPhone[];
+  /** Every setting stored now at those scopes, as load() gives them. */
+  settings: Setting[];
 }
 
 export type { ApiToken, CheckSyncJob, CheckSyncTarget, FleetData, FleetOp, Stage, SightingSource, Sighting, Phone, BootRecord, PhoneQuery, UploadKind, UploadKey, StoredFile, AuditEvent, AuditQuery, AccountKind, Account, ChangeRecord, ChangeQuery } from '../domain.ts';

@@ -10,6 +10,7 @@ import type { AuditEvent, Sighting, Store, UploadKey, UploadOptions } from '../.
 import { SPOOL_MEMORY_BYTES } from '../../src/store/upload-temp.ts';
 import { prng } from '../support/prng.ts';
 import { fleetTests } from './conformance-fleet.ts';
+import { fleetChangesTests } from './conformance-fleet-changes.ts';
 import { watchTests } from './conformance-watch.ts';
 
 export interface StoreUnderTest {
@@ -613,5 +614,6 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
 
   // The managed fleet, API tokens and check-sync jobs (issues 14, 15).
   fleetTests(fresh, name);
+  fleetChangesTests(fresh, name);
   watchTests(fresh, name);
 }

@@ -6,8 +6,8 @@
 import type { ApiToken, CheckSyncJob, FleetData, FleetOp, Group, Mac, ManagedPhone, Scope, Setting, Site, Tenant } from '../../src/domain.ts';
 import { ProvError } from '../../src/errors.ts';
 import { macKey } from '../../src/store/fold-sighting.ts';
-import { checkFleetOp, compareSettings, jobLimit, scopeCols } from '../../src/store/fleet-rows.ts';
-import type { Store } from '../../src/store/store.ts';
+import { checkFleetOp, compareSettings, fleetLogScopes, jobLimit, LOG_KEEP, LOG_MAX, logScope, scopeCols } from '../../src/store/fleet-rows.ts';
+import type { FleetChanges, Store } from '../../src/store/store.ts';
 
 interface FleetState {
   generation: number;
@@ -142,7 +142,20 @@ function applyOp(st: FleetState, op: FleetOp): void {
 export class MemoryFleet {
   #st: FleetState = { generation: 0, tenants: new Map(), sites: new Map(), groups: new Map(), phones: new Map(), settings: new Map(), owned: new Set() };
 
+  /** The change log (as migration 8): scopes written, by generation; complete after #logFrom. */
+  #log: Array<{ generation: number; cols: [string, string, string] }> = [];
+  #logFrom = 0;
+
   constructor(private readonly check: () => void) {}
+
+  #settingsOf(st: FleetState, cols: readonly string[], tenantOf: (mac: string) => string): Setting[] {
+    const m = st.settings.get(cols.join('\0'));
+    return [...(m?.values() ?? [])].sort((a, b) => byStr(a.name, b.name)).map((s) => {
+      const c = cloneSetting(s);
+      if (c.scope.kind === 'phone') c.scope.tenant = tenantOf(c.scope.name);
+      return c;
+    });
+  }
 
   readonly fleet: Store['fleet'] = {
     load: async () => {
@@ -175,7 +188,43 @@ export class MemoryFleet {
       for (const op of ops) applyOp(next, op);
       next.generation++;
       this.#st = next;
+      const scopes = fleetLogScopes(ops);
+      if (scopes === 'full') {
+        this.#logFrom = next.generation;
+        this.#log = [];
+      } else {
+        for (const cols of scopes.values()) this.#log.push({ generation: next.generation, cols });
+        if (next.generation % 50 === 0) {
+          this.#logFrom = Math.max(this.#logFrom, next.generation - LOG_KEEP);
+          this.#log = this.#log.filter((e) => e.generation > this.#logFrom);
+        }
+      }
       return next.generation;
+    },
+    changesSince: async (since) => {
+      this.check();
+      const st = this.#st;
+      if (!Number.isInteger(since) || since < this.#logFrom || since > st.generation) return undefined;
+      const keys = new Map<string, [string, string, string]>();
+      for (const e of this.#log) if (e.generation > since) keys.set(e.cols.join('\0'), e.cols);
+      if (keys.size > LOG_MAX) return undefined;
+      const tenantOf = (mac: string) => st.phones.get(mac)?.tenant ?? '';
+      const out: FleetChanges = {
+        generation: st.generation,
+        tenants: [...st.tenants.values()].sort((a, b) => byStr(a.name, b.name)).map((t) => ({ name: t.name, createdAt: new Date(t.createdAt) })),
+        sites: [...st.sites.values()].sort((a, b) => byStr(a.tenant, b.tenant) || byStr(a.name, b.name)).map((x) => ({ ...x })),
+        groups: [...st.groups.values()].sort((a, b) => byStr(a.tenant, b.tenant) || byStr(a.name, b.name)).map((x) => ({ ...x })),
+        scopes: [],
+        phones: [],
+        settings: [],
+      };
+      for (const [kind, tenant, name] of keys.values()) {
+        out.scopes.push(logScope(kind, tenant, name));
+        const p = kind === 'phone' ? st.phones.get(name) : undefined;
+        if (p) out.phones.push(clonePhone(p));
+        out.settings.push(...this.#settingsOf(st, [kind, tenant, name], tenantOf));
+      }
+      return out;
     },
   };
 

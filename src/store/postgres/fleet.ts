@@ -4,12 +4,13 @@
 // Phone, setSetting, unsetSetting; the last op on a key wins) and writes them as a few multi-row
 // statements over unnest() arrays — never one round trip per op. Upserts of different tables
 // commute, so only a remove (which cascades across tables) flushes what was collected before
-// it, keeping the ops' order. load() reads every table in one REPEATABLE READ snapshot.
+// it, keeping the ops' order. load() reads every table in one REPEATABLE READ snapshot; each apply
+// logs the scopes it wrote (migration 8) and changesSince() reads only those.
 import type pg from 'pg';
 import type { FleetData, FleetOp, ManagedPhone, Tenant } from '../../domain.ts';
 import { macKey } from '../fold-sighting.ts';
-import { checkFleetOp, fleetPhoneFromRow, fleetPhoneToValues, fleetSettingFromRow, scopeCols, settingKey, type FleetPhoneRow } from '../fleet-rows.ts';
-import type { Store } from '../store.ts';
+import { checkFleetOp, fleetLogScopes, fleetPhoneFromRow, fleetPhoneToValues, fleetSettingFromRow, LOG_KEEP, LOG_MAX, logScope, scopeCols, settingKey, type FleetPhoneRow } from '../fleet-rows.ts';
+import type { FleetChanges, Store } from '../store.ts';
 import type { PgConnection } from './connection.ts';
 
 /** Rows per multi-row statement: big enough that 80,000 settings are a handful of statements. */
@@ -171,7 +172,85 @@ async function apply(c: pg.PoolClient, ops: FleetOp[]): Promise<number> {
     }
   }
   await flush(c, p);
-  return Number(gen.rows[0]!.generation);
+  const generation = Number(gen.rows[0]!.generation);
+  await writeLog(c, generation, ops);
+  return generation;
+}
+
+/** The change log's rows of this apply (fleet-rows.ts fleetLogScopes), or log_from moved past it. */
+async function writeLog(c: pg.PoolClient, generation: number, ops: FleetOp[]): Promise<void> {
+  const scopes = fleetLogScopes(ops);
+  const reset = async (to: number) => {
+    await c.query({ name: 'fleet_log_reset', text: 'UPDATE fleet_generation SET log_from = GREATEST(log_from, $1) WHERE id = 1', values: [to] });
+    await c.query({ name: 'fleet_log_prune', text: 'DELETE FROM fleet_log WHERE generation <= $1', values: [to] });
+  };
+  if (scopes === 'full') return reset(generation);
+  if (scopes.size > 0) {
+    const rows = [...scopes.values()];
+    await c.query({
+      name: 'fleet_log_add',
+      text: `INSERT INTO fleet_log (generation, scope_kind, scope_tenant, scope_name)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
+      values: [generation, rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+    });
+  }
+  if (generation % 50 === 0) await reset(generation - LOG_KEEP);
+}
+
+async function changesSince(c: pg.PoolClient, since: number): Promise<FleetChanges | undefined> {
+  await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const q = <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[] = []) => c.query<R>({ name, text, values });
+    const g = (await q<{ generation: string; log_from: string }>('fleet_log_from', 'SELECT generation, log_from FROM fleet_generation WHERE id = 1')).rows[0]!;
+    const generation = Number(g.generation);
+    if (!Number.isInteger(since) || since < Number(g.log_from) || since > generation) {
+      await c.query('COMMIT');
+      return undefined;
+    }
+    const scopes = (await q<{ scope_kind: string; scope_tenant: string; scope_name: string }>('fleet_log_since',
+      'SELECT DISTINCT scope_kind, scope_tenant, scope_name FROM fleet_log WHERE generation > $1', [since])).rows;
+    if (scopes.length > LOG_MAX) {
+      await c.query('COMMIT');
+      return undefined; // a whole load is as cheap
+    }
+    const tenants = await q<{ name: string; created_at: string }>('fleet_tenants', 'SELECT name, created_at FROM fleet_tenants ORDER BY name');
+    const sites = await q<{ tenant: string; name: string }>('fleet_sites', 'SELECT tenant, name FROM fleet_sites ORDER BY tenant, name');
+    const groups = await q<{ tenant: string; name: string }>('fleet_groups', 'SELECT tenant, name FROM fleet_groups ORDER BY tenant, name');
+    const macs = scopes.filter((s) => s.scope_kind === 'phone').map((s) => s.scope_name);
+    const phones = await q<FleetPhoneRow & pg.QueryResultRow>('fleet_phones_some',
+      'SELECT mac, tenant, model, label, site, created_at, updated_at FROM fleet_phones WHERE mac = ANY($1::text[]) ORDER BY mac', [macs]);
+    const pgr = await q<{ mac: string; grp: string }>('fleet_phone_groups_some', 'SELECT mac, grp FROM fleet_phone_groups WHERE mac = ANY($1::text[]) ORDER BY mac, pos', [macs]);
+    const settings = await c.query<[string, string, string, string, string, boolean, string | null]>({
+      name: 'fleet_settings_some',
+      rowMode: 'array',
+      text: `SELECT s.scope_kind, s.scope_tenant, s.scope_name, s.name, s.value, s.sealed, p.tenant AS phone_tenant
+        FROM fleet_settings s JOIN unnest($1::text[], $2::text[], $3::text[]) AS u(k, t, n)
+          ON s.scope_kind = u.k AND s.scope_tenant = u.t AND s.scope_name = u.n
+        LEFT JOIN fleet_phones p ON s.scope_kind = 'phone' AND p.mac = s.scope_name
+        ORDER BY s.scope_kind, s.scope_tenant, s.scope_name, s.name`,
+      values: [scopes.map((s) => s.scope_kind), scopes.map((s) => s.scope_tenant), scopes.map((s) => s.scope_name)],
+    });
+    await c.query('COMMIT');
+    const groupsOf = new Map<string, string[]>();
+    for (const r of pgr.rows) {
+      const l = groupsOf.get(r.mac);
+      if (l) l.push(r.grp);
+      else groupsOf.set(r.mac, [r.grp]);
+    }
+    return {
+      generation,
+      tenants: tenants.rows.map((r): Tenant => ({ name: r.name, createdAt: new Date(Number(r.created_at)) })),
+      sites: sites.rows.map((r) => ({ tenant: r.tenant, name: r.name })),
+      groups: groups.rows.map((r) => ({ tenant: r.tenant, name: r.name })),
+      scopes: scopes.map((s) => logScope(s.scope_kind, s.scope_tenant, s.scope_name)),
+      phones: phones.rows.map((r) => fleetPhoneFromRow(r, groupsOf.get(r.mac) ?? [])),
+      settings: settings.rows.map(([scope_kind, scope_tenant, scope_name, name, value, sealed, phone_tenant]) =>
+        fleetSettingFromRow({ scope_kind, scope_tenant, scope_name, name, value, sealed, phone_tenant })),
+    };
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
 
 async function load(c: pg.PoolClient): Promise<FleetData> {
@@ -221,6 +300,7 @@ export function pgFleet(db: PgConnection): Store['fleet'] {
       return Number(r.rows[0]!.generation);
     },
     load: () => db.withClient(load),
+    changesSince: (since) => db.withClient((c) => changesSince(c, since)),
     apply: (ops) => db.tx((c) => apply(c, ops)),
   };
 }

@@ -238,6 +238,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER uploads_notify AFTER INSERT OR DELETE ON upload_versions FOR EACH ROW EXECUTE FUNCTION polyprov_notify('uploads', 'path');
     `,
   },
+  {
+    version: 8,
+    name: 'fleet change log',
+    // As SQLite's migration 8 (issue 14, Scale): each apply logs the scopes it wrote at its
+    // generation, so a node behind reads only those (Store.fleet.changesSince); log_from: the log
+    // holds every change after that generation.
+    sql: `
+      CREATE TABLE fleet_log (
+        generation BIGINT NOT NULL,
+        scope_kind TEXT NOT NULL,
+        scope_tenant TEXT NOT NULL,
+        scope_name TEXT NOT NULL,
+        PRIMARY KEY (generation, scope_kind, scope_tenant, scope_name)
+      );
+      ALTER TABLE fleet_generation ADD COLUMN log_from BIGINT NOT NULL DEFAULT 0;
+      UPDATE fleet_generation SET log_from = generation;
+    `,
+  },
 ];
 
 export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

@@ -2,12 +2,13 @@
 // transaction (a consistent snapshot under WAL); apply() runs every op on prepared statements in
 // one BEGIN IMMEDIATE transaction and bumps the one-row generation, so a failing op rolls back
 // every op before it. better-sqlite3 is synchronous: 10,000 phones with 80,000 settings are a few
-// hundred thousand statement runs of a few microseconds each, with no round trip.
+// hundred thousand statement runs of a few microseconds each, with no round trip. Each apply logs
+// the scopes it wrote (migration 8, fleet-rows.ts fleetLogScopes) for changesSince().
 import type Database from 'better-sqlite3';
 import type { FleetData, FleetOp, Tenant } from '../../domain.ts';
 import { macKey } from '../fold-sighting.ts';
-import { checkFleetOp, fleetPhoneFromRow, fleetPhoneToValues, fleetSettingFromRow, scopeCols, type FleetPhoneRow } from '../fleet-rows.ts';
-import type { Store } from '../store.ts';
+import { checkFleetOp, fleetLogScopes, fleetPhoneFromRow, fleetPhoneToValues, fleetSettingFromRow, LOG_KEEP, LOG_MAX, logScope, scopeCols, type FleetPhoneRow } from '../fleet-rows.ts';
+import type { FleetChanges, Store } from '../store.ts';
 
 type Db = Database.Database;
 
@@ -16,6 +17,16 @@ function prepare(db: Db) {
   return {
     generation: p('SELECT generation FROM fleet_generation WHERE id = 1'),
     bump: p('UPDATE fleet_generation SET generation = generation + 1 WHERE id = 1 RETURNING generation'),
+    logFrom: p('SELECT generation, log_from FROM fleet_generation WHERE id = 1'),
+    logReset: p('UPDATE fleet_generation SET log_from = max(log_from, ?) WHERE id = 1'),
+    logPrune: p('DELETE FROM fleet_log WHERE generation <= ?'),
+    logAdd: p('INSERT OR IGNORE INTO fleet_log (generation, scope_kind, scope_tenant, scope_name) VALUES (?, ?, ?, ?)'),
+    logSince: p('SELECT DISTINCT scope_kind, scope_tenant, scope_name FROM fleet_log WHERE generation > ?').raw(true),
+    scopeRows: p(`SELECT s.scope_kind, s.scope_tenant, s.scope_name, s.name, s.value, s.sealed, p.tenant AS phone_tenant
+      FROM fleet_settings s LEFT JOIN fleet_phones p ON s.scope_kind = 'phone' AND p.mac = s.scope_name
+      WHERE s.scope_kind = ? AND s.scope_tenant = ? AND s.scope_name = ? ORDER BY s.name`).raw(true),
+    phoneOne: p('SELECT mac, tenant, model, label, site, created_at, updated_at FROM fleet_phones WHERE mac = ?'),
+    phoneGroupsOne: p('SELECT grp FROM fleet_phone_groups WHERE mac = ? ORDER BY pos').pluck(),
 
     tenants: p('SELECT name, created_at FROM fleet_tenants ORDER BY name'),
     sites: p('SELECT tenant, name FROM fleet_sites ORDER BY tenant, name'),
@@ -157,8 +168,49 @@ export function sqliteFleet(db: () => Db): Store['fleet'] {
       const s = st();
       return db().transaction((): number => {
         for (const op of ops) applyOp(s, op);
-        return (s.bump.get() as { generation: number }).generation;
+        const generation = (s.bump.get() as { generation: number }).generation;
+        const scopes = fleetLogScopes(ops);
+        if (scopes === 'full') {
+          s.logReset.run(generation);
+          s.logPrune.run(generation);
+        } else {
+          for (const [kind, tenant, name] of scopes.values()) s.logAdd.run(generation, kind, tenant, name);
+          if (generation % 50 === 0) {
+            s.logReset.run(generation - LOG_KEEP);
+            s.logPrune.run(generation - LOG_KEEP);
+          }
+        }
+        return generation;
       }).immediate();
+    },
+    changesSince: async (since) => {
+      const s = st();
+      return db().transaction((): FleetChanges | undefined => {
+        const g = s.logFrom.get() as { generation: number; log_from: number };
+        if (!Number.isInteger(since) || since < g.log_from || since > g.generation) return undefined;
+        const scopes = since === g.generation ? [] : (s.logSince.all(since) as Array<[string, string, string]>);
+        if (scopes.length > LOG_MAX) return undefined; // a whole load is as cheap
+        const out: FleetChanges = {
+          generation: g.generation,
+          tenants: (s.tenants.all() as Array<{ name: string; created_at: number }>).map((r): Tenant => ({ name: r.name, createdAt: new Date(r.created_at) })),
+          sites: s.sites.all() as FleetChanges['sites'],
+          groups: s.groups.all() as FleetChanges['groups'],
+          scopes: [],
+          phones: [],
+          settings: [],
+        };
+        for (const [kind, tenant, name] of scopes) {
+          out.scopes.push(logScope(kind, tenant, name));
+          if (kind === 'phone') {
+            const r = s.phoneOne.get(name) as FleetPhoneRow | undefined;
+            if (r) out.phones.push(fleetPhoneFromRow(r, s.phoneGroupsOne.all(name) as string[]));
+          }
+          for (const [scope_kind, scope_tenant, scope_name, n, value, sealed, phone_tenant] of s.scopeRows.all(kind, tenant, name) as Array<[string, string, string, string, string, number, string | null]>) {
+            out.settings.push(fleetSettingFromRow({ scope_kind, scope_tenant, scope_name, name: n, value, sealed, phone_tenant }));
+          }
+        }
+        return out;
+      })();
     },
   };
 }

@@ -244,6 +244,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX check_sync_targets_by_job_mac ON check_sync_targets (job_id, mac);
     `,
   },
+  // 7 is PostgreSQL's (the changes feed's NOTIFY triggers); SQLite tells its watchers in process.
+  {
+    version: 8,
+    name: 'fleet change log',
+    // Issue 14 (Scale): each apply logs the scopes it wrote (a phone as its phone scope) at its
+    // generation, so a node behind reads only those (Store.fleet.changesSince). log_from: the log
+    // holds every change after that generation (a node further behind loads the whole fleet).
+    sql: `
+      CREATE TABLE fleet_log (
+        generation INTEGER NOT NULL,
+        scope_kind TEXT NOT NULL,
+        scope_tenant TEXT NOT NULL,
+        scope_name TEXT NOT NULL,
+        PRIMARY KEY (generation, scope_kind, scope_tenant, scope_name)
+      ) WITHOUT ROWID;
+      ALTER TABLE fleet_generation ADD COLUMN log_from INTEGER NOT NULL DEFAULT 0;
+      UPDATE fleet_generation SET log_from = generation;
+    `,
+  },
 ];
 
 export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

@@ -1,0 +1,140 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { openMemoryStore, type MemoryStore } from '../../test/support/memory-store.ts';
+import { prng } from '../../test/support/prng.ts';
+import type { Mac, Scope } from '../domain.ts';
+import { isProvError } from '../errors.ts';
+import { openStore } from '../store/open.ts';
+import type { Store } from '../store/store.ts';
+import { FleetService } from './fleet-service.ts';
+import { parseScope } from './scope.ts';
+import { SecretBox } from './secret-box.ts';
+import { generateKey } from './secret-key.ts';
+import type { FleetCommand } from './types.ts';
+
+const A = '0004f2000001' as Mac;
+const B = '0004f2000002' as Mac;
+const C = '0004f2000003' as Mac;
+const sc = (text: string): Scope => parseScope(text);
+
+let dir: string;
+let key: Buffer;
+const closers: Array<() => Promise<void>> = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pp-fleet-refresh-'));
+  mkdirSync(join(dir, 'root'));
+  key = generateKey();
+});
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const view = (s: FleetService, macs: readonly Mac[]) => ({
+  generation: s.generation,
+  tenants: s.tenants().map((t) => t.name),
+  sites: s.tenants().map((t) => s.sites(t.name)),
+  groups: s.tenants().map((t) => s.groups(t.name)),
+  phones: s.phones(),
+  effective: s.phones().map((p) => s.effective(p.mac)),
+  files: macs.map((m) => s.managedFile(m).etag),
+});
+
+async function stores(): Promise<Array<[string, Store]>> {
+  const mem: MemoryStore = await openMemoryStore(join(dir, 'mem'));
+  closers.push(() => mem.close());
+  const sq = await openStore({ storeUrl: 'sqlite', data: join(dir, 'sqlite') });
+  closers.push(() => sq.close());
+  return [['memory', mem], ['sqlite', sq]];
+}
+
+describe('fleet refresh reads only what changed (issue 14 Scale: a change visible to the next request in under 1 s)', () => {
+  test('issue 14 Scale: a global change on another node is read as one scope, not the whole fleet; only its phones lose their files', async () => {
+    for (const [name, store] of await stores()) {
+      const writer = await FleetService.open(store, new SecretBox(key));
+      const phones: FleetCommand[] = [];
+      for (let i = 0; i < 500; i++) phones.push({ op: 'phone.put', phone: { mac: `0004f21${i.toString(16).padStart(5, '0')}` as Mac, ...(i % 2 ? { site: 'hq' } : {}) } });
+      await writer.apply([...phones, { op: 'settings.set', scope: sc('site:hq'), values: { 'tcpIpApp.sntp.address': 'hq.example' } }], { create: true });
+      const node = await FleetService.open(store, new SecretBox(key));
+      for (const p of node.phones()) node.managedFile(p.mac);
+      const cached = node.phones().length;
+      const before = { ...node.stats };
+      await writer.apply([{ op: 'settings.set', scope: sc('global'), values: { 'tcpIpApp.sntp.address': 'g.example' } }]);
+      expect(await node.refresh(), name).toBe(true);
+      expect(node.stats.storeReads, name).toBe(before.storeReads); // no whole load
+      expect(node.stats.changeReads, name).toBe(before.changeReads + 1);
+      // Phones of site hq keep their cached file (their site value shadows global); the others render anew.
+      const renders = node.stats.renders;
+      for (const p of node.phones()) node.managedFile(p.mac);
+      expect(node.stats.renders - renders, name).toBe(cached / 2);
+      expect(node.effective('0004f2100000' as Mac).find((e) => e.name === 'tcpIpApp.sntp.address')?.value, name).toBe('g.example');
+      expect(node.effective('0004f2100001' as Mac).find((e) => e.name === 'tcpIpApp.sntp.address')?.value, name).toBe('hq.example');
+      // A removed site cascades over phones: the node loads the whole fleet.
+      await writer.apply([{ op: 'site.remove', tenant: 'default', name: 'hq' }]);
+      expect(await node.refresh(), name).toBe(true);
+      expect(node.stats.storeReads, name).toBe(before.storeReads + 1);
+      expect(node.phone('0004f2100001')?.site, name).toBeUndefined();
+    }
+  });
+
+  test('issue 14 Scale: 300 seeded random command batches — a second node refreshing after each equals a fresh load of the store', async () => {
+    for (const [name, store] of await stores()) {
+      const svc = await FleetService.open(store, new SecretBox(key), { root: join(dir, 'root') });
+      const node = await FleetService.open(store, new SecretBox(key), { root: join(dir, 'root') });
+      const r = prng(1414);
+      const pick = <T>(xs: readonly T[]): T => xs[r.int(xs.length)]!;
+      const tenants = ['default', 'acme', 'beta'];
+      const names = ['hq', 'east', 'sales'];
+      const macs = [A, B, C, '0004f2000004' as Mac, '0004f2000005' as Mac];
+      const params: Array<[string, () => string]> = [['reg.1.label', () => `l${r.int(3)}`], ['reg.1.auth.password', () => `p${r.int(3)}<&`], ['tcpIpApp.sntp.address', () => `n${r.int(3)}.example`]];
+      const scope = (): Scope => {
+        const t = pick(tenants);
+        switch (r.int(5)) {
+          case 0: return sc('global');
+          case 1: return sc(`tenant:${t}`);
+          case 2: return sc(`site:${t}/${pick(names)}`);
+          case 3: return sc(`group:${t}/${pick(names)}`);
+          default: return sc(`phone:${pick(macs)}`);
+        }
+      };
+      const command = (): FleetCommand => {
+        const t = pick(tenants);
+        switch (r.int(12)) {
+          case 0: return { op: pick(['tenant.add', 'tenant.remove'] as const), tenant: t };
+          case 1: return { op: pick(['site.add', 'site.remove', 'group.add', 'group.remove'] as const), tenant: t, name: pick(names) };
+          case 2:
+          case 3:
+          case 4: return { op: 'phone.put', phone: { mac: pick(macs), tenant: t, ...(r.int(2) ? { site: pick(names) } : {}), ...(r.int(2) ? { groups: [pick(names)] } : {}), ...(r.int(2) ? { label: `x${r.int(3)}` } : {}) } };
+          case 5: return r.int(2) ? { op: 'phone.remove', mac: pick(macs) } : { op: 'phone.replace', from: pick(macs), to: pick(macs) };
+          case 6: return { op: 'settings.unset', scope: scope(), names: [pick(params)[0]] };
+          default: {
+            const [n, v] = pick(params);
+            return { op: 'settings.set', scope: scope(), values: { [n]: v() } };
+          }
+        }
+      };
+      let applied = 0;
+      for (let i = 0; i < 300; i++) {
+        // Now and then the node lags a few writes behind.
+        const batches = r.int(4) === 0 ? 3 : 1;
+        for (let b = 0; b < batches; b++) {
+          try {
+            await svc.apply(Array.from({ length: 1 + r.int(3) }, command), { create: r.int(2) === 1 });
+            applied++;
+          } catch (e) {
+            if (!isProvError(e)) throw e;
+          }
+        }
+        for (const m of macs) node.managedFile(m); // cache files, so stale ones would show
+        await node.refresh();
+        const fresh = await FleetService.open(store, new SecretBox(key));
+        expect(view(node, macs), `${name}: after batch ${i}`).toEqual(view(fresh, macs));
+      }
+      expect(applied, name).toBeGreaterThan(100);
+      expect(node.stats.changeReads, name).toBeGreaterThan(100);
+    }
+  });
+});
