@@ -129,7 +129,9 @@ require('http').createServer((q,r)=>{r.writeHead(200,['content-type','applicatio
   };
   const nginx = launch(['nginx', '-c', conf, '-p', work]);
   const pp = launch([process.execPath, join(repo, 'bin/polyprov'), 'serve', '--workers', String(workers), '--root', root, '--data', join(work, `data-${workers}`), '--http', `127.0.0.1:${ports.polyprov}`, '--policy', 'open', '--log-level', 'error', '--config', join(work, 'polyprov.json')]);
-  const floor = launch([process.execPath, '-e', floorSrc]);
+  const floorFile = join(work, `floor-${workers}.cjs`); // a file: cluster workers re-run the primary's script
+  writeFileSync(floorFile, floorSrc);
+  const floor = launch([process.execPath, floorFile]);
   const procs = [nginx, pp, floor];
   const stop = () => procs.forEach((p) => p.kill('SIGTERM'));
   process.on('exit', stop);

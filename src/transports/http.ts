@@ -27,6 +27,11 @@ export interface HttpListener {
   server: Server;
 }
 
+/** The transfer's end, told to the core once (a module function: no closure per request). */
+function finish(f: FileResult, started: number, status: string, bytes: number, aborted: boolean): void {
+  f.done({ bytes, durationMs: performance.now() - started, status, aborted });
+}
+
 /** Reads share this signal: nothing aborts a read but the socket closing, seen in sendFile. */
 const NEVER = new AbortController().signal;
 
@@ -94,8 +99,11 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
       return;
     }
     let target = req.url ?? '/';
-    const abs = /^https?:\/\/[^/]*/i.exec(target);
-    if (abs) target = target.slice(abs[0].length) || '/';
+    // An absolute-form target (RFC 9112 §3.2.2) is rare: phones send origin-form ("/…").
+    if (target.charCodeAt(0) !== 47) {
+      const abs = /^https?:\/\/[^/]*/i.exec(target);
+      if (abs) target = target.slice(abs[0].length) || '/';
+    }
     const q = target.indexOf('?');
     if (q >= 0) target = target.slice(0, q);
     let path = target;
@@ -171,7 +179,6 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
 
   function sendFile(req: IncomingMessage, res: ServerResponse, breq: BootRequest, f: FileResult, head: boolean): void {
     const started = performance.now();
-    const done = (status: string, bytes: number, aborted: boolean) => f.done({ bytes, durationMs: performance.now() - started, status, aborted });
     // A flat [name, value, …] list: node:http writes it without walking an object's keys.
     const headers: Array<string | number> = [
       'content-type', contentType(breq.path),
@@ -182,14 +189,14 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
     ];
     if ((req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined) && notModified(req, f)) {
       res.writeHead(304, headers).end();
-      return done('304', 0, false);
+      return finish(f, started, '304', 0, false);
     }
     let range = req.headers.range === undefined ? undefined : parseRange(req.headers.range, f.size);
     const ifRange = req.headers['if-range'];
     if (range && typeof ifRange === 'string' && ifRange !== f.etag && Date.parse(ifRange) !== Math.floor(f.mtime.getTime() / 1000) * 1000) range = undefined;
     if (range === 'unsatisfiable') {
       res.writeHead(416, { 'content-range': `bytes */${f.size}` }).end();
-      return done('416', 0, false);
+      return finish(f, started, '416', 0, false);
     }
     const status = range ? 206 : 200;
     const length = range ? range.end - range.start + 1 : f.size;
@@ -198,14 +205,14 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
     res.writeHead(status, headers);
     if (head || length === 0) {
       res.end();
-      return done(String(status), 0, false);
+      return finish(f, started, status === 200 ? '200' : '206', 0, false);
     }
     if (f.body) {
       // Already in memory (configuration files, stored uploads): one write, no stream.
       res.end(range ? f.body.subarray(range.start, range.end + 1) : f.body);
-      return done(String(status), length, false);
+      return finish(f, started, status === 200 ? '200' : '206', length, false);
     }
-    if (f.chunks) return void sendChunks(res, breq, f, range, status, done);
+    if (f.chunks) return void sendChunks(res, breq, f, range, status, (st, bytes, aborted) => finish(f, started, st, bytes, aborted));
     const stream = f.open(range);
     let sent = 0;
     let finished = false;
@@ -217,7 +224,7 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
     stream.on('end', () => {
       finished = true;
       res.end();
-      done(String(status), sent, false);
+      finish(f, started, String(status), sent, false);
     });
     stream.on('error', (err) => {
       log.error({ err: err.message, path: breq.path }, 'read failed while streaming');
@@ -227,7 +234,7 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
     res.on('close', () => {
       if (!finished) {
         stream.destroy();
-        done(String(status), sent, true);
+        finish(f, started, String(status), sent, true);
       }
     });
   }
