@@ -71,6 +71,10 @@ describe('issue 15 Resources: /phones writes', () => {
     const again = await h.call('PUT', `/phones/${A.toUpperCase()}`, { token: h.tokens.operator, body });
     expect(again.status).toBe(200);
     expect(again.headers.get('etag')).toBe(r.headers.get('etag'));
+    // PUT is the whole phone: leaving out what it has (its groups, its settings) is a different body.
+    expect((await h.call('PUT', `/phones/${A}`, { token: h.tokens.operator, body: { ...body, groups: undefined } })).status).toBe(409);
+    expect((await h.call('PUT', `/phones/${A}`, { token: h.tokens.operator, body: { ...body, settings: undefined } })).status).toBe(409);
+    expect((await h.call('PUT', `/phones/${A}`, { token: h.tokens.operator, body: { ...body, model: 'vvx410' } })).status).toBe(200);
     const other = await h.call('PUT', `/phones/${A}`, { token: h.tokens.operator, body: { ...body, label: 'Back office' } });
     expect(other.status).toBe(409);
     expect(other.json.code).toBe('PP_FLEET_EXISTS');

@@ -5,7 +5,8 @@
 // Settings are checked against the catalogue as the CLI checks them; secrets are write-only.
 // The list answers from the fleet's in-memory snapshot: the inventory (versions, last seen) is
 // read only when a filter or the sort needs it, else only for the page's phones.
-import type { Mac, ManagedPhone, Phone } from '../../domain.ts';
+import { normalizeModel } from '../../config/models.ts';
+import { DEFAULT_TENANT, type Mac, type ManagedPhone, type Phone } from '../../domain.ts';
 import type { FleetCommand } from '../../fleet/types.ts';
 import { etagOf, requireMatch } from '../etag.ts';
 import { compareKeys, paginate, type SortKey } from '../pagination.ts';
@@ -137,25 +138,27 @@ const putBody: JSONSchema = {
   additionalProperties: false,
 };
 
-/** Whether a PUT body says what the phone already is (fields given equal, settings given equal, secrets compared in clear). */
-async function sameAs(f: FleetApi, phone: ManagedPhone, b: { tenant?: string; model?: string; label?: string; site?: string; groups?: string[]; settings?: Record<string, string> }): Promise<boolean> {
-  if (b.tenant !== undefined && b.tenant !== phone.tenant) return false;
-  if (b.model !== undefined && b.model !== phone.model) return false;
-  if (b.label !== undefined && b.label !== phone.label) return false;
-  if (b.site !== undefined && b.site !== phone.site) return false;
-  if (b.groups !== undefined && b.groups.join('\0') !== phone.groups.join('\0')) return false;
-  if (b.settings !== undefined) {
-    const mine = new Map((await f.effective(phone.mac)).filter((e) => e.scope === `phone:${phone.mac}`).map((e) => [e.name, e.value]));
-    if (mine.size !== Object.keys(b.settings).length) return false;
-    for (const [k, v] of Object.entries(b.settings)) if (mine.get(k) !== v) return false;
-  }
+/**
+ * Whether a PUT body describes the phone exactly as it is: PUT carries the whole resource, so a
+ * field left out means "none" (no label, no groups, no phone-scope settings) and a body that
+ * leaves out what the phone has is a different body (409). Secrets are compared in clear, here only.
+ */
+async function sameAs(f: FleetApi, phone: ManagedPhone, b: { tenant: string; model?: string; label?: string; site?: string; groups?: string[]; settings?: Record<string, string> }): Promise<boolean> {
+  if (b.tenant !== phone.tenant) return false;
+  const model = b.model === undefined ? undefined : (normalizeModel(b.model) ?? b.model);
+  if (model !== phone.model || b.label !== phone.label || b.site !== phone.site) return false;
+  if ((b.groups ?? []).join('\0') !== phone.groups.join('\0')) return false;
+  const want = b.settings ?? {};
+  const mine = new Map((await f.effective(phone.mac)).filter((e) => e.scope === `phone:${phone.mac}`).map((e) => [e.name, e.value]));
+  if (mine.size !== Object.keys(want).length) return false;
+  for (const [k, v] of Object.entries(want)) if (mine.get(k) !== v) return false;
   return true;
 }
 
 const put: RouteDef = {
   method: 'PUT',
   url: '/phones/:mac',
-  summary: 'Create a managed phone (201); the same body again 200, a different one 409 (change it with PATCH)',
+  summary: 'Create a managed phone (201); the same body again 200, a different one 409 (change it with PATCH). The body is the whole phone: a field left out means none',
   access: 'operate',
   scope: 'tenant',
   schema: { params: macParams, body: putBody, response: { 200: managedPhoneSchema, 201: managedPhoneSchema, 400: schemas.problem, 404: schemas.problem, 409: schemas.problem } },
@@ -167,7 +170,7 @@ const put: RouteDef = {
     if (req.tenant !== undefined && tenant !== req.tenant) throw new ApiError('PP_API_NOT_FOUND', `tenant ${b.tenant} not found`, { status: 404, pointer: '/tenant' });
     const had = await current(req, f, mac);
     if (had) {
-      if (await sameAs(f, had.phone, { ...b, ...(tenant !== undefined ? { tenant } : {}) })) return reply(200, had.body, { etag: had.etag });
+      if (await sameAs(f, had.phone, { ...b, tenant: tenant ?? DEFAULT_TENANT })) return reply(200, had.body, { etag: had.etag });
       throw new ApiError('PP_FLEET_EXISTS', `phone ${mac} exists with other values: change it with PATCH (If-Match: its ETag), or DELETE it first`, { status: 409 });
     }
     if (b.settings) checkSettings(b.settings);
