@@ -104,6 +104,19 @@ describe('issue 15 Resources: /inventory', () => {
   });
 });
 
+describe('issue 15 Who may do what: the inventory by tenant', () => {
+  test("a phone seen reading tenant acme's master, or managed in acme, is acme's: its token lists and reads it, the default tenant's token does too", async () => {
+    await h.admin.fleet.apply([{ op: 'tenant.add', tenant: 'acme' }, { op: 'phone.put', phone: { mac: '0004f2000a02' as Mac, tenant: 'acme', model: 'VVX410' } }]);
+    await h.store.phones.recordSighting({ mac: '0004f2000a01' as Mac, at: new Date(), source: 'http', address: '10.9.0.1', master: 'acme/000000000000.cfg', file: { path: 'acme/000000000000.cfg', op: 'read', status: '200' } });
+    await h.store.phones.recordSighting({ mac: '0004f2000a02' as Mac, at: new Date(), source: 'http', address: '10.9.0.2' });
+    const r = await h.call('GET', '/inventory', { token: h.tokens.acme });
+    expect(r.json.items.map((p: { mac: string; tenant: string }) => [p.mac, p.tenant])).toEqual([['0004f2000a01', 'acme'], ['0004f2000a02', 'acme']]);
+    expect(r.json.items[1].managed).toMatchObject({ tenant: 'acme', model: 'VVX410', groups: [] });
+    expect((await h.call('GET', '/inventory/0004f2000a01', { token: h.tokens.acme })).status).toBe(200);
+    expect((await h.call('GET', '/inventory?managed=true')).json.items.map((p: { mac: string }) => p.mac)).toEqual(['0004f2000a02']);
+  });
+});
+
 describe('issue 15 Resources: timeline and logs', () => {
   test('the boot timeline lists each boot with the requests it made', async () => {
     const r = await h.call('GET', `/phones/${M1}/timeline`);
