@@ -286,6 +286,16 @@ describe('issue 15 Resources: CSV import and export', () => {
     expect((await h.call('GET', '/export?tenant=nosuch')).status).toBe(404);
   });
 
+  test('a tenant that still has phones is not removed (409, what to do first); an empty one is (204)', async () => {
+    const r = await h.call('DELETE', '/tenants/acme');
+    expect(r.status).toBe(409);
+    expect(r.json.code).toMatch(/^PP_FLEET_/);
+    expect((await h.call('POST', '/tenants', { body: { name: 'spare' } })).status).toBe(201);
+    expect((await h.call('DELETE', '/tenants/spare', { token: h.tokens.operator })).status).toBe(403);
+    expect((await h.call('DELETE', '/tenants/spare')).status).toBe(204);
+    expect((await h.call('DELETE', '/tenants/spare')).status).toBe(404);
+  });
+
   test('DELETE /phones/:mac removes the phone (If-Match checked when given)', async () => {
     expect((await h.call('DELETE', `/phones/${B}`, { headers: { 'if-match': '"stale"' } })).status).toBe(412);
     expect((await h.call('DELETE', `/phones/${B}`, { token: h.tokens.acme })).status).toBe(204);
