@@ -221,6 +221,7 @@ describe('issue 15 Resources: the contact directory', () => {
     expect(r.status).toBe(200);
     expect(r.json.file.version).toBe(2);
     expect(r.headers.get('etag')).not.toBe(etag);
+    expect((await h.admin.changes({ limit: 5 })).find((c) => c.operation === 'uploads.directory')).toMatchObject({ who: 't-operator', target: M2, new: { version: 2 } });
   });
 
   test.each([
