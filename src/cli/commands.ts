@@ -1,25 +1,28 @@
-// The list of commands: one import and one array entry per command file; keep alphabetical.
+// The list of commands: one entry per command file, named as its command; keep alphabetical.
+// Loaded on demand (issue 14 Scale: `polyprov fleet import` starts fast): main.ts loads only the
+// command named on the command line, and every one for help or an unknown name.
 import type { RegisterCommand } from './exit.ts';
-import { register as accounts } from './accounts.ts';
-import { register as audit } from './audit.ts';
-import { register as bench } from './bench.ts';
-import { register as changes } from './changes.ts';
-import { register as dhcp } from './dhcp.ts';
-import { register as explain } from './explain.ts';
-import { register as fleet } from './fleet.ts';
-import { register as init } from './init.ts';
-import { register as lint } from './lint.ts';
-import { register as logs } from './logs.ts';
-import { register as notify } from './notify.ts';
-import { register as overrides } from './overrides.ts';
-import { register as phone } from './phone.ts';
-import { register as phones } from './phones.ts';
-import { register as render } from './render.ts';
-import { register as secrets } from './secrets.ts';
-import { register as serve } from './serve.ts';
-import { register as settings } from './settings.ts';
-import { register as staging } from './staging.ts';
-import { register as store } from './store.ts';
-import { register as tokens } from './tokens.ts';
 
-export const COMMANDS: RegisterCommand[] = [accounts, audit, bench, changes, dhcp, explain, fleet, init, lint, logs, notify, overrides, phone, phones, render, secrets, serve, settings, staging, store, tokens];
+export const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
+  accounts: async () => (await import('./accounts.ts')).register,
+  audit: async () => (await import('./audit.ts')).register,
+  bench: async () => (await import('./bench.ts')).register,
+  changes: async () => (await import('./changes.ts')).register,
+  dhcp: async () => (await import('./dhcp.ts')).register,
+  explain: async () => (await import('./explain.ts')).register,
+  fleet: async () => (await import('./fleet.ts')).register,
+  init: async () => (await import('./init.ts')).register,
+  lint: async () => (await import('./lint.ts')).register,
+  logs: async () => (await import('./logs.ts')).register,
+  notify: async () => (await import('./notify.ts')).register,
+  overrides: async () => (await import('./overrides.ts')).register,
+  phone: async () => (await import('./phone.ts')).register,
+  phones: async () => (await import('./phones.ts')).register,
+  render: async () => (await import('./render.ts')).register,
+  secrets: async () => (await import('./secrets.ts')).register,
+  serve: async () => (await import('./serve.ts')).register,
+  settings: async () => (await import('./settings.ts')).register,
+  staging: async () => (await import('./staging.ts')).register,
+  store: async () => (await import('./store.ts')).register,
+  tokens: async () => (await import('./tokens.ts')).register,
+};

@@ -15,7 +15,10 @@ export async function main(argv: string[]): Promise<number> {
   program.configureOutput({ outputError: (str, write) => write(str) });
 
   let code: number = EXIT.ok;
-  for (const register of COMMANDS) register(program, (c) => (code = c));
+  // Only the named command's module (and what it imports) is loaded; help and unknown names load all.
+  const named = argv.slice(2).find((a) => !a.startsWith('-'));
+  const loads = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!] : Object.values(COMMANDS);
+  for (const register of await Promise.all(loads.map((load) => load()))) register(program, (c) => (code = c));
   try {
     await program.parseAsync(argv);
   } catch (err) {
