@@ -134,6 +134,16 @@ describe('issue 15 Resources: /phones writes', () => {
     expect((await h.admin.changes({ limit: 50 })).some((c) => c.who === 't-operator' && c.target.includes(A))).toBe(true);
   });
 
+  test('a secret changed by someone else changes the ETag, though it still reads {"set": true}: the stale PATCH is 412', async () => {
+    const g = await h.call('GET', `/phones/${A}`);
+    expect(g.json.settings['reg.1.auth.password']).toEqual({ set: true });
+    await h.admin.fleet.apply([{ op: 'settings.set', scope: { kind: 'phone', tenant: 'acme', name: A }, values: { 'reg.1.auth.password': `${SECRET}-changed` } }]);
+    const after = await h.call('GET', `/phones/${A}`);
+    expect(after.json).toEqual(g.json);
+    expect(after.headers.get('etag')).not.toBe(g.headers.get('etag'));
+    expect((await h.call('PATCH', `/phones/${A}`, { body: { label: 'Lobby 2' }, headers: { 'if-match': g.headers.get('etag')! } })).status).toBe(412);
+  });
+
   test("another tenant's phone is 404 on every verb for a bound token; read-only may not write", async () => {
     await h.call('PUT', `/phones/${C}`, { body: { model: 'VVX310', label: 'Default phone' } });
     for (const [m, b] of [['GET'], ['PATCH', { label: 'x' }], ['DELETE'], ['PUT', { model: 'VVX310', label: 'Default phone' }]] as Array<[string, unknown?]>) {

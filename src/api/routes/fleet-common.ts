@@ -8,6 +8,7 @@ import type { Group, Mac, ManagedPhone, Scope, Site, Tenant } from '../../domain
 import { isProvError } from '../../errors.ts';
 import { settingProblem } from '../../fleet/validate.ts';
 import type { ApplyOptions, ApplyResult, EffectiveSetting, FleetCommand } from '../../fleet/types.ts';
+import { etagOf } from '../etag.ts';
 import { ApiError, pointerToken } from '../problem.ts';
 import type { ApiRequest, JSONSchema } from '../route.ts';
 import { schemas } from '../route.ts';
@@ -111,3 +112,14 @@ export function checkTenantParam(req: ApiRequest, t: string): void {
 
 /** What a malformed scope is told (the text sent is not quoted back). */
 export const SCOPE_FORMS = 'the scope is not one of: global, tenant:T, site:S, site:T/S, group:G, group:T/G, phone:MAC (names: lower-case letters, digits, - and _)';
+
+/**
+ * The ETag of a view with settings. A secret shows as {"set": true} whatever its value, so a view
+ * holding one also carries the fleet's generation: a secret changed by someone else then changes
+ * the tag (a spurious 412 after an unrelated fleet change is the price; a silent overwrite never
+ * happens). No hash of a secret ever goes into a tag.
+ */
+export function settingsEtag(admin: AdminService, view: Record<string, unknown>, settings: Record<string, string | { set: true }>): string {
+  const hasSecret = Object.values(settings).some((v) => typeof v !== 'string');
+  return etagOf(hasSecret ? { view, generation: admin.fleet.files.stats.generation } : view);
+}

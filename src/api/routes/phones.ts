@@ -8,13 +8,13 @@
 import { normalizeModel } from '../../config/models.ts';
 import { DEFAULT_TENANT, type Mac, type ManagedPhone, type Phone } from '../../domain.ts';
 import type { FleetCommand } from '../../fleet/types.ts';
-import { etagOf, requireMatch } from '../etag.ts';
+import { requireMatch } from '../etag.ts';
 import { compareKeys, paginate, type SortKey } from '../pagination.ts';
 import { sortedPhones, sortKeyOf } from '../phone-index.ts';
 import { ApiError, notFound } from '../problem.ts';
 import { reply, schemas, tenantVisible, type ApiRequest, type JSONSchema, type RouteDef } from '../route.ts';
 import { dateQuery, iso, macOf, macParams } from './common.ts';
-import { checkSettings, fleetApi, fleetCall, managedPhoneJson, managedPhoneSchema, settingsJson, type FleetApi } from './fleet-common.ts';
+import { checkSettings, fleetApi, fleetCall, managedPhoneJson, managedPhoneSchema, settingsEtag, settingsJson, type FleetApi } from './fleet-common.ts';
 
 const SORTS = ['mac', 'label', 'model', 'site', 'lastSeen'] as const;
 type SortField = (typeof SORTS)[number];
@@ -113,7 +113,7 @@ async function current(req: ApiRequest, f: FleetApi, mac: Mac): Promise<{ phone:
   if (!tenantVisible(req, phone.tenant)) throw notFound(`phone ${mac}`);
   const settings = settingsJson(await f.settings({ kind: 'phone', tenant: phone.tenant, name: mac }));
   const body = { ...managedPhoneJson(phone), settings };
-  return { phone, body, etag: etagOf(body) };
+  return { phone, body, etag: settingsEtag(req.admin, body, settings) };
 }
 
 const getOne: RouteDef = {

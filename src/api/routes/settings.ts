@@ -9,10 +9,10 @@ import { DEFAULT_TENANT, type Scope } from '../../domain.ts';
 import { isProvError } from '../../errors.ts';
 import { formatScope, parseScope } from '../../fleet/scope.ts';
 import type { FleetCommand } from '../../fleet/types.ts';
-import { etagOf, requireMatch } from '../etag.ts';
+import { requireMatch } from '../etag.ts';
 import { ApiError, notFound } from '../problem.ts';
 import { reply, schemas, type ApiRequest, type JSONSchema, type RouteDef } from '../route.ts';
-import { checkSettings, fleetApi, fleetCall, SCOPE_FORMS, settingsJson, settingsSchema, type FleetApi } from './fleet-common.ts';
+import { checkSettings, fleetApi, fleetCall, SCOPE_FORMS, settingsEtag, settingsJson, settingsSchema, type FleetApi } from './fleet-common.ts';
 
 const params: JSONSchema = { type: 'object', properties: { scope: { type: 'string', minLength: 1, maxLength: 200, description: 'global, tenant:T, site:S, site:T/S, group:G, group:T/G, phone:MAC' } }, required: ['scope'] };
 const viewSchema: JSONSchema = { type: 'object', properties: { scope: { type: 'string' }, settings: settingsSchema }, required: ['scope', 'settings'] };
@@ -41,7 +41,7 @@ async function view(f: FleetApi, req: ApiRequest, s: Scope): Promise<{ body: Rec
     throw err;
   }));
   const body = { scope: formatScope(s), settings };
-  return { body, etag: etagOf(body) };
+  return { body, etag: settingsEtag(req.admin, body, settings) };
 }
 
 const get: RouteDef = {
