@@ -28,10 +28,16 @@ export interface FleetState {
 
 export function stateOf(d: FleetData): FleetState {
   const settings = new Map<string, Map<string, Setting>>();
+  // load() gives settings by scope (SQLite's share one Scope record per scope): one key per run.
+  let lastScope: Setting['scope'] | undefined;
+  let m: Map<string, Setting> | undefined;
   for (const s of d.settings) {
-    const k = scopeKey(s.scope);
-    let m = settings.get(k);
-    if (!m) settings.set(k, (m = new Map()));
+    if (s.scope !== lastScope || !m) {
+      const k = scopeKey(s.scope);
+      m = settings.get(k);
+      if (!m) settings.set(k, (m = new Map()));
+      lastScope = s.scope;
+    }
     m.set(s.name, s);
   }
   return {

@@ -5,7 +5,7 @@
 // hundred thousand statement runs of a few microseconds each, with no round trip. Each apply logs
 // the scopes it wrote (migration 8, fleet-rows.ts fleetLogScopes) for changesSince().
 import type Database from 'better-sqlite3';
-import type { FleetData, FleetOp, Tenant } from '../../domain.ts';
+import type { FleetData, FleetOp, Scope, ScopeKind, Setting, Tenant } from '../../domain.ts';
 import { macKey } from '../fold-sighting.ts';
 import { checkFleetOp, fleetLogScopes, fleetPhoneFromRow, fleetPhoneToValues, fleetSettingFromRow, LOG_KEEP, LOG_MAX, logScope, scopeCols, type FleetPhoneRow } from '../fleet-rows.ts';
 import type { FleetChanges, Store } from '../store.ts';
@@ -32,10 +32,10 @@ function prepare(db: Db) {
     sites: p('SELECT tenant, name FROM fleet_sites ORDER BY tenant, name'),
     groups: p('SELECT tenant, name FROM fleet_groups ORDER BY tenant, name'),
     phones: p('SELECT mac, tenant, model, label, site, created_at, updated_at FROM fleet_phones ORDER BY mac'),
-    // Rows as arrays (the big read: 8 rows a phone), cheaper than objects.
-    settings: p(`SELECT s.scope_kind, s.scope_tenant, s.scope_name, s.name, s.value, s.sealed, p.tenant AS phone_tenant
-      FROM fleet_settings s LEFT JOIN fleet_phones p ON s.scope_kind = 'phone' AND p.mac = s.scope_name
-      ORDER BY s.scope_kind, s.scope_tenant, s.scope_name, s.name`).raw(true),
+    // Rows as arrays (the big read: 8 rows a phone), cheaper than objects; a phone scope's tenant
+    // is looked up in the phones just read rather than joined per row.
+    settings: p(`SELECT scope_kind, scope_tenant, scope_name, name, value, sealed FROM fleet_settings
+      ORDER BY scope_kind, scope_tenant, scope_name, name`).raw(true),
     phoneGroups: p('SELECT mac, grp FROM fleet_phone_groups ORDER BY mac, pos').raw(true),
 
     tenantPut: p('INSERT INTO fleet_tenants (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
@@ -152,15 +152,24 @@ export function sqliteFleet(db: () => Db): Store['fleet'] {
           if (l) l.push(grp);
           else groupsOf.set(mac, [grp]);
         }
+        const phones = (s.phones.all() as FleetPhoneRow[]).map((r) => fleetPhoneFromRow(r, groupsOf.get(r.mac) ?? []));
+        const tenantOf = new Map<string, string>(phones.map((ph) => [ph.mac, ph.tenant]));
+        // Rows come by scope: the settings of one scope share its Scope record (one per scope, not per row).
+        const settings: Setting[] = [];
+        let scope: Scope | undefined;
+        for (const [kind, tenant, name, param, value, sealed] of s.settings.all() as Array<[ScopeKind, string, string, string, string, number]>) {
+          if (!scope || scope.kind !== kind || scope.name !== name || (kind !== 'phone' && scope.tenant !== tenant)) {
+            scope = kind === 'phone' ? { kind, tenant: tenantOf.get(name) ?? '', name } : { kind, tenant, name };
+          }
+          settings.push({ scope, name: param, value, sealed: sealed === 1 });
+        }
         return {
           generation,
           tenants: (s.tenants.all() as Array<{ name: string; created_at: number }>).map((r): Tenant => ({ name: r.name, createdAt: new Date(r.created_at) })),
           sites: s.sites.all() as FleetData['sites'],
           groups: s.groups.all() as FleetData['groups'],
-          phones: (s.phones.all() as FleetPhoneRow[]).map((r) => fleetPhoneFromRow(r, groupsOf.get(r.mac) ?? [])),
-          settings: (s.settings.all() as Array<[string, string, string, string, string, number, string | null]>).map(
-            ([scope_kind, scope_tenant, scope_name, name, value, sealed, phone_tenant]) =>
-              fleetSettingFromRow({ scope_kind, scope_tenant, scope_name, name, value, sealed, phone_tenant })),
+          phones,
+          settings,
         };
       })();
     },
