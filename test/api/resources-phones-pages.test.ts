@@ -1,10 +1,7 @@
-// Issue 15 "Lists": at 10,000 phones a filtered page of 100 answers in under 50 ms. The fleet is
-// seeded straight into the store (10,000 phones over 20 sites and 5 groups, labels and models
-// varied), the fleet service reloads it, then each query is asked over a real HTTP client and
-// timed by the server, request in to answer out, 15 times after warm-ups. The suite runs beside
-// others on a shared 2-core host (load 10-15), so the figure held to the budget is the best of the
-// 15 — the server's own cost, without the waits other processes add — and the median and the
-// client's round trip are printed beside it.
+// Issue 15 "Lists" at 10,000 phones: filtered, sorted pages of 100 with a cursor, correct at full
+// size (10,000 phones over 20 sites and 5 groups, labels and models varied, seeded straight into
+// the store). Their speed (under 50 ms a page) is measured by `npm run bench -- api-phones`
+// (bench/api-phones.ts), never here: tests assert behaviour, benchmarks time it.
 // The app runs as in production: answers are not re-validated against their schemas (the other
 // suites turn that check on).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -12,7 +9,6 @@ import type { FleetOp, Mac } from '../../src/domain.ts';
 import { startApi, type ApiHarness } from './resources-harness.ts';
 
 const N = 10_000;
-const BUDGET_MS = 50;
 let h: ApiHarness;
 
 beforeAll(async () => {
@@ -34,24 +30,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => h.close());
 
-async function measure(path: string): Promise<{ ms: number; median: number; roundTrip: number; json: any }> {
-  let json: any;
-  const server: number[] = [];
-  const client: number[] = [];
-  for (let i = 0; i < 3; i++) await h.call('GET', path); // warm-up
-  for (let i = 0; i < 15; i++) {
-    const t = performance.now();
-    const r = await h.call('GET', path);
-    client.push(performance.now() - t);
-    server.push(h.serverMs[h.serverMs.length - 1]!);
-    expect(r.status).toBe(200);
-    json = r.json;
-  }
-  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-  return { ms: sorted(server)[0]!, median: sorted(server)[7]!, roundTrip: sorted(client)[7]!, json };
-}
-
-describe('issue 15 Lists: 10,000 phones, a filtered page of 100 under 50 ms', () => {
+describe('issue 15 Lists: 10,000 phones, filtered and sorted pages of 100 with a cursor', () => {
   test.each([
     ['/phones?limit=100', 100],
     ['/phones?site=site7&tenant=acme&limit=100', 100],
@@ -60,13 +39,13 @@ describe('issue 15 Lists: 10,000 phones, a filtered page of 100 under 50 ms', ()
     ['/phones?label=desk%2001&sort=-label&limit=100', 100],
     ['/phones?macPrefix=0004f2001&limit=100', 100],
   ])('%s', async (path, n) => {
-    const { ms, median, roundTrip, json } = await measure(path);
-    console.log(`${path}: server best ${ms.toFixed(1)} ms, median ${median.toFixed(1)} ms; round trip median ${roundTrip.toFixed(1)} ms (15 runs)`);
+    const r = await h.call('GET', path);
+    expect(r.status).toBe(200);
+    const json = r.json;
     expect(json.items).toHaveLength(n);
     // The page after it answers too (the cursor), and never repeats an item.
     const next = await h.call('GET', json.next.replace('/api/v1', ''));
     expect(next.json.items[0].mac).not.toBe(json.items[json.items.length - 1].mac);
-    expect(ms, `${path}: best of 15 ${ms.toFixed(1)} ms (median ${median.toFixed(1)} ms)`).toBeLessThan(BUDGET_MS);
   });
 
   test('a label sort is in label order across two pages', async () => {
