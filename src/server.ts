@@ -159,7 +159,10 @@ export function listenerWarnings(listening: readonly Listening[]): string[] {
  */
 export async function accountWarnings(options: Readonly<ServerOptions>, admin: AdminService): Promise<string[]> {
   if (options.policy !== 'accounts') return [];
-  if ((await admin.accounts.list()).length > 0 || (await admin.staging.status()).on) return [];
+  // Issue 16: started while the store is unavailable, the node says so instead of guessing.
+  const some = await Promise.all([admin.accounts.list(), admin.staging.status()]).then(([a, s]) => a.length > 0 || s.on, (err: Error) => err);
+  if (some instanceof Error) return [`the store is unavailable (${some.message}): serving tree files, 503 for the rest until it answers`];
+  if (some) return [];
   const state = options.storeUrl === 'sqlite' ? ` --data ${shellWord(resolve(options.data))}` : ' (with the same --config as serve)';
   return [
     `policy accounts and no provisioning account: every phone request will be refused (401). ` +

@@ -100,21 +100,34 @@ export class CoreBootService implements BootService {
   static async create(deps: BootServiceDeps): Promise<CoreBootService> {
     // The digest secret is kept in the store so a nonce not signed by it is told apart from an old one;
     // nonces are still good only in the process that issued them (digest-auth.ts, issue 13 item 9).
-    let secretHex = await deps.store.settings.get('digest.secret');
-    if (!secretHex) {
-      secretHex = randomBytes(32).toString('hex');
-      await deps.store.settings.set('digest.secret', secretHex);
+    // Issue 16: a node started while its database is down signs with a secret of its own (nonces
+    // are good only in the process that issued them anyway) and takes the staging option until
+    // the store answers (the feed's catch-up re-reads the switches then).
+    let secretHex: string | undefined;
+    let staging = deps.options.staging;
+    try {
+      secretHex = await deps.store.settings.get('digest.secret');
+      if (!secretHex) {
+        secretHex = randomBytes(32).toString('hex');
+        await deps.store.settings.set('digest.secret', secretHex);
+      }
+      staging = await stagingSetting(deps.store, deps.options.staging);
+    } catch (err) {
+      if (!isProvError(err) || err.code !== 'PP_STORE_UNAVAILABLE') throw err;
+      secretHex ??= randomBytes(32).toString('hex');
     }
-    const staging = await stagingSetting(deps.store, deps.options.staging);
     const svc = new CoreBootService(deps, Buffer.from(secretHex, 'hex'), staging);
-    if (deps.fleet) await svc.refreshStaging();
+    if (deps.fleet) await svc.refreshStaging().catch(() => {});
     // `polyprov staging on|off` changes the store; every node picks it up within seconds.
     svc.stagingTimer = setInterval(() => void svc.refreshStaging().catch(() => {}), 3000);
     svc.stagingTimer.unref();
     // Issue 16: another node's (or this process's admin service's) change is heard at once; the
     // account cache's short life and the staging timer remain the fallback when the feed is down.
     svc.unwatch = deps.store.watch((topic, key) => {
-      if (topic === 'accounts') svc.auth.forget(key);
+      if (topic === 'accounts') {
+        svc.auth.forget(key);
+        svc.enrol.forgetBound();
+      }
       else if (topic === 'settings' && (key === undefined || key.startsWith('staging'))) void svc.refreshStaging().catch(() => {});
     });
     return svc;

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { parseConfigFile } from '../config/config-file.ts';
 import { writeConfigFile } from '../config/write-xml.ts';
 import { DEFAULT_TENANT, type Account, type Mac } from '../domain.ts';
+import { isProvError } from '../errors.ts';
 import { makeAccount } from './digest.ts';
 import type { Store } from '../store/store.ts';
 import type { Authenticator, Principal } from './authenticate.ts';
@@ -70,11 +71,23 @@ export class Enrolment {
     private readonly enabled = true,
   ) {}
 
+  /** Drops what is known of phones' own accounts (an accounts change heard through the store's feed). */
+  forgetBound(): void {
+    this.bound.clear();
+  }
+
   async boundAccount(mac: Mac): Promise<Account | undefined> {
     const hit = this.bound.get(mac);
     const now = Date.now();
     if (hit && now - hit.at < 2000) return hit.account;
-    const account = await this.store.accounts.forPhone(mac);
+    let account: Account | undefined;
+    try {
+      account = await this.store.accounts.forPhone(mac);
+    } catch (err) {
+      // Issue 16: without its database a node goes by what it last read (the feed drops it on change).
+      if (hit && isProvError(err) && err.code === 'PP_STORE_UNAVAILABLE') return hit.account;
+      throw err;
+    }
     if (this.bound.size > 100_000) this.bound.clear();
     this.bound.set(mac, { account, at: now });
     return account;

@@ -12,6 +12,7 @@ import { openStore, redactUrl } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import type { FleetSource } from './admin-fleet.ts';
 import { AdminService } from './admin.ts';
+import { fleetNotRead, LateFleet } from './late-fleet.ts';
 import { createBootService, type CoreBootService } from './boot-service.ts';
 import { osUser } from './change-record.ts';
 import { checkDataDirMode, stateExists, stateMissing } from './data-dir.ts';
@@ -180,40 +181,75 @@ export interface OpenedCore {
   close(): Promise<void>;
 }
 
-/** The store, the boot service and the admin service for `polyprov serve` (src/server.ts). */
+/**
+ * The store, the boot service and the admin service for `polyprov serve` (src/server.ts).
+ * Issue 16: serve starts with its PostgreSQL down — the store opens without it and reconnects by
+ * itself, the fleet is read once the database answers (late-fleet.ts), and until then what needs
+ * the store is answered "retry later". A node with no secret key at all still needs its database
+ * at start, to tell a store without a fleet from one with (coreFleet).
+ */
 export async function openCore(options: Readonly<ServerOptions>, log: Logger): Promise<OpenedCore> {
-  const store = await open(options, false);
+  checkDataDirMode(options.data);
+  const store = await openStore(options, { waitForDatabase: true });
   let boot: CoreBootService;
   let fleet: FleetService | undefined;
   let source: FleetSource;
+  let late: LateFleet | undefined;
+  const pollMs = isEmbedded(options) ? POLL_MS : FEED_FALLBACK_POLL_MS;
   try {
-    // A key that cannot open the store refuses the start (serve exits with the message).
-    source = await coreFleet(store, options, log);
-    if (!isProvError(source)) fleet = source;
-    boot = await createBootService({ options, store, log, ...(fleet ? { fleet } : {}) });
+    try {
+      // A key that cannot open the store refuses the start (serve exits with the message).
+      source = await coreFleet(store, options, log);
+      if (!isProvError(source)) fleet = source;
+    } catch (err) {
+      if (!isProvError(err) || err.code !== 'PP_STORE_UNAVAILABLE' || !haveKey(options)) throw err;
+      log.warn({ event: 'store.unavailable.start', err: err.message }, 'the store is unavailable: serving the tree, answering 503 for the rest until it returns');
+      late = new LateFleet(() => openFleet(store, options, log), (svc) => svc.startPolling(pollMs), log);
+      source = fleetNotRead();
+    }
+    boot = await createBootService({ options, store, log, ...(fleet ? { fleet } : late ? { fleet: late } : {}) });
   } catch (err) {
+    late?.stop();
     await store.close();
     throw err;
   }
+  const current = () => fleet ?? late?.svc;
   // Issue 16: another node's fleet writes are heard through the store's changes feed at once; the
   // poll of the generation stays as the fallback (250 ms on SQLite, where another process's write
   // is not announced; every FEED_FALLBACK_POLL_MS on PostgreSQL, where the feed announces them).
   const unwatch = store.watch((topic) => {
-    if (topic === 'fleet') void fleet?.refresh().catch(() => undefined);
+    if (late && !late.svc) void late.tryOpen();
+    else if (topic === 'fleet') void current()?.refresh().catch(() => undefined);
   });
-  fleet?.startPolling(isEmbedded(options) ? POLL_MS : FEED_FALLBACK_POLL_MS);
-  const adminAs = (who: string) => new AdminService({ store, options, who, fleet: source });
+  fleet?.startPolling(pollMs);
+  const adminAs = (who: string) => new AdminService({ store, options, who, fleet: late ? (late.svc ?? source) : source });
   return {
     boot,
-    admin: adminAs(osUser()),
+    // A getter: on a node started without its database, the fleet arrives later.
+    get admin() {
+      return adminAs(osUser());
+    },
     adminAs,
     store,
-    fleet,
+    get fleet() {
+      return current();
+    },
     close: async () => {
       unwatch();
-      fleet?.stop();
+      late?.stop();
+      current()?.stop();
       await boot.close();
       await store.close();
     },
   };
+}
+
+/** Whether a secret key is given (env, secretKeyFile, or `<data>/secret.key`), without touching the store. */
+function haveKey(options: Readonly<ServerOptions>): boolean {
+  try {
+    loadSecretKey({ envValue: process.env[SECRET_KEY_ENV], keyFile: options.secretKeyFile, dataDir: options.data, embedded: isEmbedded(options) });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -14,7 +14,11 @@ export interface StoreLocation {
   storeUrl: string;
 }
 
-export async function openStore(opts: StoreLocation): Promise<Store> {
+/**
+ * `waitForDatabase` (serve, issue 16): a PostgreSQL store whose database is down opens anyway,
+ * answers PP_STORE_UNAVAILABLE and connects by itself when the database returns.
+ */
+export async function openStore(opts: StoreLocation, o: { waitForDatabase?: boolean } = {}): Promise<Store> {
   const data = resolve(opts.data);
   try {
     mkdirSync(data, { recursive: true, mode: 0o700 });
@@ -32,7 +36,9 @@ export async function openStore(opts: StoreLocation): Promise<Store> {
     store = new SqliteStore({ file: join(data, SQLITE_FILE), tmpDir });
   } else if (/^postgres(?:ql)?:\/\//i.test(url)) {
     const { PgStore } = await import('./postgres/pg-store.ts');
-    store = new PgStore({ ...parsePgUrl(url), tmpDir });
+    const pgStore = new PgStore({ ...parsePgUrl(url), tmpDir });
+    await pgStore.init(o);
+    return pgStore;
   } else {
     throw new ProvError('PP_OPT_INVALID', `storeUrl "${redactUrl(url)}" is neither "sqlite" nor a postgres:// URL`, {
       hint: 'Use "sqlite" (the default, a file under --data) or postgres://user@host:5432/db.',

@@ -61,6 +61,27 @@ function unavailable(err: unknown): ProvError {
 
 export class PgConnection {
   #pool: pg.Pool | undefined;
+  /**
+   * Why the store may not be used yet (issue 16: a node started while its database was down has
+   * not migrated the schema): every query is refused as PP_STORE_UNAVAILABLE until ready() is called.
+   */
+  #held: string | undefined;
+
+  hold(why: string): void {
+    this.#held = why;
+  }
+
+  ready(): void {
+    this.#held = undefined;
+  }
+
+  get held(): boolean {
+    return this.#held !== undefined;
+  }
+
+  #gate(): void {
+    if (this.#held !== undefined) throw unavailable(new Error(this.#held));
+  }
 
   constructor(private readonly opts: PgConnectionOptions) {}
 
@@ -95,6 +116,7 @@ export class PgConnection {
 
   /** One statement on any pooled connection (pg-pool guards the client while it runs). */
   async query<R extends pg.QueryResultRow>(q: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    this.#gate();
     try {
       return await this.pool.query<R>(q as pg.QueryConfig, values);
     } catch (err) {
@@ -103,7 +125,8 @@ export class PgConnection {
   }
 
   /** A checked-out client for `fn`, guarded against 'error' events, returned (or dropped, if broken) after. */
-  async withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  async withClient<T>(fn: (c: pg.PoolClient) => Promise<T>, ungated = false): Promise<T> {
+    if (!ungated) this.#gate();
     let c: pg.PoolClient;
     try {
       c = await this.pool.connect();

@@ -49,6 +49,11 @@ export class PgFeed {
     return off;
   }
 
+  /** Tells every watcher that every topic may have changed (the store became usable: catch up). */
+  announceAll(): void {
+    for (const t of TOPICS) this.#watchers.emit(t);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#live = false;

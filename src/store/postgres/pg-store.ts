@@ -19,6 +19,9 @@ import { pgPhones } from './inventory.ts';
 import { migrate } from './schema.ts';
 import { pgUploads } from './uploads.ts';
 
+/** How often a node started without its database tries again (issue 16). */
+const RETRY_MS = 1_000;
+
 export interface PgStoreOptions {
   connectionString: string;
   /** A schema of its own (created if missing); default: the server's search_path. */
@@ -66,25 +69,59 @@ export class PgStore implements Store {
     return this.feed.watch(onChange);
   }
 
-  async init(): Promise<void> {
+  /**
+   * Opens the pool and brings the schema up to date. `waitForDatabase` (serve, issue 16: a node
+   * starts while its database is down): an unreachable database is no error — the store refuses
+   * every call as PP_STORE_UNAVAILABLE and retries the migration every second by itself; once
+   * it succeeds the store is usable and every watcher is told to catch up.
+   */
+  async init(o: { waitForDatabase?: boolean } = {}): Promise<void> {
     if (this.#open) return;
     mkdirSync(this.opts.tmpDir, { recursive: true, mode: 0o700 });
     this.db.open();
     try {
-      await this.db.withClient((c) => migrate(c, this.opts.schema));
+      await this.#migrate();
     } catch (err) {
-      await this.db.close().catch(() => undefined);
-      throw new ProvError(isUnavailable(err) ? 'PP_STORE_UNAVAILABLE' : 'PP_INTERNAL', `cannot open the PostgreSQL store: ${(err as Error).message}`, {
-        cause: err,
-        hint: 'Check that the server in storeUrl is reachable and that its user may create tables.',
-      });
+      if (o.waitForDatabase && isUnavailable(err)) {
+        this.db.hold(`the database was not reachable when this node started (${(err as Error).message}); reconnecting`);
+        this.#retryMigration();
+      } else {
+        await this.db.close().catch(() => undefined);
+        throw new ProvError(isUnavailable(err) ? 'PP_STORE_UNAVAILABLE' : 'PP_INTERNAL', `cannot open the PostgreSQL store: ${(err as Error).message}`, {
+          cause: err,
+          hint: 'Check that the server in storeUrl is reachable and that its user may create tables.',
+        });
+      }
     }
     this.#open = true;
     cleanStaleTemps(this.opts.tmpDir);
   }
 
+  #migrate(): Promise<void> {
+    return this.db.withClient((c) => migrate(c, this.opts.schema), true);
+  }
+
+  #retry: NodeJS.Timeout | undefined;
+
+  #retryMigration(): void {
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#migrate().then(
+        () => {
+          this.db.ready();
+          this.feed.announceAll();
+        },
+        () => {
+          if (this.#open) this.#retryMigration();
+        },
+      );
+    }, RETRY_MS);
+    this.#retry.unref();
+  }
+
   async close(): Promise<void> {
     this.#open = false;
+    if (this.#retry) clearTimeout(this.#retry);
     await this.feed.close();
     await this.db.close();
   }
