@@ -59,17 +59,20 @@ describe.skipIf(why !== undefined)(`issue 16, Several nodes: a change on node A 
     expect(gone).toBeLessThan(1000);
   }, 60_000);
 
-  test('the staging switch turned on is honoured by B within 1 s (B re-reads it every 3 s otherwise)', async () => {
+  test('the staging switch turned on and off is honoured by B within 1 s, three times (B re-reads it every 3 s otherwise)', async () => {
     const B = b.ports.http!;
     const factory = basic('PlcmSpIp', 'PlcmSpIp');
     expect((await http(B, 'GET', '/site.cfg', { auth: factory })).status).toBe(401);
-    await admin.admin.staging.set(true);
-    const ms = await within(3000, async () => (await http(B, 'GET', '/site.cfg', { auth: factory })).status === 200);
-    report.push(`staging ${ms} ms`);
-    expect(ms).toBeLessThan(1000);
-    await admin.admin.staging.set(false);
-    const off = await within(3000, async () => (await http(B, 'GET', '/site.cfg', { auth: factory })).status === 401);
-    expect(off).toBeLessThan(1000);
+    // Six switches: the 3 s timer alone would make each one within the second by luck one time in three.
+    for (let round = 0; round < 3; round++) {
+      await admin.admin.staging.set(true);
+      const on = await within(3000, async () => (await http(B, 'GET', '/site.cfg', { auth: factory })).status === 200);
+      await admin.admin.staging.set(false);
+      const off = await within(3000, async () => (await http(B, 'GET', '/site.cfg', { auth: factory })).status === 401);
+      report.push(`staging on ${on} ms, off ${off} ms`);
+      expect(on).toBeLessThan(1000);
+      expect(off).toBeLessThan(1000);
+    }
   }, 60_000);
 
   test("a managed setting changed is in B's managed/<MAC>.cfg within 1 s", async () => {
