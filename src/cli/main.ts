@@ -15,9 +15,10 @@ export async function main(argv: string[]): Promise<number> {
   program.configureOutput({ outputError: (str, write) => write(str) });
 
   let code: number = EXIT.ok;
-  // Only the named command's module (and what it imports) is loaded; help and unknown names load all.
+  // Only the named command's module (and what it imports) is loaded; --version none; help and unknown names all.
   const named = argv.slice(2).find((a) => !a.startsWith('-'));
-  const loads = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!] : Object.values(COMMANDS);
+  const versionOnly = named === undefined && argv.slice(2).some((a) => a === '-V' || a === '--version');
+  const loads = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!] : versionOnly ? [] : Object.values(COMMANDS);
   for (const register of await Promise.all(loads.map((load) => load()))) register(program, (c) => (code = c));
   try {
     await program.parseAsync(argv);

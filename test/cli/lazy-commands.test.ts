@@ -25,12 +25,15 @@ function run(args: string[]): { pino: boolean; out: string } {
 }
 
 describe('CLI start (issue 14 Scale: fleet import end to end)', () => {
-  test('issue 14 Scale: fleet --help loads the fleet command alone (no pino); --help loads and lists every command', () => {
+  test('issue 14 Scale: fleet --help loads the fleet command alone (no pino), --version none; --help loads and lists every command', () => {
     const fleet = run(['fleet', '--help']);
     expect(fleet.out).toContain('import');
     expect(fleet.pino).toBe(false);
     const all = run(['--help']);
     expect(all.pino).toBe(true);
     for (const c of ['accounts', 'fleet', 'serve', 'settings', 'tokens']) expect(all.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    const version = run(['--version']);
+    expect(version.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(version.pino).toBe(false);
   }, 120_000);
 });
