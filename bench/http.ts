@@ -102,7 +102,7 @@ http { access_log off; client_body_temp_path ${work}/nginx-body;
   const procs: ChildProcess[] = [];
   const nginx = spawn('nginx', ['-c', conf, '-p', work], { stdio: 'ignore' });
   procs.push(nginx);
-  const pp = spawn(process.execPath, [join(repo, 'bin/polyprov'), 'serve', '--root', root, '--data', join(work, 'data'), '--http', `127.0.0.1:${ppPort}`, '--https', `127.0.0.1:${ppTls}`, '--cert', join(work, 'c.pem'), '--key', join(work, 'k.pem'), '--policy', 'open', '--log-level', 'error', '--config', join(work, 'polyprov.json')], {
+  const pp = spawn(process.execPath, [join(repo, 'bin/polyprov'), 'serve', '--workers', '1', '--root', root, '--data', join(work, 'data'), '--http', `127.0.0.1:${ppPort}`, '--https', `127.0.0.1:${ppTls}`, '--cert', join(work, 'c.pem'), '--key', join(work, 'k.pem'), '--policy', 'open', '--log-level', 'error', '--config', join(work, 'polyprov.json')], {
     stdio: 'ignore',
   });
   procs.push(pp);
@@ -131,7 +131,8 @@ require('http').createServer((q,r)=>{r.writeHead(200,['content-type','applicatio
       throw new Error(`server on port ${port} answered GET ${get}, PUT ${put}: fix the bench setup before comparing`);
     }
   }
-  // nginx: one worker process, so the comparison is one event loop against one event loop.
+  // nginx: one worker process and polyprov --workers 1 (serve's default is one per core since issue 16), so
+  // the comparison is one event loop against one event loop; bench/http-nginx.ts compares 1 and 2 workers.
   const servers = {
     nginx: { pid: () => nginx.pid!, http: nginxPort, https: nginxTls },
     polyprov: { pid: () => pp.pid!, http: ppPort, https: ppTls },
