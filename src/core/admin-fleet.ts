@@ -79,7 +79,7 @@ export class AdminFleet {
   }
 
   private async record(changes: readonly FleetChange[]): Promise<void> {
-    for (const c of changes) await this.changeRecord.record(c.operation, c.target, c.old, c.new);
+    await this.changeRecord.recordAll(changes);
   }
 
   /** Checks every command, writes them in one transaction (nothing on a dry run), records each change. */

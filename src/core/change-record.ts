@@ -63,6 +63,18 @@ export class ChangeRecorder {
     return c;
   }
 
+  /** Several changes, in order, written in one go (a fleet import's one change per row). */
+  async recordAll(entries: ReadonlyArray<{ operation: string; target: string; old?: unknown; new?: unknown }>): Promise<ChangeRecord[]> {
+    const out = entries.map((e) => {
+      const c: ChangeRecord = { at: this.clock(), who: this.who, operation: e.operation, target: e.target };
+      if (e.old !== undefined) c.old = maskSecrets(e.old);
+      if (e.new !== undefined) c.new = maskSecrets(e.new);
+      return c;
+    });
+    if (out.length > 0) await this.store.changes.appendMany(out);
+    return out;
+  }
+
   query(q: ChangeQuery): Promise<ChangeRecord[]> {
     return this.store.changes.query(q);
   }

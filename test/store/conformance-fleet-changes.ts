@@ -80,6 +80,20 @@ export function fleetChangesTests(fresh: () => Promise<{ store: Store }>, name: 
       expect(await store.fleet.changesSince(g3)).toMatchObject({ generation: g4, scopes: [G] });
     });
 
+    test('issue 14 Scale: changes.appendMany writes a fleet import\'s changes in order, as append would, in one go', async () => {
+      const { store } = await fresh();
+      const t = new Date(Date.UTC(2026, 2, 1, 10));
+      await store.changes.append({ at: t, who: 'ann', operation: 'fleet.tenant.add', target: 'acme', new: { name: 'acme' } });
+      const many = Array.from({ length: 2500 }, (_, i) => ({ at: t, who: 'ann', operation: 'fleet.phone.add', target: `0004f2${i.toString(16).padStart(6, '0')}`, new: { i } }));
+      await store.changes.appendMany(many);
+      await store.changes.appendMany([]);
+      const got = await store.changes.query({ limit: 10_000 });
+      expect(got).toHaveLength(2501);
+      // Newest first; same-time changes: the later written first.
+      expect(got[0]).toEqual({ ...many[2499], old: undefined, new: { i: 2499 } });
+      expect(got.map((c) => c.target)).toEqual([...many.map((c) => c.target)].reverse().concat('acme'));
+    });
+
     test(`issue 14 Scale: the log keeps about ${LOG_KEEP} generations; a node further behind loads whole`, async () => {
       const { store } = await fresh();
       let g = 0;

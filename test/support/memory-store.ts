@@ -273,6 +273,10 @@ export class MemoryStore implements Store {
       this.#check();
       this.#changes.push(structuredClone(c));
     },
+    appendMany: async (cs) => {
+      this.#check();
+      for (const c of cs) this.#changes.push(structuredClone(c));
+    },
     query: async (q) => {
       this.#check();
       const list = this.#changes

@@ -9,6 +9,23 @@ export function pgChanges(db: PgConnection): Store['changes'] {
     append: async (c) => {
       await db.query({ name: 'change_insert', text: `INSERT INTO changes (${CHANGE_COLS}) VALUES ($1, $2, $3, $4, $5, $6)`, values: changeToValues(c) });
     },
+    appendMany: async (cs) => {
+      if (cs.length === 0) return;
+      // One transaction; multi-row INSERTs of up to 1,000 rows (ids follow the rows' order).
+      await db.tx(async (client) => {
+        for (let i = 0; i < cs.length; i += 1000) {
+          const part = cs.slice(i, i + 1000);
+          const values: unknown[] = [];
+          const rows = part.map((c) => {
+            const v = changeToValues(c);
+            const at = values.length;
+            values.push(...v);
+            return `(${v.map((_, j) => `$${at + j + 1}`).join(', ')})`;
+          });
+          await client.query(`INSERT INTO changes (${CHANGE_COLS}) VALUES ${rows.join(', ')}`, values);
+        }
+      });
+    },
     query: async (q: ChangeQuery) => {
       const where: string[] = [];
       const args: unknown[] = [];

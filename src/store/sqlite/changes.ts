@@ -16,6 +16,16 @@ export function sqliteChanges(db: () => Database.Database): Store['changes'] {
       }
       insert!.run(changeToValues(c));
     },
+    appendMany: async (cs) => {
+      const d = db();
+      if (insertDb !== d) {
+        insert = d.prepare(`INSERT INTO changes (${CHANGE_COLS}) VALUES (?, ?, ?, ?, ?, ?)`);
+        insertDb = d;
+      }
+      d.transaction(() => {
+        for (const c of cs) insert!.run(changeToValues(c));
+      }).immediate();
+    },
     query: async (q: ChangeQuery) => {
       const where: string[] = [];
       const args: unknown[] = [];
