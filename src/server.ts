@@ -24,6 +24,11 @@ export interface WorkerPart extends WorkerRole {
   admin: boolean;
   /** The /metrics text covering every worker; default this process's own. */
   metrics?: () => string;
+  /**
+   * TLS session ticket keys (48 bytes) the primary drew for every worker, so a phone resumes its
+   * HTTPS session whichever worker its next connection reaches (no full handshake per worker).
+   */
+  ticketKeys?: Buffer;
 }
 
 export interface Listening {
@@ -74,6 +79,7 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger,
         legacy: options.tlsLegacy,
       };
       const l = await startHttpServer({ host, port, service: core, log, tls, ...http });
+      if (part?.ticketKeys) (l.server as unknown as { setTicketKeys(keys: Buffer): void }).setTicketKeys(part.ticketKeys);
       closers.push(l);
       note('https', l.address());
     }

@@ -6,6 +6,8 @@ import type { MetricsSnapshot } from '../core/metrics.ts';
 import type { Listening } from '../server.ts';
 
 export type FromWorker =
+  /** The worker listens for the primary's messages (one sent earlier would be lost): send `init`. */
+  | { t: 'hello' }
   /** The worker listens; worker 0's list holds every listener (it alone opens TFTP and admin). */
   | { t: 'ready'; listening: Listening[]; warnings: string[] }
   /** The worker could not start: the error as the CLI prints it, its code, then the worker exits. */
@@ -20,6 +22,8 @@ export type FromWorker =
 export type NonceVerdict = 'ok' | 'replayed' | 'stale';
 
 export type ToWorker =
+  /** The answer to `hello`: the TLS session ticket keys every worker shares (hex, 48 bytes). */
+  | { t: 'init'; ticketKeys: string }
   /** To worker 0, which serves /metrics: the sum of every other worker's counters, those of workers gone included. */
   | { t: 'others'; snapshot: MetricsSnapshot }
   /** Close the listeners (in-flight transfers get their grace period) and exit. */

@@ -12,11 +12,14 @@
 // error, exit 3, exactly as a single process reports it).
 // Digest nonces: a worker given a sibling's nonce asks the issuer through the primary (nonce? /
 // nonce!, digest-auth.ts); a slot without a live worker answers stale at once.
+// HTTPS: the primary draws one set of TLS session ticket keys and gives it to every worker over
+// IPC (never the environment or a file), so a session resumes on any worker.
 // A restarted worker 0 opens TFTP and the admin listener on the ports the first one got (soloPorts).
 // Metrics: each worker sends its counters when they change; the primary keeps the latest of each,
 // adds a dead worker's last counters to `retired` (so sums never go back), and sends worker 0,
 // whose admin listener renders /metrics, the sum of all but its own.
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { mergeSnapshots, type MetricsSnapshot } from '../core/metrics.ts';
 import type { Logger } from '../log.ts';
@@ -67,6 +70,8 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
   let retired: MetricsSnapshot | undefined;
   let closing = false;
   const optionsJson = JSON.stringify(options);
+  // One set of TLS session ticket keys for every worker (and every restart), in memory only.
+  const ticketKeys = randomBytes(48).toString('hex');
   /** Worker 0's options: once it listened, its own listeners given as port 0 take the ports it got. */
   let soloJson = optionsJson;
 
@@ -85,6 +90,10 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
       slot.startedAt = Date.now();
       let first = true;
       worker.on('message', (m: FromWorker) => {
+        if (m.t === 'hello') {
+          worker.send({ t: 'init', ticketKeys } satisfies ToWorker);
+          return;
+        }
         if (m.t === 'nonce?') {
           // Pass it to the issuing worker; a slot with no live worker: its nonces are stale.
           const issuer = slots[m.slot]?.worker;

@@ -51,8 +51,11 @@ async function run(): Promise<void> {
         send({ t: 'nonce?', id, slot, nonce, nc });
       }),
   };
+  let init: (keys: Buffer) => void = () => {};
+  const ticketKeys = new Promise<Buffer>((resolve) => (init = resolve));
   process.on('message', (m: ToWorker) => {
-    if (m.t === 'others') others = m.snapshot;
+    if (m.t === 'init') init(Buffer.from(m.ticketKeys, 'hex'));
+    else if (m.t === 'others') others = m.snapshot;
     else if (m.t === 'stop') void stop();
     else if (m.t === 'nonce?') send({ t: 'nonce!', id: m.id, from: m.from, verdict: server ? server.core.digest.consume(m.nonce, m.nc) : 'stale' });
     else if (m.t === 'nonce!') {
@@ -63,6 +66,7 @@ async function run(): Promise<void> {
       a.resolve(m.verdict);
     }
   });
+  send({ t: 'hello' });
   let last = '';
   const pushTimer = setInterval(() => {
     if (!server) return;
@@ -76,6 +80,7 @@ async function run(): Promise<void> {
   try {
     server = await startServer(options, log, {
       ...role,
+      ticketKeys: await ticketKeys,
       tftp: role.slot === 0,
       admin: role.slot === 0,
       metrics: () => renderSnapshot(mergeSnapshots([server?.core.metrics.snapshot(), others])),
