@@ -41,7 +41,8 @@ export interface Store {
    * Calls `onChange` after a shared change is committed (issue 16, Several nodes): SQLite and the
    * memory store on their own writes, PostgreSQL for every node's writes (LISTEN/NOTIFY on a
    * connection of its own, reconnected by itself). A call without a key means "anything under
-   * this topic may have changed" (after the feed reconnects: what was missed). Returns the unwatch.
+   * this topic may have changed" (after the feed reconnects: what was missed). PostgreSQL announces
+   * `uploads` for overrides and contact directories only (not logs or call lists). Returns the unwatch.
    */
   watch(onChange: (topic: ChangeTopic, key?: string) => void): () => void;
   readonly phones: {

@@ -220,7 +220,9 @@ export const MIGRATIONS: readonly Migration[] = [
     // announced on the channel polyprov_<schema> (postgres/feed.ts listens), as "topic" or
     // "topic:key". NOTIFY is sent at commit and folds identical payloads of one transaction, so a
     // fleet import of 10,000 rows is one "fleet". The triggers fire for any writer (another node,
-    // a CLI command, psql, store copy).
+    // a CLI command, psql, store copy). Logs and call lists are not announced: nobody caches them,
+    // and the commits of transactions that NOTIFY are serialised database-wide (a boot storm's
+    // log appends would queue behind each other).
     sql: `
       CREATE FUNCTION polyprov_notify() RETURNS trigger LANGUAGE plpgsql AS $fn$
       DECLARE k TEXT;
@@ -235,7 +237,8 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER settings_notify AFTER INSERT OR UPDATE OR DELETE ON settings FOR EACH ROW EXECUTE FUNCTION polyprov_notify('settings', 'name');
       CREATE TRIGGER fleet_notify AFTER INSERT OR UPDATE ON fleet_generation FOR EACH ROW EXECUTE FUNCTION polyprov_notify('fleet');
       CREATE TRIGGER tokens_notify AFTER INSERT OR UPDATE OR DELETE ON api_tokens FOR EACH ROW EXECUTE FUNCTION polyprov_notify('tokens', 'name');
-      CREATE TRIGGER uploads_notify AFTER INSERT OR DELETE ON upload_versions FOR EACH ROW EXECUTE FUNCTION polyprov_notify('uploads', 'path');
+      CREATE TRIGGER uploads_notify AFTER INSERT ON upload_versions FOR EACH ROW WHEN (NEW.kind IN ('override-phone', 'override-web', 'directory')) EXECUTE FUNCTION polyprov_notify('uploads', 'path');
+      CREATE TRIGGER uploads_cleared_notify AFTER DELETE ON upload_versions FOR EACH ROW WHEN (OLD.kind IN ('override-phone', 'override-web', 'directory')) EXECUTE FUNCTION polyprov_notify('uploads', 'path');
     `,
   },
   {
