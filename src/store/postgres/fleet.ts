@@ -7,7 +7,7 @@
 // it, keeping the ops' order. load() reads every table in one REPEATABLE READ snapshot; each apply
 // logs the scopes it wrote (migration 8) and changesSince() reads only those.
 import type pg from 'pg';
-import type { FleetData, FleetOp, ManagedPhone, Tenant } from '../../domain.ts';
+import type { FleetData, FleetOp, ManagedPhone, Scope, ScopeKind, Setting, Tenant } from '../../domain.ts';
 import { macKey } from '../fold-sighting.ts';
 import { checkFleetOp, fleetLogScopes, fleetPhoneFromRow, fleetPhoneToValues, fleetSettingFromRow, LOG_KEEP, LOG_MAX, logScope, scopeCols, settingKey, type FleetPhoneRow } from '../fleet-rows.ts';
 import type { FleetChanges, Store } from '../store.ts';
@@ -263,13 +263,13 @@ async function load(c: pg.PoolClient): Promise<FleetData> {
     const groups = await q<{ tenant: string; name: string }>('fleet_groups', 'SELECT tenant, name FROM fleet_groups ORDER BY tenant, name');
     const phones = await q<FleetPhoneRow & pg.QueryResultRow>('fleet_phones', 'SELECT mac, tenant, model, label, site, created_at, updated_at FROM fleet_phones ORDER BY mac');
     const pg_ = await q<{ mac: string; grp: string }>('fleet_phone_groups', 'SELECT mac, grp FROM fleet_phone_groups ORDER BY mac, pos');
-    // The big one (8 rows a phone): rows as arrays, a third cheaper to hand over than objects.
-    const settings = await c.query<[string, string, string, string, string, boolean, string | null]>({
-      name: 'fleet_settings',
+    // The big one (8 rows a phone): rows as arrays, a third cheaper to hand over than objects; a
+    // phone scope's tenant is looked up in the phones just read rather than joined per row.
+    const settings = await c.query<[ScopeKind, string, string, string, string, boolean]>({
+      name: 'fleet_settings_all',
       rowMode: 'array',
-      text: `SELECT s.scope_kind, s.scope_tenant, s.scope_name, s.name, s.value, s.sealed, p.tenant AS phone_tenant
-        FROM fleet_settings s LEFT JOIN fleet_phones p ON s.scope_kind = 'phone' AND p.mac = s.scope_name
-        ORDER BY s.scope_kind, s.scope_tenant, s.scope_name, s.name`,
+      text: `SELECT scope_kind, scope_tenant, scope_name, name, value, sealed FROM fleet_settings
+        ORDER BY scope_kind, scope_tenant, scope_name, name`,
     });
     await c.query('COMMIT');
     const groupsOf = new Map<string, string[]>();
@@ -278,14 +278,24 @@ async function load(c: pg.PoolClient): Promise<FleetData> {
       if (l) l.push(r.grp);
       else groupsOf.set(r.mac, [r.grp]);
     }
+    const phoneList = phones.rows.map((r) => fleetPhoneFromRow(r, groupsOf.get(r.mac) ?? []));
+    const tenantOf = new Map<string, string>(phoneList.map((ph) => [ph.mac, ph.tenant]));
+    // Rows come by scope: the settings of one scope share its Scope record.
+    const settingList: Setting[] = [];
+    let scope: Scope | undefined;
+    for (const [kind, tenant, name, param, value, sealed] of settings.rows) {
+      if (!scope || scope.kind !== kind || scope.name !== name || (kind !== 'phone' && scope.tenant !== tenant)) {
+        scope = kind === 'phone' ? { kind, tenant: tenantOf.get(name) ?? '', name } : { kind, tenant, name };
+      }
+      settingList.push({ scope, name: param, value, sealed: sealed === true });
+    }
     return {
       generation: Number(gen.rows[0]!.generation),
       tenants: tenants.rows.map((r): Tenant => ({ name: r.name, createdAt: new Date(Number(r.created_at)) })),
       sites: sites.rows.map((r) => ({ tenant: r.tenant, name: r.name })),
       groups: groups.rows.map((r) => ({ tenant: r.tenant, name: r.name })),
-      phones: phones.rows.map((r) => fleetPhoneFromRow(r, groupsOf.get(r.mac) ?? [])),
-      settings: settings.rows.map(([scope_kind, scope_tenant, scope_name, name, value, sealed, phone_tenant]) =>
-        fleetSettingFromRow({ scope_kind, scope_tenant, scope_name, name, value, sealed, phone_tenant })),
+      phones: phoneList,
+      settings: settingList,
     };
   } catch (err) {
     await c.query('ROLLBACK').catch(() => undefined);
