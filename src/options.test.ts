@@ -79,6 +79,13 @@ describe('options file (README, Server options file)', () => {
 });
 
 describe('flags and environment', () => {
+  test('issue 16: POLYPROV_WORKERS sets the serve processes; --workers beats it; a bad value names the variable', () => {
+    expect(loadServerOptions({}, { POLYPROV_WORKERS: '3' }).workers).toBe(3);
+    expect(loadServerOptions({ workers: 1 }, { POLYPROV_WORKERS: '3' }).workers).toBe(1);
+    expect(loadServerOptions({}, {}).workers).toBe(0);
+    expect(() => loadServerOptions({}, { POLYPROV_WORKERS: 'many' })).toThrow(/POLYPROV_WORKERS/);
+  });
+
   test('a bad flag value names the flag; a bad POLYPROV_DATA is not taken for a flag', () => {
     const e = refusal(() => loadServerOptions({ rateLimitPerSec: '0' }, {}));
     expect(e.code).toBe('PP_OPT_INVALID');

@@ -217,6 +217,11 @@ export function loadServerOptions(flags: Partial<Record<string, unknown>> & { co
     }
     merged.configFile = configFile;
   }
+  // The number of serve processes is a property of the machine, so a service unit can set it (issue 16).
+  if (env.POLYPROV_WORKERS && flags.workers === undefined) {
+    merged.workers = checkField('workers', Number(env.POLYPROV_WORKERS), { label: 'environment POLYPROV_WORKERS' });
+    origin.set('workers', { label: 'environment POLYPROV_WORKERS' });
+  }
   if (env.POLYPROV_DATA && flags.data === undefined) {
     merged.data = checkField('data', env.POLYPROV_DATA, { label: 'environment POLYPROV_DATA' });
     origin.set('data', { label: 'environment POLYPROV_DATA' });

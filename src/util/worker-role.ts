@@ -1,5 +1,5 @@
 // Which worker of `serve --workers N` this process is (issue 16, One machine, every core). The
-// primary (src/cluster/primary.ts) sets POLYPROV_WORKER_SLOT and POLYPROV_WORKERS when it forks a
+// primary (src/cluster/primary.ts) sets POLYPROV_WORKER_SLOT and POLYPROV_WORKER_COUNT when it forks a
 // worker; absent them this is the one process of `--workers 1`, the tests or the CLI.
 
 export interface WorkerRole {
@@ -10,7 +10,7 @@ export interface WorkerRole {
 }
 
 export const WORKER_SLOT_ENV = 'POLYPROV_WORKER_SLOT';
-export const WORKER_COUNT_ENV = 'POLYPROV_WORKERS';
+export const WORKER_COUNT_ENV = 'POLYPROV_WORKER_COUNT';
 
 export function workerRole(env: Readonly<Record<string, string | undefined>> = process.env): WorkerRole | undefined {
   const slot = Number(env[WORKER_SLOT_ENV]);

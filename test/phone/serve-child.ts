@@ -12,8 +12,9 @@ export interface ServeChild {
   stop(): Promise<void>;
 }
 
-export async function startServe(args: string[], listeners: string[], timeoutMs = 45_000): Promise<ServeChild> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args, ...listeners.flatMap((l) => [`--${l}`, '127.0.0.1:0'])], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `env` replaces the child's environment (default: this process's, where vitest sets POLYPROV_WORKERS=1). */
+export async function startServe(args: string[], listeners: string[], timeoutMs = 45_000, env: NodeJS.ProcessEnv = process.env): Promise<ServeChild> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args, ...listeners.flatMap((l) => [`--${l}`, '127.0.0.1:0'])], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

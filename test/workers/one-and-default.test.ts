@@ -29,7 +29,9 @@ describe('issue 16 One machine, every core: --workers 1 and the default', () => 
     const dir = tempDir();
     const config = join(dir, 'polyprov.json');
     writeFileSync(config, JSON.stringify({ rateLimitPerSec: 4, rateLimitBurst: 8, policy: 'open', logLevel: 'warn' }));
-    const s = await startServe(['--config', config, '--root', standardTree(), '--data', join(dir, 'data')], ['http'], 90_000);
+    // The suite runs serve children as one process (POLYPROV_WORKERS=1 in vitest.config.ts): not this one.
+    const { POLYPROV_WORKERS: _single, ...env } = process.env;
+    const s = await startServe(['--config', config, '--root', standardTree(), '--data', join(dir, 'data')], ['http'], 90_000, env);
     try {
       expect(childPids(s.child.pid!)).toHaveLength(availableParallelism());
       const started = Date.now();

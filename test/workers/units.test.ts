@@ -41,10 +41,10 @@ function twoWorkers() {
 
 describe('issue 16 One machine, every core: the worker role', () => {
   test('read from the variables the primary sets; absent or out of range, one process', () => {
-    expect(workerRole({ POLYPROV_WORKER_SLOT: '1', POLYPROV_WORKERS: '4' })).toEqual({ slot: 1, count: 4 });
+    expect(workerRole({ POLYPROV_WORKER_SLOT: '1', POLYPROV_WORKER_COUNT: '4' })).toEqual({ slot: 1, count: 4 });
     expect(workerRole({})).toBeUndefined();
-    expect(workerRole({ POLYPROV_WORKER_SLOT: '4', POLYPROV_WORKERS: '4' })).toBeUndefined();
-    expect(workerRole({ POLYPROV_WORKER_SLOT: 'x', POLYPROV_WORKERS: '2' })).toBeUndefined();
+    expect(workerRole({ POLYPROV_WORKER_SLOT: '4', POLYPROV_WORKER_COUNT: '4' })).toBeUndefined();
+    expect(workerRole({ POLYPROV_WORKER_SLOT: 'x', POLYPROV_WORKER_COUNT: '2' })).toBeUndefined();
   });
 
   test('option workers: 0 (one per core) by default, 1 a single process, refused outside 0–256', () => {
