@@ -55,14 +55,15 @@ export interface Store {
     /** The phone's most recent boot starts, newest first (a bounded number is kept per phone). */
     boots(mac: Mac, limit: number): Promise<BootRecord[]>;
   };
+  /** Uploads are kept per key: MAC, kind and path (the path carries a tenant's prefix, issue 14 Tenants). */
   readonly uploads: {
     begin(key: UploadKey, opts: UploadOptions): Promise<UploadSink>;
     current(key: UploadKey): Promise<StoredFile | undefined>;
     /** Newest first. */
     history(key: UploadKey, n: number): Promise<StoredFile[]>;
-    /** All current uploads of one phone (overrides list). */
+    /** All current uploads of one phone, one per key, by kind then path (overrides list). */
     listForPhone(mac: Mac): Promise<StoredFile[]>;
-    /** Removes every version of this key. */
+    /** Removes every version of this key (this path only). */
     clear(key: UploadKey): Promise<void>;
   };
   readonly audit: {

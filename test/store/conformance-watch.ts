@@ -57,6 +57,28 @@ export function watchTests(fresh: () => Promise<{ store: Store }>, name: string)
       w.off();
     });
 
+    test('issue 14 Tenants: an upload and a clear are heard with their own path (tenant prefix), one key each', async () => {
+      const { store } = await fresh();
+      const w = await watching(store);
+      const opts = { mode: 'replace' as const, address: '192.0.2.1', maxBytes: 1000, keepVersions: 3 };
+      const acme = { mac: MAC, kind: 'override-phone' as const, path: `acme/overrides/${MAC}-phone.cfg` };
+      const beta = { mac: MAC, kind: 'override-phone' as const, path: `beta/overrides/${MAC}-phone.cfg` };
+      for (const key of [acme, beta]) {
+        const sink = await store.uploads.begin(key, opts);
+        await sink.write(Buffer.from('<PHONE_CONFIG/>'));
+        await sink.commit();
+        await w.heard(`uploads:${key.path}`);
+      }
+      w.seen.length = 0;
+      await store.uploads.clear(acme);
+      await w.heard(`uploads:${acme.path}`);
+      // Settle, then: the clear of acme's path told nothing about beta's.
+      await store.settings.set('after-clear', '1');
+      await w.heard('settings:after-clear');
+      expect(w.seen.filter((s) => s.startsWith('uploads'))).toEqual([`uploads:${acme.path}`]);
+      w.off();
+    });
+
     test('an aborted upload and a removal of nothing tell nobody; unwatched, nothing is heard', async () => {
       const { store } = await fresh();
       const w = await watching(store);

@@ -416,6 +416,48 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
       expect((await f.read()).toString()).toBe('after clear');
     });
 
+    test('issue 14 Tenants: two keys differing only by path keep separate current versions, histories, pruning and clear', async () => {
+      const { store } = await fresh();
+      const acme: UploadKey = { mac: MAC1, kind: 'override-phone', path: `acme/overrides/${MAC1}-phone.cfg` };
+      const beta: UploadKey = { mac: MAC1, kind: 'override-phone', path: `beta/overrides/${MAC1}-phone.cfg` };
+      await upload(store, acme, 'acme 1', { keepVersions: 2 });
+      await upload(store, beta, 'beta 1', { keepVersions: 2 });
+      await upload(store, acme, 'acme 2', { keepVersions: 2 });
+      // Each key numbers its own versions; the other's upload replaced nothing.
+      const a = await store.uploads.current(acme);
+      const b = await store.uploads.current(beta);
+      expect([a!.version, a!.key.path, (await a!.read()).toString()]).toEqual([2, acme.path, 'acme 2']);
+      expect([b!.version, b!.key.path, (await b!.read()).toString()]).toEqual([1, beta.path, 'beta 1']);
+      expect(await Promise.all((await store.uploads.history(acme, 10)).map(async (f) => (await f.read()).toString()))).toEqual(['acme 2', 'acme 1']);
+      expect(await Promise.all((await store.uploads.history(beta, 10)).map(async (f) => (await f.read()).toString()))).toEqual(['beta 1']);
+      // Pruning is per key: three more versions of beta (keep 2) leave acme's two alone.
+      for (let i = 2; i <= 4; i++) await upload(store, beta, `beta ${i}`, { keepVersions: 2 });
+      expect((await store.uploads.history(beta, 10)).map((f) => f.version)).toEqual([4, 3]);
+      expect((await store.uploads.history(acme, 10)).map((f) => f.version)).toEqual([2, 1]);
+      // listForPhone: one current upload per key, ordered by kind then path.
+      await upload(store, { mac: MAC1, kind: 'directory', path: `acme/${MAC1}-directory.xml` }, '<directory/>');
+      const list = await store.uploads.listForPhone(MAC1);
+      expect(list.map((f) => [f.key.kind, f.key.path, f.version])).toEqual([
+        ['directory', `acme/${MAC1}-directory.xml`, 1],
+        ['override-phone', acme.path, 2],
+        ['override-phone', beta.path, 4],
+      ]);
+      // Append mode appends to its own key only.
+      const logA: UploadKey = { mac: MAC1, kind: 'log-app', path: `acme/${MAC1}-app.log` };
+      const logB: UploadKey = { mac: MAC1, kind: 'log-app', path: `beta/${MAC1}-app.log` };
+      await upload(store, logA, 'a1\n', { mode: 'append', keepVersions: 1 });
+      await upload(store, logB, 'b1\n', { mode: 'append', keepVersions: 1 });
+      await upload(store, logA, 'a2\n', { mode: 'append', keepVersions: 1 });
+      expect((await (await store.uploads.current(logA))!.read()).toString()).toBe('a1\na2\n');
+      expect((await (await store.uploads.current(logB))!.read()).toString()).toBe('b1\n');
+      // clear(key) removes only that path's versions.
+      await store.uploads.clear(acme);
+      expect(await store.uploads.current(acme)).toBeUndefined();
+      expect(await store.uploads.history(acme, 10)).toEqual([]);
+      expect((await store.uploads.current(beta))!.version).toBe(4);
+      expect((await upload(store, acme, 'acme again')).version).toBe(1);
+    });
+
     test('issue 4 override policy: commit records whether locked parameters were present', async () => {
       const { store } = await fresh();
       const f = await (async () => {

@@ -242,6 +242,38 @@ describe('sqlite: database settings', () => {
     }
   });
 
+  test('issue 14 Tenants: migration 9 keeps a version-8 store\'s uploads under the paths they were stored at, each now its own key', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'polyprov-migrate9-'));
+    dirs.push(data);
+    const old = new Database(join(data, 'polyprov.db'));
+    old.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((x) => x.version <= 8)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_version (version) VALUES (?)').run(m.version);
+    }
+    // Before: one key per MAC and kind, so /acme/'s upload (version 1) and /beta/'s (version 2) were one history.
+    const ins = old.prepare(`INSERT INTO upload_versions (mac, kind, path, version, size, sha256, stored_at, address, locked, tree_version, content)
+      VALUES ('0004f2000001', 'override-phone', ?, ?, ?, ?, ?, '192.0.2.1', 0, NULL, ?)`);
+    for (const [path, version, body] of [['acme/overrides/0004f2000001-phone.cfg', 1, 'acme'], ['beta/overrides/0004f2000001-phone.cfg', 2, 'beta']] as const) {
+      ins.run(path, version, body.length, createHash('sha256').update(body).digest('hex'), 1000 * version, Buffer.from(body));
+    }
+    old.close();
+    const store = await openStore({ data, storeUrl: 'sqlite' });
+    try {
+      const key = (tenant: string) => ({ mac: '0004f2000001' as never, kind: 'override-phone' as const, path: `${tenant}/overrides/0004f2000001-phone.cfg` });
+      expect((await (await store.uploads.current(key('acme')))!.read()).toString()).toBe('acme');
+      expect((await (await store.uploads.current(key('beta')))!.read()).toString()).toBe('beta');
+      expect((await store.uploads.listForPhone('0004f2000001' as never)).map((f) => [f.key.path, f.version])).toEqual([[key('acme').path, 1], [key('beta').path, 2]]);
+      // The next acme version numbers on from acme's own (the unique index is per path now).
+      const sink = await store.uploads.begin(key('acme'), { mode: 'replace', address: '192.0.2.2', maxBytes: 1000, keepVersions: 5 });
+      await sink.write(Buffer.from('acme 2'));
+      expect((await sink.commit()).version).toBe(2);
+      expect((await store.uploads.history(key('beta'), 10)).map((f) => f.version)).toEqual([2]);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('RFC 7616: no plain password reaches the database file or its WAL', async () => {
     const { store, tmpDir } = await makeStore();
     const password = 'Plain-Password-Canary-7431';

@@ -38,7 +38,7 @@ export class MemoryStore implements Store {
   #open = false;
   #phones = new Map<string, PhoneState>();
   #boots = new Map<string, Boot[]>();
-  /** `<mac>\0<kind>` → versions, oldest first. */
+  /** `<mac>\0<kind>\0<path>` → versions, oldest first (issue 14 Tenants: the path carries the tenant's prefix). */
   #versions = new Map<string, Version[]>();
   #audit: Array<AuditEvent & { seq: number }> = [];
   #accounts = new Map<string, Account>();
@@ -125,8 +125,8 @@ export class MemoryStore implements Store {
 
   // ---- uploads ------------------------------------------------------------------------------
 
-  #versionsOf(key: { mac: string; kind: string }): Version[] {
-    const k = `${macKey(key.mac)}\0${key.kind}`;
+  #versionsOf(key: { mac: string; kind: string; path: string }): Version[] {
+    const k = `${macKey(key.mac)}\0${key.kind}\0${key.path}`;
     let v = this.#versions.get(k);
     if (!v) {
       v = [];

@@ -259,6 +259,16 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE fleet_generation SET log_from = generation;
     `,
   },
+  {
+    version: 9,
+    name: 'upload_versions keyed by path',
+    // As SQLite's migration 9 (issue 14, Tenants): an upload is kept per MAC, kind and path (the
+    // path carries the tenant's prefix); existing rows keep their path and version numbers.
+    sql: `
+      DROP INDEX upload_versions_by_key_version;
+      CREATE UNIQUE INDEX upload_versions_by_key_version ON upload_versions (mac, kind, path, version);
+    `,
+  },
 ];
 
 export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

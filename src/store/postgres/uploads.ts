@@ -1,7 +1,7 @@
 // Uploaded overrides, contact directories, call lists and logs on PostgreSQL, with their history.
 // The bytes arrive in a TempUpload (src/store/upload-temp.ts); commit makes them the current
 // version in one transaction, so a database that goes away mid-upload leaves the previous
-// version current. Writers of one upload key (possibly on different nodes) are serialised by a
+// version current. Writers of one upload key (MAC, kind and path; possibly on different nodes) are serialised by a
 // transaction-scoped advisory lock: concurrent commits end with whole versions, last one wins.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -19,14 +19,14 @@ export function pgUploads(db: PgConnection, tmpDir: string): Store['uploads'] {
   return {
     begin: async (key, opts) => new TempUploadSink(await TempUpload.create(tmpDir, key, opts), (t, r, l) => commitUpload(db, t, r, l)),
     current: async (key) => {
-      const row = await currentWithContent(db, macKey(key.mac), key.kind);
+      const row = await currentWithContent(db, macKey(key.mac), key.kind, key.path);
       return row && stored(row);
     },
     history: async (key, n) => {
       const r = await db.query<Read<VersionRow>>({
         name: 'version_history',
-        text: `SELECT ${VERSION_COLS} FROM upload_versions WHERE mac = $1 AND kind = $2 ORDER BY version DESC LIMIT $3`,
-        values: [macKey(key.mac), key.kind, limitOf(n, 1000)],
+        text: `SELECT ${VERSION_COLS} FROM upload_versions WHERE mac = $1 AND kind = $2 AND path = $3 ORDER BY version DESC LIMIT $4`,
+        values: [macKey(key.mac), key.kind, key.path, limitOf(n, 1000)],
       });
       return r.rows.map(stored);
     },
@@ -34,15 +34,15 @@ export function pgUploads(db: PgConnection, tmpDir: string): Store['uploads'] {
       const r = await db.query<Read<VersionRow>>({
         name: 'version_current_for_phone',
         text: `SELECT ${VERSION_COLS} FROM upload_versions v WHERE mac = $1
-               AND version = (SELECT max(version) FROM upload_versions w WHERE w.mac = v.mac AND w.kind = v.kind) ORDER BY kind COLLATE "C"`,
+               AND version = (SELECT max(version) FROM upload_versions w WHERE w.mac = v.mac AND w.kind = v.kind AND w.path = v.path) ORDER BY kind COLLATE "C", path COLLATE "C"`,
         values: [macKey(mac)],
       });
       return r.rows.map(stored);
     },
     clear: async (key) => {
       await db.tx(async (c) => {
-        await lockKey(c, macKey(key.mac), key.kind);
-        await c.query({ name: 'version_clear', text: 'DELETE FROM upload_versions WHERE mac = $1 AND kind = $2', values: [macKey(key.mac), key.kind] });
+        await lockKey(c, macKey(key.mac), key.kind, key.path);
+        await c.query({ name: 'version_clear', text: 'DELETE FROM upload_versions WHERE mac = $1 AND kind = $2 AND path = $3', values: [macKey(key.mac), key.kind, key.path] });
       });
     },
   };
@@ -54,13 +54,13 @@ async function commitUpload(db: PgConnection, temp: TempUpload, received: Buffer
   const mac = macKey(key.mac);
   try {
     const row = await db.tx(async (c) => {
-      await lockKey(c, mac, key.kind);
-      const cur = opts.mode === 'append' ? await currentWithContent(c, mac, key.kind) : undefined;
+      await lockKey(c, mac, key.kind, key.path);
+      const cur = opts.mode === 'append' ? await currentWithContent(c, mac, key.kind, key.path) : undefined;
       const content = versionContent(opts, received, cur?.content);
       const top = await c.query<{ v: number | null }>({
         name: 'version_max',
-        text: 'SELECT max(version) AS v FROM upload_versions WHERE mac = $1 AND kind = $2',
-        values: [mac, key.kind],
+        text: 'SELECT max(version) AS v FROM upload_versions WHERE mac = $1 AND kind = $2 AND path = $3',
+        values: [mac, key.kind, key.path],
       });
       const version = (top.rows[0]?.v ?? 0) + 1;
       const row: VersionRow = {
@@ -77,8 +77,8 @@ async function commitUpload(db: PgConnection, temp: TempUpload, received: Buffer
       row.id = num(ins.rows[0]!.id);
       await c.query({
         name: 'version_prune',
-        text: 'DELETE FROM upload_versions WHERE mac = $1 AND kind = $2 AND version <= $3',
-        values: [mac, key.kind, version - Math.max(1, opts.keepVersions)],
+        text: 'DELETE FROM upload_versions WHERE mac = $1 AND kind = $2 AND path = $3 AND version <= $4',
+        values: [mac, key.kind, key.path, version - Math.max(1, opts.keepVersions)],
       });
       return row;
     });
@@ -111,17 +111,17 @@ function storedFile(db: PgConnection, row: Read<VersionRow>): StoredFile {
 }
 
 /** The newest version with its bytes, on the pool or inside the caller's transaction. */
-async function currentWithContent(q: PgConnection | pg.PoolClient, mac: string, kind: string): Promise<Read<VersionRow> | undefined> {
+async function currentWithContent(q: PgConnection | pg.PoolClient, mac: string, kind: string, path: string): Promise<Read<VersionRow> | undefined> {
   const r = await (q as PgConnection).query<Read<VersionRow>>({
     name: 'version_current',
-    text: `SELECT ${VERSION_COLS}, content FROM upload_versions WHERE mac = $1 AND kind = $2 ORDER BY version DESC LIMIT 1`,
-    values: [mac, kind],
+    text: `SELECT ${VERSION_COLS}, content FROM upload_versions WHERE mac = $1 AND kind = $2 AND path = $3 ORDER BY version DESC LIMIT 1`,
+    values: [mac, kind, path],
   });
   return r.rows[0];
 }
 
 /** Serialises writers of one upload key until the transaction ends (on every node). */
-async function lockKey(c: pg.PoolClient, mac: string, kind: string): Promise<void> {
-  const h = createHash('sha256').update(`${mac}/${kind}`).digest().readInt32BE(0);
+async function lockKey(c: pg.PoolClient, mac: string, kind: string, path: string): Promise<void> {
+  const h = createHash('sha256').update(`${mac}/${kind}/${path}`).digest().readInt32BE(0);
   await c.query({ name: 'lock_key', text: 'SELECT pg_advisory_xact_lock($1::int, $2::int)', values: [LOCK_NS, h] });
 }

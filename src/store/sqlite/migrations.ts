@@ -263,6 +263,18 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE fleet_generation SET log_from = generation;
     `,
   },
+  {
+    version: 9,
+    name: 'upload_versions keyed by path',
+    // Issue 14 (Tenants): an upload is kept per MAC, kind and path, and the path carries the
+    // tenant's prefix, so an unmanaged phone's uploads under /acme/ and /beta/ are two keys with
+    // their own current version and history (before, the second replaced the first). Existing rows
+    // keep the path they were stored under (the request path); their version numbers stay as they are.
+    sql: `
+      DROP INDEX upload_versions_by_key_version;
+      CREATE UNIQUE INDEX upload_versions_by_key_version ON upload_versions (mac, kind, path, version);
+    `,
+  },
 ];
 
 export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

@@ -175,14 +175,14 @@ export class SqliteStore implements Store {
       return new TempUploadSink(temp, (t, r, l) => this.commitUpload(t, r, l));
     },
     current: async (key) => {
-      const row = this.#st.versionCurrentWithContent.get(macKey(key.mac), key.kind) as VersionRow | undefined;
+      const row = this.#st.versionCurrentWithContent.get(macKey(key.mac), key.kind, key.path) as VersionRow | undefined;
       return row && this.#stored(row);
     },
     history: async (key, n) =>
-      (this.#st.versionHistory.all(macKey(key.mac), key.kind, limitOf(n, 1000)) as VersionRow[]).map((r) => this.#stored(r)),
+      (this.#st.versionHistory.all(macKey(key.mac), key.kind, key.path, limitOf(n, 1000)) as VersionRow[]).map((r) => this.#stored(r)),
     listForPhone: async (mac) => (this.#st.versionCurrentForPhone.all(macKey(mac)) as VersionRow[]).map((r) => this.#stored(r)),
     clear: async (key) => {
-      this.#st.versionClear.run(macKey(key.mac), key.kind);
+      this.#st.versionClear.run(macKey(key.mac), key.kind, key.path);
     },
   });
 
@@ -192,9 +192,9 @@ export class SqliteStore implements Store {
     const { key, opts } = temp;
     const mac = macKey(key.mac);
     const tx = this.db.transaction((): VersionRow => {
-      const cur = opts.mode === 'append' ? (st.versionCurrentWithContent.get(mac, key.kind) as VersionRow | undefined) : undefined;
+      const cur = opts.mode === 'append' ? (st.versionCurrentWithContent.get(mac, key.kind, key.path) as VersionRow | undefined) : undefined;
       const content = versionContent(opts, received, cur?.content);
-      const top = st.versionMax.get(mac, key.kind) as { v: number | null };
+      const top = st.versionMax.get(mac, key.kind, key.path) as { v: number | null };
       const version = (top.v ?? 0) + 1;
       const row: VersionRow = {
         id: 0, mac, kind: key.kind, path: key.path, version, size: content.length,
@@ -202,7 +202,7 @@ export class SqliteStore implements Store {
         locked: locked ? 1 : 0, tree_version: opts.treeVersion ?? null, content,
       };
       row.id = Number(st.versionInsert.run(row).lastInsertRowid);
-      st.versionPrune.run(mac, key.kind, version - Math.max(1, opts.keepVersions));
+      st.versionPrune.run(mac, key.kind, key.path, version - Math.max(1, opts.keepVersions));
       return row;
     });
     try {
@@ -349,15 +349,15 @@ function prepare(db: Db) {
       (SELECT id FROM phone_boots WHERE mac = ? ORDER BY at DESC, id DESC LIMIT ?)`),
     bootsGet: db.prepare('SELECT at, source, address, stage, version, user_agent FROM phone_boots WHERE mac = ? ORDER BY at DESC, id DESC LIMIT ?'),
 
-    versionCurrentWithContent: db.prepare(`SELECT ${VERSION_COLS}, content FROM upload_versions WHERE mac = ? AND kind = ? ORDER BY version DESC LIMIT 1`),
-    versionHistory: db.prepare(`SELECT ${VERSION_COLS} FROM upload_versions WHERE mac = ? AND kind = ? ORDER BY version DESC LIMIT ?`),
+    versionCurrentWithContent: db.prepare(`SELECT ${VERSION_COLS}, content FROM upload_versions WHERE mac = ? AND kind = ? AND path = ? ORDER BY version DESC LIMIT 1`),
+    versionHistory: db.prepare(`SELECT ${VERSION_COLS} FROM upload_versions WHERE mac = ? AND kind = ? AND path = ? ORDER BY version DESC LIMIT ?`),
     versionCurrentForPhone: db.prepare(`SELECT ${VERSION_COLS} FROM upload_versions v WHERE mac = ?
-      AND version = (SELECT max(version) FROM upload_versions w WHERE w.mac = v.mac AND w.kind = v.kind) ORDER BY kind`),
-    versionMax: db.prepare('SELECT max(version) AS v FROM upload_versions WHERE mac = ? AND kind = ?'),
+      AND version = (SELECT max(version) FROM upload_versions w WHERE w.mac = v.mac AND w.kind = v.kind AND w.path = v.path) ORDER BY kind, path`),
+    versionMax: db.prepare('SELECT max(version) AS v FROM upload_versions WHERE mac = ? AND kind = ? AND path = ?'),
     versionInsert: db.prepare(`INSERT INTO upload_versions (mac, kind, path, version, size, sha256, stored_at, address, locked, tree_version, content)
       VALUES (@mac, @kind, @path, @version, @size, @sha256, @stored_at, @address, @locked, @tree_version, @content)`),
-    versionPrune: db.prepare('DELETE FROM upload_versions WHERE mac = ? AND kind = ? AND version <= ?'),
-    versionClear: db.prepare('DELETE FROM upload_versions WHERE mac = ? AND kind = ?'),
+    versionPrune: db.prepare('DELETE FROM upload_versions WHERE mac = ? AND kind = ? AND path = ? AND version <= ?'),
+    versionClear: db.prepare('DELETE FROM upload_versions WHERE mac = ? AND kind = ? AND path = ?'),
     versionContent: db.prepare('SELECT content FROM upload_versions WHERE id = ?'),
 
     auditInsert: db.prepare(`INSERT INTO audit (${AUDIT_COLS}) VALUES ${AUDIT_ROW_PARAMS}`),
