@@ -1,0 +1,132 @@
+// Issue 16, Behaviour under faults: what the fault tests share — serve nodes on given loopback
+// addresses and one port (the redundant boot servers of one name: SEED-AG, Server Menu, "one DNS
+// name → up to 8 IPs", File Transmit Tries and Retry Wait; facts §3.1), a fleet of virtual phones
+// booting against that name with the documented retries (src/phone/transfer.ts tries every
+// address in turn), each holding a local override edit to upload, and the store read back with pg
+// (uploads, audit, inventory) to compare with the phones' own request logs.
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { bootPhone, type BootRecord } from '../../src/phone/boot.ts';
+import { clientFactory } from '../../src/phone/clients.ts';
+import { parseServerAddress } from '../../src/phone/server-address.ts';
+import { emptyCache, MemoryState } from '../../src/phone/state.ts';
+import { phoneSourceAddress, stormMac } from '../../src/phone/storm-tree.ts';
+import type { Mac } from '../../src/domain.ts';
+import { startServe, type ServeChild } from '../phone/serve-child.ts';
+import { sleep, type Site } from './nodes-support.ts';
+
+export const STORM_PHONES = Math.max(3, Number(process.env.POLYPROV_TEST_STORM_PHONES ?? 300));
+
+/** `polyprov serve --workers 1 --http HOST:PORT` for node i of the site; waits for its listener. */
+export async function startNodeAt(site: Site, i: number, host: string, port: number): Promise<ServeChild> {
+  const c = await startServe(['--config', site.config(i), '--workers', '1', '--http', `${host}:${port}`], [], 60_000);
+  const end = Date.now() + 60_000;
+  while (!/http\s+listening on /m.test(c.output())) {
+    if (c.child.exitCode !== null) throw new Error(`node ${i} exited ${c.child.exitCode}:\n${c.output()}`);
+    if (Date.now() > end) {
+      await c.stop();
+      throw new Error(`node ${i} did not listen within 60 s:\n${c.output()}`);
+    }
+    await sleep(50);
+  }
+  return c;
+}
+
+/** A phone's override body: its MAC, a serial and 6 KB of filler, so a half-written version shows. */
+export function overrideBody(mac: string, serial: number): Buffer {
+  return Buffer.from(`<PHONE_CONFIG><OVERRIDES up.note="${mac}-${serial}" up.filler="${'x'.repeat(6000)}"/></PHONE_CONFIG>\n`);
+}
+
+export interface Phone {
+  i: number;
+  mac: Mac;
+  state: MemoryState;
+  body: Buffer;
+  records: BootRecord[];
+}
+
+export function makePhones(n: number, serial = 1): Phone[] {
+  return Array.from({ length: n }, (_, i) => {
+    const mac = stormMac(i);
+    const cache = emptyCache();
+    const body = overrideBody(mac, serial);
+    cache.overrides.phone = body;
+    cache.pending.phone = true;
+    return { i, mac, state: new MemoryState(cache), body, records: [] };
+  });
+}
+
+/**
+ * Boots the phones, `concurrency` at a time, against http://site:PASS@NAME:PORT/ where NAME has
+ * every address of `hosts` (rotated per phone, as round-robin DNS hands them out). The documents'
+ * defaults: File Transmit Tries 3, Retry Wait 1 s. `onBooted(done)` after each boot.
+ */
+export async function bootPhones(phones: Phone[], o: { hosts: string[]; port: number; auth: string; concurrency: number; timeoutMs?: number; onBooted?: (done: number) => void }): Promise<void> {
+  const server = parseServerAddress(`http://${o.auth}@pp-nodes.test:${o.port}/`, { serverType: 'http' });
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    for (;;) {
+      const k = next++;
+      if (k >= phones.length) return;
+      const p = phones[k]!;
+      const order = o.hosts.map((_, j) => o.hosts[(p.i + j) % o.hosts.length]!);
+      const rec = await bootPhone({
+        server,
+        profile: { mac: p.mac, model: 'VVX400', bootromVersion: '5.0.0.0001', appVersion: '4.0.0.0000' },
+        state: p.state,
+        kind: 'restart',
+        settings: { tries: 3, retryWaitSec: 1, computeEffective: false, uploadLogs: false },
+        env: { makeClient: clientFactory({ timeoutMs: o.timeoutMs ?? 5000, rawHttp: true, localAddress: phoneSourceAddress(p.i) }), lookup: async () => order },
+      });
+      p.records.push(rec);
+      o.onBooted?.(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.concurrency, phones.length) }, worker));
+}
+
+/** A boot that reached its server, read its configuration there and uploaded its edit. */
+export function bootComplete(r: BootRecord): boolean {
+  return r.contacted && r.configFrom === 'server' && r.uploads.length > 0 && r.uploads.every((u) => u.status === 'ok');
+}
+
+export async function withPg<T>(storeUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const u = new URL(storeUrl);
+  const schema = u.searchParams.get('schema');
+  u.searchParams.delete('schema');
+  const c = new pg.Client({ connectionString: u.toString() });
+  await c.connect();
+  try {
+    if (schema) await c.query(`SET search_path TO ${schema}`);
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+export interface StoredOverride {
+  mac: string;
+  version: number;
+  size: number;
+  sha256: string;
+  content: Buffer;
+  versions: number;
+}
+
+/** Every phone's current override-phone version (the highest), with its version count. */
+export async function currentOverrides(storeUrl: string): Promise<Map<string, StoredOverride>> {
+  return withPg(storeUrl, async (c) => {
+    const r = await c.query(
+      `SELECT u.mac, u.version, u.size, u.sha256, u.content, n.versions FROM upload_versions u
+       JOIN (SELECT mac, max(version) AS v, count(*)::int AS versions FROM upload_versions WHERE kind = 'override-phone' GROUP BY mac) n
+         ON n.mac = u.mac AND n.v = u.version WHERE u.kind = 'override-phone'`,
+    );
+    return new Map(r.rows.map((x: StoredOverride) => [x.mac, x]));
+  });
+}
+
+/** True when a stored version is whole: its bytes are the size and digest it was stored with. */
+export function wholeVersion(v: StoredOverride): boolean {
+  return v.content.length === v.size && createHash('sha256').update(v.content).digest('hex') === v.sha256;
+}
