@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { stopChild } from '../src/phone/storm-server.ts';
+import { pgUnreachable } from '../test/support/peers.ts';
+import { dropSchemas, schemaName, schemaUrl } from '../test/support/pg-schema.ts';
 
 export const BIN = fileURLToPath(new URL('../bin/polyprov', import.meta.url));
 export const RESULTS = fileURLToPath(new URL('results/', import.meta.url));
@@ -31,17 +32,8 @@ export interface BenchState {
 }
 
 /** Whether PostgreSQL answers at PG_URL (the bench skips its PostgreSQL half, saying so, when not). */
-export async function postgresAnswers(): Promise<string | undefined> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+export function postgresAnswers(): Promise<string | undefined> {
+  return pgUnreachable(PG_URL);
 }
 
 /** A fresh state: a temp directory with polyprov.json (rate limits lifted, errors-only log) and, on PostgreSQL, a schema of its own. */
@@ -52,10 +44,8 @@ export async function freshState(kind: StoreKind, root: string | undefined, extr
   let schema: string | undefined;
   let storeUrl = 'sqlite';
   if (kind === 'postgres') {
-    schema = `bench_fleet_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const u = new URL(PG_URL);
-    u.searchParams.set('schema', schema);
-    storeUrl = u.toString();
+    schema = schemaName('bench_fleet', 4);
+    storeUrl = schemaUrl(PG_URL, schema);
   }
   await writeFile(config, JSON.stringify({ storeUrl, rateLimitPerSec: 1e6, rateLimitBurst: 1e6, logLevel: 'error', ...(root ? { root } : {}), ...extra }, null, 2));
   const env = { ...process.env, POLYPROV_SECRET_KEY: randomBytes(32).toString('hex') };
@@ -66,12 +56,7 @@ export async function freshState(kind: StoreKind, root: string | undefined, extr
     data,
     env,
     cleanup: async () => {
-      if (schema) {
-        const c = new pg.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await c.end();
-      }
+      if (schema) await dropSchemas(PG_URL, [schema]);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -2,13 +2,11 @@
 // the same key, and a node whose key cannot decrypt the store's check value refuses to start"):
 // no key is ever created; a store that never had a fleet still serves without one (as before);
 // once it has one, no key or another key refuses the start. Skipped, saying why, without PostgreSQL.
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { missingPeer } from '../../test/support/peers.ts';
+import { pgTestSchemas } from '../../test/support/pg-schema.ts';
 import { isProvError } from '../errors.ts';
 import { parseScope } from '../fleet/scope.ts';
 import { generateKey, keyText } from '../fleet/secret-key.ts';
@@ -16,23 +14,8 @@ import { createLogger } from '../log.ts';
 import { loadServerOptions } from '../options.ts';
 import { openCore, withAdmin } from './open-core.ts';
 
-const URL_ = process.env.POLYPROV_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SCHEMA = `pp_fleetkey_${process.pid}_${randomBytes(3).toString('hex')}`;
-
-async function reachable(): Promise<string | undefined> {
-  const c = new pg.Client({ connectionString: URL_, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-const why = await reachable();
-if (why) missingPeer('PostgreSQL at 127.0.0.1:5432 (POLYPROV_TEST_PG_URL)', 'postgresql', `not reachable: ${why}`);
+const pgs = await pgTestSchemas('pp_fleetkey');
+const why = pgs.why;
 const dir = mkdtempSync(join(tmpdir(), 'polyprov-fleetkey-pg-'));
 const saved = process.env.POLYPROV_SECRET_KEY;
 afterEach(() => {
@@ -41,10 +24,7 @@ afterEach(() => {
 });
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
-  if (why) return;
-  const c = new pg.Client({ connectionString: URL_ });
-  await c.connect();
-  await c.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`).finally(() => c.end());
+  await pgs.dropAll();
 });
 
 async function startError(opts: ReturnType<typeof loadServerOptions>): Promise<unknown> {
@@ -59,16 +39,14 @@ async function startError(opts: ReturnType<typeof loadServerOptions>): Promise<u
 
 if (why) {
   describe('the fleet key on PostgreSQL', () => {
-    test.skip(`PostgreSQL not reachable at ${URL_} (${why}); set POLYPROV_TEST_PG_URL to run these tests`, () => undefined);
+    test.skip(pgs.skipTitle, () => undefined);
   });
 } else {
   describe('the fleet key on PostgreSQL (issue 14, Secrets)', () => {
     test('issue 14 Secrets: no key is created on PostgreSQL; once the fleet exists, a node with no key or another key refuses to start', async () => {
       delete process.env.POLYPROV_SECRET_KEY;
-      const u = new URL(URL_);
-      u.searchParams.set('schema', SCHEMA);
       mkdirSync(join(dir, 'root'), { recursive: true });
-      const opts = loadServerOptions({ root: join(dir, 'root'), data: join(dir, 'data'), storeUrl: u.toString() }, {});
+      const opts = loadServerOptions({ root: join(dir, 'root'), data: join(dir, 'data'), storeUrl: pgs.fresh() }, {});
       // A store that never had a fleet: serve starts without one, fleet calls say why.
       const core = await openCore(opts, createLogger('silent'));
       try {

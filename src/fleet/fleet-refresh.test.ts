@@ -1,9 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { missingPeer } from '../../test/support/peers.ts';
+import { pgTestSchemas } from '../../test/support/pg-schema.ts';
 import { openMemoryStore, type MemoryStore } from '../../test/support/memory-store.ts';
 import { prng } from '../../test/support/prng.ts';
 import type { Mac, Scope } from '../domain.ts';
@@ -21,30 +20,8 @@ const B = '0004f2000002' as Mac;
 const C = '0004f2000003' as Mac;
 const sc = (text: string): Scope => parseScope(text);
 
-const PG_URL = process.env.POLYPROV_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SCHEMA = `pp_refresh_${process.pid}_${Date.now().toString(36)}`;
-
-async function pgAnswers(): Promise<string | undefined> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-const pgWhy = await pgAnswers();
-if (pgWhy) missingPeer('PostgreSQL at 127.0.0.1:5432 (POLYPROV_TEST_PG_URL)', 'postgresql', `not reachable: ${pgWhy}`);
-let schemas = 0;
-afterAll(async () => {
-  if (pgWhy) return;
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  for (let i = 0; i < schemas; i++) await c.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_${i} CASCADE`);
-  await c.end();
-});
+const pgs = await pgTestSchemas('pp_refresh');
+afterAll(() => pgs.dropAll());
 
 let dir: string;
 let key: Buffer;
@@ -76,10 +53,8 @@ async function stores(): Promise<Array<[string, Store]>> {
   const sq = await openStore({ storeUrl: 'sqlite', data: join(dir, 'sqlite') });
   closers.push(() => sq.close());
   const out: Array<[string, Store]> = [['memory', mem], ['sqlite', sq]];
-  if (!pgWhy) {
-    const u = new URL(PG_URL);
-    u.searchParams.set('schema', `${SCHEMA}_${schemas++}`);
-    const p = await openStore({ storeUrl: u.toString(), data: join(dir, 'pg') });
+  if (!pgs.why) {
+    const p = await openStore({ storeUrl: pgs.fresh(), data: join(dir, 'pg') });
     closers.push(() => p.close());
     out.push(['postgres', p]);
   }

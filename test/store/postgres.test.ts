@@ -1,7 +1,6 @@
 // The conformance suite against PostgreSQL (issue 4: "a PostgreSQL backend for several nodes").
 // Each store gets a fresh schema of its own; all are dropped afterwards. Skipped, saying why,
 // when no PostgreSQL answers at $POLYPROV_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test).
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,55 +10,29 @@ import { openStore } from '../../src/store/open.ts';
 import { PgConnection } from '../../src/store/postgres/connection.ts';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { storeTests } from './conformance.ts';
-import { missingPeer } from '../support/peers.ts';
+import { pgTestSchemas } from '../support/pg-schema.ts';
 
-const URL_ = process.env.POLYPROV_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const RUN = `pp_test_${process.pid}_${randomBytes(3).toString('hex')}`;
-
-async function reachable(): Promise<string | undefined> {
-  const c = new pg.Client({ connectionString: URL_, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-const why = await reachable();
-if (why) missingPeer('PostgreSQL at 127.0.0.1:5432 (POLYPROV_TEST_PG_URL)', 'postgresql', `not reachable: ${why}`);
-const schemas: string[] = [];
+const pgs = await pgTestSchemas('pp_test');
+const why = pgs.why;
+const URL_ = pgs.url;
 const dirs: string[] = [];
-let n = 0;
 
 afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  if (why || schemas.length === 0) return;
-  const c = new pg.Client({ connectionString: URL_ });
-  await c.connect();
-  try {
-    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  } finally {
-    await c.end();
-  }
+  await pgs.dropAll();
 });
 
+/** A store on a fresh schema, with the storeUrl and data directory a second node opens it by. */
 async function makeStore() {
-  const schema = `${RUN}_${++n}`;
-  schemas.push(schema);
+  const storeUrl = pgs.fresh();
   const data = mkdtempSync(join(tmpdir(), 'polyprov-pg-'));
   dirs.push(data);
-  const u = new URL(URL_);
-  u.searchParams.set('schema', schema);
-  return { store: await openStore({ data, storeUrl: u.toString() }), tmpDir: join(data, 'tmp') };
+  return { store: await openStore({ data, storeUrl }), tmpDir: join(data, 'tmp'), storeUrl, data };
 }
 
 if (why) {
   describe('postgres', () => {
-    test.skip(`PostgreSQL not reachable at ${URL_} (${why}); set POLYPROV_TEST_PG_URL to run these tests`, () => undefined);
+    test.skip(pgs.skipTitle, () => undefined);
   });
   console.warn(`[postgres.test] SKIPPED: PostgreSQL not reachable at ${URL_}: ${why}`);
 } else {
@@ -67,13 +40,10 @@ if (why) {
 
   describe('postgres: schema', () => {
     test('migrations are recorded once per schema and reopening applies nothing twice', async () => {
-      const { store } = await makeStore();
+      const { store, data, storeUrl } = await makeStore();
       await store.close();
-      const schema = schemas[schemas.length - 1]!;
-      const data = dirs[dirs.length - 1]!;
-      const u = new URL(URL_);
-      u.searchParams.set('schema', schema);
-      await (await openStore({ data, storeUrl: u.toString() })).close();
+      const schema = pgs.names.at(-1)!;
+      await (await openStore({ data, storeUrl })).close();
       const c = new pg.Client({ connectionString: URL_ });
       await c.connect();
       try {
@@ -88,10 +58,7 @@ if (why) {
 
     test('two stores on one schema (two nodes) see each other’s commits; concurrent commits stay whole', async () => {
       const a = await makeStore();
-      const schema = schemas[schemas.length - 1]!;
-      const u = new URL(URL_);
-      u.searchParams.set('schema', schema);
-      const b = await openStore({ data: dirs[dirs.length - 1]!, storeUrl: u.toString() });
+      const b = await openStore({ data: a.data, storeUrl: a.storeUrl });
       try {
         const key = { mac: '0004f2000001' as never, kind: 'override-phone' as const, path: 'overrides/0004f2000001-phone.cfg' };
         const opts = { mode: 'replace' as const, address: '192.0.2.1', maxBytes: 1 << 20, keepVersions: 10 };
@@ -116,9 +83,7 @@ if (why) {
   describe('postgres: the managed fleet on several nodes (issue 14, Model and Scale)', () => {
     test('two nodes on one schema: applies from both are serialised, each sees the other\'s generation and data', async () => {
       const a = await makeStore();
-      const u = new URL(URL_);
-      u.searchParams.set('schema', schemas[schemas.length - 1]!);
-      const b = await openStore({ data: dirs[dirs.length - 1]!, storeUrl: u.toString() });
+      const b = await openStore({ data: a.data, storeUrl: a.storeUrl });
       try {
         const t = (name: string) => ({ op: 'putTenant' as const, tenant: { name, createdAt: new Date(1000) } });
         const gens = await Promise.all([
@@ -136,7 +101,7 @@ if (why) {
 
     test('a connection lost in the middle of an apply is PP_STORE_UNAVAILABLE and nothing of it is applied', async () => {
       const { store } = await makeStore();
-      const schema = schemas[schemas.length - 1]!;
+      const schema = pgs.names.at(-1)!;
       await store.fleet.apply([{ op: 'putTenant', tenant: { name: 'default', createdAt: new Date(1000) } }]);
       const holder = new pg.Client({ connectionString: URL_ });
       const killer = new pg.Client({ connectionString: URL_ });

@@ -85,21 +85,27 @@ export function requirePeers(...bins: string[]): boolean {
 
 export const TEST_PG_URL = process.env.POLYPROV_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/** Why nothing answers at `url` (connect, then SELECT 1, within 3 s), or undefined when PostgreSQL does. */
+export async function pgUnreachable(url = TEST_PG_URL): Promise<string | undefined> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
 /**
  * True when a PostgreSQL server answers at `url` (and, with `binaries`, those server programs such as
  * initdb and pg_ctl are installed, for tests that start a private cluster).
  */
 export async function requirePostgres(url = TEST_PG_URL, binaries: string[] = []): Promise<boolean> {
   if (!binaries.every((b) => requirePeer(b, 'postgresql'))) return false;
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return true;
-  } catch (err) {
-    missingPeer(`PostgreSQL at ${url.replace(/\/\/[^@/]*@/, '//')}`, 'postgresql', `not reachable: ${(err as Error).message}`);
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+  const why = await pgUnreachable(url);
+  if (why) missingPeer(`PostgreSQL at ${url.replace(/\/\/[^@/]*@/, '//')}`, 'postgresql', `not reachable: ${why}`);
+  return !why;
 }
