@@ -66,6 +66,12 @@ export function paginate<T>(items: readonly T[], keyOf: (item: T) => SortKey, op
   return out;
 }
 
+/** The page a list request asks for: its `limit` and `cursor` query and its URL (for `next`). */
+export function requestPage<T>(req: { query: Record<string, unknown>; url: string }, items: readonly T[], keyOf: (item: T) => SortKey, descending = false): Page<T> {
+  const q = req.query as { limit?: number; cursor?: string };
+  return paginate(items, keyOf, { limit: q.limit, cursor: q.cursor, url: req.url, descending });
+}
+
 /** The request URL with `cursor` replaced. */
 export function nextUrl(url: string, cursor: string): string {
   const u = new URL(url, 'http://x');

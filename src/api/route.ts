@@ -95,6 +95,11 @@ export function tenantVisible(req: Pick<ApiRequest, 'tenant'>, resourceTenant: s
   return req.tenant === undefined || req.tenant === resourceTenant;
 }
 
+const PAGE_QUERY: Record<string, JSONSchema> = {
+  limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+  cursor: { type: 'string', maxLength: 512 },
+};
+
 /** Reusable schema pieces. */
 export const schemas = {
   /** The problem+json body every error answers with (RFC 9457). */
@@ -115,10 +120,11 @@ export const schemas = {
   mac: { type: 'string', pattern: '^[0-9a-fA-F]{12}$' } as JSONSchema,
   name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' } as JSONSchema,
   /** Pagination query: `limit` (1..500, default 100) and the opaque `cursor`. */
-  page: {
-    limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-    cursor: { type: 'string', maxLength: 512 },
-  } as Record<string, JSONSchema>,
+  page: PAGE_QUERY,
+  /** A list's query string: the pagination parameters and the list's own filters, nothing else. */
+  listQuery(filters: Record<string, JSONSchema> = {}): JSONSchema {
+    return { type: 'object', properties: { ...PAGE_QUERY, ...filters }, additionalProperties: false };
+  },
   /** A page of items: `{ items, next? }`. */
   pageOf(item: JSONSchema): JSONSchema {
     return { type: 'object', properties: { items: { type: 'array', items: item }, next: { type: 'string' } }, required: ['items'] };

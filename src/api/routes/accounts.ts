@@ -5,7 +5,7 @@ import type { Account, AccountKind, Mac } from '../../domain.ts';
 import { DEFAULT_TENANT } from '../../domain.ts';
 import { etagOf } from '../etag.ts';
 import { ApiError, notFound } from '../problem.ts';
-import { paginate } from '../pagination.ts';
+import { requestPage } from '../pagination.ts';
 import { reply, schemas, type ApiRequest, type RouteDef } from '../route.ts';
 
 const account = {
@@ -46,11 +46,11 @@ export const routes: RouteDef[] = [
     summary: 'List provisioning accounts (never a password)',
     access: 'admin',
     scope: 'tenant',
-    schema: { querystring: { type: 'object', properties: { ...schemas.page, tenant: { type: 'string' } }, additionalProperties: false }, response: { 200: schemas.pageOf(account) } },
+    schema: { querystring: schemas.listQuery({ tenant: { type: 'string' } }), response: { 200: schemas.pageOf(account) } },
     async handler(req) {
       const tenant = req.tenant ?? (req.query.tenant as string | undefined);
       const list = (await req.admin.accounts.list()).filter((a) => tenant === undefined || (a.tenant ?? DEFAULT_TENANT) === tenant).sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
-      const page = paginate(list, (a) => [a.user], { limit: req.query.limit as number, cursor: req.query.cursor as string | undefined, url: req.url });
+      const page = requestPage(req, list, (a) => [a.user]);
       return { ...page, items: page.items.map(view) };
     },
   },

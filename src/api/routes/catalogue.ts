@@ -3,7 +3,7 @@
 // validated against (src/config/params.ts). Filter by name prefix, type or secret; paginated by
 // name. A secret parameter's template default is not shown (it is a factory password).
 import { lookupParam, PARAMS, type ParamDef } from '../../config/params.ts';
-import { paginate } from '../pagination.ts';
+import { requestPage } from '../pagination.ts';
 import { notFound } from '../problem.ts';
 import { schemas, type JSONSchema, type RouteDef } from '../route.ts';
 
@@ -51,24 +51,19 @@ const list: RouteDef = {
   access: 'read',
   scope: 'tenant',
   schema: {
-    querystring: {
-      type: 'object',
-      properties: {
-        ...schemas.page,
-        prefix: { type: 'string', maxLength: 200, description: 'name prefix, case-insensitive: `reg.x.` or `voIpProt.SIP`' },
-        type: { type: 'string', enum: TYPES },
-        secret: { type: 'boolean' },
-      },
-      additionalProperties: false,
-    },
+    querystring: schemas.listQuery({
+      prefix: { type: 'string', maxLength: 200, description: 'name prefix, case-insensitive: `reg.x.` or `voIpProt.SIP`' },
+      type: { type: 'string', enum: TYPES },
+      secret: { type: 'boolean' },
+    }),
     response: { 200: schemas.pageOf(paramSchema), 400: schemas.problem },
   },
   async handler(req) {
-    const q = req.query as { limit?: number; cursor?: string; prefix?: string; type?: string; secret?: boolean };
+    const q = req.query as { prefix?: string; type?: string; secret?: boolean };
     const prefix = q.prefix?.toLowerCase();
     // A filter keeps the order, so the cursor (the last name) is stable.
     const items = SORTED.filter((p) => (prefix === undefined || p.name.toLowerCase().startsWith(prefix)) && (q.type === undefined || p.type === q.type) && (q.secret === undefined || p.secret === q.secret));
-    const page = paginate(items, (p) => [p.name], { limit: q.limit, cursor: q.cursor, url: req.url });
+    const page = requestPage(req, items, (p) => [p.name]);
     return { items: page.items.map(paramJson), next: page.next };
   },
 };

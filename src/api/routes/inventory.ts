@@ -2,7 +2,7 @@
 // versions, addresses, last boot, errors — joined to the managed phones (/phones) by MAC; a
 // phone's boot timeline (each boot with its requests) and its uploaded logs.
 import type { Phone } from '../../domain.ts';
-import { paginate } from '../pagination.ts';
+import { compareKeys, requestPage, type SortKey } from '../pagination.ts';
 import { notFound } from '../problem.ts';
 import { schemas, tenantVisible, type JSONSchema, type RouteDef } from '../route.ts';
 import { auditEventSchema, auditJson, dateQuery, iso, inventoryPhoneSchema, macOf, macParams, managedRef, phoneJson, requirePhone, storedFileSchema, storedJson, tenantOfPhone, visiblePhone } from './common.ts';
@@ -22,24 +22,19 @@ const inventoryList: RouteDef = {
   access: 'read',
   scope: 'tenant',
   schema: {
-    querystring: {
-      type: 'object',
-      properties: {
-        ...schemas.page,
-        macPrefix: { type: 'string', pattern: '^[0-9a-fA-F]{1,12}$' },
-        model: { type: 'string', maxLength: 64 },
-        version: { type: 'string', maxLength: 64, description: 'application version, exact' },
-        seenSince: { type: 'string', format: 'date-time' },
-        error: { type: 'boolean', description: 'only phones with (true) or without (false) a last error' },
-        managed: { type: 'boolean', description: 'only managed (true) or unmanaged (false) phones' },
-        sort: { type: 'string', enum: [...SORTS], default: 'mac' },
-      },
-      additionalProperties: false,
-    },
+    querystring: schemas.listQuery({
+      macPrefix: { type: 'string', pattern: '^[0-9a-fA-F]{1,12}$' },
+      model: { type: 'string', maxLength: 64 },
+      version: { type: 'string', maxLength: 64, description: 'application version, exact' },
+      seenSince: { type: 'string', format: 'date-time' },
+      error: { type: 'boolean', description: 'only phones with (true) or without (false) a last error' },
+      managed: { type: 'boolean', description: 'only managed (true) or unmanaged (false) phones' },
+      sort: { type: 'string', enum: [...SORTS], default: 'mac' },
+    }),
     response: { 200: schemas.pageOf(inventoryPhoneSchema), 400: schemas.problem },
   },
   async handler(req) {
-    const q = req.query as { limit?: number; cursor?: string; macPrefix?: string; model?: string; version?: string; error?: boolean; managed?: boolean; sort?: Sort };
+    const q = req.query as { macPrefix?: string; model?: string; version?: string; error?: boolean; managed?: boolean; sort?: Sort };
     const seenSince = dateQuery(req, 'seenSince');
     const rows: Array<{ p: Phone; tenant: string; managed: ReturnType<typeof managedRef> }> = [];
     for (const p of await req.admin.inventory.phones({ ...(q.macPrefix ? { macPrefix: q.macPrefix.toLowerCase() } : {}), ...(seenSince ? { seenSince } : {}) })) {
@@ -53,15 +48,10 @@ const inventoryList: RouteDef = {
       rows.push({ p, tenant, managed });
     }
     const sort = q.sort ?? 'mac';
-    const key = (r: (typeof rows)[number]) => (sort === 'mac' ? [r.p.mac] : [r.p.lastSeen.getTime(), r.p.mac]);
+    const key = (r: (typeof rows)[number]): SortKey => (sort === 'mac' ? [r.p.mac] : [r.p.lastSeen.getTime(), r.p.mac]);
     const descending = sort === '-lastSeen';
-    rows.sort((a, b) => {
-      const ka = key(a);
-      const kb = key(b);
-      const c = ka[0]! < kb[0]! ? -1 : ka[0]! > kb[0]! ? 1 : a.p.mac < b.p.mac ? -1 : a.p.mac > b.p.mac ? 1 : 0;
-      return descending ? -c : c;
-    });
-    const page = paginate(rows, key, { limit: q.limit, cursor: q.cursor, url: req.url, descending });
+    rows.sort((a, b) => (descending ? -1 : 1) * compareKeys(key(a), key(b)));
+    const page = requestPage(req, rows, key, descending);
     return { items: page.items.map((r) => phoneJson(r.p, r.tenant, r.managed)), next: page.next };
   },
 };

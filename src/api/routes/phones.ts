@@ -9,7 +9,7 @@ import { normalizeModel } from '../../config/models.ts';
 import { DEFAULT_TENANT, type Mac, type ManagedPhone, type Phone } from '../../domain.ts';
 import type { FleetCommand } from '../../fleet/types.ts';
 import { requireMatch } from '../etag.ts';
-import { compareKeys, paginate, type SortKey } from '../pagination.ts';
+import { compareKeys, requestPage, type SortKey } from '../pagination.ts';
 import { sortedPhones, sortKeyOf } from '../phone-index.ts';
 import { ApiError, notFound } from '../problem.ts';
 import { reply, schemas, tenantVisible, type ApiRequest, type JSONSchema, type RouteDef } from '../route.ts';
@@ -38,26 +38,21 @@ const list: RouteDef = {
   access: 'read',
   scope: 'tenant',
   schema: {
-    querystring: {
-      type: 'object',
-      properties: {
-        ...schemas.page,
-        tenant: fleetName,
-        site: fleetName,
-        group: fleetName,
-        model: { type: 'string', maxLength: 64 },
-        version: { type: 'string', maxLength: 64, description: 'application version the phone last reported (inventory), exact' },
-        seenSince: { type: 'string', format: 'date-time', description: 'last seen by the boot server at or after' },
-        macPrefix: { type: 'string', pattern: '^[0-9a-fA-F]{1,12}$' },
-        label: { type: 'string', maxLength: 200, description: 'case-insensitive substring' },
-        sort: { type: 'string', enum: [...SORTS, ...SORTS.map((s) => `-${s}`)], default: 'mac', description: 'field; a leading - sorts descending' },
-      },
-      additionalProperties: false,
-    },
+    querystring: schemas.listQuery({
+      tenant: fleetName,
+      site: fleetName,
+      group: fleetName,
+      model: { type: 'string', maxLength: 64 },
+      version: { type: 'string', maxLength: 64, description: 'application version the phone last reported (inventory), exact' },
+      seenSince: { type: 'string', format: 'date-time', description: 'last seen by the boot server at or after' },
+      macPrefix: { type: 'string', pattern: '^[0-9a-fA-F]{1,12}$' },
+      label: { type: 'string', maxLength: 200, description: 'case-insensitive substring' },
+      sort: { type: 'string', enum: [...SORTS, ...SORTS.map((s) => `-${s}`)], default: 'mac', description: 'field; a leading - sorts descending' },
+    }),
     response: { 200: schemas.pageOf(listItemSchema), 400: schemas.problem, 404: schemas.problem },
   },
   async handler(req) {
-    const q = req.query as { limit?: number; cursor?: string; tenant?: string; site?: string; group?: string; model?: string; version?: string; macPrefix?: string; label?: string; sort?: string };
+    const q = req.query as { tenant?: string; site?: string; group?: string; model?: string; version?: string; macPrefix?: string; label?: string; sort?: string };
     const f = fleetApi(req.admin);
     const tenant = req.tenant ?? q.tenant;
     if (req.tenant !== undefined && q.tenant !== undefined && q.tenant !== req.tenant) throw notFound(`tenant ${q.tenant}`);
@@ -99,7 +94,7 @@ const list: RouteDef = {
       phones.sort((a, b) => compareKeys(keys.get(a.mac)!, keys.get(b.mac)!));
     }
     if (descending) phones.reverse();
-    const page = paginate(phones, keyOf, { limit: q.limit, cursor: q.cursor, url: req.url, descending });
+    const page = requestPage(req, phones, keyOf, descending);
     const items = [];
     for (const p of page.items) items.push(itemJson(p, seen ? seen.get(p.mac) : await req.admin.inventory.phone(p.mac)));
     return { items, next: page.next };

@@ -68,7 +68,7 @@ export const routes: RouteDef[] = [
     summary: 'The change record, newest first (who changed what; secrets masked)',
     access: 'read',
     scope: 'global',
-    schema: { querystring: { type: 'object', properties: { ...schemas.page, since: dateTime, target: { type: 'string', maxLength: 256 } }, additionalProperties: false }, response: { 200: schemas.pageOf(change) } },
+    schema: { querystring: schemas.listQuery({ since: dateTime, target: { type: 'string', maxLength: 256 } }), response: { 200: schemas.pageOf(change) } },
     async handler(req) {
       const q = req.query as { limit: number; cursor?: string; since?: string; target?: string };
       return timePage(
@@ -90,7 +90,7 @@ export const routes: RouteDef[] = [
     summary: 'The audit of transfers (every request phones made), newest first',
     access: 'read',
     scope: 'global',
-    schema: { querystring: { type: 'object', properties: { ...schemas.page, mac: schemas.mac, since: dateTime, until: dateTime }, additionalProperties: false }, response: { 200: schemas.pageOf(event) } },
+    schema: { querystring: schemas.listQuery({ mac: schemas.mac, since: dateTime, until: dateTime }), response: { 200: schemas.pageOf(event) } },
     async handler(req) {
       const q = req.query as { limit: number; cursor?: string; mac?: string; since?: string; until?: string };
       const untilQ = q.until ? new Date(q.until).getTime() : undefined;

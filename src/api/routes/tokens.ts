@@ -3,7 +3,7 @@
 // clear, like `polyprov tokens add`; the store keeps its SHA-256. Listing never shows a token or hash.
 import type { TokenRole } from '../../domain.ts';
 import { ApiError, notFound } from '../problem.ts';
-import { paginate } from '../pagination.ts';
+import { requestPage } from '../pagination.ts';
 import { reply, schemas, type RouteDef } from '../route.ts';
 
 const tokenView = {
@@ -26,10 +26,10 @@ export const routes: RouteDef[] = [
     summary: 'List API tokens (names, roles, tenants; never the token)',
     access: 'admin',
     scope: 'global',
-    schema: { querystring: { type: 'object', properties: { ...schemas.page }, additionalProperties: false }, response: { 200: schemas.pageOf(tokenView) } },
+    schema: { querystring: schemas.listQuery(), response: { 200: schemas.pageOf(tokenView) } },
     async handler(req) {
       const list = await req.admin.tokens.list();
-      return paginate(list, (t) => [t.name], { limit: req.query.limit as number, cursor: req.query.cursor as string | undefined, url: req.url });
+      return requestPage(req, list, (t) => [t.name]);
     },
   },
   {
