@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const all = ['lint', 'http', 'http-nginx', 'tftp', 'ftp', 'boot-storm', 'fleet', 'managed-storm', 'api-phones'];
+const all = ['lint', 'http', 'http-nginx', 'tftp', 'ftp', 'boot-storm', 'fleet', 'managed-storm', 'api-phones', 'three-nodes'];
 const pick = process.argv.slice(2).filter((a) => all.includes(a));
 let failed = 0;
 for (const name of pick.length ? pick : all) {

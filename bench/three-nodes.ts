@@ -6,13 +6,16 @@
 // 30,000; POLYPROV_BENCH_PHONES shrinks it), phone i booting against node i mod 3 — the HTTP boot
 // storm's application stage (master, CONFIG_FILES, overrides, contacts, image header, log uploads),
 // each phone from its own loopback address on one kept-alive connection, as storm.ts runs them.
+// Two storms of the same phones: cold (nodes just started, every phone first seen) and warm (the
+// same phones again, as a power restore of a running site finds them).
 // Reported per node: CPU per boot (utime+stime of the node's pid over the storm / boots it served),
 // peak RSS, boots/s; PostgreSQL's writes during the storm (pg_stat_database xact_commit and
 // tup_inserted/updated/deleted for the database, which other users of it also move, and the
-// schema's own tuple writes from pg_stat_user_tables, which only these nodes move); the load
-// generator's CPU and the load average. Report: bench/results/three-nodes-<N>-<date>.md/json.
+// schema's own tuple writes from pg_stat_user_tables, which only these nodes move), the CPU of every
+// postgres process (an upper bound); the load generator's CPU and the load average. Report: bench/results/three-nodes-<N>-<date>.md/json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,13 +79,17 @@ interface PgCounters {
   schemaInserted: number;
   schemaUpdated: number;
   schemaDeleted: number;
+  /** Row writes (inserted + updated + deleted) per table of the schema. */
+  tables: Record<string, number>;
 }
 
 async function pgCounters(c: pg.Client, schema: string): Promise<PgCounters> {
   await c.query('SELECT pg_stat_clear_snapshot()');
   const d = (await c.query('SELECT xact_commit, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = current_database()')).rows[0];
   const t = (await c.query('SELECT coalesce(sum(n_tup_ins),0) AS i, coalesce(sum(n_tup_upd),0) AS u, coalesce(sum(n_tup_del),0) AS d FROM pg_stat_user_tables WHERE schemaname = $1', [schema])).rows[0];
+  const rows = (await c.query('SELECT relname, n_tup_ins + n_tup_upd + n_tup_del AS w FROM pg_stat_user_tables WHERE schemaname = $1', [schema])).rows as Array<{ relname: string; w: string }>;
   return {
+    tables: Object.fromEntries(rows.map((r) => [r.relname, Number(r.w)])),
     xactCommit: Number(d.xact_commit),
     tupInserted: Number(d.tup_inserted),
     tupUpdated: Number(d.tup_updated),
@@ -171,6 +178,118 @@ async function storm(nodes: Node[], progress: (done: number, failed: number) => 
   return runs;
 }
 
+/** CPU seconds of every `postgres` process on the machine (its backends serve other users too: an upper bound). */
+function postgresCpuSeconds(): number {
+  let sum = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      sum += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sum;
+}
+
+type Round = Awaited<ReturnType<typeof measuredStorm>>;
+
+async function measuredStorm(kind: 'cold' | 'warm', nodes: Node[], admin: pg.Client, schema: string) {
+  const procs = nodes.map((n) => procStats(n.pid));
+  const pg0 = await pgCounters(admin, schema);
+  const pgCpu0 = postgresCpuSeconds();
+  const cpu0 = procs.map((p) => p.cpuSeconds() ?? NaN);
+  const load0 = loadavg()[0]!;
+  const client0 = process.cpuUsage();
+  const t0 = performance.now();
+  let last = 0;
+  const loads: number[] = [];
+  const loadTimer = setInterval(() => loads.push(loadavg()[0]!), 5000);
+  const runs = await storm(nodes, (done, failed) => {
+    if (done === PHONES || Date.now() - last > 10_000) {
+      last = Date.now();
+      process.stdout.write(`  ${done}/${PHONES} phones booted, ${failed} failed\n`);
+    }
+  }).finally(() => clearInterval(loadTimer));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = procs.map((p) => p.cpuSeconds() ?? NaN);
+  const pgCpu = postgresCpuSeconds() - pgCpu0;
+  const clientCpu = process.cpuUsage(client0);
+  const load1 = loadavg()[0]!;
+  process.stdout.write(`  storm over in ${r2(seconds)} s; waiting ${PG_STATS_SETTLE_MS / 1000} s for PostgreSQL's counters …\n`);
+  await new Promise((r) => setTimeout(r, PG_STATS_SETTLE_MS));
+  const pg1 = await pgCounters(admin, schema);
+  const perNode = nodes.map((n, i) => {
+    const run = runs[i]!;
+    const cpu = cpu1[i]! - cpu0[i]!;
+    const span = (run.lastEnd - run.firstStart) / 1000;
+    return {
+      node: i + 1,
+      address: n.address,
+      pid: n.pid,
+      boots: run.boots,
+      failedBoots: run.failed,
+      errors: run.errors,
+      cpuSeconds: r2(cpu),
+      cpuMsPerBoot: r2((cpu * 1000) / run.boots),
+      peakRssMb: procs[i]!.peakRssMb() ?? NaN,
+      seconds: r2(span),
+      bootsPerSecond: r2(run.boots / span),
+      boot: percentiles(run.bootMs),
+    };
+  });
+  const { tables: tables0, ...n0 } = pg0;
+  const { tables: tables1, ...n1 } = pg1;
+  const d = Object.fromEntries(Object.keys(n0).map((k) => [k, n1[k as keyof typeof n1] - n0[k as keyof typeof n0]])) as unknown as Omit<PgCounters, 'tables'>;
+  const byTable = Object.fromEntries(
+    Object.entries(tables1)
+      .map(([t, w]) => [t, r2((w - (tables0[t] ?? 0)) / PHONES)] as const)
+      .filter(([, w]) => w > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
+  const schemaWrites = d.schemaInserted + d.schemaUpdated + d.schemaDeleted;
+  const totalCpu = perNode.reduce((a, n) => a + n.cpuSeconds, 0);
+  const clientCpuSeconds = r2((clientCpu.user + clientCpu.system) / 1e6);
+  return {
+    kind,
+    loadAvg1: { start: r2(load0), end: r2(load1), max: r2(Math.max(load0, load1, ...loads)) },
+    totalSeconds: r2(seconds),
+    bootsPerSecond: r2(PHONES / seconds),
+    failedBoots: perNode.reduce((a, n) => a + n.failedBoots, 0),
+    serverCpuSeconds: r2(totalCpu),
+    serverCpuMsPerBoot: r2((totalCpu * 1000) / PHONES),
+    clientCpuSeconds,
+    clientCpuMsPerBoot: r2((clientCpuSeconds * 1000) / PHONES),
+    perNode,
+    postgres: {
+      schema: { inserted: d.schemaInserted, updated: d.schemaUpdated, deleted: d.schemaDeleted, rowWrites: schemaWrites, rowWritesPerSecond: r2(schemaWrites / seconds), rowWritesPerBoot: r2(schemaWrites / PHONES), rowWritesPerBootByTable: byTable },
+      database: { xactCommit: d.xactCommit, tupInserted: d.tupInserted, tupUpdated: d.tupUpdated, tupDeleted: d.tupDeleted, commitsPerSecond: r2(d.xactCommit / seconds), commitsPerBoot: r2(d.xactCommit / PHONES) },
+      cpuSeconds: r2(pgCpu),
+      cpuMsPerBoot: r2((pgCpu * 1000) / PHONES),
+    },
+  };
+}
+
+function roundMarkdown(r: Round): string[] {
+  const p = r.postgres;
+  return [
+    `## ${r.kind} storm`,
+    '',
+    `${r.totalSeconds} s, ${r.bootsPerSecond} boots/s in all, ${r.failedBoots} failed boots · load average (1 min) ${r.loadAvg1.start} at the start, ${r.loadAvg1.end} at the end, ${r.loadAvg1.max} at most · the three nodes' CPU ${r.serverCpuSeconds} s (${r.serverCpuMsPerBoot} ms per boot) · load generator CPU ${r.clientCpuSeconds} s (${r.clientCpuMsPerBoot} ms per boot) · every \`postgres\` process's CPU ${p.cpuSeconds} s (${p.cpuMsPerBoot} ms per boot; other users of the server included, an upper bound).`,
+    '',
+    '| node | address | boots | failed | CPU | CPU per boot | peak RSS | boots/s | boot p50 | boot p99 |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...r.perNode.map((n) => `| ${n.node} | ${n.address} | ${n.boots} | ${n.failedBoots} | ${n.cpuSeconds} s | ${n.cpuMsPerBoot} ms | ${n.peakRssMb} MB | ${n.bootsPerSecond} | ${r2(n.boot.p50)} ms | ${r2(n.boot.p99)} ms |`),
+    '',
+    `PostgreSQL (counters read ${PG_STATS_SETTLE_MS / 1000} s after the storm, once idle backends have reported): the schema's own row writes ${p.schema.rowWrites} (${p.schema.inserted} inserted, ${p.schema.updated} updated, ${p.schema.deleted} deleted) = **${p.schema.rowWritesPerSecond}/s, ${p.schema.rowWritesPerBoot} per boot** (per boot by table: ${Object.entries(p.schema.rowWritesPerBootByTable).map(([t, w]) => `${t} ${w}`).join(', ')}); the whole database (other users of it included, an upper bound): ${p.database.xactCommit} commits = ${p.database.commitsPerSecond}/s (${p.database.commitsPerBoot} per boot), ${p.database.tupInserted} tuples inserted, ${p.database.tupUpdated} updated, ${p.database.tupDeleted} deleted.`,
+    '',
+    ...(r.failedBoots ? ['Errors: ' + r.perNode.map((n) => `node ${n.node} ${JSON.stringify(n.errors)}`).join('; '), ''] : []),
+  ];
+}
+
 async function main(): Promise<void> {
   const when = new Date().toISOString();
   const dir = await mkdtemp(join(tmpdir(), 'polyprov-bench-three-nodes-'));
@@ -193,97 +312,22 @@ async function main(): Promise<void> {
       process.stdout.write(`node ${i + 1}: polyprov serve pid ${nodes[i]!.pid} on http://${nodes[i]!.address}:${nodes[i]!.port}/\n`);
     }
     await new Promise((r) => setTimeout(r, PG_STATS_SETTLE_MS));
-    const procs = nodes.map((n) => procStats(n.pid));
-    const pg0 = await pgCounters(admin, schema);
-    const cpu0 = procs.map((p) => p.cpuSeconds() ?? NaN);
-    const load0 = loadavg()[0]!;
-    const client0 = process.cpuUsage();
-    const t0 = performance.now();
-    let last = 0;
-    const loads: number[] = [];
-    const loadTimer = setInterval(() => loads.push(loadavg()[0]!), 5000);
-    const runs = await storm(nodes, (done, failed) => {
-      if (done === PHONES || Date.now() - last > 10_000) {
-        last = Date.now();
-        process.stdout.write(`  ${done}/${PHONES} phones booted, ${failed} failed\n`);
-      }
-    }).finally(() => clearInterval(loadTimer));
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu1 = procs.map((p) => p.cpuSeconds() ?? NaN);
-    const clientCpu = process.cpuUsage(client0);
-    const load1 = loadavg()[0]!;
-    process.stdout.write(`storm over in ${r2(seconds)} s; waiting ${PG_STATS_SETTLE_MS / 1000} s for PostgreSQL's counters …\n`);
-    await new Promise((r) => setTimeout(r, PG_STATS_SETTLE_MS));
-    const pg1 = await pgCounters(admin, schema);
-    const perNode = nodes.map((n, i) => {
-      const run = runs[i]!;
-      const cpu = cpu1[i]! - cpu0[i]!;
-      const span = (run.lastEnd - run.firstStart) / 1000;
-      return {
-        node: i + 1,
-        address: n.address,
-        pid: n.pid,
-        boots: run.boots,
-        failedBoots: run.failed,
-        errors: run.errors,
-        cpuSeconds: r2(cpu),
-        cpuMsPerBoot: r2((cpu * 1000) / run.boots),
-        peakRssMb: procs[i]!.peakRssMb() ?? NaN,
-        seconds: r2(span),
-        bootsPerSecond: r2(run.boots / span),
-        boot: percentiles(run.bootMs),
-      };
-    });
-    const dPg = Object.fromEntries(Object.keys(pg0).map((k) => [k, pg1[k as keyof PgCounters] - pg0[k as keyof PgCounters]])) as unknown as PgCounters;
-    const schemaWrites = dPg.schemaInserted + dPg.schemaUpdated + dPg.schemaDeleted;
-    const postgres = {
-      database: {
-        xactCommit: dPg.xactCommit,
-        tupInserted: dPg.tupInserted,
-        tupUpdated: dPg.tupUpdated,
-        tupDeleted: dPg.tupDeleted,
-        commitsPerSecond: r2(dPg.xactCommit / seconds),
-        tupInsertedPerSecond: r2(dPg.tupInserted / seconds),
-      },
-      schema: { inserted: dPg.schemaInserted, updated: dPg.schemaUpdated, deleted: dPg.schemaDeleted, rowWritesPerSecond: r2(schemaWrites / seconds), rowWritesPerBoot: r2(schemaWrites / PHONES) },
-      commitsPerBoot: r2(dPg.xactCommit / PHONES),
-    };
-    const totalCpu = perNode.reduce((a, n) => a + n.cpuSeconds, 0);
-    const failed = perNode.reduce((a, n) => a + n.failedBoots, 0);
-    const clientCpuSeconds = r2((clientCpu.user + clientCpu.system) / 1e6);
-    const report = {
-      when,
-      phones: PHONES,
-      nodes: NODES.length,
-      concurrency: CONCURRENCY,
-      host: { cpus: cpus().length, node: process.version, loadAvg1: { start: r2(load0), end: r2(load1), max: r2(Math.max(load0, load1, ...loads)) } },
-      totalSeconds: r2(seconds),
-      bootsPerSecond: r2(PHONES / seconds),
-      failedBoots: failed,
-      serverCpuSeconds: r2(totalCpu),
-      serverCpuMsPerBoot: r2((totalCpu * 1000) / PHONES),
-      clientCpuSeconds,
-      clientCpuMsPerBoot: r2((clientCpuSeconds * 1000) / PHONES),
-      perNode,
-      postgres,
-    };
+    const rounds: Round[] = [];
+    for (const kind of ['cold', 'warm'] as const) {
+      process.stdout.write(`${kind} storm: ${PHONES} phones …\n`);
+      rounds.push(await measuredStorm(kind, nodes, admin, schema));
+    }
+    const failed = rounds.reduce((a, r) => a + r.failedBoots, 0);
+    const report = { when, phones: PHONES, nodes: NODES.length, concurrency: CONCURRENCY, host: { cpus: cpus().length, node: process.version }, rounds };
     await mkdir(RESULTS, { recursive: true });
     const stem = join(RESULTS, `three-nodes-${PHONES}-${when.slice(0, 19).replace(/[:T]/g, '-')}`);
     await writeFile(`${stem}.json`, JSON.stringify(report, null, 2) + '\n');
     const md = [
       `# Three nodes on one PostgreSQL: ${PHONES} phones, HTTP boot storm`,
       '',
-      `${when} · ${cpus().length} CPUs (shared with the load generator, PostgreSQL and other work) · Node ${process.version} · load average (1 min) ${report.host.loadAvg1.start} at the start, ${report.host.loadAvg1.end} at the end, ${report.host.loadAvg1.max} at most · three \`polyprov serve --workers 1\` children on 127.0.0.1/.2/.3, one PostgreSQL schema (15, 127.0.0.1:5432), the same generated tree, open policy · application stage (master, CONFIG_FILES, overrides, contacts, image header, log uploads), phone i on node i mod 3, one loopback address and kept-alive connection per phone, ${CONCURRENCY} phones at a time (${CONCURRENCY / NODES.length} per node).`,
+      `${when} · ${cpus().length} CPUs (shared with the load generator, PostgreSQL and other work on the machine) · Node ${process.version} · three \`polyprov serve --workers 1\` children on 127.0.0.1/.2/.3, one PostgreSQL schema (127.0.0.1:5432, db \`${u.pathname.slice(1)}\`), the same generated tree, open policy · application stage (master, CONFIG_FILES, overrides, contacts, image header, log uploads), phone i on node i mod 3, one loopback address and kept-alive connection per phone, ${CONCURRENCY} phones at a time (${CONCURRENCY / NODES.length} per node). Two storms of the same phones: **cold** (nodes just started, every phone first seen) and **warm** (the same phones again: caches warm, inventory known — a power restore of a running site).`,
       '',
-      `Storm: ${report.totalSeconds} s, ${report.bootsPerSecond} boots/s in all, ${failed} failed boots. Server CPU ${report.serverCpuSeconds} s (${report.serverCpuMsPerBoot} ms per boot); load generator CPU ${clientCpuSeconds} s (${report.clientCpuMsPerBoot} ms per boot).`,
-      '',
-      '| node | address | boots | failed | CPU | CPU per boot | peak RSS | boots/s | boot p50 | boot p99 |',
-      '|---|---|---|---|---|---|---|---|---|---|',
-      ...perNode.map((n) => `| ${n.node} | ${n.address} | ${n.boots} | ${n.failedBoots} | ${n.cpuSeconds} s | ${n.cpuMsPerBoot} ms | ${n.peakRssMb} MB | ${n.bootsPerSecond} | ${r2(n.boot.p50)} ms | ${r2(n.boot.p99)} ms |`),
-      '',
-      `PostgreSQL during the storm (counters read ${PG_STATS_SETTLE_MS / 1000} s after it, so idle backends have reported): the schema's own row writes ${schemaWrites} (${dPg.schemaInserted} inserted, ${dPg.schemaUpdated} updated, ${dPg.schemaDeleted} deleted) = ${postgres.schema.rowWritesPerSecond}/s, ${postgres.schema.rowWritesPerBoot} per boot; the database \`${u.pathname.slice(1)}\` (shared with other users of it, so an upper bound): ${dPg.xactCommit} commits = ${postgres.database.commitsPerSecond}/s (${postgres.commitsPerBoot} per boot), ${dPg.tupInserted} tuples inserted = ${postgres.database.tupInsertedPerSecond}/s, ${dPg.tupUpdated} updated, ${dPg.tupDeleted} deleted.`,
-      '',
-      ...(failed ? ['Errors: ' + perNode.map((n) => `node ${n.node} ${JSON.stringify(n.errors)}`).join('; '), ''] : []),
+      ...rounds.flatMap((r) => roundMarkdown(r)),
     ].join('\n');
     await writeFile(`${stem}.md`, md);
     process.stdout.write(`${md}\nreport: ${stem}.md\n`);
