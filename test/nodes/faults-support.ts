@@ -5,15 +5,40 @@
 // address in turn), each holding a local override edit to upload, and the store read back with pg
 // (uploads, audit, inventory) to compare with the phones' own request logs.
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
 import pg from 'pg';
 import { bootPhone, type BootRecord } from '../../src/phone/boot.ts';
-import { clientFactory } from '../../src/phone/clients.ts';
+import { clientFactory, type ClientFactory } from '../../src/phone/clients.ts';
+import type { FetchResult, FileClient } from '../../src/phone/file-client.ts';
 import { parseServerAddress } from '../../src/phone/server-address.ts';
 import { emptyCache, MemoryState } from '../../src/phone/state.ts';
 import { phoneSourceAddress, stormMac } from '../../src/phone/storm-tree.ts';
 import type { Mac } from '../../src/domain.ts';
 import { startServe, type ServeChild } from '../phone/serve-child.ts';
 import { sleep, type Site } from './nodes-support.ts';
+
+/** The three nodes' addresses: one port on each, the name's redundant boot servers. */
+export const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
+
+/** A port free on every address of HOSTS. */
+export async function commonPort(): Promise<number> {
+  const tryListen = (port: number, host: string) =>
+    new Promise<number | undefined>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(undefined));
+      s.listen(port, host, () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+  for (let n = 0; n < 20; n++) {
+    const port = await tryListen(0, HOSTS[0]!);
+    if (port === undefined) continue;
+    const others = await Promise.all(HOSTS.slice(1).map((h) => tryListen(port, h)));
+    if (others.every((p) => p === port)) return port;
+  }
+  throw new Error(`no port free on every one of ${HOSTS.join(', ')}`);
+}
 
 export const STORM_PHONES = Math.max(3, Number(process.env.POLYPROV_TEST_STORM_PHONES ?? 300));
 
@@ -43,6 +68,8 @@ export interface Phone {
   state: MemoryState;
   body: Buffer;
   records: BootRecord[];
+  /** When each of the phone's requests ended (Date.now()), at which server address, and whether a server answered it. */
+  timeline: Array<{ address: string; at: number; answered: boolean }>;
 }
 
 export function makePhones(n: number, serial = 1): Phone[] {
@@ -52,8 +79,17 @@ export function makePhones(n: number, serial = 1): Phone[] {
     const body = overrideBody(mac, serial);
     cache.overrides.phone = body;
     cache.pending.phone = true;
-    return { i, mac, state: new MemoryState(cache), body, records: [] };
+    return { i, mac, state: new MemoryState(cache), body, records: [], timeline: [] };
   });
+}
+
+/** A new local override edit on a phone (keypad change: white paper, OVERRIDES_DIRECTORY), pending upload. */
+export async function editOverride(p: Phone, serial: number): Promise<void> {
+  const d = await p.state.load();
+  p.body = overrideBody(p.mac, serial);
+  d.overrides.phone = p.body;
+  d.pending.phone = true;
+  await p.state.save(d);
 }
 
 /**
@@ -77,13 +113,38 @@ export async function bootPhones(phones: Phone[], o: { hosts: string[]; port: nu
         state: p.state,
         kind: 'restart',
         settings: { tries: 3, retryWaitSec: 1, computeEffective: false, uploadLogs: false },
-        env: { makeClient: clientFactory({ timeoutMs: o.timeoutMs ?? 5000, rawHttp: true, localAddress: phoneSourceAddress(p.i) }), lookup: async () => order },
+        env: { makeClient: timed(clientFactory({ timeoutMs: o.timeoutMs ?? 5000, rawHttp: true, localAddress: phoneSourceAddress(p.i) }), p), lookup: async () => order },
       });
       p.records.push(rec);
       o.onBooted?.(++done);
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency, phones.length) }, worker));
+}
+
+/** A server answered: any HTTP status (the raw client's errors are "HTTP 503"), not a refused, reset or timed-out connection. */
+export function wasAnswered(r: FetchResult): boolean {
+  return r.status !== 'error' || /^HTTP \d/.test(r.error ?? '');
+}
+
+/** The factory's clients, with the end of every request put on the phone's timeline. */
+function timed(make: ClientFactory, p: Phone): ClientFactory {
+  return (server, address) => {
+    const c = make(server, address);
+    const note = async (r: Promise<FetchResult>) => {
+      const x = await r;
+      p.timeline.push({ address, at: Date.now(), answered: wasAnswered(x) });
+      return x;
+    };
+    return {
+      protocol: c.protocol,
+      address: c.address,
+      get: (path, opts) => note(c.get(path, opts)),
+      headThenHangUp: (path, bytes, opts) => note(c.headThenHangUp(path, bytes, opts)),
+      put: (path, body, opts) => note(c.put(path, body, opts)),
+      close: () => c.close(),
+    } satisfies FileClient;
+  };
 }
 
 /** A boot that reached its server, read its configuration there and uploaded its edit. */
