@@ -6,37 +6,17 @@
 import { loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FleetOp, Mac } from '../src/domain.ts';
-import { startApi } from '../test/api/resources-harness.ts';
+import { PHONE_PAGE_QUERIES, seedPhones, startApi } from '../test/api/resources-harness.ts';
 
 const N = Number(process.env.POLYPROV_BENCH_PHONES ?? 10_000);
 const BUDGET_MS = 50;
 const ROUNDS = 31;
 const h = await startApi({ checkResponses: false });
-const now = new Date(0);
-const ops: FleetOp[] = [{ op: 'putTenant', tenant: { name: 'acme', createdAt: now } }];
-for (let s = 0; s < 20; s++) ops.push({ op: 'putSite', site: { tenant: 'acme', name: `site${s}` } });
-for (let g = 0; g < 5; g++) ops.push({ op: 'putGroup', group: { tenant: 'acme', name: `group${g}` } });
-const models = ['VVX410', 'VVX310', 'VVX500', 'VVX600'];
-for (let i = 0; i < N; i++) {
-  const mac = `0004f2${i.toString(16).padStart(6, '0')}` as Mac;
-  const label = `desk ${((i * 7919) % N).toString().padStart(5, '0')}`;
-  ops.push({ op: 'putPhone', phone: { mac, tenant: 'acme', model: models[i % 4], label, site: `site${i % 20}`, groups: [`group${i % 5}`], createdAt: now, updatedAt: now } });
-}
-await h.store.fleet.apply(ops);
-await h.fleet!.refresh();
+await seedPhones(h, N);
 
-const queries = [
-  '/phones?limit=100',
-  '/phones?site=site7&tenant=acme&limit=100',
-  '/phones?group=group3&model=VVX500&limit=100',
-  '/phones?sort=label&limit=100',
-  '/phones?label=desk%2001&sort=-label&limit=100',
-  '/phones?macPrefix=0004f2001&limit=100',
-];
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 const rows: Array<{ query: string; serverMedianMs: number; serverP90Ms: number; roundTripMedianMs: number; items: number }> = [];
-for (const path of queries) {
+for (const path of PHONE_PAGE_QUERIES) {
   for (let i = 0; i < 5; i++) await h.call('GET', path);
   const server: number[] = [];
   const client: number[] = [];
