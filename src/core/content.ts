@@ -50,7 +50,7 @@ export class Content {
         // The one upload-over-tree overlay (live-tree.ts), which `explain` reads through too.
         // A tree file edited after the upload supersedes it (issue 13 item 3): then the tree file is read below.
         const answer = await servedUpload(d.store, tree, key, d.locks, key.path.slice(ctx.view.prefix.length));
-        // Another tenant's upload of this MAC is not this tenant's (issue 14; the store keeps one per phone and kind).
+        // Another tenant's upload of this MAC is not this tenant's (issue 14; the key's path has the tenant's prefix: a guard).
         const served = answer && !answer.superseded && ctx.view.holds(answer.stored.key.path) ? answer : undefined;
         if (served?.stripped.length) d.log.info({ mac: up.mac, stripped: served.stripped }, 'locked parameters removed from served override');
         const stored = served?.stored;

@@ -175,9 +175,9 @@ export interface TenantView {
   /** Whether a fleet is configured (tenants exist); without one every path is the default tenant's. */
   tenanted: boolean;
   /**
-   * Whether a root-relative path (a stored upload's) is under this tenant's prefix. The store keeps
-   * one upload per phone and kind, so the same unmanaged MAC under two tenants shares it: the
-   * boot path serves, appends to and deletes only a version stored under the asking tenant.
+   * Whether a root-relative path (a stored upload's) is under this tenant's prefix. Upload keys
+   * carry that prefix (the store keeps one upload per MAC, kind and path), so the same unmanaged
+   * MAC under two tenants has one upload under each; the boot path checks this too, as a guard.
    */
   holds(path: string): boolean;
 }
