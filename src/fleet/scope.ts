@@ -63,19 +63,9 @@ export function parseScope(text: string, tenant: string = DEFAULT_TENANT): Scope
   }
 }
 
-/** The text form; sites and groups of the default tenant print without it (`site:hq`). */
+/** The text form: the key (below), but sites and groups of the default tenant print without it (`site:hq`). */
 export function formatScope(s: Scope): string {
-  switch (s.kind) {
-    case 'global':
-      return 'global';
-    case 'tenant':
-      return `tenant:${s.tenant}`;
-    case 'site':
-    case 'group':
-      return s.tenant === DEFAULT_TENANT ? `${s.kind}:${s.name}` : `${s.kind}:${s.tenant}/${s.name}`;
-    case 'phone':
-      return `phone:${s.name}`;
-  }
+  return (s.kind === 'site' || s.kind === 'group') && s.tenant === DEFAULT_TENANT ? `${s.kind}:${s.name}` : scopeKey(s);
 }
 
 /**

@@ -81,44 +81,32 @@ async function write(req: ApiRequest, values: Record<string, string | null | { s
   return reply(200, after.body, { etag: after.etag });
 }
 
-const writeResponses = { 200: viewSchema, 400: schemas.problem, 404: schemas.problem, 412: schemas.problem, 428: schemas.problem };
-
-const put: RouteDef = {
-  method: 'PUT',
-  url: '/settings/:scope',
-  summary: 'Replace the settings of a scope (If-Match). A secret sent as {"set": true} is kept as it is',
-  access: 'operate',
-  scope: 'tenant',
-  schema: {
-    params,
-    body: {
-      type: 'object',
-      properties: { settings: { type: 'object', additionalProperties: { anyOf: [{ type: 'string', maxLength: 4096 }, schemas.secretSet] }, maxProperties: 5000 } },
-      required: ['settings'],
-      additionalProperties: false,
+/**
+ * PUT replaces a scope's settings (a secret sent as {"set": true} is kept as it is); PATCH sets
+ * (name → value) or unsets (name → null) some. Both answer the scope's view; both need If-Match.
+ */
+function writeRoute(method: 'PUT' | 'PATCH', summary: string, replace: boolean): RouteDef {
+  return {
+    method,
+    url: '/settings/:scope',
+    summary,
+    access: 'operate',
+    scope: 'tenant',
+    schema: {
+      params,
+      body: {
+        type: 'object',
+        properties: { settings: { type: 'object', additionalProperties: { anyOf: [{ type: 'string', maxLength: 4096 }, replace ? schemas.secretSet : { type: 'null' }] }, ...(replace ? {} : { minProperties: 1 }), maxProperties: 5000 } },
+        required: ['settings'],
+        additionalProperties: false,
+      },
+      response: { 200: viewSchema, 400: schemas.problem, 404: schemas.problem, 412: schemas.problem, 428: schemas.problem },
     },
-    response: writeResponses,
-  },
-  handler: (req) => write(req, (req.body as { settings: Record<string, string | { set: true }> }).settings, true),
-};
+    handler: (req) => write(req, (req.body as { settings: Record<string, string | null | { set: true }> }).settings, replace),
+  };
+}
 
-const patch: RouteDef = {
-  method: 'PATCH',
-  url: '/settings/:scope',
-  summary: 'Set (name → value) or unset (name → null) some settings of a scope (If-Match)',
-  access: 'operate',
-  scope: 'tenant',
-  schema: {
-    params,
-    body: {
-      type: 'object',
-      properties: { settings: { type: 'object', additionalProperties: { anyOf: [{ type: 'string', maxLength: 4096 }, { type: 'null' }] }, minProperties: 1, maxProperties: 5000 } },
-      required: ['settings'],
-      additionalProperties: false,
-    },
-    response: writeResponses,
-  },
-  handler: (req) => write(req, (req.body as { settings: Record<string, string | null> }).settings, false),
-};
+const put = writeRoute('PUT', 'Replace the settings of a scope (If-Match). A secret sent as {"set": true} is kept as it is', true);
+const patch = writeRoute('PATCH', 'Set (name → value) or unset (name → null) some settings of a scope (If-Match)', false);
 
 export const routes: RouteDef[] = [get, put, patch];
