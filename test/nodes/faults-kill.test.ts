@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { phoneSourceAddress } from '../../src/phone/storm-tree.ts';
 import type { ServeChild } from '../phone/serve-child.ts';
-import { bootComplete, bootPhones, commonPort, HOSTS, currentOverrides, makePhones, startNodeAt, STORM_PHONES, wasAnswered, wholeVersion, withPg } from './faults-support.ts';
+import { bootComplete, bootPhones, commonPort, HOSTS, currentOverrides, makePhones, orderFor, retryProblems, startNodeAt, STORM_PHONES, TEST_MS, wasAnswered, wholeVersion, withPg } from './faults-support.ts';
 import { cli, makeSite, pgUnreachable, sleep, type Site } from './nodes-support.ts';
 
 const PG_DOWN = await pgUnreachable();
@@ -62,6 +62,8 @@ describe.skipIf(PG_DOWN !== undefined)('issue 16, Behaviour under faults: SIGKIL
     // Every phone completed its boot (its last boot; the documented retries did the failing over).
     const incomplete = phones.filter((p) => !bootComplete(p.records.at(-1)!));
     expect(incomplete.map((p) => `${p.mac}: ${p.records.at(-1)!.messages.slice(-2).join(' / ')}`)).toEqual([]);
+    // Failing over went as the documents say: each file to the addresses in turn, tries 1..3.
+    expect(phones.flatMap((p) => retryProblems(p.records[0]!, orderFor(p.i))).slice(0, 10)).toEqual([]);
     const failedOver = phones.filter((p) => p.records[0]!.requests.some((r) => r.address === HOSTS[1] && r.status === 'error')).length;
 
     // The survivors flush their audit on SIGTERM; what the store holds is final after that.
@@ -162,5 +164,5 @@ describe.skipIf(PG_DOWN !== undefined)('issue 16, Behaviour under faults: SIGKIL
         `${failedOver} phones failed over from it; ${sent} requests sent, ${answeredTotal} answered; audit records lost (the killed node's unflushed batch): ${lost}, its last ${lossReachesMs} ms of answers (it answered ${inLast(100)} in its last 100 ms, ${inLast(200)} in 200 ms); ` +
         `phones with more than one stored override version: ${twice}; phones missing from the inventory (their sighting in the lost batch): ${notSeen.length}\n`,
     );
-  }, 180_000);
+  }, TEST_MS);
 });

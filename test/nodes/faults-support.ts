@@ -41,6 +41,8 @@ export async function commonPort(): Promise<number> {
 }
 
 export const STORM_PHONES = Math.max(3, Number(process.env.POLYPROV_TEST_STORM_PHONES ?? 300));
+/** A storm test's bound: 3 min for the suite's 300 phones, longer for a run by hand with more. */
+export const TEST_MS = Math.max(180_000, STORM_PHONES * 250);
 
 /** `polyprov serve --workers 1 --http HOST:PORT` for node i of the site; waits for its listener. */
 export async function startNodeAt(site: Site, i: number, host: string, port: number): Promise<ServeChild> {
@@ -106,7 +108,7 @@ export async function bootPhones(phones: Phone[], o: { hosts: string[]; port: nu
       const k = next++;
       if (k >= phones.length) return;
       const p = phones[k]!;
-      const order = o.hosts.map((_, j) => o.hosts[(p.i + j) % o.hosts.length]!);
+      const order = orderFor(p.i, o.hosts);
       const rec = await bootPhone({
         server,
         profile: { mac: p.mac, model: 'VVX400', bootromVersion: '5.0.0.0001', appVersion: '4.0.0.0000' },
@@ -145,6 +147,31 @@ function timed(make: ClientFactory, p: Phone): ClientFactory {
       close: () => c.close(),
     } satisfies FileClient;
   };
+}
+
+/** The addresses phone i is given, in its order (round-robin DNS rotated per phone). */
+export const orderFor = (i: number, hosts: string[] = HOSTS) => hosts.map((_, j) => hosts[(i + j) % hosts.length]!);
+
+/**
+ * Where a boot's transfers did not retry as the documents say: each transfer (a run of requests
+ * for one file) goes to the name's addresses in order, a try being one pass over all of them,
+ * tries 1..3; only the last request of a transfer may have an answer other than an error.
+ */
+export function retryProblems(rec: BootRecord, order: string[]): string[] {
+  const problems: string[] = [];
+  const rs = rec.requests;
+  for (let a = 0; a < rs.length; ) {
+    let b = a + 1;
+    while (b < rs.length && rs[b]!.method === rs[a]!.method && rs[b]!.url === rs[a]!.url && rs[b - 1]!.status === 'error' && !(rs[b]!.attempt === 1 && rs[b]!.address === order[0])) b++;
+    for (let k = a; k < b; k++) {
+      const r = rs[k]!;
+      const want = `${Math.floor((k - a) / order.length) + 1}@${order[(k - a) % order.length]}`;
+      if (`${r.attempt}@${r.address}` !== want) problems.push(`${rec.mac} ${r.method} ${r.url}: request ${k - a + 1} went ${r.attempt}@${r.address}, expected ${want}`);
+    }
+    if (b - a > order.length * 3) problems.push(`${rec.mac} ${rs[a]!.url}: ${b - a} requests, more than File Transmit Tries 3 × ${order.length} addresses`);
+    a = b;
+  }
+  return problems;
 }
 
 /** A boot that reached its server, read its configuration there and uploaded its edit. */
