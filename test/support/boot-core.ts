@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import type { Transport } from '../../src/domain.ts';
 import { createBootService, type CoreBootService } from '../../src/core/boot-service.ts';
 import type { BootRequest, BootResult, BootService, TransferOutcome } from '../../src/core/request.ts';
+import type { ManagedFiles } from '../../src/fleet/types.ts';
 import { loadServerOptions, type ServerOptions } from '../../src/options.ts';
 import type { UploadKey } from '../../src/store/store.ts';
 import { MemoryStore, openMemoryStore } from './memory-store.ts';
@@ -62,16 +63,16 @@ export interface BootCore {
 }
 
 /**
- * A real core serving `root` (a temp dir is made when none is given). Options are the server's
- * defaults with a rate limit out of the way, then `opts`.
+ * A real core serving `root` (a temp dir is made when none is given), with the managed `fleet` when
+ * given. Options are the server's defaults with a rate limit out of the way, then `opts`.
  */
-export async function startBootCore(opts: Partial<ServerOptions> = {}, root?: string): Promise<BootCore> {
+export async function startBootCore(opts: Partial<ServerOptions> = {}, root?: string, fleet?: ManagedFiles): Promise<BootCore> {
   const dir = root ?? (await mkdtemp(join(tmpdir(), 'polyprov-core-root-')));
   const data = await mkdtemp(join(tmpdir(), 'polyprov-core-data-'));
   const store = await openMemoryStore(join(data, 'tmp'));
   const base = loadServerOptions({ root: dir, data }, {});
   const options = Object.freeze({ ...base, rateLimitPerSec: 1e6, rateLimitBurst: 1e6, ...opts, root: dir, data } as ServerOptions);
-  const core = await createBootService({ options, store, log: pino({ level: 'silent' }) });
+  const core = await createBootService({ options, store, log: pino({ level: 'silent' }), fleet });
   return {
     root: dir,
     data,

@@ -1,19 +1,13 @@
 // A small in-memory ManagedFiles (src/fleet/types.ts) for the boot path's tenant tests: tenants,
 // managed phones with their settings, rendered with the fleet's own renderer (src/fleet/render.ts)
 // and cached per MAC until changed, counting renders as the real snapshot does. And a real core
-// (src/core/boot-service.ts) over the in-memory store with this fleet passed in, as
-// test/support/boot-core.ts starts one without.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
+// (src/core/boot-service.ts) over the in-memory store with this fleet passed in
+// (test/support/boot-core.ts's startBootCore).
 import { DEFAULT_TENANT, type Mac } from '../../src/domain.ts';
-import { createBootService } from '../../src/core/boot-service.ts';
 import { etagOf, renderDefaultMaster, renderEmpty, renderManaged } from '../../src/fleet/render.ts';
 import type { ManagedFiles, RenderedFile } from '../../src/fleet/types.ts';
-import { loadServerOptions, type ServerOptions } from '../../src/options.ts';
-import { ObservedCore, type BootCore } from './boot-core.ts';
-import { openMemoryStore } from './memory-store.ts';
+import type { ServerOptions } from '../../src/options.ts';
+import { startBootCore, type BootCore } from './boot-core.ts';
 
 export class FakeFleet implements ManagedFiles {
   private readonly tenants = new Set<string>([DEFAULT_TENANT]);
@@ -66,28 +60,7 @@ export class FakeFleet implements ManagedFiles {
   }
 }
 
-/** A real core serving `root` with `fleet`; the server's defaults, a rate limit out of the way, then `opts`. */
-export async function startFleetCore(root: string, fleet: ManagedFiles | undefined, opts: Partial<ServerOptions> = {}): Promise<BootCore> {
-  const data = await mkdtemp(join(tmpdir(), 'polyprov-fleet-core-data-'));
-  const store = await openMemoryStore(join(data, 'tmp'));
-  const base = loadServerOptions({ root, data }, {});
-  const options = Object.freeze({ ...base, rateLimitPerSec: 1e6, rateLimitBurst: 1e6, ...opts, root, data } as ServerOptions);
-  const core = await createBootService({ options, store, log: pino({ level: 'silent' }), fleet });
-  return {
-    root,
-    data,
-    store,
-    options,
-    core,
-    service: new ObservedCore(core),
-    async stored(key) {
-      const f = await store.uploads.current(key);
-      return f && (await f.read());
-    },
-    async close() {
-      await core.close();
-      await store.close();
-      await rm(data, { recursive: true, force: true });
-    },
-  };
+/** A real core serving `root` with `fleet` (startBootCore's, with the fleet passed in). */
+export function startFleetCore(root: string, fleet: ManagedFiles | undefined, opts: Partial<ServerOptions> = {}): Promise<BootCore> {
+  return startBootCore(opts, root, fleet);
 }
