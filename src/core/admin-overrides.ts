@@ -3,17 +3,17 @@
 // Reset Local Config, which per the white paper ("Resetting Parameters to Defaults") stores an
 // EMPTY <MAC>-phone.cfg: deleting it would let the phone fall back on its cached copy. A clear
 // is recorded in the change record with the parameters it removed (secrets masked).
+// Each method takes an optional tenant (issue 15, tenant-bound tokens): given one, only the
+// overrides under that tenant's paths (tenant-paths.ts) are read or cleared.
 import { parseConfigFile } from '../config/config-file.ts';
-import { partNumberFor } from '../config/models.ts';
 import { resolvePhone } from '../config/resolver.ts';
 import { writeConfigFile } from '../config/write-xml.ts';
 import type { Mac, StoredFile, UploadKey, UploadKind } from '../domain.ts';
 import type { Store } from '../store/store.ts';
-import { newestOf } from './admin-uploads.ts';
+import { layoutKeyOf, newestOf } from './admin-uploads.ts';
 import type { ChangeRecorder } from './change-record.ts';
-import { uploadKeyOf, uploadName } from '../config/phone-layout.ts';
 import { LiveTreeSource, servedUpload } from './live-tree.ts';
-import { PhoneLayouts } from './phone-layouts.ts';
+import { tenantHoldsPath, type IsTenant } from './tenant-paths.ts';
 import { TreeFiles } from '../config/tree-source.ts';
 
 export type OverrideKind = 'phone' | 'web';
@@ -58,15 +58,17 @@ export class AdminOverrides {
     private readonly root: string,
     private readonly keepVersions: number,
     private readonly changes: ChangeRecorder,
+    /** The fleet's tenants with a prefix (none without a fleet). */
+    private readonly isTenant: IsTenant = () => false,
   ) {}
 
-  /** The current overrides of one phone, or of every phone in the inventory. */
-  async list(mac?: Mac): Promise<StoredOverride[]> {
+  /** The current overrides of one phone, or of every phone in the inventory (under `tenant`'s paths when given). */
+  async list(mac?: Mac, tenant?: string): Promise<StoredOverride[]> {
     const macs = mac ? [mac] : (await this.store.phones.list()).map((p) => p.mac);
     const out: StoredOverride[] = [];
     for (const m of macs) {
       // One per kind: the one stored last, when the phone uploaded the kind under several paths (tenants, issue 14).
-      const files = await this.store.uploads.listForPhone(m);
+      const files = (await this.store.uploads.listForPhone(m)).filter((f) => tenantHoldsPath(tenant, f.key.path, this.isTenant));
       for (const kind of ['override-phone', 'override-web'] as const) {
         const file = newestOf(files, kind);
         if (file) out.push({ mac: m, kind: kindOf(file)!, file });
@@ -75,17 +77,17 @@ export class AdminOverrides {
     return out;
   }
 
-  async show(mac: Mac): Promise<Partial<Record<OverrideKind, OverrideParam[]>>> {
+  async show(mac: Mac, tenant?: string): Promise<Partial<Record<OverrideKind, OverrideParam[]>>> {
     const out: Partial<Record<OverrideKind, OverrideParam[]>> = {};
-    for (const o of await this.list(mac)) out[o.kind] = overrideParams(await o.file.read(), o.file.key.path);
+    for (const o of await this.list(mac, tenant)) out[o.kind] = overrideParams(await o.file.read(), o.file.key.path);
     return out;
   }
 
   /** For each stored override, whether the phone gets it or a later edit of the tree file, and why (issue 13 item 3). */
-  async served(mac: Mac, root = this.root): Promise<Partial<Record<OverrideKind, { path: string; served: boolean; why: string }>>> {
+  async served(mac: Mac, root = this.root, tenant?: string): Promise<Partial<Record<OverrideKind, { path: string; served: boolean; why: string }>>> {
     const tree = new TreeFiles(root);
     const out: Partial<Record<OverrideKind, { path: string; served: boolean; why: string }>> = {};
-    for (const o of await this.list(mac)) {
+    for (const o of await this.list(mac, tenant)) {
       const a = await servedUpload(this.store, tree, o.file.key, undefined);
       if (a) out[o.kind] = { path: o.file.key.path, served: !a.superseded, why: a.why };
     }
@@ -93,11 +95,11 @@ export class AdminOverrides {
   }
 
   /** Each overridden parameter whose value differs from what the server's own files give the phone. */
-  async diff(mac: Mac, root = this.root): Promise<OverrideDifference[]> {
+  async diff(mac: Mac, root = this.root, tenant?: string): Promise<OverrideDifference[]> {
     const phone = await this.store.phones.get(mac);
     const server = await resolvePhone(new LiveTreeSource(root, this.store, { hideOverrides: true }), { mac, ...(phone?.model ? { model: phone.model } : {}) });
     const rows: OverrideDifference[] = [];
-    for (const o of await this.list(mac)) {
+    for (const o of await this.list(mac, tenant)) {
       for (const p of overrideParams(await o.file.read(), o.file.key.path)) {
         const s = server.params.get(p.name);
         if (s && s.value === p.value) continue;
@@ -108,10 +110,10 @@ export class AdminOverrides {
   }
 
   /** Reset Local Config, server side: an empty override of each kind; returns the paths written. */
-  async clear(mac: Mac, kinds: OverrideKind[], root = this.root): Promise<string[]> {
+  async clear(mac: Mac, kinds: OverrideKind[], root = this.root, tenant?: string): Promise<string[]> {
     const cleared: string[] = [];
     for (const kind of kinds) {
-      const key = await this.key(mac, UPLOAD_KIND[kind], root);
+      const key = await this.key(mac, UPLOAD_KIND[kind], root, tenant);
       const old = await this.store.uploads.current(key);
       const sink = await this.store.uploads.begin(key, { mode: 'replace', address: 'polyprov-admin', maxBytes: 1 << 20, keepVersions: this.keepVersions });
       await sink.write(Buffer.from(writeConfigFile([]), 'utf8'));
@@ -130,8 +132,8 @@ export class AdminOverrides {
    * Local Contact Directory"). Unlike an override it is not replaced by an empty file: that would
    * empty the phone's directory. Returns the path cleared, or undefined when nothing was stored.
    */
-  async clearDirectory(mac: Mac, root = this.root): Promise<string | undefined> {
-    const key = await this.key(mac, 'directory', root);
+  async clearDirectory(mac: Mac, root = this.root, tenant?: string): Promise<string | undefined> {
+    const key = await this.key(mac, 'directory', root, tenant);
     const old = await this.store.uploads.current(key);
     if (!old) return undefined;
     await this.store.uploads.clear(key);
@@ -141,12 +143,14 @@ export class AdminOverrides {
 
   /**
    * The store key of the phone's override of `kind`: the OVERRIDES_DIRECTORY of the master the
-   * phone reads, applied with its model and part number (config/phone-layout.ts).
+   * phone reads, applied with its model and part number (config/phone-layout.ts). For a tenant:
+   * the phone's current upload of `kind` under the tenant's paths, else that key under its prefix.
    */
-  private async key(mac: Mac, kind: UploadKind, root: string): Promise<UploadKey> {
-    const phone = await this.store.phones.get(mac);
-    const part = phone?.partNumber ?? (phone?.model ? partNumberFor(phone.model) : undefined);
-    const layout = await new PhoneLayouts(new TreeFiles(root)).forPhone(mac, phone?.model, part);
-    return uploadKeyOf(layout, kind) ?? { mac, kind, path: uploadName(mac, kind) };
+  private async key(mac: Mac, kind: UploadKind, root: string, tenant?: string): Promise<UploadKey> {
+    if (tenant !== undefined) {
+      const current = newestOf((await this.store.uploads.listForPhone(mac)).filter((f) => tenantHoldsPath(tenant, f.key.path, this.isTenant)), kind);
+      if (current) return current.key;
+    }
+    return layoutKeyOf(this.store, root, mac, kind, tenant);
   }
 }

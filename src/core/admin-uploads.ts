@@ -3,6 +3,8 @@
 // get a version, restore one, write a contact directory validated as lint does). Reset Local
 // Config and the override diff stay in admin-overrides.ts. A restore or a directory write is a new
 // version (the history keeps what it replaced) and is recorded in the change record with who.
+// Every method takes an optional tenant (issue 15, tenant-bound tokens): given one, only the
+// uploads under that tenant's paths (tenant-paths.ts) are read, restored or written to.
 import { parseContactDirectory } from '../config/contact-directory.ts';
 import { lintDirectories } from '../config/lint/directory.ts';
 import type { LintContext } from '../config/lint/context.ts';
@@ -14,6 +16,7 @@ import { isProvError, ProvError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { ChangeRecorder } from './change-record.ts';
 import { PhoneLayouts } from './phone-layouts.ts';
+import { tenantHoldsPath, tenantPrefix, type IsTenant } from './tenant-paths.ts';
 
 export const UPLOAD_KINDS: readonly UploadKind[] = ['override-phone', 'override-web', 'directory', 'calls', 'log-boot', 'log-app'];
 
@@ -43,12 +46,19 @@ export class AdminUploads {
     private readonly root: string,
     private readonly keepVersions: number,
     private readonly changes: ChangeRecorder,
+    /** The fleet's tenants with a prefix (none without a fleet). */
+    private readonly isTenant: IsTenant = () => false,
   ) {}
 
-  /** Every upload key the phone has, each with its versions (newest first). */
-  async list(mac: Mac, kind?: UploadKind): Promise<UploadVersions[]> {
+  /** The phone's current uploads, only those under `tenant`'s paths when one is given. */
+  async current(mac: Mac, tenant?: string): Promise<StoredFile[]> {
+    return (await this.store.uploads.listForPhone(mac)).filter((f) => tenantHoldsPath(tenant, f.key.path, this.isTenant));
+  }
+
+  /** Every upload key the phone has (under `tenant`'s paths when given), each with its versions (newest first). */
+  async list(mac: Mac, kind?: UploadKind, tenant?: string): Promise<UploadVersions[]> {
     const out: UploadVersions[] = [];
-    for (const f of await this.store.uploads.listForPhone(mac)) {
+    for (const f of await this.current(mac, tenant)) {
       if (kind !== undefined && f.key.kind !== kind) continue;
       out.push({ kind: f.key.kind, path: f.key.path, versions: await this.store.uploads.history(f.key, MAX_VERSIONS) });
     }
@@ -60,8 +70,8 @@ export class AdminUploads {
    * phone may have the kind under several paths (the tenants it uploaded under, issue 14): the key
    * stored to last is asked first, as when the store kept one key per kind.
    */
-  async version(mac: Mac, kind: UploadKind, version?: number): Promise<StoredFile | undefined> {
-    const keys = await this.list(mac, kind);
+  async version(mac: Mac, kind: UploadKind, version?: number, tenant?: string): Promise<StoredFile | undefined> {
+    const keys = await this.list(mac, kind, tenant);
     keys.sort((a, b) => (b.versions[0]?.storedAt.getTime() ?? 0) - (a.versions[0]?.storedAt.getTime() ?? 0));
     for (const u of keys) {
       const f = version === undefined ? u.versions[0] : u.versions.find((v) => v.version === version);
@@ -71,10 +81,10 @@ export class AdminUploads {
   }
 
   /** An older version made current again (a new version with its bytes); undefined when there is no such version. */
-  async restore(mac: Mac, kind: UploadKind, version: number): Promise<StoredFile | undefined> {
-    const old = await this.version(mac, kind, version);
+  async restore(mac: Mac, kind: UploadKind, version: number, tenant?: string): Promise<StoredFile | undefined> {
+    const old = await this.version(mac, kind, version, tenant);
     if (!old) return undefined;
-    const current = await this.version(mac, kind);
+    const current = await this.version(mac, kind, undefined, tenant);
     const stored = await this.write(old.key, await old.read(), old.locked);
     await this.changes.record('uploads.restore', mac, current && { kind, path: current.key.path, version: current.version, sha256: current.sha256 }, { kind, path: old.key.path, restored: version, version: stored.version, sha256: stored.sha256 });
     return stored;
@@ -101,14 +111,15 @@ export class AdminUploads {
 
   /**
    * Stores a contact directory for the phone as a new version of its directory upload, where
-   * the phone's own upload would go. Stores nothing and returns the problems when lint finds an error.
+   * the phone's own upload would go (under `tenant`'s paths when given). Stores nothing and
+   * returns the problems when lint finds an error.
    */
-  async putDirectory(mac: Mac, body: Buffer): Promise<{ file: StoredFile; warnings: DirectoryProblem[] } | { problems: DirectoryProblem[] }> {
+  async putDirectory(mac: Mac, body: Buffer, tenant?: string): Promise<{ file: StoredFile; warnings: DirectoryProblem[] } | { problems: DirectoryProblem[] }> {
     if (body.length > MAX_DIRECTORY_BYTES) throw new ProvError('PP_UPLOAD_TOO_LARGE', `the directory is ${body.length} bytes; at most ${MAX_DIRECTORY_BYTES} are stored`);
     const phone = await this.store.phones.get(mac);
     const problems = this.checkDirectory(mac, body, phone?.model);
     if (problems.some((p) => p.severity === 'error')) return { problems };
-    const key = await this.keyOf(mac, 'directory');
+    const key = await this.keyOf(mac, 'directory', tenant);
     const old = await this.store.uploads.current(key);
     const file = await this.write(key, body, false);
     await this.changes.record('uploads.directory', mac, old && { path: key.path, version: old.version, sha256: old.sha256 }, { path: key.path, version: file.version, sha256: file.sha256, size: file.size });
@@ -126,15 +137,28 @@ export class AdminUploads {
     return sink.commit(locked === undefined ? undefined : { locked });
   }
 
-  /** Where the phone's upload of `kind` is kept: its current key, else the OVERRIDES/CONTACTS directory of its master. */
-  private async keyOf(mac: Mac, kind: UploadKind): Promise<UploadKey> {
-    const current = newestOf(await this.store.uploads.listForPhone(mac), kind);
+  /**
+   * Where the phone's upload of `kind` is kept: its current key (under `tenant`'s paths when
+   * given), else the OVERRIDES/CONTACTS directory of its master, under the tenant's prefix.
+   */
+  private async keyOf(mac: Mac, kind: UploadKind, tenant?: string): Promise<UploadKey> {
+    const current = newestOf(await this.current(mac, tenant), kind);
     if (current) return current.key;
-    const phone = await this.store.phones.get(mac);
-    const part = phone?.partNumber ?? (phone?.model ? partNumberFor(phone.model) : undefined);
-    const layout = await new PhoneLayouts(new TreeFiles(this.root)).forPhone(mac, phone?.model, part);
-    return uploadKeyOf(layout, kind) ?? { mac, kind, path: uploadName(mac, kind) };
+    return layoutKeyOf(this.store, this.root, mac, kind, tenant);
   }
+}
+
+/**
+ * The key the phone's upload of `kind` gets from the OVERRIDES/CONTACTS directory of the server's
+ * master (config/phone-layout.ts, with its model and part number), under `tenant`'s URL prefix.
+ */
+export async function layoutKeyOf(store: Store, root: string, mac: Mac, kind: UploadKind, tenant?: string): Promise<UploadKey> {
+  const phone = await store.phones.get(mac);
+  const part = phone?.partNumber ?? (phone?.model ? partNumberFor(phone.model) : undefined);
+  const layout = await new PhoneLayouts(new TreeFiles(root)).forPhone(mac, phone?.model, part);
+  const key = uploadKeyOf(layout, kind) ?? { mac, kind, path: uploadName(mac, kind) };
+  const prefix = tenantPrefix(tenant);
+  return prefix === '' ? key : { ...key, path: prefix + key.path };
 }
 
 /** The current upload of `kind` stored last, of a phone's current uploads (one per path, issue 14 Tenants). */

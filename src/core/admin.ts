@@ -18,6 +18,7 @@ import { AdminStats } from './admin-stats.ts';
 import { AdminUploads } from './admin-uploads.ts';
 import { AdminTokens } from './admin-tokens.ts';
 import { ChangeRecorder } from './change-record.ts';
+import type { IsTenant } from './tenant-paths.ts';
 
 export interface AdminDeps {
   store: Store;
@@ -53,11 +54,13 @@ export class AdminService {
     this.who = deps.who;
     this.realm = options.realm;
     this.changeRecord = new ChangeRecorder(store, deps.who, deps.clock);
+    // The fleet's tenants, for the paths a tenant-bound caller sees (tenant-paths.ts); none without a fleet.
+    const isTenant: IsTenant = (name) => deps.fleet !== undefined && !(deps.fleet instanceof ProvError) && deps.fleet.hasTenant(name);
     this.accounts = new AdminAccounts(store, options.realm, this.changeRecord);
     this.staging = new AdminStaging(store, options.staging, this.changeRecord);
-    this.overrides = new AdminOverrides(store, options.root, options.uploadKeepVersions, this.changeRecord);
-    this.inventory = new AdminInventory(store);
-    this.uploads = new AdminUploads(store, options.root, options.uploadKeepVersions, this.changeRecord);
+    this.overrides = new AdminOverrides(store, options.root, options.uploadKeepVersions, this.changeRecord, isTenant);
+    this.inventory = new AdminInventory(store, isTenant);
+    this.uploads = new AdminUploads(store, options.root, options.uploadKeepVersions, this.changeRecord, isTenant);
     this.checksync = new AdminChecksync(store, this.changeRecord, options.root, deps.clock);
     this.stats = new AdminStats(store, deps.clock);
     this.tokens = new AdminTokens(store, this.changeRecord, deps.clock);

@@ -100,7 +100,7 @@ const timeline: RouteDef = {
   async handler(req) {
     const mac = macOf(req);
     await requirePhone(req, mac);
-    const boots = await req.admin.inventory.bootTimeline(mac, Number(req.query.boots ?? 5));
+    const boots = await req.admin.inventory.bootTimeline(mac, Number(req.query.boots ?? 5), req.tenant);
     return { mac, boots: boots.map((b) => ({ ...b, at: iso(b.at), requests: b.requests.map(auditJson) })) };
   },
 };
@@ -137,7 +137,7 @@ const logs: RouteDef = {
     await requirePhone(req, mac);
     const tail = Number(req.query.bytes ?? 65536);
     const out = [];
-    for (const l of await req.admin.inventory.logs(mac, req.query.kind as 'boot' | 'app' | undefined)) {
+    for (const l of await req.admin.inventory.logs(mac, req.query.kind as 'boot' | 'app' | undefined, req.tenant)) {
       const buf = await l.file.read();
       const cut = buf.length > tail;
       out.push({ kind: l.kind, path: l.file.key.path, file: storedJson(l.file), text: (cut ? buf.subarray(buf.length - tail) : buf).toString('utf8'), truncated: cut });

@@ -4,6 +4,8 @@
 // phone's own menu does); and the contact directory read and written (validated as lint does).
 // An override's values are shown parameter by parameter with secrets as {"set": true}: an
 // override file is where a phone's user may have typed a password, so its raw text never leaves.
+// A tenant-bound token reads and writes only the uploads under its tenant's paths (req.tenant
+// passed to the core, issue 15): a phone that booted under two tenants has uploads of each.
 import { isSecretParam } from '../../config/params.ts';
 import { overrideParams } from '../../core/admin-overrides.ts';
 import type { StoredFile, UploadKind } from '../../domain.ts';
@@ -64,7 +66,7 @@ const list: RouteDef = {
   async handler(req) {
     const mac = macOf(req);
     await requirePhone(req, mac);
-    const items = await req.admin.uploads.list(mac, req.query.kind as UploadKind | undefined);
+    const items = await req.admin.uploads.list(mac, req.query.kind as UploadKind | undefined, req.tenant);
     return { mac, items: items.map((u) => ({ kind: u.kind, path: u.path, versions: u.versions.map(storedJson) })) };
   },
 };
@@ -92,7 +94,7 @@ const getVersion: RouteDef = {
     await requirePhone(req, mac);
     const kind = kindOf(req);
     const version = req.query.version === undefined ? undefined : Number(req.query.version);
-    const f = await req.admin.uploads.version(mac, kind, version);
+    const f = await req.admin.uploads.version(mac, kind, version, req.tenant);
     if (!f) throw notFound(`${kind} upload${version === undefined ? '' : ` version ${version}`} of phone ${mac}`);
     return { mac, kind, path: f.key.path, file: storedJson(f), ...(await contentOf(f)) };
   },
@@ -115,7 +117,7 @@ const restore: RouteDef = {
     await requirePhone(req, mac);
     const kind = kindOf(req);
     const { version } = req.body as { version: number };
-    const f = await req.admin.uploads.restore(mac, kind, version);
+    const f = await req.admin.uploads.restore(mac, kind, version, req.tenant);
     if (!f) throw new ApiError('PP_API_NOT_FOUND', `phone ${mac} has no ${kind} upload version ${version}: list its versions with GET /phones/${mac}/uploads`, { status: 404, pointer: '/version' });
     return { mac, kind, path: f.key.path, file: storedJson(f), ...(await contentOf(f)) };
   },
@@ -152,7 +154,7 @@ const diff: RouteDef = {
   async handler(req) {
     const mac = macOf(req);
     await requirePhone(req, mac);
-    const rows = await req.admin.overrides.diff(mac);
+    const rows = await req.admin.overrides.diff(mac, undefined, req.tenant);
     return { mac, items: rows.map((r) => ({ kind: r.kind, name: r.name, phone: masked(r.name, r.phone), server: r.server === null ? null : masked(r.name, r.server), source: r.source })) };
   },
 };
@@ -172,9 +174,9 @@ const reset: RouteDef = {
   async handler(req) {
     const mac = macOf(req);
     await requirePhone(req, mac);
-    const cleared = await req.admin.overrides.clear(mac, ['phone', 'web']);
+    const cleared = await req.admin.overrides.clear(mac, ['phone', 'web'], undefined, req.tenant);
     if (req.query.directory === true) {
-      const d = await req.admin.overrides.clearDirectory(mac);
+      const d = await req.admin.overrides.clearDirectory(mac, undefined, req.tenant);
       if (d) cleared.push(d);
     }
     return { mac, cleared };
@@ -193,7 +195,7 @@ const directorySchema: JSONSchema = {
 async function currentDirectory(req: ApiRequest) {
   const mac = macOf(req);
   await requirePhone(req, mac);
-  const f = await req.admin.uploads.version(mac, 'directory');
+  const f = await req.admin.uploads.version(mac, 'directory', undefined, req.tenant);
   if (!f) return { mac, f: undefined, body: undefined, etag: undefined };
   const xml = (await f.read()).toString('utf8');
   const body = { mac, path: f.key.path, file: storedJson(f), xml };
@@ -233,7 +235,7 @@ const putDirectory: RouteDef = {
     const { xml } = req.body as { xml: string };
     let out;
     try {
-      out = await req.admin.uploads.putDirectory(d.mac, Buffer.from(xml, 'utf8'));
+      out = await req.admin.uploads.putDirectory(d.mac, Buffer.from(xml, 'utf8'), req.tenant);
     } catch (err) {
       if (isProvError(err) && err.code === 'PP_UPLOAD_TOO_LARGE') throw new ApiError('PP_API_TOO_LARGE', err.message, { status: 413, pointer: '/xml' });
       throw err;
