@@ -1,10 +1,7 @@
 import fc from 'fast-check';
-import { parse } from 'csv-parse/sync';
 import { describe, expect, test } from 'vitest';
 import { parseCsvFast } from './csv-fast.ts';
-import { parseFleetCsv } from './csv.ts';
-
-type Rec = { record: string[]; info: { lines: number } };
+import { count, CSV_PARSE_OPTIONS, parseFleetCsv, parseRecords, type CsvRecord as Rec } from './csv.ts';
 
 /** csv-parse with csv.ts's options and its line correction (a CR inside a field is no line of its own). */
 function slow(text: string): Rec[] | 'error' {
@@ -12,18 +9,13 @@ function slow(text: string): Rec[] | 'error' {
   let failed = false;
   let out: Rec[];
   try {
-    out = (parse as unknown as (t: string, o: Record<string, unknown>) => Rec[])(text, {
-      info: true,
-      bom: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      record_delimiter: ['\r\n', '\n'],
+    out = parseRecords(text, {
+      ...CSV_PARSE_OPTIONS,
       on_skip: (e: unknown) => {
         if (e) failed = true;
       },
       on_record: (r: Rec) => {
-        for (const f of r.record) for (let i = f.indexOf('\r'); i >= 0; i = f.indexOf('\r', i + 1)) crs++;
+        crs += count(r.record, '\r');
         r.info.lines -= crs;
         return r;
       },

@@ -63,12 +63,24 @@ function controlChar(s: string): boolean {
   return /[\x00-\x1f\x7f]/.test(s);
 }
 
-type Rec = { record: string[]; info: { lines: number } };
+export type CsvRecord = { record: string[]; info: { lines: number } };
+type Rec = CsvRecord;
 // With `info: true` csv-parse gives { record, info } objects, to on_record as well; its type
 // declarations do not say so.
-const parseRecords = parse as unknown as (input: string, options: Record<string, unknown>) => Rec[];
+export const parseRecords = parse as unknown as (input: string, options: Record<string, unknown>) => Rec[];
 
-function count(fields: readonly string[], ch: string): number {
+/** How a fleet CSV is read by csv-parse (the fast reader, csv-fast.ts, must read a file the same). */
+export const CSV_PARSE_OPTIONS = {
+  info: true,
+  bom: true,
+  relax_column_count: true,
+  skip_empty_lines: true,
+  skip_records_with_error: true,
+  record_delimiter: ['\r\n', '\n'],
+} as const;
+
+/** How many times `ch` stands in the fields. */
+export function count(fields: readonly string[], ch: string): number {
   let n = 0;
   for (const f of fields) for (let i = f.indexOf(ch); i >= 0; i = f.indexOf(ch, i + 1)) n++;
   return n;
@@ -97,12 +109,7 @@ export function parseFleetCsv(bytes: Buffer, file: string): { rows: CsvRow[]; er
   if (!records) {
    try {
     records = parseRecords(text, {
-      info: true,
-      bom: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      record_delimiter: ['\r\n', '\n'],
+      ...CSV_PARSE_OPTIONS,
       on_skip: (e: (Error & { code?: string; lines?: number }) | undefined) => {
         if (!e) return;
         let line = e.lines === undefined ? lastEnd + 1 : e.lines - crs;

@@ -37,14 +37,7 @@ export function macOf(text: string, field: string): Mac {
 }
 
 /** The phone's descriptive fields after `input` (existence of tenant, site and groups is the caller's). */
-export interface PhoneFields {
-  mac: Mac;
-  tenant: string;
-  model?: string;
-  label?: string;
-  site?: string;
-  groups: string[];
-}
+export type PhoneFields = Omit<ManagedPhone, 'createdAt' | 'updatedAt'>;
 
 export function phoneFields(input: PhoneInput, old: ManagedPhone | undefined, mac: Mac): PhoneFields {
   const tenant = input.tenant === undefined || input.tenant === '' ? (old?.tenant ?? DEFAULT_TENANT) : input.tenant;
