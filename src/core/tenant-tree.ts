@@ -21,6 +21,7 @@ import { isManagedPath, MANAGED_DIR } from './managed-path.ts';
 import type { LastMasterLookup } from './phone-layouts.ts';
 import { PhoneLayouts } from './phone-layouts.ts';
 import { SecretFileIndex } from './secret-files.ts';
+import { tenantHoldsPath } from './tenant-paths.ts';
 
 /** A file that exists only in a view: its bytes are held here, not on disk. */
 interface VirtualFile extends TreeFile {
@@ -234,7 +235,7 @@ export class TenantViews {
       if (prefix !== '') return m.startsWith(prefix) ? m.slice(prefix.length) : undefined;
       return this.isTenant(firstSegment(m)) ? undefined : m;
     });
-    const holds = (path: string): boolean => !this.fleet || (prefix === '' ? !this.isTenant(firstSegment(path)) : path.startsWith(prefix));
+    const holds = (path: string): boolean => !this.fleet || tenantHoldsPath(tenant, path, (n) => this.isTenant(n));
     return { tenant, prefix, tree, layouts: new PhoneLayouts(tree, last), secrets: new SecretFileIndex(tree), tenanted: this.fleet !== undefined, holds };
   }
 
