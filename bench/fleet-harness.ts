@@ -144,9 +144,6 @@ export async function fleetCounters(admin: number): Promise<FleetCounters | unde
   return renders === undefined || storeReads === undefined ? undefined : { renders, storeReads, generation: generation ?? NaN };
 }
 
-export function median(xs: number[]): number {
-  const a = [...xs].sort((x, y) => x - y);
-  return a.length === 0 ? NaN : a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2;
-}
+export { median } from './measure.ts';
 
 export const r2 = (x: number) => Math.round(x * 100) / 100;

@@ -12,11 +12,11 @@
 // POLYPROV_BENCH_ROUNDS (default 3) shorten or lengthen it.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countStoreCalls, warmBoots } from './http-boot-count.ts';
+import { median, parseWrk, waitPort, type WrkReport } from './measure.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const MAC = '0004f2000001';
@@ -52,12 +52,7 @@ function treeCpu(pid: number): number {
   return total;
 }
 
-interface Run {
-  rps: number;
-  requests: number;
-  p99ms: number;
-  errors: number;
-  connectErrors: number;
+interface Run extends WrkReport {
   serverCpuUsPerReq: number;
   wrkCpuS: number;
 }
@@ -70,35 +65,9 @@ function wrk(pid: number, url: string, o: { conns: number; close?: boolean; pin?
   // /usr/bin/time reports the generator's own CPU (user + system seconds) on stderr.
   const r = spawnSync('/usr/bin/time', ['-f', 'WRKCPU %U %S', ...cmd], { encoding: 'utf8', maxBuffer: 1 << 22 });
   const cpu = treeCpu(pid) - c0;
-  const out = r.stdout;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
-  const p99ms = p99 ? Number(p99[1]) * (p99[2] === 'us' ? 0.001 : p99[2] === 's' ? 1000 : 1) : NaN;
-  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const errors = (se ? Number(se[1]) + Number(se[2]) + Number(se[3]) + Number(se[4]) : 0) + non2xx;
+  const report = parseWrk(r.stdout);
   const w = /WRKCPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  return { rps, requests, p99ms, errors, connectErrors: se ? Number(se[1]) : 0, serverCpuUsPerReq: requests ? (cpu * 1e6) / requests : NaN, wrkCpuS: w ? Number(w[1]) + Number(w[2]) : NaN };
-}
-
-function waitPort(port: number, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tryOnce = () => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve();
-      });
-      s.on('error', () => (Date.now() > until ? reject(new Error(`port ${port} never opened`)) : setTimeout(tryOnce, 200)));
-    };
-    tryOnce();
-  });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return { ...report, serverCpuUsPerReq: report.requests ? (cpu * 1e6) / report.requests : NaN, wrkCpuS: w ? Number(w[1]) + Number(w[2]) : NaN };
 }
 
 function makeTree(work: string): string {
@@ -135,7 +104,7 @@ require('http').createServer((q,r)=>{r.writeHead(200,['content-type','applicatio
   const procs = [nginx, pp, floor];
   const stop = () => procs.forEach((p) => p.kill('SIGTERM'));
   process.on('exit', stop);
-  await Promise.all(Object.values(ports).map((p) => waitPort(p)));
+  await Promise.all(Object.values(ports).map((p) => waitPort(p, 60_000, 200)));
   return { pids: { nginx: () => nginx.pid!, polyprov: () => pp.pid!, floor: () => floor.pid! }, ports, stop };
 }
 

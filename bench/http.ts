@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseWrk, waitPort, type WrkReport } from './measure.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const MAC = '0004f2000001';
@@ -33,40 +34,14 @@ function treeCpu(pid: number): number {
   return cpuSeconds(pid) + childPids(pid).reduce((a, p) => a + cpuSeconds(p), 0);
 }
 
-interface WrkResult {
-  rps: number;
-  requests: number;
-  p99ms: number;
-  errors: number;
-}
+type WrkResult = Omit<WrkReport, 'connectErrors'>;
 
 function wrk(url: string, o: { conns: number; secs: number; close?: boolean; script?: string; threads?: number }): WrkResult {
   const args = [`-t${o.threads ?? 2}`, `-c${o.conns}`, `-d${o.secs}s`, '--latency', '--timeout', '5s'];
   if (o.close) args.push('-H', 'Connection: close');
   if (o.script) args.push('-s', o.script);
-  const out = execFileSync('wrk', [...args, url], { encoding: 'utf8', maxBuffer: 1 << 22 });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
-  const p99ms = p99 ? Number(p99[1]) * (p99[2] === 'us' ? 0.001 : p99[2] === 's' ? 1000 : 1) : NaN;
-  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const errors = (se ? Number(se[1]) + Number(se[2]) + Number(se[3]) + Number(se[4]) : 0) + non2xx;
+  const { rps, requests, p99ms, errors } = parseWrk(execFileSync('wrk', [...args, url], { encoding: 'utf8', maxBuffer: 1 << 22 }));
   return { rps, requests, p99ms, errors };
-}
-
-function waitPort(port: number, ms = 30_000): Promise<void> {
-  const until = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tryOnce = () => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve();
-      });
-      s.on('error', () => (Date.now() > until ? reject(new Error(`port ${port} never opened`)) : setTimeout(tryOnce, 100)));
-    };
-    tryOnce();
-  });
 }
 
 async function main(): Promise<void> {
