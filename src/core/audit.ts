@@ -32,7 +32,9 @@ export class AuditRecorder {
   private sightings: Sighting[] = [];
   private timer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  /** The running write loop, while one runs (see flush). */
+  private loop: Promise<void> = Promise.resolve();
+  private running = false;
   private readonly spool: AuditSpool | undefined;
   private readonly flushMs: number;
   private readonly maxBatch: number;
@@ -96,22 +98,42 @@ export class AuditRecorder {
     this.retryTimer.unref();
   }
 
-  /** Writes what is queued (and what the spool holds); resolves when it and any earlier flush are done. */
+  /**
+   * Writes what is queued (and what the spool holds); resolves when it and everything queued before
+   * it are stored. One write loop at a time: while a batch is being stored, new records wait and go
+   * in the next batch as ONE write, so a slow store makes batches bigger, never a queue of small
+   * writes that falls seconds behind (issue 16: a killed node loses at most its last batch).
+   */
   flush(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const events = this.events;
-    const sightings = this.sightings;
-    this.events = [];
-    this.sightings = [];
-    if (events.length === 0 && sightings.length === 0 && !this.spool?.pending) return this.flushing;
-    this.flushing = this.flushing.then(() => this.write(events, sightings));
-    return this.flushing;
+    if (this.running) return this.loop;
+    this.running = true;
+    this.loop = this.drain();
+    return this.loop;
   }
 
-  /** One step of the flush chain: the spool first (oldest records first), then the new batch. */
+  private async drain(): Promise<void> {
+    let first = true;
+    try {
+      for (;;) {
+        const events = this.events;
+        const sightings = this.sightings;
+        // The spool is tried once per flush even with nothing new queued.
+        if (events.length === 0 && sightings.length === 0 && !(first && this.spool?.pending)) return;
+        first = false;
+        this.events = [];
+        this.sightings = [];
+        await this.write(events, sightings);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** One step of the write loop: the spool first (oldest records first), then the new batch. */
   private async write(events: AuditEvent[], sightings: Sighting[]): Promise<void> {
     if (this.spool?.pending && (Date.now() < this.nextTry || !(await this.drainSpool()))) {
       await this.toSpool(events, sightings);
