@@ -8,42 +8,19 @@
 // for a quick run while developing.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { generateStormTree, runStorm, stormMarkdown } from '../src/phone/storm.ts';
-import { freshState, serve } from './fleet-harness.ts';
+import { generateStormTree, stormMarkdown } from '../src/phone/storm.ts';
+import { freshState, PHONES, RESULTS, serve, stormAgainst } from './fleet-harness.ts';
 
-const RESULTS = fileURLToPath(new URL('results/', import.meta.url));
-const PHONES = Number(process.env.POLYPROV_BENCH_PHONES ?? 10_000);
 const RSS_GOAL_MB = 300;
 
 async function main(): Promise<void> {
-  let lastLine = 0;
   const st = await freshState('sqlite', undefined, { workers: 1 });
   const root = join(st.dir, 'root');
   process.stderr.write(`generating a tree of ${PHONES} phones and an 8 MB image in ${root}\n`);
   await generateStormTree(root, PHONES, 8);
   const server = await serve(st, root);
   process.stderr.write(`polyprov serve pid ${server.pid} on http port ${server.http}\n`);
-  const report = await runStorm({
-    server: `http://127.0.0.1:${server.http}/`,
-    serverPid: server.pid,
-    phones: PHONES,
-    concurrency: 200,
-    transport: 'http',
-    imageSizeMb: 8,
-    stages: 'application',
-    uploadLogs: true,
-    keepAlive: true,
-    model: 'VVX410',
-    timeoutMs: 20_000,
-    log: (m) => process.stderr.write(`${m}\n`),
-    onProgress: (done, total, errors) => {
-      if (done === total || Date.now() - lastLine > 5000) {
-        lastLine = Date.now();
-        process.stderr.write(`${done}/${total} phones booted, ${errors} failed\n`);
-      }
-    },
-  }).finally(async () => {
+  const report = await stormAgainst(server, { everyMs: 5000, log: (m) => process.stderr.write(`${m}\n`) }).finally(async () => {
     await server.stop();
     await st.cleanup();
   });

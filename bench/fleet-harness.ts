@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { stopChild } from '../src/phone/storm-server.ts';
+import { runStorm, type StormOptions, type StormReport } from '../src/phone/storm.ts';
 import { pgUnreachable } from '../test/support/peers.ts';
 import { dropSchemas, schemaName, schemaUrl } from '../test/support/pg-schema.ts';
 
@@ -147,3 +148,32 @@ export async function fleetCounters(admin: number): Promise<FleetCounters | unde
 export { median } from './measure.ts';
 
 export const r2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * The benchmarks' boot storm against a served state: N (PHONES) VVX410s over HTTP with keep-alive,
+ * 200 at a time, the application stage (an 8 MB image) with log uploads, each boot given 20 s;
+ * progress on stderr at most every `everyMs` (and at the end).
+ */
+export function stormAgainst(server: Served, o: { everyMs: number; indent?: string; log?: StormOptions['log'] }): Promise<StormReport> {
+  let last = 0;
+  return runStorm({
+    server: `http://127.0.0.1:${server.http}/`,
+    serverPid: server.pid,
+    phones: PHONES,
+    concurrency: 200,
+    transport: 'http',
+    imageSizeMb: 8,
+    stages: 'application',
+    uploadLogs: true,
+    keepAlive: true,
+    model: 'VVX410',
+    timeoutMs: 20_000,
+    ...(o.log ? { log: o.log } : {}),
+    onProgress: (done, total, errors) => {
+      if (done === total || Date.now() - last > o.everyMs) {
+        last = Date.now();
+        process.stderr.write(`${o.indent ?? ''}${done}/${total} phones booted, ${errors} failed\n`);
+      }
+    },
+  });
+}

@@ -11,9 +11,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfigFile } from '../src/config/config-file.ts';
 import { procStats } from '../src/phone/storm-server.ts';
-import { runStorm, type StormReport } from '../src/phone/storm.ts';
 import { fleetCsv, generatedPhone, writeManagedTree, writeStaticTree } from './fleet-gen.ts';
-import { fleetCounters, freshState, get, median, PHONES, polyprov, r2, RESULTS, serve, type FleetCounters, type Served } from './fleet-harness.ts';
+import { fleetCounters, freshState, get, median, PHONES, polyprov, r2, RESULTS, serve, stormAgainst, type FleetCounters, type Served } from './fleet-harness.ts';
 
 const ROUNDS = 3;
 const GOAL = { ratio: 1.1, rssMb: 300 };
@@ -37,29 +36,6 @@ interface RoundResult {
 
 function delta(a: FleetCounters | undefined, b: FleetCounters | undefined): { renders?: number; storeReads?: number } {
   return a && b ? { renders: b.renders - a.renders, storeReads: b.storeReads - a.storeReads } : {};
-}
-
-async function storm(server: Served): Promise<StormReport> {
-  let last = 0;
-  return runStorm({
-    phones: PHONES,
-    concurrency: 200,
-    transport: 'http',
-    server: `http://127.0.0.1:${server.http}/`,
-    serverPid: server.pid,
-    imageSizeMb: 8,
-    stages: 'application',
-    uploadLogs: true,
-    keepAlive: true,
-    model: 'VVX410',
-    timeoutMs: 20_000,
-    onProgress: (done, total, errors) => {
-      if (done === total || Date.now() - last > 10_000) {
-        last = Date.now();
-        process.stderr.write(`  ${done}/${total} phones booted, ${errors} failed\n`);
-      }
-    },
-  });
 }
 
 async function main(): Promise<void> {
@@ -109,7 +85,7 @@ async function main(): Promise<void> {
         const server = byVariant[variant];
         process.stdout.write(`round ${round}: ${variant} storm, ${PHONES} phones …\n`);
         const c0 = variant === 'managed' ? await fleetCounters(server.admin) : undefined;
-        const rep = await storm(server);
+        const rep = await stormAgainst(server, { everyMs: 10_000, indent: '  ' });
         const c1 = variant === 'managed' ? await fleetCounters(server.admin) : undefined;
         const cpu = rep.serverCpuSeconds ?? NaN;
         const row: RoundResult = {
