@@ -200,6 +200,9 @@ type Round = Awaited<ReturnType<typeof measuredStorm>>;
 async function measuredStorm(kind: 'cold' | 'warm', nodes: Node[], admin: pg.Client, schema: string) {
   const procs = nodes.map((n) => procStats(n.pid));
   const pg0 = await pgCounters(admin, schema);
+  const auditRows = async () => Number((await admin.query(`SELECT count(*) AS n FROM ${schema}.audit`)).rows[0].n);
+  const audit0 = await auditRows();
+  const out0 = nodes.map((n) => n.output().length);
   const pgCpu0 = postgresCpuSeconds();
   const cpu0 = procs.map((p) => p.cpuSeconds() ?? NaN);
   const load0 = loadavg()[0]!;
@@ -222,6 +225,9 @@ async function measuredStorm(kind: 'cold' | 'warm', nodes: Node[], admin: pg.Cli
   process.stdout.write(`  storm over in ${r2(seconds)} s; waiting ${PG_STATS_SETTLE_MS / 1000} s for PostgreSQL's counters …\n`);
   await new Promise((r) => setTimeout(r, PG_STATS_SETTLE_MS));
   const pg1 = await pgCounters(admin, schema);
+  // Counted in the table itself (pg_stat counters aside), and what the nodes said meanwhile (errors only).
+  const auditRowsPerBoot = r2(((await auditRows()) - audit0) / PHONES);
+  const nodeOutput = nodes.map((n, i) => n.output().slice(out0[i]).trim().slice(0, 2000));
   const perNode = nodes.map((n, i) => {
     const run = runs[i]!;
     const cpu = cpu1[i]! - cpu0[i]!;
@@ -264,6 +270,8 @@ async function measuredStorm(kind: 'cold' | 'warm', nodes: Node[], admin: pg.Cli
     clientCpuSeconds,
     clientCpuMsPerBoot: r2((clientCpuSeconds * 1000) / PHONES),
     perNode,
+    auditRowsPerBoot,
+    nodeOutput,
     postgres: {
       schema: { inserted: d.schemaInserted, updated: d.schemaUpdated, deleted: d.schemaDeleted, rowWrites: schemaWrites, rowWritesPerSecond: r2(schemaWrites / seconds), rowWritesPerBoot: r2(schemaWrites / PHONES), rowWritesPerBootByTable: byTable },
       database: { xactCommit: d.xactCommit, tupInserted: d.tupInserted, tupUpdated: d.tupUpdated, tupDeleted: d.tupDeleted, commitsPerSecond: r2(d.xactCommit / seconds), commitsPerBoot: r2(d.xactCommit / PHONES) },
@@ -285,6 +293,8 @@ function roundMarkdown(r: Round): string[] {
     ...r.perNode.map((n) => `| ${n.node} | ${n.address} | ${n.boots} | ${n.failedBoots} | ${n.cpuSeconds} s | ${n.cpuMsPerBoot} ms | ${n.peakRssMb} MB | ${n.bootsPerSecond} | ${r2(n.boot.p50)} ms | ${r2(n.boot.p99)} ms |`),
     '',
     `PostgreSQL (counters read ${PG_STATS_SETTLE_MS / 1000} s after the storm, once idle backends have reported): the schema's own row writes ${p.schema.rowWrites} (${p.schema.inserted} inserted, ${p.schema.updated} updated, ${p.schema.deleted} deleted) = **${p.schema.rowWritesPerSecond}/s, ${p.schema.rowWritesPerBoot} per boot** (per boot by table: ${Object.entries(p.schema.rowWritesPerBootByTable).map(([t, w]) => `${t} ${w}`).join(', ')}); the whole database (other users of it included, an upper bound): ${p.database.xactCommit} commits = ${p.database.commitsPerSecond}/s (${p.database.commitsPerBoot} per boot), ${p.database.tupInserted} tuples inserted, ${p.database.tupUpdated} updated, ${p.database.tupDeleted} deleted.`,
+    '',
+    `Audit rows per boot counted in the table: ${r.auditRowsPerBoot}.${r.nodeOutput.some(Boolean) ? ' The nodes said: ' + r.nodeOutput.map((o, i) => (o ? `node ${i + 1}: \`${o.split('\n')[0]!.slice(0, 300)}\` (${o.split('\n').length} lines)` : '')).filter(Boolean).join('; ') : ' The nodes logged no error.'}`,
     '',
     ...(r.failedBoots ? ['Errors: ' + r.perNode.map((n) => `node ${n.node} ${JSON.stringify(n.errors)}`).join('; '), ''] : []),
   ];
