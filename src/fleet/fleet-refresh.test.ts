@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { pgTestSchemas } from '../../test/support/pg-schema.ts';
 import { openMemoryStore, type MemoryStore } from '../../test/support/memory-store.ts';
+import { randomFleetCommands } from '../../test/support/fleet-commands.ts';
 import { prng } from '../../test/support/prng.ts';
 import type { Mac, Scope } from '../domain.ts';
 import { isProvError } from '../errors.ts';
@@ -95,37 +96,8 @@ describe('fleet refresh reads only what changed (issue 14 Scale: a change visibl
       const svc = await FleetService.open(store, new SecretBox(key), { root: join(dir, 'root') });
       const node = await FleetService.open(store, new SecretBox(key), { root: join(dir, 'root') });
       const r = prng(1414);
-      const pick = <T>(xs: readonly T[]): T => xs[r.int(xs.length)]!;
-      const tenants = ['default', 'acme', 'beta'];
-      const names = ['hq', 'east', 'sales'];
       const macs = [A, B, C, '0004f2000004' as Mac, '0004f2000005' as Mac];
-      const params: Array<[string, () => string]> = [['reg.1.label', () => `l${r.int(3)}`], ['reg.1.auth.password', () => `p${r.int(3)}<&`], ['tcpIpApp.sntp.address', () => `n${r.int(3)}.example`]];
-      const scope = (): Scope => {
-        const t = pick(tenants);
-        switch (r.int(5)) {
-          case 0: return sc('global');
-          case 1: return sc(`tenant:${t}`);
-          case 2: return sc(`site:${t}/${pick(names)}`);
-          case 3: return sc(`group:${t}/${pick(names)}`);
-          default: return sc(`phone:${pick(macs)}`);
-        }
-      };
-      const command = (): FleetCommand => {
-        const t = pick(tenants);
-        switch (r.int(12)) {
-          case 0: return { op: pick(['tenant.add', 'tenant.remove'] as const), tenant: t };
-          case 1: return { op: pick(['site.add', 'site.remove', 'group.add', 'group.remove'] as const), tenant: t, name: pick(names) };
-          case 2:
-          case 3:
-          case 4: return { op: 'phone.put', phone: { mac: pick(macs), tenant: t, ...(r.int(2) ? { site: pick(names) } : {}), ...(r.int(2) ? { groups: [pick(names)] } : {}), ...(r.int(2) ? { label: `x${r.int(3)}` } : {}) } };
-          case 5: return r.int(2) ? { op: 'phone.remove', mac: pick(macs) } : { op: 'phone.replace', from: pick(macs), to: pick(macs) };
-          case 6: return { op: 'settings.unset', scope: scope(), names: [pick(params)[0]] };
-          default: {
-            const [n, v] = pick(params);
-            return { op: 'settings.set', scope: scope(), values: { [n]: v() } };
-          }
-        }
-      };
+      const command = randomFleetCommands(r, { put: 3, set: 5 });
       let applied = 0;
       const rounds = name === 'postgres' ? 100 : 300;
       for (let i = 0; i < rounds; i++) {

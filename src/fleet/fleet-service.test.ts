@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openMemoryStore, type MemoryStore } from '../../test/support/memory-store.ts';
+import { randomFleetCommands } from '../../test/support/fleet-commands.ts';
 import { prng } from '../../test/support/prng.ts';
 import type { Mac, Scope } from '../domain.ts';
 import { isProvError, type ProvError } from '../errors.ts';
@@ -393,36 +394,8 @@ describe('CSV import and export (issue 14, CLI: fleet import / fleet export)', (
 describe('the snapshot after a write is the store\'s truth (issue 14, Model: cascades)', () => {
   test('issue 14 Model: 300 seeded random commands — after each apply, the adopted snapshot equals a fresh load of the store', async () => {
     const r = prng(42);
-    const pick = <T>(xs: readonly T[]): T => xs[r.int(xs.length)]!;
-    const tenants = ['default', 'acme', 'beta'];
-    const names = ['hq', 'east', 'sales'];
     const macs = [A, B, C, '0004f2000004' as Mac, '0004f2000005' as Mac];
-    const params: Array<[string, () => string]> = [['reg.1.label', () => `l${r.int(3)}`], ['reg.1.auth.password', () => `p${r.int(3)}<&`], ['tcpIpApp.sntp.address', () => `n${r.int(3)}.example`]];
-    const scopes = (): Scope => {
-      const t = pick(tenants);
-      switch (r.int(5)) {
-        case 0: return sc('global');
-        case 1: return sc(`tenant:${t}`);
-        case 2: return sc(`site:${t}/${pick(names)}`);
-        case 3: return sc(`group:${t}/${pick(names)}`);
-        default: return sc(`phone:${pick(macs)}`);
-      }
-    };
-    const command = (): FleetCommand => {
-      const t = pick(tenants);
-      switch (r.int(9)) {
-        case 0: return { op: pick(['tenant.add', 'tenant.remove'] as const), tenant: t };
-        case 1: return { op: pick(['site.add', 'site.remove', 'group.add', 'group.remove'] as const), tenant: t, name: pick(names) };
-        case 2:
-        case 3: return { op: 'phone.put', phone: { mac: pick(macs), tenant: t, ...(r.int(2) ? { site: pick(names) } : {}), ...(r.int(2) ? { groups: [pick(names)] } : {}), ...(r.int(2) ? { label: `x${r.int(3)}` } : {}) } };
-        case 4: return r.int(2) ? { op: 'phone.remove', mac: pick(macs) } : { op: 'phone.replace', from: pick(macs), to: pick(macs) };
-        case 5: return { op: 'settings.unset', scope: scopes(), names: [pick(params)[0]] };
-        default: {
-          const [n, v] = pick(params);
-          return { op: 'settings.set', scope: scopes(), values: { [n]: v() } };
-        }
-      }
-    };
+    const command = randomFleetCommands(r, { put: 2, set: 3 });
     const view = (s: FleetService) => ({
       tenants: s.tenants().map((t) => t.name),
       sites: s.tenants().map((t) => s.sites(t.name)),
