@@ -1,17 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_TENANT, type Mac, type ManagedPhone, type Scope } from '../domain.ts';
-import { isProvError } from '../errors.ts';
 import { checkFleetName, formatScope, parseScope, phoneScopes, scopeKey } from './scope.ts';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isProvError(e) ? e.code : String(e);
-  }
-  return undefined;
-}
+import { codeOf } from '../../test/support/thrown.ts';
 
 describe('scopes (issue 14, Model: settings at global, tenant:T, site:S, group:G, phone:MAC)', () => {
   test('issue 14 Model: each text form parses to its scope', () => {

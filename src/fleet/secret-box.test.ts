@@ -3,15 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { isProvError } from '../errors.ts';
 import { isSealed, SecretBox, settingAad } from './secret-box.ts';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isProvError(e) ? e.code : String(e);
-  }
-  return undefined;
-}
+import { codeOf } from '../../test/support/thrown.ts';
 
 const key = Buffer.alloc(32, 7);
 const aad = settingAad('phone:0004f2000001', 'reg.1.auth.password');

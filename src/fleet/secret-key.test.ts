@@ -2,8 +2,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { isProvError, type ProvError } from '../errors.ts';
 import { generateKey, keyText, loadSecretKey, parseKeyText } from './secret-key.ts';
+import { thrown } from '../../test/support/thrown.ts';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -14,16 +14,6 @@ function tmp(): string {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function thrown(fn: () => unknown): ProvError {
-  try {
-    fn();
-  } catch (e) {
-    if (isProvError(e)) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
-}
 
 const hex = 'ab'.repeat(32);
 

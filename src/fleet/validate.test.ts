@@ -1,16 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { isProvError, type ProvError } from '../errors.ts';
 import { checkFleetName, checkSetting, checkSettingName, settingProblem } from './validate.ts';
-
-function thrown(fn: () => unknown): ProvError {
-  try {
-    fn();
-  } catch (e) {
-    if (isProvError(e)) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
-}
+import { thrown } from '../../test/support/thrown.ts';
 
 describe('checking managed settings against the catalogue (issue 14, Model: "Each value is checked against the parameter catalogue")', () => {
   test('issue 14 Model: known names pass; secrets are told apart', () => {
