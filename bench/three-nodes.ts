@@ -139,7 +139,7 @@ async function storm(nodes: Node[], progress: (done: number, failed: number) => 
       try {
         const rec = await bootPhone({
           server: addresses[n]!,
-          profile: { mac: stormMac(i), model: 'VVX410', bootromVersion: '5.0.0.0001', appVersion: imageId.version },
+          profile: { mac: stormMac(i), model: 'VVX410', bootromVersion: '5.0.0.0001', appVersion: imageId.version ?? '4.0.0.0000' },
           state: new MemoryState(cache),
           kind: 'restart',
           settings: { tries: 1, retryWaitSec: 0, computeEffective: false, uploadLogs: true },
@@ -307,7 +307,7 @@ async function main(): Promise<void> {
   const u = new URL(PG_URL);
   u.searchParams.set('schema', schema);
   const storeUrl = u.toString();
-  const env = { ...process.env, POLYPROV_SECRET_KEY: randomBytes(32).toString('hex') };
+  const env: NodeJS.ProcessEnv = { ...process.env, POLYPROV_SECRET_KEY: randomBytes(32).toString('hex') };
   delete env.POLYPROV_WORKERS;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
