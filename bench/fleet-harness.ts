@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { stopChild } from '../src/phone/storm-server.ts';
 import { runStorm, type StormOptions, type StormReport } from '../src/phone/storm.ts';
+import { runCli } from '../test/phone/serve-child.ts';
 import { pgUnreachable } from '../test/support/peers.ts';
 import { dropSchemas, schemaName, schemaUrl } from '../test/support/pg-schema.ts';
 
@@ -72,24 +73,10 @@ export interface CliRun {
 }
 
 /** Runs `polyprov ARGS --config … --data …` and times it. */
-export function polyprov(s: BenchState, args: string[], input?: string, timeoutMs = 300_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args, '--config', s.config, '--data', s.data], { stdio: ['pipe', 'pipe', 'pipe'], env: s.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`polyprov ${args.join(' ')} took over ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - t0 });
-    });
-    child.stdin.end(input ?? '');
-  });
+export async function polyprov(s: BenchState, args: string[], input?: string, timeoutMs = 300_000): Promise<CliRun> {
+  const t0 = performance.now();
+  const r = await runCli([...args, '--config', s.config, '--data', s.data], input, timeoutMs, s.env);
+  return { ...r, ms: performance.now() - t0 };
 }
 
 export interface Served {

@@ -33,9 +33,10 @@ export async function startServe(args: string[], listeners: string[], timeoutMs 
   return { ports, child, output: () => out, stop };
 }
 
-export function runCli(args: string[], input?: string, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `polyprov ARGS` (stdin `input`, the environment `env`), killing it after `timeoutMs`. */
+export function runCli(args: string[], input?: string, timeoutMs = 30_000, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
