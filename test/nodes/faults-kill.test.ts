@@ -10,8 +10,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { phoneSourceAddress } from '../../src/phone/storm-tree.ts';
 import type { ServeChild } from '../phone/serve-child.ts';
-import { bootComplete, bootPhones, commonPort, HOSTS, currentOverrides, makePhones, orderFor, retryProblems, startNodeAt, STORM_PHONES, TEST_MS, wasAnswered, wholeVersion, withPg } from './faults-support.ts';
-import { cli, makeSite, pgUnreachable, sleep, type Site } from './nodes-support.ts';
+import { bootComplete, bootPhones, HOSTS, currentOverrides, makePhones, orderFor, retryProblems, startStormNodes, STORM_PHONES, TEST_MS, wasAnswered, wholeVersion, withPg } from './faults-support.ts';
+import { makeSite, pgUnreachable, sleep, type Site } from './nodes-support.ts';
 
 const PG_DOWN = await pgUnreachable();
 if (PG_DOWN) process.stderr.write(`[nodes/faults-kill] skipped: the machine's PostgreSQL is not reachable (${PG_DOWN}); package postgresql\n`);
@@ -25,9 +25,7 @@ describe.skipIf(PG_DOWN !== undefined)('issue 16, Behaviour under faults: SIGKIL
 
   beforeAll(async () => {
     site = makeSite();
-    await cli(site, 0, ['accounts', 'add', 'site', '--kind', 'site', '--password-stdin'], 'site-pass\n');
-    port = await commonPort();
-    for (let i = 0; i < 3; i++) nodes.push(await startNodeAt(site, i, HOSTS[i]!, port));
+    port = await startStormNodes(site, nodes);
   }, 180_000);
 
   afterAll(async () => {

@@ -11,9 +11,9 @@
 // package, where initdb/pg_ctl or the postgres user are missing.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ServeChild } from '../phone/serve-child.ts';
-import { bootComplete, bootPhones, commonPort, currentOverrides, editOverride, HOSTS, makePhones, orderFor, retryProblems, startNodeAt, STORM_PHONES, TEST_MS, wholeVersion, withPg, type Phone } from './faults-support.ts';
-import { basic, cli, http, makeSite, sleep, within, type Site } from './nodes-support.ts';
-import { canRunPrivateCluster, privateCluster, type PrivateCluster } from './private-cluster.ts';
+import { bootComplete, bootPhones, currentOverrides, editOverride, HOSTS, makePhones, orderFor, retryProblems, startStormNodes, STORM_PHONES, TEST_MS, wholeVersion, withPg, type Phone } from './faults-support.ts';
+import { basic, http, makeSite, sleep, within, type Site } from './nodes-support.ts';
+import { canRunPrivateCluster, privateCluster, type PrivateCluster } from '../support/private-cluster.ts';
 
 const HAVE_CLUSTER = canRunPrivateCluster();
 const SITE = 'site:site-pass';
@@ -27,9 +27,7 @@ describe.skipIf(!HAVE_CLUSTER)('issue 16, Behaviour under faults: PostgreSQL res
   beforeAll(async () => {
     cluster = await privateCluster();
     site = makeSite({ storeUrl: cluster.url });
-    await cli(site, 0, ['accounts', 'add', 'site', '--kind', 'site', '--password-stdin'], 'site-pass\n');
-    port = await commonPort();
-    for (let i = 0; i < 3; i++) nodes.push(await startNodeAt(site, i, HOSTS[i]!, port));
+    port = await startStormNodes(site, nodes);
   }, 180_000);
 
   afterAll(async () => {

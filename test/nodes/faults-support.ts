@@ -15,7 +15,7 @@ import { emptyCache, MemoryState } from '../../src/phone/state.ts';
 import { phoneSourceAddress, stormMac } from '../../src/phone/storm-tree.ts';
 import type { Mac } from '../../src/domain.ts';
 import { startServe, type ServeChild } from '../phone/serve-child.ts';
-import { sleep, type Site } from './nodes-support.ts';
+import { cli, sleep, type Site } from './nodes-support.ts';
 
 /** The three nodes' addresses: one port on each, the name's redundant boot servers. */
 export const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
@@ -57,6 +57,18 @@ export async function startNodeAt(site: Site, i: number, host: string, port: num
     await sleep(50);
   }
   return c;
+}
+
+/**
+ * The faults tests' set-up: the site account (site / site-pass), then node i on HOSTS[i] for each
+ * address, one common port; each node is pushed onto `nodes` as it starts (so afterAll stops those
+ * that did). Returns the port.
+ */
+export async function startStormNodes(site: Site, nodes: ServeChild[]): Promise<number> {
+  await cli(site, 0, ['accounts', 'add', 'site', '--kind', 'site', '--password-stdin'], 'site-pass\n');
+  const port = await commonPort();
+  for (let i = 0; i < HOSTS.length; i++) nodes.push(await startNodeAt(site, i, HOSTS[i]!, port));
+  return port;
 }
 
 /** A phone's override body: its MAC, a serial and 6 KB of filler, so a half-written version shows. */

@@ -10,21 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { runCli, startServe, type ServeChild } from '../phone/serve-child.ts';
+import { pgUnreachable, TEST_PG_URL as PG_URL } from '../support/peers.ts';
 
-export const PG_URL = process.env.POLYPROV_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-export async function pgUnreachable(url = PG_URL): Promise<string | undefined> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
+// The machine's PostgreSQL and the check that it answers: test/support/peers.ts's, under this file's names.
+export { pgUnreachable, PG_URL };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

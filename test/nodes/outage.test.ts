@@ -5,69 +5,27 @@
 // secret). A private cluster (initdb as user postgres in a temp directory, on a free loopback port,
 // never the machine's shared cluster) is stopped and started under two nodes: A, warmed before the
 // outage, and B, started during it. Skipped, with one line naming the package, without initdb/pg_ctl.
-import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openAdmin } from '../../src/core/open-core.ts';
 import type { Mac } from '../../src/domain.ts';
 import { loadServerOptions } from '../../src/options.ts';
 import type { ServeChild } from '../phone/serve-child.ts';
-import { missingPeer, peerPath, requirePeer, requirePeers } from '../support/peers.ts';
 import { basic, cli, http, makeSite, sleep, startNode, within, type Site } from './nodes-support.ts';
+import { canRunPrivateCluster, privateCluster, type PrivateCluster } from '../support/private-cluster.ts';
 
-function havePrivateCluster(): boolean {
-  if (!requirePeers('initdb', 'pg_ctl') || !requirePeer('postgres', 'postgresql') || !requirePeer('runuser', 'util-linux')) return false;
-  if (process.getuid?.() !== 0 || spawnSync('id', ['-u', 'postgres']).status !== 0) {
-    missingPeer('a private PostgreSQL cluster (initdb runs as user postgres via runuser: needs root and the postgres user)', 'postgresql', 'not possible here');
-    return false;
-  }
-  return true;
-}
-
-const HAVE_CLUSTER = havePrivateCluster();
-const PG_BIN = dirname(peerPath('pg_ctl') ?? '/usr/local/bin/pg_ctl');
+const HAVE_CLUSTER = canRunPrivateCluster();
 const MAC = '0004f2d00d01' as Mac;
 const SITE = basic('site', 'site-pass');
 
-function asPostgres(args: string[]): void {
-  const r = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stdout}${r.stderr}`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 describe.skipIf(!HAVE_CLUSTER)('issue 16, Several nodes: losing the database', () => {
-  let dir: string;
-  let pgdata: string;
-  let port: number;
+  let cluster: PrivateCluster | undefined;
   let site: Site;
   let a: ServeChild | undefined;
   let b: ServeChild | undefined;
-  const pgCtl = (...args: string[]) => asPostgres([join(PG_BIN, 'pg_ctl'), '-D', pgdata, ...args]);
-  const startCluster = () => pgCtl('-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(dir, 'postgres.log'), '-w', '-t', '30', 'start');
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'polyprov-nodes-outage-'));
-    const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-    chownSync(dir, uid, gid);
-    pgdata = join(dir, 'pgdata');
-    asPostgres([join(PG_BIN, 'initdb'), '-D', pgdata, '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions', '-E', 'UTF8']);
-    port = await freePort();
-    startCluster();
-    site = makeSite({ storeUrl: `postgres://postgres@127.0.0.1:${port}/postgres` });
+    cluster = await privateCluster();
+    site = makeSite({ storeUrl: cluster.url });
     await cli(site, 0, ['accounts', 'add', 'site', '--kind', 'site', '--password-stdin'], 'site-pass\n');
     await cli(site, 0, ['fleet', 'add', MAC, '--create']);
     await cli(site, 0, ['settings', 'set', `phone:${MAC}`, 'reg.1.address=1001']);
@@ -76,9 +34,8 @@ describe.skipIf(!HAVE_CLUSTER)('issue 16, Several nodes: losing the database', (
 
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
-    if (pgdata && existsSync(join(pgdata, 'postmaster.pid'))) spawnSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), '-D', pgdata, '-m', 'immediate', 'stop'], { timeout: 30_000 });
     await site?.cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cluster?.destroy();
   });
 
   test('A keeps serving tree files, images, cached accounts and managed files, 503 + Retry-After for the rest; B starts without the database; both recover by themselves', async () => {
@@ -90,7 +47,7 @@ describe.skipIf(!HAVE_CLUSTER)('issue 16, Several nodes: losing the database', (
     expect((await http(A, 'GET', `/managed/${MAC}.cfg`, { auth: SITE })).body).toContain('reg.1.address="1001"');
     expect((await http(A, 'PUT', override, { auth: SITE, body })).status).toBe(201);
 
-    pgCtl('-m', 'fast', '-w', 'stop');
+    await cluster!.stop();
     // Past the account cache's 2 s life: what A serves now comes from what it holds.
     await sleep(2500);
     expect((await http(A, 'GET', '/site.cfg', { auth: SITE })).status).toBe(200);
@@ -118,7 +75,7 @@ describe.skipIf(!HAVE_CLUSTER)('issue 16, Several nodes: losing the database', (
     expect(bManaged.headers['retry-after']).toBe('1');
     expect((await http(B, 'GET', '/site.cfg', { auth: SITE })).status).toBe(503);
 
-    startCluster();
+    await cluster!.start();
     const up = Date.now();
     // Both back by themselves: B reads the fleet and the accounts, A stores uploads again.
     // (Every worker process of B reconnects on its own: four answers in a row, whichever worker takes them.)

@@ -4,19 +4,19 @@
 // uploading its override, as a phone does when its user changes a setting) and two GET loops
 // run while the cluster is stopped with `pg_ctl stop -m fast` and started again.
 // Skipped, with one line naming the package, when initdb or pg_ctl is absent (test/support/peers.ts).
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Client as FtpClient, FTPError } from 'basic-ftp';
 import pg from 'pg';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServe, type ServeChild } from '../phone/serve-child.ts';
-import { missingPeer, peerPath, requirePeer, requirePeers } from '../support/peers.ts';
+import { requirePeer } from '../support/peers.ts';
+import { canRunPrivateCluster, privateCluster, type PrivateCluster } from '../support/private-cluster.ts';
 
 const LOOPS = 10;
 /** Bounds: each loop stops at this many requests, and every phase has a fixed length. */
@@ -24,36 +24,8 @@ const MAX_REQUESTS_PER_LOOP = 3000;
 const PAUSE_MS = 2;
 
 /** initdb and pg_ctl (Debian: postgresql), run as user postgres through runuser (so as root). */
-function havePrivateCluster(): boolean {
-  if (!requirePeers('initdb', 'pg_ctl') || !requirePeer('postgres', 'postgresql') || !requirePeer('runuser', 'util-linux')) return false;
-  if (process.getuid?.() !== 0 || spawnSync('id', ['-u', 'postgres']).status !== 0) {
-    missingPeer('a private PostgreSQL cluster (initdb runs as user postgres via runuser: needs root and the postgres user)', 'postgresql', 'not possible here');
-    return false;
-  }
-  return true;
-}
-
-const HAVE_CLUSTER = havePrivateCluster();
+const HAVE_CLUSTER = canRunPrivateCluster();
 const HAVE_TFTP = HAVE_CLUSTER && requirePeer('tftp');
-const PG_BIN = dirname(peerPath('pg_ctl') ?? '/usr/local/bin/pg_ctl');
-
-function asPostgres(args: string[], timeoutMs = 60_000): string {
-  const r = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8', timeout: timeoutMs });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 interface Outcome {
   loop: string;
   method: 'PUT' | 'GET';
@@ -109,22 +81,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!HAVE_CLUSTER)('issue 13 item 13: a PostgreSQL outage under upload load', () => {
   let dir: string;
-  let pgdata: string;
-  let port: number;
+  let cluster: PrivateCluster | undefined;
   let serve: ServeChild | undefined;
   let data: string;
-  const pgCtl = (...args: string[]) => asPostgres([join(PG_BIN, 'pg_ctl'), '-D', pgdata, ...args]);
-  const startCluster = () => pgCtl('-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(dir, 'postgres.log'), '-w', '-t', '30', 'start');
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'polyprov-pg-outage-'));
-    const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-    chownSync(dir, uid, gid);
-    pgdata = join(dir, 'pgdata');
-    asPostgres([join(PG_BIN, 'initdb'), '-D', pgdata, '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions', '-E', 'UTF8']);
-    port = await freePort();
-    startCluster();
+    cluster = await privateCluster();
 
     // A starter tree (white paper, "Master Configuration File": OVERRIDES_DIRECTORY is where a
     // phone uploads <MAC>-phone.cfg).
@@ -136,7 +99,7 @@ describe.skipIf(!HAVE_CLUSTER)('issue 13 item 13: a PostgreSQL outage under uplo
     mkdirSync(data, { mode: 0o700 });
     const options = join(dir, 'polyprov.json');
     writeFileSync(options, JSON.stringify({
-      root: site, data, storeUrl: `postgres://postgres@127.0.0.1:${port}/postgres`, policy: 'open', logLevel: 'warn',
+      root: site, data, storeUrl: cluster.url, policy: 'open', logLevel: 'warn',
       // Every version kept, so every acknowledged upload can be looked for afterwards.
       uploadKeepVersions: 1000, rateLimitPerSec: 100_000, rateLimitBurst: 100_000,
     }));
@@ -145,7 +108,7 @@ describe.skipIf(!HAVE_CLUSTER)('issue 13 item 13: a PostgreSQL outage under uplo
 
   afterAll(async () => {
     await serve?.stop();
-    if (pgdata && existsSync(join(pgdata, 'postmaster.pid'))) spawnSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), '-D', pgdata, '-m', 'immediate', 'stop'], { timeout: 30_000 });
+    await cluster?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -172,7 +135,7 @@ describe.skipIf(!HAVE_CLUSTER)('issue 13 item 13: a PostgreSQL outage under uplo
 
     await sleep(1500);
     const stopping = Date.now();
-    pgCtl('-m', 'fast', '-w', 'stop');
+    await cluster!.stop();
     const stopped = Date.now();
     // The other wires, once, during the outage: FTP 421 (RFC 959 "service not available"), TFTP an
     // ERROR whose text says to retry.
@@ -187,7 +150,7 @@ describe.skipIf(!HAVE_CLUSTER)('issue 13 item 13: a PostgreSQL outage under uplo
     expect(serve!.child.exitCode).toBe(null);
     expect(serve!.child.signalCode).toBe(null);
     const restarting = Date.now();
-    startCluster();
+    await cluster!.start();
     const up = Date.now();
     await sleep(1500);
     stop = true;
@@ -224,7 +187,7 @@ describe.skipIf(!HAVE_CLUSTER)('issue 13 item 13: a PostgreSQL outage under uplo
     const puts = outcomes.filter((o) => o.method === 'PUT');
     expect(puts.filter((o) => o.started >= up + 1000).every((o) => o.status === 201 || o.status === 204)).toBe(true);
 
-    const db = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+    const db = new pg.Client({ connectionString: cluster!.url });
     await db.connect();
     try {
       // The audit of the outage arrives after it: one row per refusal, from the spool.

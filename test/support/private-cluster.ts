@@ -1,14 +1,16 @@
-// A private PostgreSQL cluster for tests that stop and start the database (issue 16, Behaviour
-// under faults): initdb as user postgres (via runuser) in a temp directory, on a free loopback
-// port, never the machine's shared cluster — as test/nodes/outage.test.ts does, with stop and start
-// run asynchronously so the test's own virtual phones keep running while pg_ctl waits.
+// A private PostgreSQL cluster for tests that stop and start the database (issue 13 item 13, issue
+// 16 Several nodes and Behaviour under faults): initdb as user postgres (via runuser) in a temp
+// directory, on a free loopback port, never the machine's shared cluster; stop and start run
+// asynchronously so the test's own requests and virtual phones keep running while pg_ctl waits.
+// The one such helper: test/store/postgres-outage.test.ts, test/nodes/outage.test.ts and
+// test/nodes/faults-pg-restart.test.ts use it.
 // `privateCluster()` is undefined, after one line naming the package, where that is not possible.
 import { execFile, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { missingPeer, peerPath, requirePeer, requirePeers } from '../support/peers.ts';
+import { missingPeer, peerPath, requirePeer, requirePeers } from './peers.ts';
 
 export function canRunPrivateCluster(): boolean {
   if (!requirePeers('initdb', 'pg_ctl') || !requirePeer('postgres', 'postgresql') || !requirePeer('runuser', 'util-linux')) return false;
@@ -46,7 +48,7 @@ export interface PrivateCluster {
 
 export async function privateCluster(): Promise<PrivateCluster> {
   const bin = dirname(peerPath('pg_ctl') ?? '/usr/local/bin/pg_ctl');
-  const dir = mkdtempSync(join(tmpdir(), 'polyprov-faults-pg-'));
+  const dir = mkdtempSync(join(tmpdir(), 'polyprov-pg-cluster-'));
   const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
   chownSync(dir, id('-u'), id('-g'));
   const pgdata = join(dir, 'pgdata');
