@@ -86,6 +86,8 @@ describe('issue 13 item 13: audit records outlive a store outage', () => {
     expect(s.events[0]!.at).toBeInstanceOf(Date);
     expect(s.events[0]!.at.getTime()).toBe(ev(0).at.getTime());
     expect(s.sightings.map((x) => x.at.getTime())).toEqual([0, 1, 2].map((i) => sg(i).at.getTime()));
+    // The store has the records before the spool file is removed: wait for the write loop to finish.
+    await rec.flush();
     expect(rec.spooled).toBe(false);
     expect(readdirSync(dir).filter((n) => n.endsWith('.jsonl'))).toEqual([]);
   });
