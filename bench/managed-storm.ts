@@ -14,7 +14,7 @@ import { procStats } from '../src/phone/storm-server.ts';
 import { fleetCsv, generatedPhone, writeManagedTree, writeStaticTree } from './fleet-gen.ts';
 import { fleetCounters, freshState, get, median, PHONES, polyprov, r2, RESULTS, serve, stormAgainst, type FleetCounters, type Served } from './fleet-harness.ts';
 
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.POLYPROV_BENCH_ROUNDS ?? 3);
 const GOAL = { ratio: 1.1, rssMb: 300 };
 type Variant = 'static' | 'managed';
 
