@@ -14,7 +14,7 @@
 //   from a session's own peer is dropped (its retransmission timer recovers).
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ERRORS, ProvError } from '../../errors.ts';
 import type { BootRequest, BootResult, BootService } from '../../core/request.ts';
 import type { Clock } from '../../domain.ts';
@@ -29,6 +29,7 @@ import { DEFAULT_SHARED_CONTENT, SharedContentCache, sharedBlockSource, type Sha
 import type { SessionConfig, SessionError, SessionOutcome } from './session.ts';
 import { ReadSession, type BlockSource } from './read-session.ts';
 import { WriteSession, type BlockSink } from './write-session.ts';
+import { UploadBody } from './upload-body.ts';
 
 export type TftpServerOptions = Pick<
   ServerOptions,
@@ -289,45 +290,25 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
       s.start();
     }
 
-    // WRQ: the core reads the body only once it has accepted the write (identification, policy,
-    // size limit from tsize); its first read is our cue to answer with OACK or ACK 0.
-    let wakeWriter: (() => void) | undefined;
-    let accepted!: () => void;
-    const acceptedPromise = new Promise<'accepted'>((resolve) => {
-      accepted = () => resolve('accepted');
-    });
-    const body = new Readable({
-      highWaterMark: 64 * 1024,
-      read() {
-        accepted();
-        const w = wakeWriter;
-        wakeWriter = undefined;
-        w?.();
-      },
-    });
-    body.on('error', () => {}); // The consumer sees the error; this only keeps it from being unhandled.
-    bootReq.body = body;
+    // WRQ: the core's first read of the body accepts the write (upload-body.ts).
+    const upload = new UploadBody();
+    bootReq.body = upload.stream;
     const handled = handleSafely(service, bootReq);
-    const first = await Promise.race([acceptedPromise, handled]);
+    const first = await Promise.race([upload.accepted, handled]);
     if (released) return;
     if (first !== 'accepted') {
       if (first.kind === 'refused') return refuse(first);
       return refuse(internal(`write answered with ${first.kind} before reading the upload`));
     }
     if (!(await bindLocal())) {
-      body.destroy(new Error('TFTP upload: no transfer socket'));
+      upload.destroy('TFTP upload: no transfer socket');
       return;
     }
     let finalResult: BootResult | undefined;
     const sink: BlockSink = {
-      write(chunk) {
-        if (body.push(chunk)) return;
-        return new Promise<void>((resolve) => {
-          wakeWriter = resolve;
-        });
-      },
+      write: (chunk) => upload.write(chunk),
       async end(): Promise<SessionError | undefined> {
-        body.push(null);
+        upload.end();
         finalResult = await handled;
         if (finalResult.kind === 'stored') return undefined;
         if (finalResult.kind === 'refused') {
@@ -338,7 +319,7 @@ export async function startTftpServer(opts: StartTftpServerOptions): Promise<Tft
       },
       abort(reason) {
         abort.abort();
-        if (!body.destroyed) body.destroy(new Error(`TFTP upload ${reason}`));
+        upload.destroy(`TFTP upload ${reason}`);
       },
     };
     // A refusal while the data is still arriving (size limit, store failure) ends the transfer now.
