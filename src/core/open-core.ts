@@ -222,12 +222,17 @@ export async function openCore(options: Readonly<ServerOptions>, log: Logger): P
     else if (topic === 'fleet') void current()?.refresh().catch(() => undefined);
   });
   fleet?.startPolling(pollMs);
-  const adminAs = (who: string) => new AdminService({ store, options, who, fleet: late ? (late.svc ?? source) : source });
+  const fleetNow = () => (late ? (late.svc ?? source) : source);
+  const adminAs = (who: string) => new AdminService({ store, options, who, fleet: fleetNow() });
+  // The OS user's admin service, built again only when the fleet it holds changes (a node started
+  // without its database gets its fleet later).
+  let own: { fleet: FleetSource; admin: AdminService } | undefined;
   return {
     boot,
-    // A getter: on a node started without its database, the fleet arrives later.
     get admin() {
-      return adminAs(osUser());
+      const f = fleetNow();
+      if (own?.fleet !== f) own = { fleet: f, admin: adminAs(osUser()) };
+      return own.admin;
     },
     adminAs,
     store,
