@@ -40,6 +40,11 @@ export class AdminFleet {
     private readonly changeRecord: ChangeRecorder,
   ) {}
 
+  /** Whether the fleet service opened (false: no key, a wrong key, or an admin built without it). */
+  get available(): boolean {
+    return !(this.source instanceof ProvError);
+  }
+
   private get svc(): FleetService {
     if (this.source instanceof ProvError) throw this.source;
     return this.source;

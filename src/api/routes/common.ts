@@ -1,7 +1,6 @@
 // Pieces the resource routes share (issue 15 "Resources"): the MAC path parameter, JSON forms of
 // the inventory's records (dates as ISO strings; the response schemas list every field, so
 // nothing else leaves), and which tenant an inventory phone belongs to, for tenant-bound tokens.
-import { isProvError } from '../../errors.ts';
 import { DEFAULT_TENANT, type AuditEvent, type Mac, type Phone, type StoredFile } from '../../domain.ts';
 import type { AdminService } from '../../core/admin.ts';
 import { ApiError, notFound } from '../problem.ts';
@@ -92,15 +91,7 @@ interface FleetView {
 
 /** The admin service's fleet, when the core has one that opened (the inventory answers without it). */
 export function fleetOf(admin: AdminService): FleetView | undefined {
-  const f = (admin as unknown as { fleet?: FleetView }).fleet;
-  if (!f) return undefined;
-  try {
-    f.tenants();
-    return f;
-  } catch (err) {
-    if (isProvError(err)) return undefined;
-    throw err;
-  }
+  return admin.fleet.available ? admin.fleet : undefined;
 }
 
 /** The managed record of a MAC, as the inventory join shows it. */
