@@ -117,7 +117,7 @@ export function uploadDirectory(kind: UploadKind): keyof Directories {
 }
 
 /** The attribute that names an upload kind's directory, as the master file spells it (for messages). */
-export function uploadDirectoryAttribute(kind: UploadKind, em: EffectiveMaster | null): string {
+export function uploadDirectoryAttribute(kind: UploadKind, em: Pick<EffectiveMaster, 'directories'> | null): string {
   const names = DIRECTORY_ATTRIBUTES[uploadDirectory(kind)];
   return names.find((n) => em?.directories[n] !== undefined) ?? names[0]!;
 }
@@ -319,13 +319,25 @@ export async function resolveApplication(source: TreeSource, layout: PhoneLayout
 
 // --- uploads ---------------------------------------------------------------------------------
 
+/**
+ * What the upload rules need of a layout: the phone, its master, the directories it names and
+ * the attributes that named them (for refusals). A PhoneLayout is one; the serving path caches
+ * only this per phone, its parts shared between the phones of one master (core/phone-layouts.ts).
+ */
+export interface UploadLayout {
+  phone: { mac: Mac };
+  master: { file: string; reason: string } | null;
+  directories: Directories;
+  effectiveMaster: Pick<EffectiveMaster, 'directories'> | null;
+}
+
 /** Where this phone's upload of `kind` goes under this layout: a tree path, or a URL (another server). */
-export function uploadPath(layout: PhoneLayout, kind: UploadKind): string {
+export function uploadPath(layout: UploadLayout, kind: UploadKind): string {
   return inDir(layout.directories[uploadDirectory(kind)], uploadName(layout.phone.mac, kind));
 }
 
 /** The store key of this phone's upload of `kind` under this layout; undefined when that directory is on another server. */
-export function uploadKeyOf(layout: PhoneLayout, kind: UploadKind): UploadKey | undefined {
+export function uploadKeyOf(layout: UploadLayout, kind: UploadKind): UploadKey | undefined {
   const path = uploadPath(layout, kind);
   return isUrl(path) ? undefined : { mac: layout.phone.mac, kind, path };
 }
@@ -341,7 +353,7 @@ export function uploadKeyAt(rel: string): UploadKey | undefined {
  * directory this layout names for that kind (white paper: the phone writes "to the location
  * specified by the OVERRIDES_DIRECTORY"); otherwise where that directory is, for the refusal.
  */
-export function uploadKeyFor(layout: PhoneLayout, rel: string): { key: UploadKey } | { want: string; attribute: string } | undefined {
+export function uploadKeyFor(layout: UploadLayout, rel: string): { key: UploadKey } | { want: string; attribute: string } | undefined {
   const up = uploadKindOf(rel);
   if (!up || up.mac !== layout.phone.mac) return undefined;
   const want = layout.directories[uploadDirectory(up.kind)];

@@ -19,7 +19,8 @@ import { createReadStream, promises as fsp, lstatSync, readFileSync, realpathSyn
 import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { ProvError } from '../errors.ts';
-import { readChunks, walkTree } from './tree-io.ts';
+import { readChunks, sharedChunks, walkTree } from './tree-io.ts';
+import { SharedReads } from './shared-reads.ts';
 import { macVariants, safeSegments, type ByteRange } from './tree-paths.ts';
 import { NOT_CACHED, StatCache } from './tree-stat-cache.ts';
 import { contentEtag, hashFile, knownEtag, rememberEtag } from './tree-validators.ts';
@@ -49,6 +50,8 @@ export interface TreeFile {
 }
 
 export interface TreeFilesOptions {
+  /** Large files read once for all their concurrent readers (default: the process's SharedReads; null: stream per read). */
+  sharedReads?: SharedReads | null;
   /** Files up to this size are kept in memory once read (default 256 KiB). */
   cacheFileBytes?: number;
   /** Memory for cached contents, all files together (default 64 MiB; 0 turns the cache off). */
@@ -73,6 +76,9 @@ interface CachedContent {
 
 type Found = TreeFile | typeof OUTSIDE | undefined;
 
+/** One SharedReads for the process: every tree (tenants' overlays included) shares a file's one copy. */
+const PROCESS_SHARED_READS = new SharedReads();
+
 export class TreeFiles implements TreeSource {
   private rootReal: string | undefined;
   private readonly dirs = new Map<string, { real: string | undefined; at: number }>();
@@ -83,6 +89,7 @@ export class TreeFiles implements TreeSource {
   /** Files up to this size are hashed when found (they are read anyway); larger ones in `settle`. */
   private readonly smallFile: number;
   private readonly stats: StatCache<Found> | undefined;
+  private readonly sharedReads: SharedReads | null;
 
   readonly root: string;
 
@@ -91,6 +98,7 @@ export class TreeFiles implements TreeSource {
     this.maxTotal = opts.cacheTotalBytes ?? 64 << 20;
     this.smallFile = opts.cacheFileBytes ?? 256 << 10;
     this.maxFile = Math.min(this.smallFile, this.maxTotal);
+    this.sharedReads = opts.sharedReads === undefined ? PROCESS_SHARED_READS : opts.sharedReads;
     if (opts.recheckMs) this.stats = new StatCache<Found>(this.root, { recheckMs: opts.recheckMs, watch: opts.watch ?? false });
   }
 
@@ -329,7 +337,8 @@ export class TreeFiles implements TreeSource {
   }
 
   /**
-   * The file's bytes (or a range of them) as chunks read into two pooled buffers in turn: the
+   * The file's bytes (or a range of them): slices of the one copy every reader of this version
+   * shares while it is read (shared-reads.ts), else chunks read into pooled buffers in turn: the
    * next chunk is read while the caller sends this one. A yielded chunk is valid only until the
    * caller asks for the next one (or ends the loop), so the caller must have finished with it
    * (its socket write flushed) by then. Streaming an image this way allocates nothing per
@@ -337,7 +346,7 @@ export class TreeFiles implements TreeSource {
    * (bench http, firmware).
    */
   chunks(file: TreeFile, range?: ByteRange): AsyncGenerator<Buffer, void, undefined> {
-    return readChunks(file.abs, file.size, range);
+    return this.sharedReads ? sharedChunks(this.sharedReads, file, range) : readChunks(file.abs, file.size, range);
   }
 
   /** The whole content of a file already found, from memory when small. */

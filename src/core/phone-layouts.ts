@@ -8,7 +8,7 @@
 // Master files are parsed once per version and a phone's layout is worked out once per master
 // version and model ("a phone's upload directories are computed once per master-file version",
 // README, The serving path).
-import { isMasterName, layoutOf, macOfName, masterCandidates, mastersBeside, parentDir, uploadName, type PhoneLayout } from '../config/phone-layout.ts';
+import { isMasterName, layoutOf, macOfName, masterCandidates, mastersBeside, parentDir, uploadName, type PhoneLayout, type UploadLayout } from '../config/phone-layout.ts';
 import { parseMasterFile } from '../config/master-file.ts';
 import { partNumberFor } from '../config/models.ts';
 import type { TreeFiles } from '../config/tree-source.ts';
@@ -20,7 +20,10 @@ interface ParsedMaster {
   etag: string;
   /** Null when the file does not parse as a master: the phone moves on to the next name, as explain does. */
   master: MasterFile | null;
-  layouts: Map<string, PhoneLayout>;
+  /** Per phone (`mac|model|part`): only what uploads need, the directories shared (see compact). */
+  layouts: Map<string, UploadLayout>;
+  /** One object per distinct value, so 10,000 phones of one master hold one copy (issue 14 Scale: server RSS). */
+  shared: Map<string, object>;
 }
 
 /**
@@ -69,7 +72,7 @@ export class PhoneLayouts {
    * The layout that governs this phone's upload at `rel`. With no master file anywhere, the
    * phone's directories are all the root (white paper: null directories mean the root).
    */
-  async forUpload(rel: string, mac: Mac, model?: string, partNumber?: string): Promise<PhoneLayout> {
+  async forUpload(rel: string, mac: Mac, model?: string, partNumber?: string): Promise<UploadLayout> {
     const last = await this.lastMasterOf(mac);
     if (last !== undefined) {
       const dir = parentDir(last);
@@ -86,7 +89,7 @@ export class PhoneLayouts {
   }
 
   /** The phone's layout as an administrator's tool needs it: its last master, else `<MAC>.cfg` or `000000000000.cfg` at the root. */
-  forPhone(mac: Mac, model?: string, partNumber?: string): Promise<PhoneLayout> {
+  forPhone(mac: Mac, model?: string, partNumber?: string): Promise<UploadLayout> {
     return this.forUpload(uploadName(mac, 'override-phone'), mac, model, partNumber);
   }
 
@@ -106,7 +109,7 @@ export class PhoneLayouts {
   }
 
   /** The phone's layout on the master at `rel`, or undefined when there is no such file or it is no master (phone-layout.ts findMasterFile moves on too). */
-  private async layoutAt(rel: string, mac: Mac, model: string | undefined, partNumber: string | undefined): Promise<PhoneLayout | undefined> {
+  private async layoutAt(rel: string, mac: Mac, model: string | undefined, partNumber: string | undefined): Promise<UploadLayout | undefined> {
     // The managed file is named like a master but is none (issue 14).
     if (isManagedPath(rel)) return undefined;
     const f = this.tree.findNow(rel);
@@ -119,7 +122,7 @@ export class PhoneLayouts {
       } catch {
         master = null; // lint reports it; the phone cannot use it either
       }
-      parsed = { etag: f.etag, master, layouts: new Map() };
+      parsed = { etag: f.etag, master, layouts: new Map(), shared: new Map() };
       if (this.masters.size >= 10_000) this.masters.clear();
       this.masters.set(f.rel, parsed);
     }
@@ -127,10 +130,34 @@ export class PhoneLayouts {
     const key = `${mac}|${model ?? ''}|${partNumber ?? ''}`;
     let layout = parsed.layouts.get(key);
     if (!layout) {
-      layout = layoutOf({ path: f.rel, master: parsed.master }, this.phone(mac, model, partNumber), []);
-      if (parsed.layouts.size >= 100_000) parsed.layouts.clear();
+      layout = compact(parsed, layoutOf({ path: f.rel, master: parsed.master }, this.phone(mac, model, partNumber), []));
+      if (parsed.layouts.size >= 100_000) {
+        parsed.layouts.clear();
+        parsed.shared.clear();
+      }
       parsed.layouts.set(key, layout);
     }
     return layout;
   }
+}
+
+/**
+ * The part of a phone's layout uploads need, kept per phone: the phone's MAC and references to
+ * the master, directories and directory attributes its master gives every phone alike (a full
+ * layout, ~1.5 KB a phone, was 15 MB of a 10,000-phone server's heap).
+ */
+function compact(parsed: ParsedMaster, l: PhoneLayout): UploadLayout {
+  const one = <T extends object>(kind: string, v: T): T => {
+    const key = `${kind}\n${JSON.stringify(v)}`;
+    const hit = parsed.shared.get(key);
+    if (hit) return hit as T;
+    parsed.shared.set(key, v);
+    return v;
+  };
+  return {
+    phone: { mac: l.phone.mac },
+    master: l.master ? one('master', l.master) : null,
+    directories: one('dirs', l.directories),
+    effectiveMaster: l.effectiveMaster ? one('em', { directories: l.effectiveMaster.directories }) : null,
+  };
 }
