@@ -74,7 +74,7 @@ export const register: RegisterCommand = (program, setExit) => {
     if (kind !== 'phone' && mac) throw usage(`--phone binds only a phone account; this one is --kind ${kind}`);
     const { password, generated } = await passwordFrom(flags);
     await withState(flags, async (admin) => {
-      if (tenant !== undefined && !(await admin.fleet.tenants()).some((t) => t.name === tenant)) {
+      if (tenant !== undefined && !(await admin.fleet.open()).tenants().some((t) => t.name === tenant)) {
         process.stderr.write(`polyprov: no tenant ${tenant}; add it first with "polyprov fleet tenants add ${tenant}"\n`);
         setExit(EXIT.problem);
         return;

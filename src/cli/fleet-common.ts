@@ -31,7 +31,8 @@ function isFleetRefusal(e: unknown): e is ProvError {
 }
 
 /**
- * withState for a fleet command: a refusal by the fleet service is the command finding a problem
+ * withState for a fleet command, with the fleet read first (the admin service reads it on first
+ * use only: issue 16 leftover): a refusal by the fleet service is the command finding a problem
  * — printed with its fix, exit 1 — and the answer is undefined; anything else propagates (exit 3).
  */
 export async function withFleet<T>(
@@ -41,7 +42,14 @@ export async function withFleet<T>(
   o: Parameters<typeof withState<T>>[2] = {},
 ): Promise<T | undefined> {
   try {
-    return await withState(flags, fn, o);
+    return await withState(
+      flags,
+      async (admin, opts) => {
+        await admin.fleet.open();
+        return fn(admin, opts);
+      },
+      o,
+    );
   } catch (e) {
     if (!isFleetRefusal(e)) throw e;
     process.stderr.write(`polyprov: ${e.format()}\n`);

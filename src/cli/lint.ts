@@ -63,7 +63,7 @@ async function managedPhones(flags: LintFlags, root: string): Promise<LintOption
     { data: flags.data, config: flags.config },
     async (admin) => {
       try {
-        return admin.fleet.phones({}).map((p) => ({ mac: p.mac, tenant: p.tenant, ...(p.model ? { model: p.model } : {}) }));
+        return (await admin.fleet.open()).phones({}).map((p) => ({ mac: p.mac, tenant: p.tenant, ...(p.model ? { model: p.model } : {}) }));
       } catch (e) {
         // No usable secret key: the fleet cannot be opened; the tree is still linted, and lint says what it left out.
         if (!isProvError(e) || (e.code !== 'PP_FLEET_KEY_MISSING' && e.code !== 'PP_FLEET_KEY_MISMATCH')) throw e;

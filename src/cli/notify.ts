@@ -156,6 +156,7 @@ export async function runNotify(targetArgs: string[], flags: NotifyFlags): Promi
     state = await openAdmin(opts);
     const root = opts.root;
     const tree = existsSync(root) && statSync(root).isDirectory() ? new TreeFiles(root) : undefined;
+    if (tree) await state.admin.fleet.open(); // managed views need the fleet (read on first use: issue 16 leftover)
     if (!tree) process.stderr.write(`polyprov notify: no provisioning tree at ${root}; inventory phones get no reg.1 line from their configuration (give --root)\n`);
     inventory = adminInventory(state.admin.inventory, tree && managedViews(tree, state.admin));
   }

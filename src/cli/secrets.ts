@@ -51,6 +51,7 @@ export const register: RegisterCommand = (program) => {
   ).action(async (_o: unknown, cmd: Command) => {
     const flags = flagsOf<RotateFlags>(cmd);
     await withState(flags, async (admin, opts) => {
+      await admin.fleet.open(); // reads (on a first use, creates) the key in use, as every fleet command does
       const source = currentKeySource(opts);
       if ('env' in source && flags.newKeyFile === undefined) {
         throw usage(`the key in use comes from ${SECRET_KEY_ENV}, which polyprov cannot change`, `Give --new-key-file F; then set ${SECRET_KEY_ENV} to the key in F on every node.`);

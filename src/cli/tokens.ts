@@ -30,8 +30,7 @@ export const register: RegisterCommand = (program, setExit) => {
     const tenant = flags.tenant === undefined ? undefined : checkFleetName('tenant', flags.tenant);
     await withState(flags, async (admin) => {
       // The fleet's tenants (issue 14): a token bound to a tenant that does not exist would see nothing.
-      const fleet = (admin as unknown as { fleet?: { tenants(): Promise<Array<{ name: string }>> } }).fleet;
-      if (tenant !== undefined && tenant !== DEFAULT_TENANT && fleet && !(await fleet.tenants()).some((t) => t.name === tenant)) {
+      if (tenant !== undefined && tenant !== DEFAULT_TENANT && !(await admin.fleet.open()).tenants().some((t) => t.name === tenant)) {
         process.stderr.write(`polyprov: no tenant ${tenant}; add it first with "polyprov fleet tenants add ${tenant}"\n`);
         setExit(EXIT.problem);
         return;

@@ -23,6 +23,7 @@ export class AdminExplain {
 
   /** The phone as the server would serve it; model and part number from the inventory (else the fleet) unless given. */
   async explain(mac: Mac, o: { model?: string; masterName?: string } = {}): Promise<Explained> {
+    await this.fleet.open();
     const seen = await this.store.phones.get(mac);
     const model = o.model ?? seen?.model ?? this.managedModel(mac);
     const part = o.model !== undefined ? partNumberFor(o.model) : (seen?.partNumber ?? (model ? partNumberFor(model) : undefined));

@@ -125,4 +125,25 @@ describe('AdminService.fleet (issue 14, Every change goes through the core\'s ad
     expect(isProvError(caught) && caught.code).toBe('PP_FLEET_KEY_MISSING');
     expect(await a.accounts.list()).toEqual([]);
   });
+
+  test('issue 16 leftover (CLI commands open the fleet only when they use it): a lazy fleet is read once, on open() or the first write; reads before it are refused', async () => {
+    let loads = 0;
+    const box = new SecretBox(generateKey());
+    await store.close();
+    store = await openMemoryStore(join(dir, 'tmp2'));
+    const a = new AdminService({ store, options: options(), who: 'ada', clock: () => T, fleet: async () => (loads++, FleetService.open(store, box, { root: join(dir, 'root') })) });
+    expect(await a.accounts.list()).toEqual([]);
+    expect(a.fleet.available).toBe(false);
+    expect(() => a.fleet.phones()).toThrow(/read on first use/);
+    expect(loads).toBe(0);
+    await Promise.all([a.fleet.open(), a.fleet.open()]);
+    expect(loads).toBe(1);
+    expect(a.fleet.available).toBe(true);
+    const b = new AdminService({ store, options: options(), who: 'ada', clock: () => T, fleet: async () => (loads++, FleetService.open(store, box, { root: join(dir, 'root') })) });
+    await b.fleet.apply([{ op: 'phone.put', phone: { mac: A } }]);
+    expect(loads).toBe(2);
+    expect(b.fleet.phone(A)?.mac).toBe(A);
+    await b.fleet.open();
+    expect(loads).toBe(2);
+  });
 });

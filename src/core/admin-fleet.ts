@@ -1,6 +1,6 @@
 // The managed fleet through the admin service (issue 14, "Every change goes through the core's
 // admin service"): AdminService.fleet, what the CLI and the REST API call. Reads answer from the
-// fleet service's memory; every write (apply, import, replace, rotate) goes to the change record
+// fleet service's memory (a CLI command opens it first: `await admin.fleet.open()`); every write (apply, import, replace, rotate) goes to the change record
 // with who made it, secrets masked. `replace` is the fleet's phone.replace plus the core's part of
 // a swapped phone: its contact directory and call lists move to the new MAC (the old history
 // stays), its phone account goes (the new phone enrols through staging).
@@ -16,6 +16,11 @@ import type { ChangeRecorder } from './change-record.ts';
 
 /** The fleet service, or why it could not be opened (no key, wrong key) — thrown by every fleet call. */
 export type FleetSource = FleetService | ProvError;
+/**
+ * How a CLI command's admin service opens the fleet on first use (issue 16 leftover: `phones`,
+ * `audit`, `changes` … neither load 10,000 phones nor create `<data>/secret.key`).
+ */
+export type FleetLoader = () => Promise<FleetSource>;
 
 /** The uploads that follow a swapped phone (issue 14, CLI: "settings, contact directory and call lists move"). */
 const MOVED_KINDS: readonly UploadKind[] = ['directory', 'calls'];
@@ -33,19 +38,50 @@ function movePath(path: string, from: Mac, to: Mac): string {
 }
 
 export class AdminFleet {
+  /** Undefined until a lazy fleet is opened (open()). */
+  private source: FleetSource | undefined;
+  private readonly loader: FleetLoader | undefined;
+  private loading: Promise<FleetSource> | undefined;
+
   constructor(
-    private readonly source: FleetSource,
+    source: FleetSource | FleetLoader,
     private readonly store: Store,
     private readonly options: Readonly<ServerOptions>,
     private readonly changeRecord: ChangeRecorder,
-  ) {}
+  ) {
+    if (typeof source === 'function') this.loader = source;
+    else this.source = source;
+  }
 
-  /** Whether the fleet service opened (false: no key, a wrong key, or an admin built without it). */
+  /**
+   * Reads the fleet if it is not read yet (a CLI command's admin service: issue 16 leftover, the
+   * fleet and its key only for commands that use them); `serve` hands a fleet already open. A key
+   * problem is not thrown here but by each fleet call, as for a fleet that could not open at start.
+   */
+  async open(): Promise<this> {
+    if (this.source === undefined && this.loader) {
+      this.loading ??= this.loader();
+      try {
+        this.source = await this.loading;
+      } finally {
+        this.loading = undefined;
+      }
+    }
+    return this;
+  }
+
+  /** Whether the fleet service is open (false: no key, a wrong key, an admin built without it, or not opened yet). */
   get available(): boolean {
-    return !(this.source instanceof ProvError);
+    return this.source !== undefined && !(this.source instanceof ProvError);
+  }
+
+  /** Whether `name` is a tenant of the open fleet (false when it is not open: tenant-paths.ts). */
+  hasTenant(name: string): boolean {
+    return this.source !== undefined && !(this.source instanceof ProvError) && this.source.hasTenant(name);
   }
 
   private get svc(): FleetService {
+    if (this.source === undefined) throw new ProvError('PP_INTERNAL', 'the fleet is read on first use: await admin.fleet.open() before reading it');
     if (this.source instanceof ProvError) throw this.source;
     return this.source;
   }
@@ -89,6 +125,7 @@ export class AdminFleet {
 
   /** Checks every command, writes them in one transaction (nothing on a dry run), records each change. */
   async apply(commands: FleetCommand[], opts: ApplyOptions = {}): Promise<ApplyResult> {
+    await this.open();
     const r = await this.svc.apply(commands, opts);
     if (opts.dryRun !== true) await this.record(r.changes);
     return r;
@@ -96,6 +133,7 @@ export class AdminFleet {
 
   /** `fleet import`: nothing applied when `errors` is not empty. */
   async importCsv(bytes: Buffer, file: string, opts: ApplyOptions = {}): Promise<ImportResult> {
+    await this.open();
     const r = await this.svc.importCsv(bytes, file, opts);
     if (opts.dryRun !== true && r.errors.length === 0 && r.changes.length > 0) {
       await this.record(r.changes);
@@ -149,6 +187,7 @@ export class AdminFleet {
 
   /** `secrets rotate`: every sealed setting re-sealed under `key` (32 bytes) in one transaction. */
   async rotate(key: Buffer): Promise<RotateResult> {
+    await this.open();
     const r = await this.svc.rotate(new SecretBox(key));
     await this.record(r.changes);
     return r;

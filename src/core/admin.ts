@@ -10,7 +10,7 @@ import type { Store } from '../store/store.ts';
 import { AdminAccounts } from './admin-accounts.ts';
 import { AdminChecksync } from './admin-checksync.ts';
 import { AdminExplain } from './admin-explain.ts';
-import { AdminFleet, type FleetSource } from './admin-fleet.ts';
+import { AdminFleet, type FleetLoader, type FleetSource } from './admin-fleet.ts';
 import { AdminInventory } from './admin-inventory.ts';
 import { AdminOverrides } from './admin-overrides.ts';
 import { AdminStaging } from './admin-staging.ts';
@@ -26,8 +26,11 @@ export interface AdminDeps {
   /** Who makes the changes: the OS user for the CLI, an API token's name for the API. */
   who: string;
   clock?: () => Date;
-  /** The fleet service open-core.ts opened once and shares (or why it could not open: thrown by fleet calls). */
-  fleet?: FleetSource;
+  /**
+   * The fleet service open-core.ts opened once and shares (or why it could not open: thrown by
+   * fleet calls), or for a CLI command how to open it on first use (AdminFleet.open()).
+   */
+  fleet?: FleetSource | FleetLoader;
 }
 
 export class AdminService {
@@ -55,7 +58,7 @@ export class AdminService {
     this.realm = options.realm;
     this.changeRecord = new ChangeRecorder(store, deps.who, deps.clock);
     // The fleet's tenants, for the paths a tenant-bound caller sees (tenant-paths.ts); none without a fleet.
-    const isTenant: IsTenant = (name) => deps.fleet !== undefined && !(deps.fleet instanceof ProvError) && deps.fleet.hasTenant(name);
+    const isTenant: IsTenant = (name) => this.fleet.hasTenant(name);
     this.accounts = new AdminAccounts(store, options.realm, this.changeRecord);
     this.staging = new AdminStaging(store, options.staging, this.changeRecord);
     this.overrides = new AdminOverrides(store, options.root, options.uploadKeepVersions, this.changeRecord, isTenant);

@@ -13,9 +13,9 @@ const ev = (i: number): AuditEvent => ({ at: new Date(i), address: '127.0.0.1', 
 function slowStore(delayMs: number): { store: Store; batches: number[] } {
   const batches: number[] = [];
   const store = {
-    phones: { recordSightings: async () => {} },
     audit: {
-      append: async (events: AuditEvent[]) => {
+      // A flush is one write: record(events, sightings).
+      record: async (events: AuditEvent[]) => {
         batches.push(events.length);
         await new Promise((r) => setTimeout(r, delayMs));
       },

@@ -1,5 +1,6 @@
 // Audit records and inventory sightings are queued and written in batches off the serving
-// path (issue 4: "Recording never slows serving: batch it"). While the store is unavailable
+// path (issue 4: "Recording never slows serving: batch it"), each batch one transaction (issue 16,
+// Speed: at most one write batch per boot). While the store is unavailable
 // (PP_STORE_UNAVAILABLE: the database is down or restarting), batches go to the audit spool in
 // the data directory (audit-spool.ts) instead of being dropped, and are written, oldest first,
 // as soon as the store answers again (issue 13 item 13). Any other failed batch is logged, not
@@ -140,18 +141,17 @@ export class AuditRecorder {
       return;
     }
     if (events.length === 0 && sightings.length === 0) return;
-    let sightingsStored = false;
     try {
-      if (sightings.length) await this.store.phones.recordSightings(sightings);
-      sightingsStored = true;
-      if (events.length) await this.store.audit.append(events);
+      // ONE write batch per flush, sightings and audit rows in one transaction (issue 16, Speed:
+      // "at most one write batch" per boot): both stored or neither, so a failed batch is
+      // spooled whole and never folds a sighting twice.
+      await this.store.audit.record(events, sightings);
       this.back();
     } catch (err) {
       if (unavailable(err) && this.spool) {
         this.wentAway(err);
         this.nextTry = Date.now() + this.retryMs;
-        // Only what was not stored: a sighting folded twice would count a fetch twice.
-        await this.toSpool(events, sightingsStored ? [] : sightings);
+        await this.toSpool(events, sightings);
       } else {
         this.log.error({ err: (err as Error).message, code: isProvError(err) ? err.code : undefined, events: events.length, sightings: sightings.length }, 'audit batch could not be stored');
       }

@@ -5,7 +5,8 @@
 import { isProvError, ProvError } from '../errors.ts';
 import { FleetService, KEY_CHECK_SETTING, POLL_MS } from '../fleet/fleet-service.ts';
 import { SecretBox } from '../fleet/secret-box.ts';
-import { loadSecretKey, SECRET_KEY_ENV } from '../fleet/secret-key.ts';
+import { FleetSnapshot, stateOf } from '../fleet/snapshot.ts';
+import { generateKey, loadSecretKey, SECRET_KEY_ENV } from '../fleet/secret-key.ts';
 import type { Logger } from '../log.ts';
 import type { ServerOptions } from '../options.ts';
 import { openStore, redactUrl } from '../store/open.ts';
@@ -16,7 +17,7 @@ import { fleetNotRead, LateFleet } from './late-fleet.ts';
 import { createBootService, type CoreBootService } from './boot-service.ts';
 import { osUser } from './change-record.ts';
 import { checkDataDirMode, stateExists, stateMissing } from './data-dir.ts';
-import { explainPhone, type Explained } from './explain.ts';
+import { explainPhone, type Explained, type ExplainFleet } from './explain.ts';
 import { compileLocks } from './override-lock.ts';
 import type { ResolveOptions } from '../config/resolver.ts';
 import type { TreeFiles } from '../config/tree-source.ts';
@@ -86,17 +87,15 @@ async function coreFleet(store: Store, options: Readonly<ServerOptions>, log: Lo
   }
 }
 
-/** The admin service over the state the options name (`--data`, `--config`), for one CLI command. */
+/**
+ * The admin service over the state the options name (`--data`, `--config`), for one CLI command.
+ * The fleet is read, and its key read or created, on the first fleet call (AdminFleet.open()), not
+ * here: `phones`, `audit`, `changes`, `accounts list` … need neither (issue 16 leftover: loading
+ * 10,000 phones took about a second of every command).
+ */
 export async function openAdmin(options: Readonly<ServerOptions>, o: OpenAdminOptions = {}): Promise<AdminSession> {
   const store = await open(options, o.readOnly === true);
-  let fleet: FleetSource;
-  try {
-    fleet = await fleetSource(store, options);
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  return { admin: new AdminService({ store, options, who: o.who ?? osUser(), fleet }), close: () => store.close() };
+  return { admin: new AdminService({ store, options, who: o.who ?? osUser(), fleet: () => fleetSource(store, options) }), close: () => store.close() };
 }
 
 /** Runs `fn` with an admin session and closes it afterwards, whatever happens. */
@@ -120,6 +119,10 @@ export async function explainWithState(options: Readonly<ServerOptions>, tree: T
   }
   const store = await open(options, true);
   try {
+    // A fleet never written (no phone, setting or tenant, no key check: issue 16 leftover) is
+    // explained as the empty fleet it is, with no key read or created; a store that has one is read.
+    const empty = (await store.fleet.generation()) === 0 && (await store.settings.get(KEY_CHECK_SETTING)) === undefined;
+    if (empty && (isEmbedded(options) || haveKey(options))) return await explainPhone(tree, store, compileLocks(options.lockedParams), phone, opts, emptyFleet());
     const fleet = await fleetSource(store, options);
     if (isProvError(fleet)) {
       // No key at all (a PostgreSQL store started without one): the tree and uploads, said so; a wrong key refuses.
@@ -130,6 +133,12 @@ export async function explainWithState(options: Readonly<ServerOptions>, tree: T
   } finally {
     await store.close();
   }
+}
+
+/** The view of a fleet with nothing in it, what `serve` would hold; no secret is ever opened with its throwaway key. */
+function emptyFleet(): ExplainFleet {
+  const snap = new FleetSnapshot(stateOf({ generation: 0, tenants: [], sites: [], groups: [], phones: [], settings: [] }), new SecretBox(generateKey()));
+  return { files: snap, effective: (mac) => snap.effective(mac) };
 }
 
 /** What `polyprov store copy` reports: rows per table, columns the target has not, both stores named without passwords. */

@@ -68,6 +68,12 @@ export interface Store {
   };
   readonly audit: {
     append(events: AuditEvent[]): Promise<void>;
+    /**
+     * One write batch (issue 16, Speed: "at most one write batch" per boot): the audit events and
+     * the inventory sightings of one recorder flush in ONE transaction, both stored or neither.
+     * The sightings fold exactly as recordSightings folds them.
+     */
+    record(events: AuditEvent[], sightings: Sighting[]): Promise<void>;
     query(q: AuditQuery): Promise<AuditEvent[]>;
   };
   readonly accounts: {

@@ -548,6 +548,59 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
     });
   });
 
+  describe(`${name}: one write batch (issue 16, Speed: a recorder flush is one transaction)`, () => {
+    const ev = (o: Partial<AuditEvent>): AuditEvent => ({
+      at: at(0), address: '192.0.2.10', transport: 'http', op: 'read', path: 'sip.cfg', status: '200', bytes: 100, durationMs: 1.5, ...o,
+    });
+    const sight = (o: Partial<Sighting>): Sighting => ({ mac: MAC1, at: at(0), source: 'http', address: '192.0.2.10', ...o });
+
+    test('record stores the events and folds the sightings exactly as append and recordSightings one by one (boots kept and pruned too)', async () => {
+      // 40 phones, each with a bootROM boot start, application reads, an override upload and a
+      // refusal; phone 0 boots 25 times (more than the boots kept per phone).
+      const macs = Array.from({ length: 40 }, (_, i) => `0004f2${(0x100 + i).toString(16).padStart(6, '0')}` as Mac);
+      const sightings: Sighting[] = [];
+      const events: AuditEvent[] = [];
+      macs.forEach((mac, i) => {
+        const file = (path: string, op: 'read' | 'write' = 'read', status = '200') => ({ path, op, status });
+        sightings.push(
+          sight({ mac, at: at(i), stage: 'bootrom', bootromVersion: '4.0.0.0155', bootStart: true, userAgent: 'FileTransport PolycomVVX', file: file('000000000000.cfg'), master: '000000000000.cfg' }),
+          sight({ mac, at: at(i + 30), stage: 'application', appVersion: '5.9.5.0614', model: 'VVX410', partNumber: '3111-46162-001', file: file(`${mac}-user.cfg`) }),
+          sight({ mac, at: at(i + 31), file: file(`overrides/${mac}-phone.cfg`, 'write', 'stored'), overrideLocked: i % 2 === 0, sipUser: `${1000 + i}`, sipPort: 5060 }),
+          sight({ mac, at: at(i + 29), error: `PP_UPLOAD_TOO_LARGE overrides/${mac}-web.cfg` }),
+        );
+        events.push(ev({ at: at(i), mac }), ev({ at: at(i + 30), mac, path: `${mac}-user.cfg` }), ev({ at: at(i + 31), mac, op: 'write', status: 'stored' }));
+      });
+      for (let b = 0; b < 25; b++) sightings.push(sight({ mac: macs[0]!, at: at(100 + b), stage: 'bootrom', bootStart: true }));
+      events.push(ev({ at: at(200) })); // a request that named no phone
+      const a = (await fresh()).store;
+      const b = (await fresh()).store;
+      // A phone both know already: the batch updates existing rows as well as creating new ones.
+      for (const s of [a, b]) await s.phones.recordSighting(sight({ mac: macs[1]!, at: at(-50), model: 'VVX400', address: '192.0.2.99' }));
+      await a.audit.record(events, sightings);
+      for (const s of sightings) await b.phones.recordSighting(s);
+      await b.audit.append(events);
+      const listA = await a.phones.list();
+      expect(listA).toHaveLength(40);
+      expect(listA).toEqual(await b.phones.list());
+      for (const mac of [macs[0]!, macs[1]!, macs[39]!]) expect(await a.phones.boots(mac, 100)).toEqual(await b.phones.boots(mac, 100));
+      expect((await a.phones.boots(macs[0]!, 100)).length).toBeLessThan(26); // pruned
+      expect(await a.phones.get(macs[1]!)).toMatchObject({ firstSeen: at(-50), lastSeen: at(32), model: 'VVX410', fetchedCount: 2, uploadedCount: 1, overrideLocked: false, sipPort: 5060 });
+      expect(await a.phones.get(macs[2]!)).toMatchObject({ overrideLocked: true, lastError: `PP_UPLOAD_TOO_LARGE overrides/${macs[2]}-web.cfg`, master: '000000000000.cfg' });
+      expect(await a.audit.query({ limit: 1000 })).toEqual(await b.audit.query({ limit: 1000 }));
+      expect(await a.audit.query({ limit: 1000 })).toHaveLength(121);
+    });
+
+    test('record with only events, only sightings, or nothing', async () => {
+      const { store } = await fresh();
+      await store.audit.record([], []);
+      await store.audit.record([ev({ at: at(1) })], []);
+      await store.audit.record([], [sight({ at: at(2) })]);
+      expect((await store.audit.query({})).length).toBe(1);
+      expect(await store.phones.get(MAC1)).toMatchObject({ firstSeen: at(2), lastSeen: at(2) });
+      expect(await store.phones.list()).toHaveLength(1);
+    });
+  });
+
   describe(`${name}: accounts (issue 4, Access policy; RFC 7616)`, () => {
     test('put, get, list, forPhone and remove', async () => {
       const { store } = await fresh();

@@ -209,14 +209,11 @@ export class MemoryStore implements Store {
   // ---- audit --------------------------------------------------------------------------------
 
   readonly audit: Store['audit'] = {
-    append: async (events) => {
-      this.#check();
-      for (const e of events) {
-        const copy: AuditEvent & { seq: number } = { ...e, seq: ++this.#seq };
-        if (e.mac) copy.mac = macKey(e.mac) as Mac;
-        for (const k of ['mac', 'user', 'code'] as const) if (copy[k] === undefined) delete copy[k];
-        this.#audit.push(copy);
-      }
+    append: async (events) => this.#append(events),
+    record: async (events, sightings) => {
+      // Synchronous, so as atomic as the other backends' one transaction.
+      this.#record(sightings);
+      this.#append(events);
     },
     query: async (q) => {
       this.#check();
@@ -228,6 +225,16 @@ export class MemoryStore implements Store {
         .map(({ seq: _seq, ...e }) => ({ ...e, at: new Date(e.at.getTime()) }));
     },
   };
+
+  #append(events: AuditEvent[]): void {
+    this.#check();
+    for (const e of events) {
+      const copy: AuditEvent & { seq: number } = { ...e, seq: ++this.#seq };
+      if (e.mac) copy.mac = macKey(e.mac) as Mac;
+      for (const k of ['mac', 'user', 'code'] as const) if (copy[k] === undefined) delete copy[k];
+      this.#audit.push(copy);
+    }
+  }
 
   // ---- accounts and settings ----------------------------------------------------------------
 

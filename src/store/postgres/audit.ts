@@ -1,23 +1,42 @@
-// The transfer audit on PostgreSQL: one statement (so one transaction) per batch the core's
-// AuditRecorder hands over, and the queries behind `polyprov audit`.
+// The transfer audit on PostgreSQL: one statement per batch the core's AuditRecorder hands over, in
+// the same transaction as the batch's inventory sightings (record), and the queries behind `polyprov audit`.
+import type pg from 'pg';
+import type { AuditEvent } from '../../domain.ts';
 import { macKey } from '../fold-sighting.ts';
 import { AUDIT_COLS, auditFromRow, auditToRow, type AuditRow, type Read } from '../rows.ts';
 import type { AuditQuery, Store } from '../store.ts';
 import { limitOf, type PgConnection } from './connection.ts';
-import { MAX_QUERY_ROWS } from './inventory.ts';
+import { foldSightings, MAX_QUERY_ROWS } from './inventory.ts';
+
+/** The one statement that inserts a batch of audit rows. */
+function auditInsert(events: AuditEvent[]): pg.QueryConfig {
+  const rows = events.map(auditToRow);
+  const col = <K extends keyof AuditRow>(k: K) => rows.map((r) => r[k]);
+  return {
+    name: 'audit_insert',
+    text: `INSERT INTO audit (${AUDIT_COLS}) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+           $6::text[], $7::text[], $8::bigint[], $9::float8[], $10::text[], $11::text[])`,
+    values: [col('at'), col('mac'), col('address'), col('transport'), col('op'), col('path'), col('status'), col('bytes'),
+      col('duration_ms'), col('user_name'), col('code')],
+  };
+}
 
 export function pgAudit(db: PgConnection): Store['audit'] {
   return {
     append: async (events) => {
       if (events.length === 0) return;
-      const rows = events.map(auditToRow);
-      const col = <K extends keyof AuditRow>(k: K) => rows.map((r) => r[k]);
-      await db.query({
-        name: 'audit_insert',
-        text: `INSERT INTO audit (${AUDIT_COLS}) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
-               $6::text[], $7::text[], $8::bigint[], $9::float8[], $10::text[], $11::text[])`,
-        values: [col('at'), col('mac'), col('address'), col('transport'), col('op'), col('path'), col('status'), col('bytes'),
-          col('duration_ms'), col('user_name'), col('code')],
+      await db.query(auditInsert(events));
+    },
+    // A recorder flush (issue 16, Speed: at most one write batch): the sightings folded and the
+    // audit rows inserted in ONE transaction; audit rows alone are one statement, no BEGIN/COMMIT.
+    record: async (events, sightings) => {
+      if (sightings.length === 0) {
+        if (events.length) await db.query(auditInsert(events));
+        return;
+      }
+      await db.tx(async (c) => {
+        await foldSightings(c, sightings);
+        if (events.length) await c.query(auditInsert(events));
       });
     },
     query: async (q: AuditQuery) => {

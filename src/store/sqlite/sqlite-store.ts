@@ -110,8 +110,8 @@ export class SqliteStore implements Store {
   // ---- phones -------------------------------------------------------------------------------
 
   readonly phones: Store['phones'] = guarded({
-    recordSighting: async (s) => this.#record([s]),
-    recordSightings: async (list) => this.#record(list),
+    recordSighting: async (s) => this.#write([], [s]),
+    recordSightings: async (list) => this.#write([], list),
     get: async (mac) => {
       const row = this.#st.phoneGet.get(macKey(mac)) as PhoneRow | undefined;
       return row && phoneFromRow(row);
@@ -140,31 +140,57 @@ export class SqliteStore implements Store {
       (this.#st.bootsGet.all(macKey(mac), limitOf(limit, BOOTS_KEPT_PER_PHONE)) as BootRow[]).map(bootFromRow),
   });
 
-  #record(list: Sighting[]): void {
-    if (list.length === 0) return;
+  /** One transaction (issue 16, Speed: a recorder flush is one write batch): sightings, then audit rows. */
+  #write(events: AuditEvent[], sightings: Sighting[]): void {
+    if (events.length === 0 && sightings.length === 0) return;
+    this.db.transaction(() => {
+      if (sightings.length) this.#fold(sightings);
+      if (events.length) this.#insertAudit(events);
+    }).immediate();
+  }
+
+  /** Folds a batch into the inventory; the caller holds the transaction. */
+  #fold(list: Sighting[]): void {
     const st = this.#st;
     // Fold each phone's sightings in memory and write its row once: a batch from a busy server
     // holds many requests of few phones, and the fold is order-independent (fold-sighting.ts).
     const byMac = new Map<string, PhoneState | undefined>();
     const touched = new Set<string>();
-    // One transaction per batch: the core batches sightings off the serving path.
-    this.db.transaction(() => {
-      for (const s of list) {
-        const mac = macKey(s.mac);
-        let prev = byMac.get(mac);
-        if (prev === undefined && !byMac.has(mac)) {
-          const row = st.phoneGet.get(mac) as PhoneRow | undefined;
-          prev = row && phoneStateFromRow(row);
-        }
-        byMac.set(mac, foldSighting(prev, { ...s, mac: mac as Mac }));
-        if (s.bootStart) {
-          st.bootInsert.run(mac, s.at.getTime(), s.source, s.address, s.stage ?? null, bootVersion(s) ?? null, s.userAgent ?? null);
-          touched.add(mac);
-        }
+    for (const s of list) {
+      const mac = macKey(s.mac);
+      let prev = byMac.get(mac);
+      if (prev === undefined && !byMac.has(mac)) {
+        const row = st.phoneGet.get(mac) as PhoneRow | undefined;
+        prev = row && phoneStateFromRow(row);
       }
-      for (const next of byMac.values()) st.phoneUpsert.run(phoneToRow(next!));
-      for (const mac of touched) st.bootPrune.run(mac, mac, BOOTS_KEPT_PER_PHONE);
-    }).immediate();
+      byMac.set(mac, foldSighting(prev, { ...s, mac: mac as Mac }));
+      if (s.bootStart) {
+        st.bootInsert.run(mac, s.at.getTime(), s.source, s.address, s.stage ?? null, bootVersion(s) ?? null, s.userAgent ?? null);
+        touched.add(mac);
+      }
+    }
+    for (const next of byMac.values()) st.phoneUpsert.run(phoneToRow(next!));
+    for (const mac of touched) st.bootPrune.run(mac, mac, BOOTS_KEPT_PER_PHONE);
+  }
+
+  /**
+   * Positional values, AUDIT_ROWS_PER_INSERT rows a statement: a third cheaper per row than one
+   * named-parameter insert each (bench http, server CPU per request). The caller holds the transaction.
+   */
+  #insertAudit(events: AuditEvent[]): void {
+    const st = this.#st;
+    let i = 0;
+    const args: unknown[] = [];
+    for (; i + AUDIT_ROWS_PER_INSERT <= events.length; i += AUDIT_ROWS_PER_INSERT) {
+      args.length = 0;
+      for (let j = i; j < i + AUDIT_ROWS_PER_INSERT; j++) pushAuditValues(args, events[j]!);
+      st.auditInsertMany.run(args);
+    }
+    for (; i < events.length; i++) {
+      args.length = 0;
+      pushAuditValues(args, events[i]!);
+      st.auditInsert.run(args);
+    }
   }
 
   // ---- uploads ------------------------------------------------------------------------------
@@ -236,26 +262,8 @@ export class SqliteStore implements Store {
   // ---- audit --------------------------------------------------------------------------------
 
   readonly audit: Store['audit'] = guarded({
-    append: async (events) => {
-      if (events.length === 0) return;
-      // Positional values, AUDIT_ROWS_PER_INSERT rows a statement: a third cheaper per row than
-      // one named-parameter insert each (bench http, server CPU per request).
-      const st = this.#st;
-      this.db.transaction(() => {
-        let i = 0;
-        const args: unknown[] = [];
-        for (; i + AUDIT_ROWS_PER_INSERT <= events.length; i += AUDIT_ROWS_PER_INSERT) {
-          args.length = 0;
-          for (let j = i; j < i + AUDIT_ROWS_PER_INSERT; j++) pushAuditValues(args, events[j]!);
-          st.auditInsertMany.run(args);
-        }
-        for (; i < events.length; i++) {
-          args.length = 0;
-          pushAuditValues(args, events[i]!);
-          st.auditInsert.run(args);
-        }
-      })();
-    },
+    append: async (events) => this.#write(events, []),
+    record: async (events, sightings) => this.#write(events, sightings),
     query: async (q: AuditQuery) => {
       const where: string[] = [];
       const args: unknown[] = [];

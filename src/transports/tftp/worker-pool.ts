@@ -1,7 +1,8 @@
 // Main-thread side of the read workers (read-worker.ts): picks the least busy worker for a
 // transfer, feeds it the content stream on request, and relays the session's end and close.
-// Workers load TypeScript through tsx's loader, registered inside each worker, because a loader
-// registered with tsx/esm/api on the main thread does not reach worker threads.
+// Run from the sources, workers load TypeScript through tsx's loader, registered inside each worker,
+// because a loader registered with tsx/esm/api on the main thread does not reach worker threads;
+// compiled (dist/, scripts/build.mjs), they run read-worker.js with no loader.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -53,10 +54,13 @@ interface Slot {
 const BOOT = `
 const { workerData } = require('node:worker_threads');
 (async () => {
-  (await import(workerData.tsxApi)).register();
+  if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
   await import(workerData.entry);
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
+
+/** This module is compiled JavaScript (dist/), not a source run through tsx or vitest. */
+const COMPILED = import.meta.url.endsWith('.js');
 
 /** tsx/esm/api's ESM entry: its CommonJS build resolves its loader relative to the wrong folder. */
 function tsxEsmApi(): string {
@@ -71,8 +75,8 @@ export class ReadWorkerPool {
   private nextId = 1;
 
   constructor(size: number) {
-    const tsxApi = tsxEsmApi();
-    const entry = new URL('./read-worker.ts', import.meta.url).href;
+    const tsxApi = COMPILED ? null : tsxEsmApi();
+    const entry = new URL(COMPILED ? './read-worker.js' : './read-worker.ts', import.meta.url).href;
     for (let i = 0; i < size; i++) {
       const worker = new Worker(BOOT, { eval: true, workerData: { tsxApi, entry } });
       const slot: Slot = { worker, jobs: new Map(), alive: true, mirrors: new Map() };
