@@ -26,7 +26,10 @@ const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.jso
 if (r.status !== 0) {
   rmSync(tmp, { recursive: true, force: true });
   console.error(`build: tsc failed (${r.status ?? r.signal}); dist/ left as it was`);
-  process.exit(1);
+  // As `prepare` (npm install), a failed build must not fail the install: `npm install --omit=dev` has
+  // no @types to compile with, and bin/polyprov then runs the sources through tsx as before. CI sees a
+  // missing build anyway: test/build/dist.test.ts fails on it under POLYPROV_REQUIRE_PEERS=1.
+  process.exit(process.env.npm_lifecycle_event === 'prepare' ? 0 : 1);
 }
 
 let assets = 0;

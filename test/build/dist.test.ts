@@ -11,6 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { STAMP_FILE, distIsFresh, sourceStamp } from '../../scripts/dist-stamp.mjs';
 import { stopChild } from '../../src/phone/storm-server.ts';
 import { req } from '../support/http-client.ts';
+import { peersRequired } from '../support/peers.ts';
 import { standardTree, tempDir } from '../support/tree.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -93,6 +94,12 @@ describe('issue 14 Scale: bin/polyprov runs dist/ only when built from the sourc
 
 const BUILT = fresh(ROOT);
 if (!BUILT) console.log('skipped: dist/ absent or older than src/ (npm run build)');
+
+// CI (.ci/run: npm ci builds, then POLYPROV_REQUIRE_PEERS=1 npm test) must have run the compiled code:
+// a build that failed during `npm ci` (which does not fail the install) fails here.
+test.runIf(peersRequired())('issue 14 Scale: under POLYPROV_REQUIRE_PEERS=1 the build is there and fresh', () => {
+  expect(BUILT).toBe(true);
+});
 
 /** Runs the compiled CLI in plain Node (test/build/run-dist.mjs). */
 function dist(args: string[]): string {
