@@ -2,11 +2,13 @@
 // src/core/open-core.ts) and one thin listener per configured transport. Used by `polyprov
 // serve`, the tests and the benchmarks. Under `serve --workers N` (src/cluster/) each worker
 // process runs this with its WorkerPart: every worker opens the HTTP, HTTPS, FTP and FTPS
-// listeners (node:cluster shares them), worker 0 alone the TFTP socket and the admin listener.
+// listeners (node:cluster shares them), one worker at a time the TFTP socket and the admin
+// listener (at its start, or later through openSolo when the worker holding them died).
 import { readFileSync } from 'node:fs';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import type { AdminAppOptions } from './api/app.ts';
 import type { AdminService } from './core/admin.ts';
 import type { CoreBootService } from './core/boot-service.ts';
 import { openCore, type OpenedCore } from './core/open-core.ts';
@@ -31,6 +33,12 @@ export interface WorkerPart extends WorkerRole {
   ticketKeys?: Buffer;
 }
 
+/** Where TFTP and the admin listener listen (HOST:PORT), when a worker opens them after its start. */
+export interface SoloAt {
+  tftp?: string;
+  admin?: string;
+}
+
 export interface Listening {
   transport: string;
   host: string;
@@ -47,6 +55,18 @@ export interface RunningServer {
   listening: Listening[];
   /** What `serve` prints as `warning:` lines at start (listenerWarnings, accountWarnings). */
   warnings: string[];
+  /**
+   * Opens TFTP and the admin listener at `at` now, in a server started without them: the worker of
+   * `serve --workers N` that takes them over when the one holding them died (issue 16, One
+   * machine: src/cluster/solo-role.ts). Resolves with the new listeners; on a failure, what this
+   * call opened is closed again.
+   */
+  openSolo(at: SoloAt): Promise<Listening[]>;
+  /**
+   * Loads TFTP's and the admin listener's code and builds the admin app now, unopened, so that a
+   * later openSolo only binds (the standby worker of `serve --workers N`; src/cluster/solo-role.ts).
+   */
+  prepareSolo(): Promise<void>;
   /** Stops listeners (in-flight transfers get a grace period), flushes the audit, closes the store. */
   close(): Promise<void>;
 }
@@ -61,6 +81,45 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger,
   const closers: Closable[] = [];
   const listening: Listening[] = [];
   const note = (transport: string, a: AddressInfo) => listening.push({ transport, host: a.address, port: a.port });
+  const openTftp = async (at: string, into: Closable[]): Promise<AddressInfo> => {
+    const { startTftpServer } = await import('./transports/tftp/server.ts');
+    const { host, port } = parseHostPort(at, 'tftp');
+    // Worker threads send TFTP blocks, from the machine's one thread budget (tftpThreads).
+    const workers = tftpThreads(options.tftpWorkers, availableParallelism(), part?.count ?? 1);
+    const l = await startTftpServer({ host, port, service: core, options, log, workers });
+    into.push(l);
+    return l.address();
+  };
+  // The admin listener with the REST API (issue 15): Fastify, loaded only when asked for.
+  const buildAdmin = async () => {
+    const { buildAdminApp, readAdminTls } = await import('./api/app.ts');
+    const o: AdminAppOptions = {
+      admin: opened.admin,
+      adminAs: opened.adminAs,
+      log,
+      root: options.root,
+      metrics: part?.metrics ?? (() => core.metrics.render()),
+      maxAuthFailures: options.apiAuthFailuresPerMinute,
+      ...(options.adminCert && options.adminKey ? { tls: readAdminTls(options.adminCert, options.adminKey) } : {}),
+    };
+    return buildAdminApp(o);
+  };
+  /** The admin app prepareSolo built, not yet listening (taken by the next openAdmin). */
+  let preparedAdmin: ReturnType<typeof buildAdmin> | undefined;
+  const openAdmin = async (at: string, into: Closable[]): Promise<AddressInfo> => {
+    const { host, port } = parseHostPort(at, 'admin');
+    const prepared = preparedAdmin;
+    preparedAdmin = undefined;
+    const app = (prepared && (await prepared.catch(() => undefined))) || (await buildAdmin());
+    try {
+      await app.listen({ host, port });
+    } catch (e) {
+      await app.close().catch(() => {});
+      throw e;
+    }
+    into.push({ close: () => app.close() });
+    return app.server.address() as AddressInfo;
+  };
   try {
     const http = { headerTimeoutMs: options.httpHeaderTimeoutMs, bodyTimeoutMs: options.httpBodyTimeoutMs, keepAliveTimeoutMs: options.httpKeepAliveTimeoutMs };
     if (options.http) {
@@ -83,15 +142,7 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger,
       closers.push(l);
       note('https', l.address());
     }
-    if (options.tftp && (part?.tftp ?? true)) {
-      const { startTftpServer } = await import('./transports/tftp/server.ts');
-      const { host, port } = parseHostPort(options.tftp, 'tftp');
-      // Worker threads send TFTP blocks, from the machine's one thread budget (tftpThreads).
-      const workers = tftpThreads(options.tftpWorkers, availableParallelism(), part?.count ?? 1);
-      const l = await startTftpServer({ host, port, service: core, options, log, workers });
-      closers.push(l);
-      note('tftp', l.address());
-    }
+    if (options.tftp && (part?.tftp ?? true)) note('tftp', await openTftp(options.tftp, closers));
     if (options.ftp || options.ftps) {
       const { startFtpServer } = await import('./transports/ftp/server.ts');
       const tls = options.cert && options.key ? { cert: readFileSync(options.cert), key: readFileSync(options.key) } : undefined;
@@ -103,22 +154,7 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger,
         note(implicitTls ? 'ftps' : 'ftp', l.address());
       }
     }
-    if (options.admin && (part?.admin ?? true)) {
-      const { host, port } = parseHostPort(options.admin, 'admin');
-      // The admin listener with the REST API (issue 15): Fastify, loaded only when asked for.
-      const { startAdminListener, readAdminTls } = await import('./api/app.ts');
-      const admin = await startAdminListener(host, port, {
-        admin: opened.admin,
-        adminAs: opened.adminAs,
-        log,
-        root: options.root,
-        metrics: part?.metrics ?? (() => core.metrics.render()),
-        maxAuthFailures: options.apiAuthFailuresPerMinute,
-        ...(options.adminCert && options.adminKey ? { tls: readAdminTls(options.adminCert, options.adminKey) } : {}),
-      });
-      closers.push(admin);
-      note('admin', admin.address());
-    }
+    if (options.admin && (part?.admin ?? true)) note('admin', await openAdmin(options.admin, closers));
   } catch (e) {
     await Promise.allSettled(closers.map((c) => c.close()));
     await opened.close();
@@ -133,6 +169,31 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger,
     store,
     listening,
     warnings,
+    openSolo: async (at) => {
+      if (closing) throw new Error('the server is closing');
+      const mine: Closable[] = [];
+      const got: Listening[] = [];
+      try {
+        for (const [transport, where, open] of [['tftp', options.tftp && at.tftp, openTftp], ['admin', options.admin && at.admin, openAdmin]] as const) {
+          if (!where) continue;
+          const a = await open(where, mine);
+          got.push({ transport, host: a.address, port: a.port });
+        }
+        // close() began meanwhile: it no longer sees these.
+        if (closing) throw new Error('the server is closing');
+      } catch (e) {
+        await Promise.allSettled(mine.map((c) => c.close()));
+        throw e;
+      }
+      closers.push(...mine);
+      listening.push(...got);
+      return got;
+    },
+    prepareSolo: async () => {
+      if (options.tftp) await import('./transports/tftp/server.ts');
+      // Fastify registers the routes at ready(), the most of the time (measured: ready 230–480 ms, then listen 1–30 ms).
+      if (options.admin) await (preparedAdmin ??= buildAdmin().then(async (app) => (await app.ready(), app)));
+    },
     close: () =>
       (closing ??= (async () => {
         await Promise.allSettled(closers.map((c) => c.close()));

@@ -1,15 +1,20 @@
 // What the `serve --workers N` primary and its workers say to each other over the cluster IPC
 // channel (issue 16, One machine, every core). Plain JSON. The only per-request messages are a
 // Digest nonce used on a worker other than its issuer's (digest-auth.ts): `nonce?` to the primary,
-// which passes it to the issuing worker, and its `nonce!` back the same way.
+// which passes it to the issuing worker, and its `nonce!` back the same way. TFTP and the admin
+// listener run in one worker at a time, the holder (solo-role.ts): `init` or `solo` tells a worker
+// to open them, at the addresses the first holder got; `standby` to make ready to.
 import type { MetricsSnapshot } from '../core/metrics.ts';
-import type { Listening } from '../server.ts';
+import type { Listening, SoloAt } from '../server.ts';
 
 export type FromWorker =
   /** The worker listens for the primary's messages (one sent earlier would be lost): send `init`. */
   | { t: 'hello' }
-  /** The worker listens; worker 0's list holds every listener (it alone opens TFTP and admin). */
+  /** The worker listens; the holder's list holds every listener (it alone opens TFTP and admin). */
   | { t: 'ready'; listening: Listening[]; warnings: string[] }
+  /** The worker opened TFTP and the admin listener it was handed (`solo`), or could not. */
+  | { t: 'solo!'; listening: Listening[] }
+  | { t: 'solo-failed'; text: string }
   /** The worker could not start: the error as the CLI prints it, its code, then the worker exits. */
   | { t: 'failed'; code?: string; text: string }
   /** This worker's counters, sent when they changed (at most every METRICS_PUSH_MS). */
@@ -22,9 +27,16 @@ export type FromWorker =
 export type NonceVerdict = 'ok' | 'replayed' | 'stale';
 
 export type ToWorker =
-  /** The answer to `hello`: the TLS session ticket keys every worker shares (hex, 48 bytes). */
-  | { t: 'init'; ticketKeys: string }
-  /** To worker 0, which serves /metrics: the sum of every other worker's counters, those of workers gone included. */
+  /**
+   * The answer to `hello`: the TLS session ticket keys every worker shares (hex, 48 bytes), and
+   * `solo` when this worker opens TFTP and the admin listener at its start (no other worker holds them).
+   */
+  | { t: 'init'; ticketKeys: string; solo?: SoloAt }
+  /** To a started worker: the holder of TFTP and the admin listener died; open them now at `at`. */
+  | { t: 'solo'; at: SoloAt }
+  /** To the standby (the next holder): load their code and build the admin app now, unopened. */
+  | { t: 'standby' }
+  /** To the holder, which serves /metrics: the sum of every other worker's counters, those of workers gone included. */
   | { t: 'others'; snapshot: MetricsSnapshot }
   /** Close the listeners (in-flight transfers get their grace period) and exit. */
   | { t: 'stop' }

@@ -3,8 +3,8 @@
 // the HTTP, HTTPS, FTP and FTPS listening sockets among them (round-robin on Linux: the primary
 // accepts and hands each connection to the next worker). FTP passive data sockets and TFTP's UDP
 // sockets are bound `exclusive` in the worker that uses them, so a passive connection reaches the
-// worker holding its control connection, and TFTP (worker 0 only, with the admin listener) keeps
-// each transfer in the process that runs it.
+// worker holding its control connection, and TFTP (one worker, with the admin listener: the holder,
+// solo-role.ts) keeps each transfer in the process that runs it.
 // Worker 0 starts first and alone (it creates the store's schema, the digest secret and the
 // secret key on a fresh data directory), then the others. A worker that dies is forked again into
 // its slot after a backoff (100 ms doubling to 5 s; reset after 10 s of life); the primary never
@@ -14,9 +14,12 @@
 // nonce!, digest-auth.ts); a slot without a live worker answers stale at once.
 // HTTPS: the primary draws one set of TLS session ticket keys and gives it to every worker over
 // IPC (never the environment or a file), so a session resumes on any worker.
-// A restarted worker 0 opens TFTP and the admin listener on the ports the first one got (soloPorts).
+// TFTP and the admin listener: worker 0 opens them at the start; when the worker holding them dies,
+// a serving survivor opens them at once (`solo`), on the ports the first holder got (soloPorts), so
+// losing any one worker leaves both answering (solo-role.ts says why a handover, not every worker);
+// one other serving worker, the standby, has their code loaded and the admin app built beforehand.
 // Metrics: each worker sends its counters when they change; the primary keeps the latest of each,
-// adds a dead worker's last counters to `retired` (so sums never go back), and sends worker 0,
+// adds a dead worker's last counters to `retired` (so sums never go back), and sends the holder,
 // whose admin listener renders /metrics, the sum of all but its own.
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
@@ -24,9 +27,10 @@ import { fileURLToPath } from 'node:url';
 import { mergeSnapshots, type MetricsSnapshot } from '../core/metrics.ts';
 import type { Logger } from '../log.ts';
 import { parseHostPort, type ServerOptions } from '../options.ts';
-import type { Listening } from '../server.ts';
+import type { Listening, SoloAt } from '../server.ts';
 import { WORKER_COUNT_ENV, WORKER_SLOT_ENV } from '../util/worker-role.ts';
 import { WORKER_OPTIONS_ENV, type FromWorker, type ToWorker } from './messages.ts';
+import { SoloRole } from './solo-role.ts';
 
 export interface ClusterServer {
   listening: Listening[];
@@ -54,6 +58,8 @@ const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
 const HEALTHY_AFTER_MS = 10_000;
 const STOP_GRACE_MS = 10_000;
+/** A worker that could not open TFTP and the admin listener it was handed: the next try, this much later. */
+const SOLO_RETRY_MS = 1000;
 
 interface Slot {
   index: number;
@@ -61,37 +67,70 @@ interface Slot {
   startedAt: number;
   failures: number;
   timer?: NodeJS.Timeout;
+  /** Its worker said ready (serves), and is not gone. */
+  ready: boolean;
 }
 
 export async function startCluster(options: Readonly<ServerOptions>, count: number, log: Logger): Promise<ClusterServer> {
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-entry.mjs', import.meta.url)), args: [] });
-  const slots: Slot[] = Array.from({ length: count }, (_, index) => ({ index, startedAt: 0, failures: 0 }));
+  const slots: Slot[] = Array.from({ length: count }, (_, index) => ({ index, startedAt: 0, failures: 0, ready: false }));
+  const solo = new SoloRole();
+  let soloRetry: NodeJS.Timeout | undefined;
   const latest = new Map<number, MetricsSnapshot>();
   let retired: MetricsSnapshot | undefined;
   let closing = false;
   const optionsJson = JSON.stringify(options);
   // One set of TLS session ticket keys for every worker (and every restart), in memory only.
   const ticketKeys = randomBytes(48).toString('hex');
-  /** Worker 0's options: once it listened, its own listeners given as port 0 take the ports it got. */
-  let soloJson = optionsJson;
+  /** Where the holder opens TFTP and the admin listener: once the first listened, the ports it got. */
+  let soloAt: SoloAt = soloPorts(options, []);
 
   const sendOthers = () => {
-    const w0 = slots[0]!.worker;
-    if (!w0 || !w0.isConnected()) return;
-    const others = mergeSnapshots([retired, ...[...latest].filter(([slot]) => slot !== 0).map(([, s]) => s)]);
-    w0.send({ t: 'others', snapshot: others } satisfies ToWorker);
+    const h = solo.holder;
+    const w = h === undefined ? undefined : slots[h]!.worker;
+    if (!w || !w.isConnected()) return;
+    const others = mergeSnapshots([retired, ...[...latest].filter(([slot]) => slot !== h).map(([, s]) => s)]);
+    w.send({ t: 'others', snapshot: others } satisfies ToWorker);
+  };
+  const serving = () => slots.filter((s) => s.ready && s.worker?.isConnected()).map((s) => s.index);
+  /** A serving worker other than the holder prepares to take over (when there is no standby yet). */
+  const warmStandby = () => {
+    const s = closing ? undefined : solo.nextStandby(serving());
+    if (s !== undefined) slots[s]!.worker!.send({ t: 'standby' } satisfies ToWorker);
+  };
+  /** Hands TFTP and the admin listener to `slot` (a serving worker): its metrics first, then `solo`. */
+  const handTo = (slot: number | undefined, why: string) => {
+    if (slot === undefined || closing) return;
+    log.warn({ worker: slot }, `worker ${slot} takes over TFTP and the admin listener (${why})`);
+    sendOthers();
+    slots[slot]!.worker!.send({ t: 'solo', at: soloAt } satisfies ToWorker);
+    warmStandby();
   };
 
   /** Forks the slot's worker; resolves with its first word (ready or failed) or its early exit. */
   const fork = (slot: Slot): Promise<FromWorker | { t: 'exit'; code: number | null; signal: string | null }> =>
     new Promise((resolveFirst) => {
-      const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot.index), [WORKER_COUNT_ENV]: String(count), [WORKER_OPTIONS_ENV]: slot.index === 0 ? soloJson : optionsJson });
+      const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot.index), [WORKER_COUNT_ENV]: String(count), [WORKER_OPTIONS_ENV]: optionsJson });
       slot.worker = worker;
       slot.startedAt = Date.now();
+      slot.ready = false;
       let first = true;
       worker.on('message', (m: FromWorker) => {
         if (m.t === 'hello') {
-          worker.send({ t: 'init', ticketKeys } satisfies ToWorker);
+          // It opens TFTP and the admin listener as it starts when no worker holds them.
+          worker.send({ t: 'init', ticketKeys, ...(!closing && solo.atStart(slot.index) ? { solo: soloAt } : {}) } satisfies ToWorker);
+          return;
+        }
+        if (m.t === 'solo!') {
+          log.info({ worker: slot.index, listening: m.listening }, `worker ${slot.index} holds TFTP and the admin listener`);
+          return;
+        }
+        if (m.t === 'solo-failed') {
+          // Tried again (on any serving worker) a moment later; meanwhile they are down.
+          log.error({ worker: slot.index }, `worker ${slot.index} could not open TFTP and the admin listener: ${m.text}`);
+          solo.release(slot.index, []);
+          clearTimeout(soloRetry);
+          soloRetry = setTimeout(() => handTo(solo.offer(serving()), `worker ${slot.index} could not`), SOLO_RETRY_MS);
           return;
         }
         if (m.t === 'nonce?') {
@@ -108,10 +147,16 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
         }
         if (m.t === 'metrics') {
           latest.set(slot.index, m.snapshot);
-          if (slot.index !== 0) sendOthers();
+          if (slot.index !== solo.holder) sendOthers();
           return;
         }
-        if (m.t === 'ready' && slot.index === 0) sendOthers();
+        if (m.t === 'ready') {
+          slot.ready = true;
+          if (slot.index === solo.holder) sendOthers();
+          // None holds them (the holder died while no other worker served): a serving worker takes them.
+          else handTo(solo.offer(serving()), 'no worker held them');
+          warmStandby();
+        }
         if (m.t === 'failed' && !first) log.error({ worker: slot.index, code: m.code }, `worker ${slot.index} could not start: ${m.text}`);
         if (first) {
           first = false;
@@ -119,7 +164,19 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
         }
       });
       worker.on('error', (err) => log.warn({ worker: slot.index, err: err.message }, 'worker channel error'));
+      // Gone once both dead and disconnected: node:cluster has then closed the shared listening
+      // sockets this worker alone held (the admin port's), so the next holder can open them again.
+      let gone = false;
+      const whenGone = () => {
+        if (gone || !worker.isDead() || worker.isConnected()) return;
+        gone = true;
+        slot.ready = false;
+        handTo(solo.release(slot.index, serving()), `worker ${slot.index} is gone`);
+        warmStandby();
+      };
+      worker.on('disconnect', whenGone);
       worker.on('exit', (code, signal) => {
+        whenGone();
         if (slot.worker === worker) slot.worker = undefined;
         // Its counters so far stay in the sums.
         const last = latest.get(slot.index);
@@ -146,6 +203,7 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
 
   const stopAll = async () => {
     closing = true;
+    clearTimeout(soloRetry);
     for (const s of slots) if (s.timer) clearTimeout(s.timer);
     await Promise.all(
       slots.map(async (s) => {
@@ -167,7 +225,7 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
     if (first.t === 'failed') throw new WorkerStartError(first.code, first.text);
     throw new WorkerStartError(undefined, `worker 0 exited before listening (${'signal' in first && first.signal ? first.signal : `code ${'code' in first ? first.code : '?'}`})`);
   }
-  soloJson = JSON.stringify({ ...options, ...soloPorts(options, first.listening) });
+  soloAt = soloPorts(options, first.listening);
   const rest = await Promise.all(slots.slice(1).map((s) => fork(s)));
   rest.forEach((r, i) => {
     if (r.t !== 'ready') log.warn({ worker: i + 1 }, `worker ${i + 1} did not start; it is restarted with backoff`);
@@ -182,17 +240,17 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
 }
 
 /**
- * TFTP and the admin listener are worker 0's alone: when it dies their sockets close with it, so a
- * restarted worker 0 given port 0 would get other ports. It gets the ports the first one got. (The
- * shared listeners stay open in the primary while any worker holds them.)
+ * Where the holder opens TFTP and the admin listener (those configured). Their sockets close with
+ * the holder, so the next holder given port 0 would get other ports: once the first holder
+ * listened (`listening`), the ports it got.
  */
-function soloPorts(options: Readonly<ServerOptions>, listening: readonly Listening[]): Partial<ServerOptions> {
-  const out: Partial<ServerOptions> = {};
+function soloPorts(options: Readonly<ServerOptions>, listening: readonly Listening[]): SoloAt {
+  const out: SoloAt = {};
   for (const t of ['tftp', 'admin'] as const) {
     const given = options[t];
-    if (!given || parseHostPort(given, t).port !== 0) continue;
-    const l = listening.find((x) => x.transport === t);
-    if (l) out[t] = `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
+    if (!given) continue;
+    const l = parseHostPort(given, t).port === 0 ? listening.find((x) => x.transport === t) : undefined;
+    out[t] = l ? `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}` : given;
   }
   return out;
 }

@@ -1,14 +1,15 @@
 // One worker process of `serve --workers N` (issue 16, One machine, every core): the options the
 // primary checked (from the environment), then startServer with this worker's part — every worker
-// the shared HTTP/HTTPS/FTP/FTPS listeners, worker 0 also TFTP and the admin listener, whose
-// /metrics is this worker's counters plus the sum of the others' that the primary sends it. Sends
+// the shared HTTP/HTTPS/FTP/FTPS listeners; the holder (worker 0 at the start, a survivor when the
+// holder died: solo-role.ts) also TFTP and the admin listener, whose /metrics is this worker's
+// counters plus the sum of the others' that the primary sends it. Sends
 // its own counters to the primary when they change; counts the uses of its Digest nonces that
 // sibling workers received, and asks the issuer of a sibling's nonce to count one (digest-auth.ts). SIGINT is the primary's to handle (a terminal's
 // Ctrl-C reaches the whole group); `stop` or SIGTERM close the listeners with their grace period.
 import { mergeSnapshots, renderSnapshot, type MetricsSnapshot } from '../core/metrics.ts';
 import { createLogger } from '../log.ts';
 import type { ServerOptions } from '../options.ts';
-import { startServer, type RunningServer } from '../server.ts';
+import { startServer, type RunningServer, type SoloAt } from '../server.ts';
 import { workerRole } from '../util/worker-role.ts';
 import { METRICS_PUSH_MS, NONCE_ASK_TIMEOUT_MS, WORKER_OPTIONS_ENV, type FromWorker, type NonceVerdict, type ToWorker } from './messages.ts';
 
@@ -51,12 +52,22 @@ async function run(): Promise<void> {
         send({ t: 'nonce?', id, slot, nonce, nc });
       }),
   };
-  let init: (keys: Buffer) => void = () => {};
-  const ticketKeys = new Promise<Buffer>((resolve) => (init = resolve));
+  let init: (m: { ticketKeys: Buffer; solo?: SoloAt }) => void = () => {};
+  const initial = new Promise<{ ticketKeys: Buffer; solo?: SoloAt }>((resolve) => (init = resolve));
   process.on('message', (m: ToWorker) => {
-    if (m.t === 'init') init(Buffer.from(m.ticketKeys, 'hex'));
+    if (m.t === 'init') init({ ticketKeys: Buffer.from(m.ticketKeys, 'hex'), ...(m.solo ? { solo: m.solo } : {}) });
     else if (m.t === 'others') others = m.snapshot;
-    else if (m.t === 'stop') void stop();
+    else if (m.t === 'solo') {
+      // The holder died: open TFTP and the admin listener here, now (the primary sends this only once this worker serves).
+      const opening = server ? server.openSolo(m.at) : Promise.reject(new Error('this worker has not started'));
+      opening.then(
+        (listening) => send({ t: 'solo!', listening }),
+        (err: Error) => send({ t: 'solo-failed', text: err.message }),
+      );
+    } else if (m.t === 'standby') {
+      // The next holder: their code loaded and the admin app built now, so a handover only binds.
+      server?.prepareSolo().catch((err: Error) => log.warn({ err: err.message }, 'could not prepare TFTP and the admin listener'));
+    } else if (m.t === 'stop') void stop();
     else if (m.t === 'nonce?') send({ t: 'nonce!', id: m.id, from: m.from, verdict: server ? server.core.digest.consume(m.nonce, m.nc) : 'stale' });
     else if (m.t === 'nonce!') {
       const a = asking.get(m.id);
@@ -78,11 +89,12 @@ async function run(): Promise<void> {
   }, METRICS_PUSH_MS);
   pushTimer.unref();
   try {
-    server = await startServer(options, log, {
+    const { ticketKeys, solo } = await initial;
+    server = await startServer({ ...options, ...solo }, log, {
       ...role,
-      ticketKeys: await ticketKeys,
-      tftp: role.slot === 0,
-      admin: role.slot === 0,
+      ticketKeys,
+      tftp: solo !== undefined,
+      admin: solo !== undefined,
       metrics: () => renderSnapshot(mergeSnapshots([server?.core.metrics.snapshot(), others])),
     });
   } catch (err) {

@@ -1,7 +1,7 @@
 // Test support for `serve --workers N` (issue 16, One machine, every core): the worker processes
 // of a serve child (its children, read from /proc), a keep-alive HTTP connection that stays on one
 // worker, and the /metrics value of one series.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import type { Reply } from '../support/http-client.ts';
 
@@ -14,6 +14,46 @@ export function childPids(ppid: number): number[] {
       return false;
     }
   });
+}
+
+/** The slot a worker process was forked into (its POLYPROV_WORKER_SLOT), undefined when unreadable. */
+export function slotOf(pid: number): number | undefined {
+  try {
+    const m = /(?:^|\0)POLYPROV_WORKER_SLOT=(\d+)\0/.exec(readFileSync(`/proc/${pid}/environ`, 'latin1'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which of `pids` holds the IPv4 UDP socket bound to local `port` (from /proc/net/udp and each pid's fds). */
+export function udpOwner(port: number, pids: readonly number[]): number | undefined {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1]?.endsWith(hex) && f[9]) inodes.add(f[9]);
+  }
+  const link = (path: string) => {
+    try {
+      return readlinkSync(path, 'utf8');
+    } catch {
+      return ''; // the fd closed meanwhile
+    }
+  };
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // the process ended meanwhile
+    }
+    for (const fd of fds) {
+      const m = /^socket:\[(\d+)\]$/.exec(link(`/proc/${pid}/fd/${fd}`));
+      if (m && inodes.has(m[1]!)) return pid;
+    }
+  }
+  return undefined;
 }
 
 /** The pids whose parent is `ppid`. */
