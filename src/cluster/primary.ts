@@ -92,15 +92,17 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
     const others = mergeSnapshots([retired, ...[...latest].filter(([slot]) => slot !== h).map(([, s]) => s)]);
     w.send({ t: 'others', snapshot: others } satisfies ToWorker);
   };
+  /** Neither TFTP nor the admin listener configured: nothing to hand over or prepare. */
+  const hasSolo = () => soloAt.tftp !== undefined || soloAt.admin !== undefined;
   const serving = () => slots.filter((s) => s.ready && s.worker?.isConnected()).map((s) => s.index);
   /** A serving worker other than the holder prepares to take over (when there is no standby yet). */
   const warmStandby = () => {
-    const s = closing ? undefined : solo.nextStandby(serving());
+    const s = closing || !hasSolo() ? undefined : solo.nextStandby(serving());
     if (s !== undefined) slots[s]!.worker!.send({ t: 'standby' } satisfies ToWorker);
   };
   /** Hands TFTP and the admin listener to `slot` (a serving worker): its metrics first, then `solo`. */
   const handTo = (slot: number | undefined, why: string) => {
-    if (slot === undefined || closing) return;
+    if (slot === undefined || closing || !hasSolo()) return;
     log.warn({ worker: slot }, `worker ${slot} takes over TFTP and the admin listener (${why})`);
     sendOthers();
     slots[slot]!.worker!.send({ t: 'solo', at: soloAt } satisfies ToWorker);

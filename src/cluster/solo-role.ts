@@ -4,9 +4,10 @@
 // the holder dies the primary hands both at once to a serving survivor, which opens them on the same
 // ports. One other serving worker, the standby, has loaded their code and built the admin app (its
 // routes registered: Fastify's ready()) beforehand, so the handover only binds two sockets —
-// measured on 2 busy cores: the primary sees a SIGKILL 0.1–0.3 s after it, the standby listens
-// 0.1 s later (0.8 s with the app built but not ready, 2.9 s with nothing prepared), where the
-// restart takes 2–6 s. The restarted worker does not take them back (a second move, a second gap).
+// measured on 2 busy cores (load 6–15): TFTP and /healthz answer again 0.1–0.4 s after a SIGKILL,
+// most of it the primary seeing the death; the standby binds in ~0.1 s (0.8 s with the app built
+// but not ready, 2.9 s with nothing prepared), where a restart takes 2–6 s. The restarted worker
+// does not take them back (a second move, a second gap); it may become the standby.
 //
 // Why one holder handed over, not both in every worker sharing the ports (issue 16 task
 // "everyworker", option b):

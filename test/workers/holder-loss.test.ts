@@ -3,7 +3,8 @@
 // once and its metrics cover every worker"). Worker 0 is SIGKILLed and its replacement frozen
 // (SIGSTOP) the moment it is forked, so it is certainly not back: the surviving worker answers a
 // TFTP read, /metrics (the dead worker's counts kept) and an API call on the same ports. Let go,
-// the replacement serves again without taking them back, and /metrics counts its requests too.
+// the replacement serves again without taking them back, and /metrics counts its requests too;
+// then the survivor is killed in turn and the replacement takes them over.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { nonceWorker } from '../../src/core/digest-auth.ts';
@@ -47,7 +48,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 const stateOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0];
 
 describe('issue 16 One machine, every core: losing the worker that holds TFTP and the admin listener', () => {
-  test('SIGKILL of worker 0: before it is back a survivor answers TFTP, /metrics (every worker\'s counts) and the API on the same ports; back, it serves without taking them back', async () => {
+  test('SIGKILL of worker 0: before it is back a survivor answers TFTP, /metrics (every worker\'s counts) and the API on the same ports; back, it serves without taking them back, and takes them when the survivor is lost in turn', async () => {
     const primary = serve.child.pid!;
     const { http, tftp: tftpPort, admin } = serve.ports as { http: number; tftp: number; admin: number };
     const name = 'polyprov_requests_total{transport="http",status="401"}';
@@ -144,5 +145,15 @@ describe('issue 16 One machine, every core: losing the worker that holds TFTP an
     await eventually('/metrics to count every 401 since', counted, 20_000);
     expect(answered).toBeGreaterThan(before);
     expect(await api()).toMatchObject({ on: false });
+
+    // Losing the survivor in turn: the replacement (the standby since it serves) takes them over,
+    // and /metrics still counts every 401 of the three worker processes.
+    await sleep(1000);
+    process.kill(survivor, 'SIGKILL');
+    expect(await eventually('a TFTP read after the second kill', tftpRead, 30_000)).toContain('tcpIpApp.sntp.address');
+    expect(udpOwner(tftpPort, childPids(primary))).toBe(replacement);
+    await eventually('/metrics after the second kill', counted, 30_000);
+    expect(await eventually('the API after the second kill', api, 30_000)).toMatchObject({ on: false });
+    expect(serve.output()).toContain('worker 0 takes over TFTP and the admin listener (worker 1 is gone)');
   }, 180_000);
 });
