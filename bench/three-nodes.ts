@@ -12,7 +12,12 @@
 // peak RSS, boots/s; PostgreSQL's writes during the storm (pg_stat_database xact_commit and
 // tup_inserted/updated/deleted for the database, which other users of it also move, and the
 // schema's own tuple writes from pg_stat_user_tables, which only these nodes move), the CPU of every
-// postgres process (an upper bound); the load generator's CPU and the load average. Report: bench/results/three-nodes-<N>-<date>.md/json.
+// postgres process (an upper bound); the load generator's CPU and the load average. And the write
+// batches (issue 16, Speed: "at most one write batch" per boot; pg-write-counts.ts): requests per
+// boot as the load generator made them, audit rows per boot and what they are, the transactions
+// that carried them (in all and per node), phones-table inserts/updates per boot, whether the
+// inventory rows went in the audit's transactions, and how long after the storm audit rows kept
+// arriving. POLYPROV_BENCH_PHONES=3000 for a small run. Report: bench/results/three-nodes-<N>-<date>.md/json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -27,9 +32,10 @@ import { clientFactory } from '../src/phone/clients.ts';
 import { IMAGE_HEADER_BYTES, identifyImage } from '../src/phone/image-header.ts';
 import { parseServerAddress } from '../src/phone/server-address.ts';
 import { emptyCache, MemoryState } from '../src/phone/state.ts';
-import { percentiles } from '../src/phone/storm-report.ts';
+import { percentiles, requestKind } from '../src/phone/storm-report.ts';
 import { procStats, stopChild } from '../src/phone/storm-server.ts';
 import { generateStormTree, phoneSourceAddress, stormMac } from '../src/phone/storm-tree.ts';
+import { auditMark, auditSettled, stormWrites } from './pg-write-counts.ts';
 
 const BIN = fileURLToPath(new URL('../bin/polyprov', import.meta.url));
 const RESULTS = fileURLToPath(new URL('results/', import.meta.url));
@@ -79,6 +85,8 @@ interface PgCounters {
   schemaInserted: number;
   schemaUpdated: number;
   schemaDeleted: number;
+  phonesInserted: number;
+  phonesUpdated: number;
   /** Row writes (inserted + updated + deleted) per table of the schema. */
   tables: Record<string, number>;
 }
@@ -87,8 +95,11 @@ async function pgCounters(c: pg.Client, schema: string): Promise<PgCounters> {
   await c.query('SELECT pg_stat_clear_snapshot()');
   const d = (await c.query('SELECT xact_commit, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = current_database()')).rows[0];
   const t = (await c.query('SELECT coalesce(sum(n_tup_ins),0) AS i, coalesce(sum(n_tup_upd),0) AS u, coalesce(sum(n_tup_del),0) AS d FROM pg_stat_user_tables WHERE schemaname = $1', [schema])).rows[0];
-  const rows = (await c.query('SELECT relname, n_tup_ins + n_tup_upd + n_tup_del AS w FROM pg_stat_user_tables WHERE schemaname = $1', [schema])).rows as Array<{ relname: string; w: string }>;
+  const rows = (await c.query('SELECT relname, n_tup_ins + n_tup_upd + n_tup_del AS w, n_tup_ins AS i, n_tup_upd AS u FROM pg_stat_user_tables WHERE schemaname = $1', [schema])).rows as Array<{ relname: string; w: string; i: string; u: string }>;
+  const phones = rows.find((r) => r.relname === 'phones');
   return {
+    phonesInserted: Number(phones?.i ?? 0),
+    phonesUpdated: Number(phones?.u ?? 0),
     tables: Object.fromEntries(rows.map((r) => [r.relname, Number(r.w)])),
     xactCommit: Number(d.xact_commit),
     tupInserted: Number(d.tup_inserted),
@@ -107,6 +118,9 @@ interface NodeRun {
   lastEnd: number;
   bootMs: number[];
   errors: Record<string, number>;
+  /** Requests the phones made (every attempt), in all and by kind (storm-report.ts requestKind). */
+  requests: number;
+  requestKinds: Record<string, number>;
 }
 
 /** Phone i boots against node i mod 3; `CONCURRENCY / 3` phones at a time per node. */
@@ -119,7 +133,7 @@ async function storm(nodes: Node[], progress: (done: number, failed: number) => 
   await probe.close();
   const imageId = head.status === 'ok' && head.body ? identifyImage(head.body) : undefined;
   if (!imageId) throw new Error(`could not read the image header (${head.wire})`);
-  const runs: NodeRun[] = nodes.map(() => ({ boots: 0, failed: 0, firstStart: Infinity, lastEnd: 0, bootMs: [], errors: {} }));
+  const runs: NodeRun[] = nodes.map(() => ({ boots: 0, failed: 0, firstStart: Infinity, lastEnd: 0, bootMs: [], errors: {}, requests: 0, requestKinds: {} }));
   let done = 0;
   let failedAll = 0;
   const perNode = Math.max(1, Math.floor(CONCURRENCY / nodes.length));
@@ -146,6 +160,9 @@ async function storm(nodes: Node[], progress: (done: number, failed: number) => 
           env: { makeClient: factory },
         });
         for (const r of rec.requests) {
+          run.requests++;
+          const kind = `${requestKind(r)} ${r.stage}`;
+          run.requestKinds[kind] = (run.requestKinds[kind] ?? 0) + 1;
           if (r.status === 'error' || r.status === 'denied') {
             const key = `${r.status}:${r.wire}`;
             run.errors[key] = (run.errors[key] ?? 0) + 1;
@@ -200,8 +217,7 @@ type Round = Awaited<ReturnType<typeof measuredStorm>>;
 async function measuredStorm(kind: 'cold' | 'warm', nodes: Node[], admin: pg.Client, schema: string) {
   const procs = nodes.map((n) => procStats(n.pid));
   const pg0 = await pgCounters(admin, schema);
-  const auditRows = async () => Number((await admin.query(`SELECT count(*) AS n FROM ${schema}.audit`)).rows[0].n);
-  const audit0 = await auditRows();
+  const mark = await auditMark(admin, schema);
   const out0 = nodes.map((n) => n.output().length);
   const pgCpu0 = postgresCpuSeconds();
   const cpu0 = procs.map((p) => p.cpuSeconds() ?? NaN);
@@ -222,11 +238,17 @@ async function measuredStorm(kind: 'cold' | 'warm', nodes: Node[], admin: pg.Cli
   const pgCpu = postgresCpuSeconds() - pgCpu0;
   const clientCpu = process.cpuUsage(client0);
   const load1 = loadavg()[0]!;
-  process.stdout.write(`  storm over in ${r2(seconds)} s; waiting ${PG_STATS_SETTLE_MS / 1000} s for PostgreSQL's counters …\n`);
-  await new Promise((r) => setTimeout(r, PG_STATS_SETTLE_MS));
+  process.stdout.write(`  storm over in ${r2(seconds)} s; waiting for the audit rows to stop arriving, and at least ${PG_STATS_SETTLE_MS / 1000} s for PostgreSQL's counters …\n`);
+  const settleStart = Date.now();
+  // Counted in the table itself (pg_stat counters aside), once the nodes' recorders have caught up.
+  const settled = await auditSettled(admin, schema, mark);
+  await new Promise((r) => setTimeout(r, Math.max(0, PG_STATS_SETTLE_MS - (Date.now() - settleStart))));
   const pg1 = await pgCounters(admin, schema);
-  // Counted in the table itself (pg_stat counters aside), and what the nodes said meanwhile (errors only).
-  const auditRowsPerBoot = r2(((await auditRows()) - audit0) / PHONES);
+  const writes = await stormWrites(admin, schema, mark, PHONES, nodes.length);
+  const auditRowsPerBoot = r2(writes.auditRows / PHONES);
+  const requests = runs.reduce((a, r) => a + r.requests, 0);
+  const requestKinds: Record<string, number> = {};
+  for (const r of runs) for (const [k, n] of Object.entries(r.requestKinds)) requestKinds[k] = (requestKinds[k] ?? 0) + n;
   const nodeOutput = nodes.map((n, i) => n.output().slice(out0[i]).trim().slice(0, 2000));
   const perNode = nodes.map((n, i) => {
     const run = runs[i]!;
@@ -271,6 +293,20 @@ async function measuredStorm(kind: 'cold' | 'warm', nodes: Node[], admin: pg.Cli
     clientCpuMsPerBoot: r2((clientCpuSeconds * 1000) / PHONES),
     perNode,
     auditRowsPerBoot,
+    requestsPerBoot: r2(requests / PHONES),
+    requestsPerBootByKind: Object.fromEntries(Object.entries(requestKinds).sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, r2(n / PHONES)])),
+    auditRowsPerBootByKind: writes.auditRowsPerBootByKind,
+    /** Audit rows still arriving this long after the storm's last boot (a recorder behind). */
+    auditLastGrewMsAfterStorm: settled.lastGrewMs,
+    writeBatches: {
+      recorderTransactions: writes.auditTransactions,
+      perBoot: r2(writes.auditTransactions / PHONES),
+      perNodePerBoot: writes.auditTransactionsPerNode.map((n, i) => r2(n / runs[i]!.boots)),
+      perNodePerSecond: writes.auditTransactionsPerNode.map((n, i) => r2(n / ((runs[i]!.lastEnd - runs[i]!.firstStart) / 1000))),
+      phonesRows: writes.phonesRows,
+      phonesRowsOutsideAuditTransactions: writes.phonesRowsOutsideAuditTransactions,
+    },
+    phonesPerBoot: { inserted: r2(d.phonesInserted / PHONES), updated: r2(d.phonesUpdated / PHONES) },
     nodeOutput,
     postgres: {
       schema: { inserted: d.schemaInserted, updated: d.schemaUpdated, deleted: d.schemaDeleted, rowWrites: schemaWrites, rowWritesPerSecond: r2(schemaWrites / seconds), rowWritesPerBoot: r2(schemaWrites / PHONES), rowWritesPerBootByTable: byTable },
@@ -293,6 +329,10 @@ function roundMarkdown(r: Round): string[] {
     ...r.perNode.map((n) => `| ${n.node} | ${n.address} | ${n.boots} | ${n.failedBoots} | ${n.cpuSeconds} s | ${n.cpuMsPerBoot} ms | ${n.peakRssMb} MB | ${n.bootsPerSecond} | ${r2(n.boot.p50)} ms | ${r2(n.boot.p99)} ms |`),
     '',
     `PostgreSQL (counters read ${PG_STATS_SETTLE_MS / 1000} s after the storm, once idle backends have reported): the schema's own row writes ${p.schema.rowWrites} (${p.schema.inserted} inserted, ${p.schema.updated} updated, ${p.schema.deleted} deleted) = **${p.schema.rowWritesPerSecond}/s, ${p.schema.rowWritesPerBoot} per boot** (per boot by table: ${Object.entries(p.schema.rowWritesPerBootByTable).map(([t, w]) => `${t} ${w}`).join(', ')}); the whole database (other users of it included, an upper bound): ${p.database.xactCommit} commits = ${p.database.commitsPerSecond}/s (${p.database.commitsPerBoot} per boot), ${p.database.tupInserted} tuples inserted, ${p.database.tupUpdated} updated, ${p.database.tupDeleted} deleted.`,
+    '',
+    `Write batches (issue 16: at most one per boot): the nodes' audit/inventory recorders wrote the storm's audit rows in **${r.writeBatches.recorderTransactions} transactions = ${r.writeBatches.perBoot} per boot** (per node ${r.writeBatches.perNodePerBoot.join(', ')} per boot, ${r.writeBatches.perNodePerSecond.join(', ')} per second); of the ${r.writeBatches.phonesRows} phones rows they touched, ${r.writeBatches.phonesRowsOutsideAuditTransactions} were last written in a transaction that wrote none of the storm's audit rows (the inventory in a transaction of its own, or a flush that carried only sightings held until their phone was quiet). Phones table per boot: ${r.phonesPerBoot.inserted} inserted, **${r.phonesPerBoot.updated} updated** (pg_stat). The log uploads are transactions of their own (the phone's PUT is answered once stored).`,
+    '',
+    `Requests per boot as the phones made them: ${r.requestsPerBoot} (${Object.entries(r.requestsPerBootByKind).map(([k, n]) => `${k} ${n}`).join(', ')}). Audit rows per boot, what they are: ${Object.entries(r.auditRowsPerBootByKind).map(([k, n]) => `\`${k}\` ${n}`).join(', ')}. Audit rows kept arriving ${r.auditLastGrewMsAfterStorm} ms after the storm.`,
     '',
     `Audit rows per boot counted in the table: ${r.auditRowsPerBoot}.${r.nodeOutput.some(Boolean) ? ' The nodes said: ' + r.nodeOutput.map((o, i) => (o ? `node ${i + 1}: \`${o.split('\n')[0]!.slice(0, 300)}\` (${o.split('\n').length} lines)` : '')).filter(Boolean).join('; ') : ' The nodes logged no error.'}`,
     '',

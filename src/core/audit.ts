@@ -9,6 +9,7 @@ import { isProvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { AuditEvent, Sighting, Store } from '../store/store.ts';
 import { AuditSpool, type SpoolWriter } from './audit-spool.ts';
+import { SightingHold, type SightingHoldOptions } from './sighting-hold.ts';
 
 /** The spool's directory under the data directory. */
 export const AUDIT_SPOOL_DIR = 'audit-spool';
@@ -21,6 +22,8 @@ export interface AuditRecorderOptions {
   spoolMaxBytes?: number;
   /** How often a waiting spool is retried when no new batch comes to retry it. */
   retryMs?: number;
+  /** How long a busy phone's inventory sightings may wait (sighting-hold.ts). */
+  hold?: SightingHoldOptions;
 }
 
 /** The store is away for now (the database is down or restarting): retrying later can succeed. */
@@ -40,6 +43,8 @@ export class AuditRecorder {
   private readonly flushMs: number;
   private readonly maxBatch: number;
   private readonly retryMs: number;
+  /** Sightings of phones already in the inventory, held while the phone is busy (one row write per boot). */
+  private readonly hold: SightingHold;
   /** Set while the store is known to be away (one log line when it goes, one when it is back). */
   private away = false;
   /**
@@ -57,6 +62,7 @@ export class AuditRecorder {
     this.flushMs = opts.flushMs ?? 200;
     this.maxBatch = opts.maxBatch ?? 2000;
     this.retryMs = opts.retryMs ?? 500;
+    this.hold = new SightingHold(opts.hold);
     if (opts.spoolDir) {
       this.spool = new AuditSpool(opts.spoolDir, opts.spoolMaxBytes);
       // Left by a process that died during an outage: written as soon as the store answers.
@@ -70,7 +76,9 @@ export class AuditRecorder {
   }
 
   sighting(s: Sighting): void {
-    this.sightings.push(s);
+    const now = this.hold.take(s, Date.now());
+    if (now.length === 0) return this.armHold();
+    for (const x of now) this.sightings.push(x);
     this.schedule();
   }
 
@@ -81,20 +89,27 @@ export class AuditRecorder {
 
   private schedule(): void {
     if (this.events.length + this.sightings.length >= this.maxBatch) {
-      void this.flush();
+      void this.tick();
       return;
     }
     if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.flushMs);
+      this.timer = setTimeout(() => void this.tick(), this.flushMs);
       this.timer.unref();
     }
+  }
+
+  /** With nothing else scheduled, wakes the write loop when the next held phone falls due. */
+  private armHold(): void {
+    if (this.timer || this.hold.size === 0) return;
+    this.timer = setTimeout(() => void this.tick(), Math.max(this.flushMs, (this.hold.nextDue() ?? 0) - Date.now()));
+    this.timer.unref();
   }
 
   private scheduleRetry(): void {
     if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      void this.flush();
+      void this.tick();
     }, Math.max(this.retryMs, this.nextTry - Date.now()));
     this.retryTimer.unref();
   }
@@ -104,8 +119,15 @@ export class AuditRecorder {
    * it are stored. One write loop at a time: while a batch is being stored, new records wait and go
    * in the next batch as ONE write, so a slow store makes batches bigger, never a queue of small
    * writes that falls seconds behind (issue 16: a killed node loses at most its last batch).
+   * Sightings held while their phone is busy are written too (close, tests, the CLI).
    */
   flush(): Promise<void> {
+    for (const x of this.hold.due(Date.now(), true)) this.sightings.push(x);
+    return this.tick();
+  }
+
+  /** Starts the write loop for what is queued and the held sightings that are due. */
+  private tick(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -120,6 +142,7 @@ export class AuditRecorder {
     let first = true;
     try {
       for (;;) {
+        for (const x of this.hold.due(Date.now())) this.sightings.push(x);
         const events = this.events;
         const sightings = this.sightings;
         // The spool is tried once per flush even with nothing new queued.
@@ -131,6 +154,7 @@ export class AuditRecorder {
       }
     } finally {
       this.running = false;
+      this.armHold();
     }
   }
 
