@@ -89,6 +89,8 @@ export interface ServerOptions {
   tftpMaxSessions: number;
   /** Worker threads that send TFTP read blocks (0: all on the main thread). */
   tftpWorkers: number;
+  /** How far the JavaScript heap may grow between full collections, in percent of what survived the last (0: V8's own choice). */
+  heapGrowthPercent: number;
   ftpPassivePortMin: number;
   ftpPassivePortMax: number;
   /**
@@ -158,6 +160,7 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   tftpRetries: { kind: 'number', default: 5, min: 1, max: 20, doc: 'retransmissions before giving up' },
   tftpMaxSessions: { kind: 'number', default: 2000, min: 1, max: 100_000, doc: 'concurrent TFTP sessions' },
   tftpWorkers: { kind: 'number', default: -1, min: -1, max: 64, doc: 'worker threads sending TFTP blocks (0: main thread; -1: one per core on a host with two or more)' },
+  heapGrowthPercent: { kind: 'number', default: 50, min: 0, max: 300, doc: 'heap growth between full garbage collections, % (0: V8 decides, up to 300%: more memory, a little less CPU)' },
   ftpPassivePortMin: { kind: 'number', default: 0, min: 0, max: 65535, doc: 'first passive port (0: any)' },
   ftpPassivePortMax: { kind: 'number', default: 0, min: 0, max: 65535, doc: 'last passive port (0: any)' },
   workers: { kind: 'number', default: 0, min: 0, max: 256, doc: 'serve processes behind the same listeners (0: one per core; 1: a single process)' },

@@ -15,6 +15,7 @@ import { openCore, type OpenedCore } from './core/open-core.ts';
 import type { Logger } from './log.ts';
 import { parseHostPort, type ServerOptions } from './options.ts';
 import { startHttpServer } from './transports/http.ts';
+import { tuneHeapGrowth } from './heap-growth.ts';
 import { tftpThreads } from './transports/tftp/worker-pool.ts';
 import type { WorkerRole } from './util/worker-role.ts';
 
@@ -76,6 +77,7 @@ interface Closable {
 }
 
 export async function startServer(options: Readonly<ServerOptions>, log: Logger, part?: WorkerPart): Promise<RunningServer> {
+  tuneHeapGrowth(options.heapGrowthPercent);
   const opened = await openCore(options, log);
   const { boot: core, store } = opened;
   const closers: Closable[] = [];
@@ -257,3 +259,4 @@ export function bootServerUrl(l: Listening): string {
   const defaults: Record<string, number> = { http: 80, https: 443, ftp: 21, ftps: 990, tftp: 69 };
   return `${scheme}://${host}${defaults[l.transport] === l.port ? '' : `:${l.port}`}/`;
 }
+
