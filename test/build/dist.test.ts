@@ -11,6 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { STAMP_FILE, distIsFresh, sourceStamp } from '../../scripts/dist-stamp.mjs';
 import { stopChild } from '../../src/phone/storm-server.ts';
 import { req } from '../support/http-client.ts';
+import { children } from '../workers/cluster-child.ts';
 import { peersRequired } from '../support/peers.ts';
 import { standardTree, tempDir } from '../support/tree.ts';
 
@@ -138,18 +139,3 @@ describe.skipIf(!BUILT)('issue 14 Scale: dist/ runs in plain Node, no tsx', () =
     }
   }, 90_000);
 });
-
-/** The pids whose parent is `ppid`, read from /proc. */
-function children(ppid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(d));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return out;
-}

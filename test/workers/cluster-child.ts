@@ -56,8 +56,8 @@ export function udpOwner(port: number, pids: readonly number[]): number | undefi
   return undefined;
 }
 
-/** The pids whose parent is `ppid`. */
-function children(ppid: number): number[] {
+/** The pids whose parent is `ppid`, read from /proc. */
+export function children(ppid: number): number[] {
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
