@@ -4,6 +4,7 @@
 // process runs this with its WorkerPart: every worker opens the HTTP, HTTPS, FTP and FTPS
 // listeners (node:cluster shares them), one worker at a time the TFTP socket and the admin
 // listener (at its start, or later through openSolo when the worker holding them died).
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,7 @@ import { parseHostPort, type ServerOptions } from './options.ts';
 import { startHttpServer } from './transports/http.ts';
 import { tuneHeapGrowth } from './heap-growth.ts';
 import { tftpThreads } from './transports/tftp/worker-pool.ts';
+import { sessionIdContext, ticketKeysFor, TlsSessionCache, type TlsSessionStore } from './util/tls-session-cache.ts';
 import type { WorkerRole } from './util/worker-role.ts';
 
 /** What one worker of `serve --workers N` opens (issue 16, One machine, every core). */
@@ -32,6 +34,10 @@ export interface WorkerPart extends WorkerRole {
    * HTTPS session whichever worker its next connection reaches (no full handshake per worker).
    */
   ticketKeys?: Buffer;
+  /** Where the HTTPS and FTPS listeners keep and find TLS sessions by ID: the primary's one cache (default: this process's). */
+  tlsSessions?: TlsSessionStore;
+  /** The base of the listeners' TLS sessionIdContext, the same in every worker (default: random per process). */
+  sessionIdContext?: string;
 }
 
 /** Where TFTP and the admin listener listen (HOST:PORT), when a worker opens them after its start. */
@@ -122,6 +128,9 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger,
     into.push({ close: () => app.close() });
     return app.server.address() as AddressInfo;
   };
+  // TLS session-ID resumption (issue 16, One machine): one store for HTTPS and FTPS, the keys kept apart by kind.
+  const tlsSessions = part?.tlsSessions ?? new TlsSessionCache();
+  const sidBase = part?.sessionIdContext ?? randomBytes(16).toString('hex');
   try {
     const http = { headerTimeoutMs: options.httpHeaderTimeoutMs, bodyTimeoutMs: options.httpBodyTimeoutMs, keepAliveTimeoutMs: options.httpKeepAliveTimeoutMs };
     if (options.http) {
@@ -138,6 +147,8 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger,
         key: readFileSync(options.key!),
         ca: options.clientCa ? readFileSync(options.clientCa) : undefined,
         legacy: options.tlsLegacy,
+        sessions: tlsSessions,
+        sessionIdContext: sessionIdContext(sidBase, 'https'),
       };
       const l = await startHttpServer({ host, port, service: core, log, tls, ...http });
       if (part?.ticketKeys) (l.server as unknown as { setTicketKeys(keys: Buffer): void }).setTicketKeys(part.ticketKeys);
@@ -147,7 +158,16 @@ export async function startServer(options: Readonly<ServerOptions>, log: Logger,
     if (options.tftp && (part?.tftp ?? true)) note('tftp', await openTftp(options.tftp, closers));
     if (options.ftp || options.ftps) {
       const { startFtpServer } = await import('./transports/ftp/server.ts');
-      const tls = options.cert && options.key ? { cert: readFileSync(options.cert), key: readFileSync(options.key) } : undefined;
+      const tls =
+        options.cert && options.key
+          ? {
+              cert: readFileSync(options.cert),
+              key: readFileSync(options.key),
+              sessions: tlsSessions,
+              sessionIdContext: sessionIdContext(sidBase, 'ftps'),
+              ...(part?.ticketKeys ? { ticketKeys: ticketKeysFor(part.ticketKeys, 'ftps') } : {}),
+            }
+          : undefined;
       for (const [flag, implicitTls] of [[options.ftp, false], [options.ftps, true]] as const) {
         if (!flag) continue;
         const { host, port } = parseHostPort(flag, implicitTls ? 'ftps' : 'ftp');

@@ -13,7 +13,10 @@
 // Digest nonces: a worker given a sibling's nonce asks the issuer through the primary (nonce? /
 // nonce!, digest-auth.ts); a slot without a live worker answers stale at once.
 // HTTPS: the primary draws one set of TLS session ticket keys and gives it to every worker over
-// IPC (never the environment or a file), so a session resumes on any worker.
+// IPC (never the environment or a file), so a session resumes on any worker. TLS session IDs
+// (clients that send no ticket): one cache here, bounded in entries, bytes and age (the listeners'
+// session timeout), which workers fill (`tls+`) and ask (`tls?`, tls-session-relay.ts); and one
+// sessionIdContext base for all, so a session from one worker is accepted by the others.
 // TFTP and the admin listener: worker 0 opens them at the start; when the worker holding them dies,
 // a serving survivor opens them at once (`solo`), on the ports the first holder got (soloPorts), so
 // losing any one worker leaves both answering (solo-role.ts says why a handover, not every worker);
@@ -28,6 +31,7 @@ import { mergeSnapshots, type MetricsSnapshot } from '../core/metrics.ts';
 import type { Logger } from '../log.ts';
 import { parseHostPort, type ServerOptions } from '../options.ts';
 import type { Listening, SoloAt } from '../server.ts';
+import { TlsSessionCache } from '../util/tls-session-cache.ts';
 import { WORKER_COUNT_ENV, WORKER_SLOT_ENV } from '../util/worker-role.ts';
 import { WORKER_OPTIONS_ENV, type FromWorker, type ToWorker } from './messages.ts';
 import { SoloRole } from './solo-role.ts';
@@ -82,6 +86,8 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
   const optionsJson = JSON.stringify(options);
   // One set of TLS session ticket keys for every worker (and every restart), in memory only.
   const ticketKeys = randomBytes(48).toString('hex');
+  const sessionIdContext = randomBytes(16).toString('hex');
+  const tlsSessions = new TlsSessionCache();
   /** Where the holder opens TFTP and the admin listener: once the first listened, the ports it got. */
   let soloAt: SoloAt = soloPorts(options, []);
 
@@ -120,7 +126,7 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
       worker.on('message', (m: FromWorker) => {
         if (m.t === 'hello') {
           // It opens TFTP and the admin listener as it starts when no worker holds them.
-          worker.send({ t: 'init', ticketKeys, ...(!closing && solo.atStart(slot.index) ? { solo: soloAt } : {}) } satisfies ToWorker);
+          worker.send({ t: 'init', ticketKeys, sessionIdContext, ...(!closing && solo.atStart(slot.index) ? { solo: soloAt } : {}) } satisfies ToWorker);
           return;
         }
         if (m.t === 'solo!') {
@@ -133,6 +139,13 @@ export async function startCluster(options: Readonly<ServerOptions>, count: numb
           solo.release(slot.index, []);
           clearTimeout(soloRetry);
           soloRetry = setTimeout(() => handTo(solo.offer(serving()), `worker ${slot.index} could not`), SOLO_RETRY_MS);
+          return;
+        }
+        // Session data is key material: kept and passed on, never logged.
+        if (m.t === 'tls+') return void tlsSessions.put(m.key, Buffer.from(m.data, 'base64'));
+        if (m.t === 'tls?') {
+          const data = tlsSessions.get(m.key);
+          if (worker.isConnected()) worker.send({ t: 'tls!', id: m.id, ...(data ? { data: data.toString('base64') } : {}) } satisfies ToWorker);
           return;
         }
         if (m.t === 'nonce?') {

@@ -4,14 +4,17 @@
 // holder died: solo-role.ts) also TFTP and the admin listener, whose /metrics is this worker's
 // counters plus the sum of the others' that the primary sends it. Sends
 // its own counters to the primary when they change; counts the uses of its Digest nonces that
-// sibling workers received, and asks the issuer of a sibling's nonce to count one (digest-auth.ts). SIGINT is the primary's to handle (a terminal's
-// Ctrl-C reaches the whole group); `stop` or SIGTERM close the listeners with their grace period.
+// sibling workers received, and asks the issuer of a sibling's nonce to count one (digest-auth.ts);
+// its HTTPS and FTPS listeners keep and find TLS sessions by ID in the primary's cache
+// (tls-session-relay.ts). SIGINT is the primary's to handle (a terminal's Ctrl-C reaches the whole
+// group); `stop` or SIGTERM close the listeners with their grace period.
 import { mergeSnapshots, renderSnapshot, type MetricsSnapshot } from '../core/metrics.ts';
 import { createLogger } from '../log.ts';
 import type { ServerOptions } from '../options.ts';
 import { startServer, type RunningServer, type SoloAt } from '../server.ts';
 import { workerRole } from '../util/worker-role.ts';
 import { METRICS_PUSH_MS, NONCE_ASK_TIMEOUT_MS, WORKER_OPTIONS_ENV, type FromWorker, type NonceVerdict, type ToWorker } from './messages.ts';
+import { TlsSessionRelay } from './tls-session-relay.ts';
 
 const send = (m: FromWorker): void => {
   if (process.connected) process.send!(m);
@@ -52,10 +55,13 @@ async function run(): Promise<void> {
         send({ t: 'nonce?', id, slot, nonce, nc });
       }),
   };
-  let init: (m: { ticketKeys: Buffer; solo?: SoloAt }) => void = () => {};
-  const initial = new Promise<{ ticketKeys: Buffer; solo?: SoloAt }>((resolve) => (init = resolve));
+  const tlsSessions = new TlsSessionRelay(send, () => process.connected);
+  type Init = { ticketKeys: Buffer; sessionIdContext: string; solo?: SoloAt };
+  let init: (m: Init) => void = () => {};
+  const initial = new Promise<Init>((resolve) => (init = resolve));
   process.on('message', (m: ToWorker) => {
-    if (m.t === 'init') init({ ticketKeys: Buffer.from(m.ticketKeys, 'hex'), ...(m.solo ? { solo: m.solo } : {}) });
+    if (m.t === 'tls!') tlsSessions.answer(m.id, m.data);
+    else if (m.t === 'init') init({ ticketKeys: Buffer.from(m.ticketKeys, 'hex'), sessionIdContext: m.sessionIdContext, ...(m.solo ? { solo: m.solo } : {}) });
     else if (m.t === 'others') others = m.snapshot;
     else if (m.t === 'solo') {
       // The holder died: open TFTP and the admin listener here, now (the primary sends this only once this worker serves).
@@ -89,10 +95,12 @@ async function run(): Promise<void> {
   }, METRICS_PUSH_MS);
   pushTimer.unref();
   try {
-    const { ticketKeys, solo } = await initial;
+    const { ticketKeys, sessionIdContext, solo } = await initial;
     server = await startServer({ ...options, ...solo }, log, {
       ...role,
       ticketKeys,
+      tlsSessions,
+      sessionIdContext,
       tftp: solo !== undefined,
       admin: solo !== undefined,
       metrics: () => renderSnapshot(mergeSnapshots([server?.core.metrics.snapshot(), others])),

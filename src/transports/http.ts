@@ -9,13 +9,15 @@ import { errorDef, ProvError } from '../errors.ts';
 import type { BootRequest, BootResult, BootService, ByteRange, FileResult } from '../core/request.ts';
 import { contentType, continueThenRead, credentialsOf, httpDate, notModified, parseRange, wwwAuthenticate } from './http-headers.ts';
 import type { Logger } from '../log.ts';
+import { serveTlsSessions, TLS_SESSION_TIMEOUT_S, type TlsSessionStore } from '../util/tls-session-cache.ts';
 
 export interface HttpListenerOptions {
   host: string;
   port: number;
   service: BootService;
   log: Logger;
-  tls?: { cert: Buffer; key: Buffer; ca?: Buffer; legacy?: boolean };
+  /** `sessions`: where TLS sessions are kept by ID (clients that send no ticket resume from it), under `sessionIdContext`. */
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer; legacy?: boolean; sessions?: TlsSessionStore; sessionIdContext?: string };
   headerTimeoutMs: number;
   bodyTimeoutMs: number;
   keepAliveTimeoutMs: number;
@@ -57,12 +59,15 @@ export async function startHttpServer(o: HttpListenerOptions): Promise<HttpListe
           ca: o.tls.ca,
           requestCert: o.tls.ca !== undefined,
           rejectUnauthorized: false, // the core decides; an unverified certificate just proves nothing
+          sessionTimeout: TLS_SESSION_TIMEOUT_S,
+          ...(o.tls.sessionIdContext ? { sessionIdContext: o.tls.sessionIdContext } : {}),
           // Old SoundPoint IP bootROMs speak TLS 1.0 with legacy ciphers; opt in with --tls-legacy.
           ...(o.tls.legacy ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
         },
         handler,
       ) as unknown as Server)
     : createHttpServer(common, handler);
+  if (o.tls?.sessions) serveTlsSessions(server, o.tls.sessions, 'https');
 
   // Expect: 100-continue: answer 100 only once the core starts reading the body, so a refused
   // upload (wrong name, no credentials, too large) is refused before the phone sends it.

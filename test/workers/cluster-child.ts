@@ -34,6 +34,22 @@ export function udpOwner(port: number, pids: readonly number[]): number | undefi
     const f = line.trim().split(/\s+/);
     if (f[1]?.endsWith(hex) && f[9]) inodes.add(f[9]);
   }
+  return socketOwner(inodes, pids);
+}
+
+/** Which of `pids` holds the IPv4 TCP connection from local `port` to remote `remotePort` (from /proc/net/tcp and each pid's fds). */
+export function tcpOwner(port: number, remotePort: number, pids: readonly number[]): number | undefined {
+  const hex = (p: number) => `:${p.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1]?.endsWith(hex(port)) && f[2]?.endsWith(hex(remotePort)) && f[9] && f[9] !== '0') inodes.add(f[9]);
+  }
+  return socketOwner(inodes, pids);
+}
+
+/** The first of `pids` with a descriptor on one of the socket `inodes`. */
+function socketOwner(inodes: ReadonlySet<string>, pids: readonly number[]): number | undefined {
   const link = (path: string) => {
     try {
       return readlinkSync(path, 'utf8');

@@ -6,7 +6,7 @@ import net from 'node:net';
 import type { BootService } from '../../core/request.ts';
 import { FtpSession, type FtpLogger, type SessionConfig } from './control.ts';
 import { plainAddress } from '../../util/address.ts';
-import { makeTlsSetup } from './tls-sessions.ts';
+import { makeTlsSetup, type FtpTlsOptions } from './tls-sessions.ts';
 
 export interface FtpServerOptions {
   host: string;
@@ -14,7 +14,7 @@ export interface FtpServerOptions {
   port: number;
   service: BootService;
   /** PEM certificate chain and key; enables AUTH TLS (and is required for implicitTls). */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  tls?: FtpTlsOptions;
   implicitTls?: boolean;
   passivePortMin?: number;
   passivePortMax?: number;
@@ -57,7 +57,7 @@ export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServer>
   const pmax = opts.passivePortMax || undefined;
   const log = opts.log ?? SILENT;
   // One context and session cache for the control and every data connection, so sessions resume across them.
-  const tls = opts.tls ? makeTlsSetup(opts.tls.cert, opts.tls.key) : undefined;
+  const tls = opts.tls ? makeTlsSetup(opts.tls) : undefined;
   const cfg: SessionConfig = {
     service: opts.service,
     tls,

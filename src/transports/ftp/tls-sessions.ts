@@ -1,15 +1,15 @@
 // TLS session resumption shared by the control and data connections (RFC 4217 §10.2 notes that a
 // client may reuse the control connection's TLS session on its data connections; many clients do,
 // and some servers insist on it). TLS 1.3 and RFC 5077 tickets resume through the shared
-// SecureContext's ticket keys; TLS 1.2 session IDs need a server-side cache, which Node consults
-// through the `newSession`/`resumeSession` events of the `server` given to each TLSSocket.
+// SecureContext's ticket keys (under `serve --workers N` the same in every worker); TLS 1.2 session
+// IDs need a server-side cache, which Node consults through the `newSession`/`resumeSession` events
+// of the `server` given to each TLSSocket: the store the server was given (the primary's one cache
+// under `serve --workers N`, so a phone's next FTPS session resumes on any worker; issue 16).
 import { EventEmitter } from 'node:events';
 import { createSecureContext, type SecureContext, type TLSSocketOptions } from 'node:tls';
 import type net from 'node:net';
 import { randomBytes } from 'node:crypto';
-
-const MAX_SESSIONS = 2048;
-const SESSION_TTL_MS = 10 * 60_000;
+import { serveTlsSessions, TLS_SESSION_TIMEOUT_S, TlsSessionCache, type TlsSessionStore } from '../../util/tls-session-cache.ts';
 
 export interface TlsSetup {
   context: SecureContext;
@@ -17,24 +17,28 @@ export interface TlsSetup {
   socketOptions: TLSSocketOptions;
 }
 
-export function makeTlsSetup(cert: string | Buffer, key: string | Buffer): TlsSetup {
+export interface FtpTlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** Where sessions are kept by ID (default: a cache of this listener's own). */
+  sessions?: TlsSessionStore;
+  /** Default: random, this listener's own. */
+  sessionIdContext?: string;
+  /** 48 bytes; default: random, this context's own. */
+  ticketKeys?: Buffer;
+}
+
+export function makeTlsSetup(o: FtpTlsOptions): TlsSetup {
   const context = createSecureContext({
-    cert,
-    key,
+    cert: o.cert,
+    key: o.key,
     minVersion: 'TLSv1.2',
-    sessionIdContext: randomBytes(16).toString('hex'),
+    sessionIdContext: o.sessionIdContext ?? randomBytes(16).toString('hex'),
+    sessionTimeout: TLS_SESSION_TIMEOUT_S,
+    ...(o.ticketKeys ? { ticketKeys: o.ticketKeys } : {}),
   });
-  const cache = new Map<string, { data: Buffer; at: number }>();
   const server = new EventEmitter();
-  server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
-    if (cache.size >= MAX_SESSIONS) cache.delete(cache.keys().next().value!); // oldest first (insertion order)
-    cache.set(id.toString('hex'), { data, at: Date.now() });
-    done();
-  });
-  server.on('resumeSession', (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
-    const hit = cache.get(id.toString('hex'));
-    done(null, hit && Date.now() - hit.at < SESSION_TTL_MS ? hit.data : null);
-  });
+  serveTlsSessions(server, o.sessions ?? new TlsSessionCache(), 'ftps');
   return {
     context,
     socketOptions: { isServer: true, secureContext: context, server: server as unknown as net.Server },

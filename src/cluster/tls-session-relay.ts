@@ -1,0 +1,46 @@
+// A worker's TLS session store under `serve --workers N` (issue 16, One machine: a phone that
+// resumes by session ID, not by ticket, resumes on whichever worker its next connection reaches).
+// The one cache is the primary's (primary.ts); a worker puts each new session there (`tls+`, not
+// waited for: the put leaves before the handshake that made the session ends, so before the phone
+// can reconnect, and the primary reads it before the handle of that next connection) and asks on
+// each resumption (`tls?`). No answer within TLS_SESSION_ASK_TIMEOUT_MS, or no primary, is a miss:
+// a full handshake, never a hang. The session data is never logged.
+import type { TlsSessionStore } from '../util/tls-session-cache.ts';
+import { TLS_SESSION_ASK_TIMEOUT_MS, type FromWorker } from './messages.ts';
+
+export class TlsSessionRelay implements TlsSessionStore {
+  readonly #asking = new Map<number, { resolve(data: Buffer | undefined): void; timer: NodeJS.Timeout }>();
+  #next = 1;
+
+  constructor(
+    private readonly send: (m: FromWorker) => void,
+    private readonly connected: () => boolean,
+    private readonly timeoutMs = TLS_SESSION_ASK_TIMEOUT_MS,
+  ) {}
+
+  put(key: string, data: Buffer): void {
+    if (this.connected()) this.send({ t: 'tls+', key, data: data.toString('base64') });
+  }
+
+  get(key: string): Promise<Buffer | undefined> {
+    return new Promise((resolve) => {
+      if (!this.connected()) return resolve(undefined);
+      const id = this.#next++;
+      const timer = setTimeout(() => {
+        this.#asking.delete(id);
+        resolve(undefined);
+      }, this.timeoutMs);
+      this.#asking.set(id, { resolve, timer });
+      this.send({ t: 'tls?', id, key });
+    });
+  }
+
+  /** The primary's `tls!`; a late answer (its ask already a miss) is dropped. */
+  answer(id: number, data: string | undefined): void {
+    const a = this.#asking.get(id);
+    if (!a) return;
+    this.#asking.delete(id);
+    clearTimeout(a.timer);
+    a.resolve(data === undefined ? undefined : Buffer.from(data, 'base64'));
+  }
+}
