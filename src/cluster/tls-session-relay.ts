@@ -5,7 +5,7 @@
 // can reconnect, and the primary reads it before the handle of that next connection) and asks on
 // each resumption (`tls?`). No answer within TLS_SESSION_ASK_TIMEOUT_MS, or no primary, is a miss:
 // a full handshake, never a hang. The session data is never logged.
-import type { TlsSessionStore } from '../util/tls-session-cache.ts';
+import { TLS_SESSION_LIMITS, type TlsSessionStore } from '../util/tls-session-cache.ts';
 import { TLS_SESSION_ASK_TIMEOUT_MS, type FromWorker } from './messages.ts';
 
 export class TlsSessionRelay implements TlsSessionStore {
@@ -19,7 +19,8 @@ export class TlsSessionRelay implements TlsSessionStore {
   ) {}
 
   put(key: string, data: Buffer): void {
-    if (this.connected()) this.send({ t: 'tls+', key, data: data.toString('base64') });
+    // One the primary would not keep is not sent.
+    if (data.length <= TLS_SESSION_LIMITS.maxEntryBytes && this.connected()) this.send({ t: 'tls+', key, data: data.toString('base64') });
   }
 
   get(key: string): Promise<Buffer | undefined> {

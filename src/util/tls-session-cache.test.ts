@@ -50,6 +50,16 @@ describe('issue 16 One machine: the TLS session cache is bounded in entries, byt
     expect(c.bytes).toBe(10);
   });
 
+  test('a slice of a shared buffer pool is kept as its own copy (an evicted session frees its bytes)', () => {
+    const c = new TlsSessionCache(LIMITS, () => 0);
+    const pooled = Buffer.from(bytes(20, 9).toString('base64'), 'base64');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length);
+    c.put('a', pooled);
+    const kept = c.get('a')!;
+    expect(kept).toEqual(pooled);
+    expect(kept.buffer.byteLength).toBe(kept.length);
+  });
+
   test('the default bounds hold under 30,000 puts of 1 KiB (entries and bytes)', () => {
     const c = new TlsSessionCache();
     for (let i = 0; i < 30_000; i++) c.put(`k${i}`, bytes(1024));

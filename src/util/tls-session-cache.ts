@@ -71,7 +71,8 @@ export class TlsSessionCache implements TlsSessionStore {
       if (!full && now - e.at < this.limits.ttlMs) break;
       this.#drop(k);
     }
-    this.#entries.set(key, { data, at: now });
+    // A slice of a shared pool (Buffer.from of the IPC's base64) would keep its whole 8 KiB slab alive after eviction.
+    this.#entries.set(key, { data: data.byteLength === data.buffer.byteLength ? data : own(data), at: now });
     this.#bytes += data.length;
   }
 
@@ -89,6 +90,12 @@ export class TlsSessionCache implements TlsSessionStore {
     this.#bytes -= e.data.length;
     this.#entries.delete(key);
   }
+}
+
+function own(data: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  return copy;
 }
 
 /**
