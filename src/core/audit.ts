@@ -4,7 +4,9 @@
 // (PP_STORE_UNAVAILABLE: the database is down or restarting), batches go to the audit spool in
 // the data directory (audit-spool.ts) instead of being dropped, and are written, oldest first,
 // as soon as the store answers again (issue 13 item 13). Any other failed batch is logged, not
-// retried forever: the boot server keeps serving even when the store is unhappy.
+// retried forever: the boot server keeps serving even when the store is unhappy. A killed process
+// loses what it has not written (issue 16, Behaviour under faults: "the killed node's unflushed audit
+// batch, at most its last 100 ms"): the wait before a write is sized to that (see wait()).
 import { isProvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { AuditEvent, Sighting, Store } from '../store/store.ts';
@@ -15,7 +17,13 @@ import { SightingHold, type SightingHoldOptions } from './sighting-hold.ts';
 export const AUDIT_SPOOL_DIR = 'audit-spool';
 
 export interface AuditRecorderOptions {
+  /** A fixed wait between the first record and its write (tests); without it the wait follows lossMs. */
   flushMs?: number;
+  /**
+   * How far back the records a killed process had not yet written may reach (default 100 ms, issue
+   * 16, Behaviour under faults: "the killed node's unflushed audit batch, at most its last 100 ms").
+   */
+  lossMs?: number;
   maxBatch?: number;
   /** Where batches wait while the store is unavailable (`<data>/audit-spool`); without it they are dropped and logged. */
   spoolDir?: string;
@@ -35,12 +43,17 @@ export class AuditRecorder {
   private events: AuditEvent[] = [];
   private sightings: Sighting[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (ms since the epoch). */
+  private timerAt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   /** The running write loop, while one runs (see flush). */
   private loop: Promise<void> = Promise.resolve();
   private running = false;
   private readonly spool: AuditSpool | undefined;
-  private readonly flushMs: number;
+  private readonly flushMs: number | undefined;
+  private readonly lossMs: number;
+  /** How long a write takes lately: up at once to a slower write, down a third of the way per faster one. */
+  private writeMs = 10;
   private readonly maxBatch: number;
   private readonly retryMs: number;
   /** Sightings of phones already in the inventory, held while the phone is busy (one row write per boot). */
@@ -59,7 +72,8 @@ export class AuditRecorder {
     private readonly log: Logger,
     opts: AuditRecorderOptions = {},
   ) {
-    this.flushMs = opts.flushMs ?? 200;
+    this.flushMs = opts.flushMs;
+    this.lossMs = opts.lossMs ?? 100;
     this.maxBatch = opts.maxBatch ?? 2000;
     this.retryMs = opts.retryMs ?? 500;
     this.hold = new SightingHold(opts.hold);
@@ -92,17 +106,40 @@ export class AuditRecorder {
       void this.tick();
       return;
     }
-    if (!this.timer) {
-      this.timer = setTimeout(() => void this.tick(), this.flushMs);
-      this.timer.unref();
+    this.arm(Date.now() + this.wait());
+  }
+
+  /**
+   * Wakes the write loop at `at`, or sooner if it is already due to wake sooner. A later timer is
+   * replaced: a record must not wait for the wake-up of a held phone (seconds off), which is how
+   * records queued behind it reached back ~2 s when a node was killed.
+   */
+  private arm(at: number): void {
+    if (this.timer) {
+      if (this.timerAt <= at) return;
+      clearTimeout(this.timer);
     }
+    this.timerAt = at;
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, at - Date.now()));
+    this.timer.unref();
+  }
+
+  /**
+   * How long a first record waits for others to share its write. A record is stored when the write
+   * it goes in commits: within wait + one write when the loop is idle, within two writes when it is
+   * busy (it waits for the write under way). So the wait is lossMs less twice the recent write time
+   * — the largest batches that still keep a killed process's loss within lossMs — and none at all
+   * once writes take half of lossMs (then the loop writes back to back, each batch what arrived
+   * during the previous write).
+   */
+  private wait(): number {
+    return this.flushMs ?? Math.max(0, Math.round(this.lossMs - 2 * this.writeMs));
   }
 
   /** With nothing else scheduled, wakes the write loop when the next held phone falls due. */
   private armHold(): void {
-    if (this.timer || this.hold.size === 0) return;
-    this.timer = setTimeout(() => void this.tick(), Math.max(this.flushMs, (this.hold.nextDue() ?? 0) - Date.now()));
-    this.timer.unref();
+    if (this.hold.size === 0) return;
+    this.arm(Math.max(Date.now() + this.wait(), this.hold.nextDue() ?? 0));
   }
 
   private scheduleRetry(): void {
@@ -169,7 +206,10 @@ export class AuditRecorder {
       // ONE write batch per flush, sightings and audit rows in one transaction (issue 16, Speed:
       // "at most one write batch" per boot): both stored or neither, so a failed batch is
       // spooled whole and never folds a sighting twice.
+      const t = Date.now();
       await this.store.audit.record(events, sightings);
+      const ms = Date.now() - t;
+      this.writeMs = ms >= this.writeMs ? ms : this.writeMs + (ms - this.writeMs) / 3;
       this.back();
     } catch (err) {
       if (unavailable(err) && this.spool) {

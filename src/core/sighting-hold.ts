@@ -1,9 +1,9 @@
 // Inventory sightings of a phone the store already holds, kept back while the phone is busy
 // (issue 16, Speed: "Per boot on a warm cache: zero database reads and at most one write batch").
 // A boot is a burst of requests — 14 in the three-node bench's application stage — that spans
-// several of the recorder's 200 ms flushes; written as they come, each flush rewrote the phone's
-// row (the phones table was written 2.5-3.9 times per warm boot on PostgreSQL, a row version and
-// an index entry each). Held here until the phone is quiet for `quietMs` (or has been held
+// several of the recorder's flushes (one every ~100 ms); written as they come, each flush rewrote
+// the phone's row (the phones table was written 2.5-3.9 times per warm boot on PostgreSQL, a row
+// version and an index entry each). Held here until the phone is quiet for `quietMs` (or has been held
 // `maxHoldMs`), the burst is written as one batch of sightings, so one row write per boot.
 //
 // The fold is order-independent (src/store/fold-sighting.ts), so writing a sighting later changes

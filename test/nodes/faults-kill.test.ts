@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { phoneSourceAddress } from '../../src/phone/storm-tree.ts';
 import type { ServeChild } from '../phone/serve-child.ts';
 import { bootComplete, bootPhones, HOSTS, currentOverrides, makePhones, orderFor, retryProblems, startStormNodes, STORM_PHONES, TEST_MS, wasAnswered, wholeVersion, withPg } from './faults-support.ts';
+import { isSuccessStatus } from '../../src/store/fold-sighting.ts';
 import { makeSite, pgUnreachable, sleep, type Site } from './nodes-support.ts';
 
 const PG_DOWN = await pgUnreachable();
@@ -91,11 +92,18 @@ describe.skipIf(PG_DOWN !== undefined)('issue 16, Behaviour under faults: SIGKIL
           if (r.address === HOSTS[1]) answeredByKilled.set(key, (answeredByKilled.get(key) ?? 0) + 1);
         }
     const macs = new Set(phones.map((p) => p.mac as string));
-    const { audit, inventory, sample } = await withPg(site.storeUrl, async (c) => {
+    const { audit, inventory, byMac, sample } = await withPg(site.storeUrl, async (c) => {
       const a = await c.query(`SELECT address, op, path, count(*)::int AS n FROM audit WHERE status <> 'PP_AUTH_REQUIRED' GROUP BY address, op, path`);
       const s = await c.query(`SELECT op, status, count(*)::int AS n FROM audit GROUP BY op, status ORDER BY op, status`);
       const inv = await c.query(`SELECT mac, fetched_count::int AS f, uploaded_count::int AS u FROM phones`);
-      return { audit: a.rows as Array<{ address: string; op: string; path: string; n: number }>, inventory: inv.rows as Array<{ mac: string; f: number; u: number }>, sample: s.rows };
+      // What the inventory should count: a sighting goes with its audit row, or later (held).
+      const m = await c.query(`SELECT mac, op, status, count(*)::int AS n FROM audit WHERE mac IS NOT NULL AND code IS NULL GROUP BY mac, op, status`);
+      return {
+        audit: a.rows as Array<{ address: string; op: string; path: string; n: number }>,
+        inventory: inv.rows as Array<{ mac: string; f: number; u: number }>,
+        byMac: m.rows as Array<{ mac: string; op: string; status: string; n: number }>,
+        sample: s.rows,
+      };
     });
     process.stderr.write(`[nodes/faults-kill] audit by op and status ${JSON.stringify(sample)}\n`);
     const audited = new Map<string, number>();
@@ -124,18 +132,37 @@ describe.skipIf(PG_DOWN !== undefined)('issue 16, Behaviour under faults: SIGKIL
       if (missing > (answeredByKilled.get(k) ?? 0)) lostElsewhere.push(k);
     }
     expect(lostElsewhere.slice(0, 10)).toEqual([]);
-    // How far back the loss reaches: the killed node's answers, newest first, until they cover it.
-    const killedAnswers = phones
-      .flatMap((p) => p.timeline.filter((e) => e.address === HOSTS[1] && e.answered).map((e) => e.at))
-      .sort((a, b) => b - a);
+    // How far back the loss reaches, request by request: a lost (phone, request) is the newest of
+    // that phone's answers to it from the killed node, timed when the phone got the answer (just
+    // after the node queued its audit row).
+    const phoneOf = new Map(phones.map((p) => [p.mac as string, p]));
+    const killedTimes = (mac: string, key?: string) =>
+      phoneOf
+        .get(mac)!
+        .timeline.filter((e) => e.address === HOSTS[1] && e.answered && (key === undefined || e.key === key))
+        .map((e) => e.at)
+        .sort((a, b) => b - a);
+    const lostAt: number[] = [];
+    for (const [k, n] of answered) {
+      const missing = n - (audited.get(k) ?? 0);
+      if (missing <= 0) continue;
+      const [mac, ...rest] = k.split(' ');
+      lostAt.push(...killedTimes(mac!, rest.join(' ')).slice(0, missing));
+    }
+    const killedAnswers = phones.flatMap((p) => killedTimes(p.mac)).sort((a, b) => b - a);
     expect(killedAnswers.every((at) => at <= killedAt + 50)).toBe(true);
-    const lossReachesMs = lost === 0 ? 0 : killedAt - killedAnswers[Math.min(lost, killedAnswers.length) - 1]!;
+    expect(lostAt.length, 'every lost audit record is one of the killed node\'s answers').toBe(lost);
+    const lossReachesMs = lost === 0 ? 0 : killedAt - Math.min(...lostAt);
     const inLast = (ms: number) => killedAnswers.filter((at) => at > killedAt - ms).length;
-    // The unflushed batches: the audit flushes every 200 ms (src/core/audit.ts), batches written one
-    // after another; what was queued or being written when the kill came is lost. How far back that
-    // reaches is measured and reported (the issue asks for at most 100 ms; on this loaded 2-core
-    // machine a storm's audit writes fall behind: see the report line). Asserted: the node's earlier
-    // answers were audited — the loss is its tail, not all it did.
+    const lostIn = (from: number, to: number) => lostAt.filter((at) => killedAt - at >= from && killedAt - at < to).length;
+    // The unflushed batch: the recorder starts a record's write within 100 ms less twice a write's
+    // time (issue 16: "at most its last 100 ms"; src/core/audit.ts), so the killed node loses what
+    // came since the start of the write under way — within 100 ms while a write takes under 50 ms,
+    // two writes' time when the store is slower (0.5 s writes on this 2-core machine under other
+    // load). Asserted loosely: every lost record is from the killed node's last 2 s (a write loop
+    // that falls behind fails: a chain of writes reached 15.5 s), and its earlier answers were
+    // audited — the loss is its tail, not all it did. The figures are in the report line.
+    expect(lossReachesMs, `lost ${lost} audit records reaching back ${lossReachesMs} ms`).toBeLessThan(2000);
     expect(lost, `lost ${lost} of the killed node's ${killedAnswers.length} answers`).toBeLessThan(killedAnswers.length);
 
     // Inventory: per phone, no more fetches and uploads counted than the phone made with an answer.
@@ -154,12 +181,42 @@ describe.skipIf(PG_DOWN !== undefined)('issue 16, Behaviour under faults: SIGKIL
     const notSeen = phones.filter((p) => !inInventory.has(p.mac)).map((p) => p.mac as string);
     expect(notSeen.filter((mac) => !lostMacs.has(mac))).toEqual([]);
     expect(inv.filter((r) => r.f > (perPhone.get(r.mac)?.f ?? 0) || r.u > (perPhone.get(r.mac)?.u ?? 0))).toEqual([]);
+    // Inventory against the stored audit: each counted fetch/upload has its audit row (never more),
+    // and what it lacks is sightings the killed node held (src/core/sighting-hold.ts) or queued.
+    const want = new Map<string, { f: number; u: number }>();
+    for (const r of byMac) {
+      if (!isSuccessStatus(r.status)) continue;
+      const e = want.get(r.mac) ?? { f: 0, u: 0 };
+      if (r.op === 'read' || r.op === 'stat' || r.op === 'list') e.f += r.n;
+      else e.u += r.n;
+      want.set(r.mac, e);
+    }
+    const invOf = new Map(inv.map((r) => [r.mac, r]));
+    expect(inv.filter((r) => r.f > (want.get(r.mac)?.f ?? 0) || r.u > (want.get(r.mac)?.u ?? 0))).toEqual([]);
+    let invLost = 0;
+    const invLostAt: number[] = [];
+    for (const p of phones) {
+      const w = want.get(p.mac);
+      const have = invOf.get(p.mac);
+      const d = (w?.f ?? 0) + (w?.u ?? 0) - ((have?.f ?? 0) + (have?.u ?? 0));
+      if (d <= 0) continue;
+      invLost += d;
+      invLostAt.push(...killedTimes(p.mac).slice(0, d));
+    }
+    expect(invLostAt.length, 'every inventory count missing is of a request the killed node answered').toBe(invLost);
+    const invReachesMs = invLost === 0 ? 0 : killedAt - Math.min(...invLostAt);
+    const invPhones = phones.filter((p) => {
+      const w = want.get(p.mac);
+      const h = invOf.get(p.mac);
+      return (w?.f ?? 0) + (w?.u ?? 0) > (h?.f ?? 0) + (h?.u ?? 0);
+    }).length;
 
     const answeredTotal = [...answered.values()].reduce((a, b) => a + b, 0);
     bootMs.sort((a, b) => a - b);
     process.stderr.write(
       `[nodes/faults-kill] ${phones.length} phones in ${stormMs} ms (last boot done at p50 ${bootMs[bootMs.length >> 1]} ms, max ${bootMs.at(-1)} ms after the start), node 2 SIGKILLed ${killedAt - t0} ms in; ` +
-        `${failedOver} phones failed over from it; ${sent} requests sent, ${answeredTotal} answered; audit records lost (the killed node's unflushed batch): ${lost}, its last ${lossReachesMs} ms of answers (it answered ${inLast(100)} in its last 100 ms, ${inLast(200)} in 200 ms); ` +
+        `${failedOver} phones failed over from it; ${sent} requests sent, ${answeredTotal} answered; audit records lost (the killed node's unflushed batch): ${lost}, reaching back ${lossReachesMs} ms before the kill (lost/answered in its last 0-50 ms ${lostIn(0, 50)}/${inLast(50)}, 50-100 ms ${lostIn(50, 100)}/${inLast(100) - inLast(50)}, 100-200 ms ${lostIn(100, 200)}/${inLast(200) - inLast(100)}, 200+ ms ${lostIn(200, Infinity)}/${killedAnswers.length - inLast(200)}); ` +
+        `inventory counts lost (held or queued sightings of requests whose audit row is stored): ${invLost} on ${invPhones} phones, reaching back ${invReachesMs} ms; ` +
         `phones with more than one stored override version: ${twice}; phones missing from the inventory (their sighting in the lost batch): ${notSeen.length}\n`,
     );
   }, TEST_MS);

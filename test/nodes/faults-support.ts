@@ -82,8 +82,8 @@ export interface Phone {
   state: MemoryState;
   body: Buffer;
   records: BootRecord[];
-  /** When each of the phone's requests ended (Date.now()), at which server address, and whether a server answered it. */
-  timeline: Array<{ address: string; at: number; answered: boolean }>;
+  /** When each of the phone's requests ended (Date.now()), at which server address, what it was (`GET path`, `PUT path`), and whether a server answered it. */
+  timeline: Array<{ address: string; at: number; key: string; answered: boolean }>;
 }
 
 export function makePhones(n: number, serial = 1): Phone[] {
@@ -145,17 +145,18 @@ export function wasAnswered(r: FetchResult): boolean {
 function timed(make: ClientFactory, p: Phone): ClientFactory {
   return (server, address) => {
     const c = make(server, address);
-    const note = async (r: Promise<FetchResult>) => {
+    const note = async (key: string, r: Promise<FetchResult>) => {
       const x = await r;
-      p.timeline.push({ address, at: Date.now(), answered: wasAnswered(x) });
+      p.timeline.push({ address, at: Date.now(), key, answered: wasAnswered(x) });
       return x;
     };
+    const key = (method: string, path: string) => `${method} ${path.replace(/^\/+/, '')}`;
     return {
       protocol: c.protocol,
       address: c.address,
-      get: (path, opts) => note(c.get(path, opts)),
-      headThenHangUp: (path, bytes, opts) => note(c.headThenHangUp(path, bytes, opts)),
-      put: (path, body, opts) => note(c.put(path, body, opts)),
+      get: (path, opts) => note(key('GET', path), c.get(path, opts)),
+      headThenHangUp: (path, bytes, opts) => note(key('GET', path), c.headThenHangUp(path, bytes, opts)),
+      put: (path, body, opts) => note(key('PUT', path), c.put(path, body, opts)),
       close: () => c.close(),
     } satisfies FileClient;
   };
