@@ -1,10 +1,14 @@
 // The primary of `serve --workers N` (issue 16, One machine, every core). It opens no store and
 // serves no phone: it forks N workers (src/cluster/worker.ts) through node:cluster, which shares
-// the HTTP, HTTPS, FTP and FTPS listening sockets among them (round-robin on Linux: the primary
-// accepts and hands each connection to the next worker). FTP passive data sockets and TFTP's UDP
-// sockets are bound `exclusive` in the worker that uses them, so a passive connection reaches the
-// worker holding its control connection, and TFTP (one worker, with the admin listener: the holder,
-// solo-role.ts) keeps each transfer in the process that runs it.
+// the HTTP, HTTPS, FTP and FTPS listening sockets among them: every worker accepts on the one
+// listening socket itself, as nginx's workers do (SCHED_NONE; issue 16, Speed: node's round-robin,
+// where the primary accepts each connection and passes it to a worker over IPC, cost ~100-400 µs of
+// CPU per connection on 2 cores and kept a new connection per request under 0.3× nginx;
+// NODE_CLUSTER_SCHED_POLICY=rr brings it back). A busy worker is not waiting in epoll, so an idle
+// one takes the next connection: phones' short connections go to whoever is free. FTP passive
+// data sockets and TFTP's UDP sockets are bound `exclusive` in the worker that uses them, so a
+// passive connection reaches the worker holding its control connection, and TFTP (one worker,
+// with the admin listener: the holder, solo-role.ts) keeps each transfer in the process that runs it.
 // Worker 0 starts first and alone (it creates the store's schema, the digest secret and the
 // secret key on a fresh data directory), then the others. A worker that dies is forked again into
 // its slot after a backoff (100 ms doubling to 5 s; reset after 10 s of life); the primary never
@@ -76,6 +80,7 @@ interface Slot {
 }
 
 export async function startCluster(options: Readonly<ServerOptions>, count: number, log: Logger): Promise<ClusterServer> {
+  if (process.env.NODE_CLUSTER_SCHED_POLICY !== 'rr') cluster.schedulingPolicy = cluster.SCHED_NONE; // before the first fork
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-entry.mjs', import.meta.url)), args: [] });
   const slots: Slot[] = Array.from({ length: count }, (_, index) => ({ index, startedAt: 0, failures: 0, ready: false }));
   const solo = new SoloRole();

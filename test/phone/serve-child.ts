@@ -1,7 +1,9 @@
 // Runs `polyprov serve` as a child process on loopback port 0 listeners and reads the ports back.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stopChild } from '../../src/phone/storm-server.ts';
+import { childPids } from '../workers/cluster-child.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/polyprov', import.meta.url));
 
@@ -30,7 +32,35 @@ export async function startServe(args: string[], listeners: string[], timeoutMs 
     for (const m of out.matchAll(/^\s*(\w+)\s+listening on [^\s]*:(\d+)/gm)) ports[m[1]!] = Number(m[2]);
     await new Promise((r) => setTimeout(r, 50));
   }
+  await workersSettled(child.pid!, Math.min(20_000, end - Date.now()));
   return { ports, child, output: () => out, stop };
+}
+
+/**
+ * With `--workers N` each worker accepts on the shared listening socket only while it waits for
+ * events (SCHED_NONE, src/cluster/primary.ts): one still busy after its start (the standby builds
+ * the admin app) takes no new connection yet, so a test that needs both workers would meet one.
+ * Waits (at most `ms`) until no worker used more than a clock tick of CPU over 300 ms.
+ */
+async function workersSettled(primary: number, ms: number): Promise<void> {
+  const cpu = (pid: number) => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return NaN;
+    }
+  };
+  const end = Date.now() + ms;
+  let last: number[] = [];
+  while (Date.now() < end) {
+    const pids = childPids(primary);
+    if (pids.length === 0) return; // one process (--workers 1)
+    const now = pids.map(cpu);
+    if (now.length === last.length && now.every((t, i) => t - last[i]! <= 1)) return;
+    last = now;
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
 
 /** Runs `polyprov ARGS` (stdin `input`, the environment `env`), killing it after `timeoutMs`. */

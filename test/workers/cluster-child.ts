@@ -48,6 +48,17 @@ export function tcpOwner(port: number, remotePort: number, pids: readonly number
   return socketOwner(inodes, pids);
 }
 
+/** Which of `pids` hold the IPv4 TCP socket listening on local `port` (from /proc/net/tcp, state 0A, and each pid's fds). */
+export function tcpListeners(port: number, pids: readonly number[]): number[] {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1]?.endsWith(hex) && f[3] === '0A' && f[9]) inodes.add(f[9]);
+  }
+  return pids.filter((pid) => socketOwner(inodes, [pid]) !== undefined);
+}
+
 /** The first of `pids` with a descriptor on one of the socket `inodes`. */
 function socketOwner(inodes: ReadonlySet<string>, pids: readonly number[]): number | undefined {
   const link = (path: string) => {
