@@ -89,6 +89,8 @@ export interface ServerOptions {
   tftpMaxSessions: number;
   /** Worker threads that send TFTP read blocks (0: all on the main thread). */
   tftpWorkers: number;
+  /** Hold a busy warm phone's inventory updates until it is quiet this long (0: write them with each audit batch). */
+  inventoryHoldMs: number;
   /** How far the JavaScript heap may grow between full collections, in percent of what survived the last (0: V8's own choice). */
   heapGrowthPercent: number;
   ftpPassivePortMin: number;
@@ -160,6 +162,7 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   tftpRetries: { kind: 'number', default: 5, min: 1, max: 20, doc: 'retransmissions before giving up' },
   tftpMaxSessions: { kind: 'number', default: 2000, min: 1, max: 100_000, doc: 'concurrent TFTP sessions' },
   tftpWorkers: { kind: 'number', default: -1, min: -1, max: 64, doc: 'worker threads sending TFTP blocks (0: main thread; -1: one per core on a host with two or more)' },
+  inventoryHoldMs: { kind: 'number', default: 0, min: 0, max: 10_000, doc: 'hold a busy warm phone\'s inventory updates until it is quiet this long: one row write per boot, but a killed node loses what it held (0: none held)' },
   heapGrowthPercent: { kind: 'number', default: 50, min: 0, max: 300, doc: 'heap growth between full garbage collections, % (0: V8 decides, up to 300%: more memory, a little less CPU)' },
   ftpPassivePortMin: { kind: 'number', default: 0, min: 0, max: 65535, doc: 'first passive port (0: any)' },
   ftpPassivePortMax: { kind: 'number', default: 0, min: 0, max: 65535, doc: 'last passive port (0: any)' },

@@ -76,6 +76,18 @@ describe('audit loss window (issue 16: a killed node loses at most its last 100 
     return { store, writes };
   }
 
+  test('issue 16 Behaviour under faults: by default no sighting is held — a known phone\'s sighting goes with the next batch', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { store, writes } = timedStore(0);
+    const a = new AuditRecorder(store, log);
+    a.sighting(sg(Date.now()));
+    await vi.advanceTimersByTimeAsync(100);
+    a.sighting(sg(Date.now())); // known now: with a hold it would wait seconds, and die with a killed node
+    a.event(ev(1));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(writes).toEqual([[0, 1], [1, 1]]);
+  });
+
   test('a record is not held back by a held phone\'s wake-up seconds off', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const { store, writes } = timedStore(0);

@@ -76,7 +76,8 @@ export class AuditRecorder {
     this.lossMs = opts.lossMs ?? 100;
     this.maxBatch = opts.maxBatch ?? 2000;
     this.retryMs = opts.retryMs ?? 500;
-    this.hold = new SightingHold(opts.hold);
+    // No hold unless asked (serve's inventoryHoldMs): see sighting-hold.ts.
+    this.hold = new SightingHold(opts.hold ?? { quietMs: 0, maxHoldMs: 0 });
     if (opts.spoolDir) {
       this.spool = new AuditSpool(opts.spoolDir, opts.spoolMaxBytes);
       // Left by a process that died during an outage: written as soon as the store answers.

@@ -77,7 +77,8 @@ export class CoreBootService implements BootService {
     // Issue 13 item 5: in `open` policy any FTP login reads, as over HTTP (a factory PlcmSpIp phone, anonymous).
     this.auth = new Authenticator(store, new DigestAuthority(o.realm, secret, o.digestNonceTtlMs), (tenant) => this.stagingOf(tenant), undefined, o.policy === 'open');
     // Issue 13 item 13: while the store is unavailable, audit batches wait in the data directory.
-    this.audit = new AuditRecorder(store, log, { spoolDir: join(o.data, AUDIT_SPOOL_DIR) });
+    const hold = o.inventoryHoldMs > 0 ? { hold: { quietMs: o.inventoryHoldMs, maxHoldMs: Math.round(o.inventoryHoldMs * 2.5) } } : {};
+    this.audit = new AuditRecorder(store, log, { spoolDir: join(o.data, AUDIT_SPOOL_DIR), ...hold });
     this.enrol = new Enrolment(store, o.realm, this.auth, o.enrol);
     this.admission = new Admission(o);
     this.policy = new AccessPolicy(o, this.enrol, deps.fleet);
