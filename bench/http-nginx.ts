@@ -181,10 +181,11 @@ async function main(): Promise<void> {
   process.stdout.write(`warm boots: ${boots.boots} boots, ${boots.readsPerBoot.toFixed(2)} store reads and ${boots.writeBatchesPerBoot.toFixed(2)} write batches per boot ${bootsOk ? 'ok' : 'MISSED'} (reads by call: ${JSON.stringify(boots.readsByCall)})\n`);
   const load1 = loadavg();
   const date = new Date().toISOString().slice(0, 10);
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-'); // one file per run
   const report = { date, machine: '2 cores, shared with other sessions', load: { before: load0, after: load1 }, secondsPerRun: SECS, rounds: ROUNDS, results, boots, missed };
   mkdirSync(join(repo, 'bench/results'), { recursive: true });
-  writeFileSync(join(repo, `bench/results/http-nginx-${date}.json`), JSON.stringify(report, null, 2));
-  process.stdout.write(`load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}\nreport: bench/results/http-nginx-${date}.json\n`);
+  writeFileSync(join(repo, `bench/results/http-nginx-${stamp}.json`), JSON.stringify(report, null, 2));
+  process.stdout.write(`load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}\nreport: bench/results/http-nginx-${stamp}.json\n`);
   process.exitCode = missed ? 1 : 0;
 }
 
