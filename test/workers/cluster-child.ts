@@ -3,6 +3,8 @@
 // worker, and the /metrics value of one series.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { nonceWorker } from '../../src/core/digest-auth.ts';
 import type { Reply } from '../support/http-client.ts';
 
 /** The cluster workers of a serve primary: its children running src/cluster/worker-entry.mjs (not tsx's esbuild). */
@@ -141,4 +143,41 @@ export function digestChallenge(r: Reply): { challenge: string; nonce: string; s
   const challenge = r.challenges.find((c) => /^Digest /i.test(c) && /algorithm=("?)MD5\1(,|$)/i.test(c)) ?? r.challenges.find((c) => /^Digest /i.test(c));
   if (!challenge) throw new Error(`no Digest challenge in ${r.status}: ${r.challenges.join(' | ')}`);
   return { challenge, nonce: /nonce="([^"]+)"/.exec(challenge)![1]!, stale: /stale=("?)true\1/i.test(challenge) };
+}
+
+/** What one TLS connection saw (tls-sessions, https tests). */
+export interface Visit {
+  /** The worker slot that served (undefined in a single process). */
+  worker?: number;
+  reused: boolean;
+  ticket: boolean;
+  /** The session to resume next. */
+  session?: Buffer;
+}
+
+/** One HTTPS connection, one unauthenticated GET; the worker from the 401's nonce. */
+export function httpsOnce(port: number, opts: ConnectionOptions, session?: Buffer): Promise<Visit> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    let next: Buffer | undefined;
+    let reused = false;
+    let ticket = false;
+    const s: TLSSocket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...opts, ...(session ? { session } : {}) }, () => {
+      reused = s.isSessionReused();
+      s.write('GET /site.cfg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    });
+    s.on('session', (b: Buffer) => {
+      next = b;
+      ticket ||= s.getTLSTicket() !== undefined;
+    });
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => (data += d));
+    s.on('error', reject);
+    s.setTimeout(10_000, () => s.destroy(new Error('timeout')));
+    s.on('close', () => {
+      const nonce = /nonce="([^"]+)"/.exec(data)?.[1];
+      if (!nonce) return reject(new Error(`no challenge in ${data.slice(0, 200)}`));
+      resolve({ worker: nonceWorker(nonce), reused, ticket, session: next });
+    });
+  });
 }

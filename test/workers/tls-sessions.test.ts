@@ -8,51 +8,15 @@ import { constants } from 'node:crypto';
 import { join } from 'node:path';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { nonceWorker } from '../../src/core/digest-auth.ts';
 import { startServe, type ServeChild } from '../phone/serve-child.ts';
 import { writeCertificate } from '../support/certs.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { standardTree, tempDir } from '../support/tree.ts';
-import { childPids, slotOf, tcpOwner } from './cluster-child.ts';
+import { childPids, httpsOnce, slotOf, tcpOwner, type Visit } from './cluster-child.ts';
 
 /** A TLS 1.2 client that sends no ticket extension: the server can only give it a session ID. */
 const NO_TICKET: ConnectionOptions = { maxVersion: 'TLSv1.2', secureOptions: constants.SSL_OP_NO_TICKET };
 
-interface Visit {
-  /** The worker slot that served (undefined in a single process). */
-  worker?: number;
-  reused: boolean;
-  ticket: boolean;
-  /** The session to resume next. */
-  session?: Buffer;
-}
-
-/** One HTTPS connection, one unauthenticated GET; the worker from the 401's nonce. */
-function httpsOnce(port: number, opts: ConnectionOptions, session?: Buffer): Promise<Visit> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    let next: Buffer | undefined;
-    let reused = false;
-    let ticket = false;
-    const s: TLSSocket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...opts, ...(session ? { session } : {}) }, () => {
-      reused = s.isSessionReused();
-      s.write('GET /site.cfg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    });
-    s.on('session', (b: Buffer) => {
-      next = b;
-      ticket ||= s.getTLSTicket() !== undefined;
-    });
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => (data += d));
-    s.on('error', reject);
-    s.setTimeout(10_000, () => s.destroy(new Error('timeout')));
-    s.on('close', () => {
-      const nonce = /nonce="([^"]+)"/.exec(data)?.[1];
-      if (!nonce) return reject(new Error(`no challenge in ${data.slice(0, 200)}`));
-      resolve({ worker: nonceWorker(nonce), reused, ticket, session: next });
-    });
-  });
-}
 
 /** One implicit-FTPS control connection: the greeting, then QUIT; `owner` names the worker holding it. */
 function ftpsOnce(port: number, opts: ConnectionOptions, session?: Buffer, owner?: (localPort: number) => number | undefined): Promise<Visit> {
