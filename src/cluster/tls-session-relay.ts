@@ -6,17 +6,19 @@
 // each resumption (`tls?`). No answer within TLS_SESSION_ASK_TIMEOUT_MS, or no primary, is a miss:
 // a full handshake, never a hang. The session data is never logged.
 import { TLS_SESSION_LIMITS, type TlsSessionStore } from '../util/tls-session-cache.ts';
+import { Asks } from './asks.ts';
 import { TLS_SESSION_ASK_TIMEOUT_MS, type FromWorker } from './messages.ts';
 
 export class TlsSessionRelay implements TlsSessionStore {
-  readonly #asking = new Map<number, { resolve(data: Buffer | undefined): void; timer: NodeJS.Timeout }>();
-  #next = 1;
+  readonly #asks: Asks<Buffer | undefined>;
 
   constructor(
     private readonly send: (m: FromWorker) => void,
     private readonly connected: () => boolean,
-    private readonly timeoutMs = TLS_SESSION_ASK_TIMEOUT_MS,
-  ) {}
+    timeoutMs = TLS_SESSION_ASK_TIMEOUT_MS,
+  ) {
+    this.#asks = new Asks<Buffer | undefined>(undefined, timeoutMs);
+  }
 
   put(key: string, data: Buffer): void {
     // One the primary would not keep is not sent.
@@ -24,24 +26,11 @@ export class TlsSessionRelay implements TlsSessionStore {
   }
 
   get(key: string): Promise<Buffer | undefined> {
-    return new Promise((resolve) => {
-      if (!this.connected()) return resolve(undefined);
-      const id = this.#next++;
-      const timer = setTimeout(() => {
-        this.#asking.delete(id);
-        resolve(undefined);
-      }, this.timeoutMs);
-      this.#asking.set(id, { resolve, timer });
-      this.send({ t: 'tls?', id, key });
-    });
+    return this.#asks.ask(this.connected(), (id) => this.send({ t: 'tls?', id, key }));
   }
 
   /** The primary's `tls!`; a late answer (its ask already a miss) is dropped. */
   answer(id: number, data: string | undefined): void {
-    const a = this.#asking.get(id);
-    if (!a) return;
-    this.#asking.delete(id);
-    clearTimeout(a.timer);
-    a.resolve(data === undefined ? undefined : Buffer.from(data, 'base64'));
+    this.#asks.answer(id, data === undefined ? undefined : Buffer.from(data, 'base64'));
   }
 }

@@ -13,6 +13,7 @@ import { createLogger } from '../log.ts';
 import type { ServerOptions } from '../options.ts';
 import { startServer, type RunningServer, type SoloAt } from '../server.ts';
 import { workerRole } from '../util/worker-role.ts';
+import { Asks } from './asks.ts';
 import { METRICS_PUSH_MS, NONCE_ASK_TIMEOUT_MS, WORKER_OPTIONS_ENV, type FromWorker, type NonceVerdict, type ToWorker } from './messages.ts';
 import { TlsSessionRelay } from './tls-session-relay.ts';
 
@@ -40,20 +41,9 @@ async function run(): Promise<void> {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => void stop());
   // Digest nonces of sibling workers: asked of their issuer through the primary (digest-auth.ts).
-  const asking = new Map<number, { resolve(v: NonceVerdict): void; timer: NodeJS.Timeout }>();
-  let nextAsk = 1;
+  const nonceAsks = new Asks<NonceVerdict>('stale', NONCE_ASK_TIMEOUT_MS);
   const siblings = {
-    consume: (slot: number, nonce: string, nc: number) =>
-      new Promise<NonceVerdict>((resolve) => {
-        if (!process.connected) return resolve('stale');
-        const id = nextAsk++;
-        const timer = setTimeout(() => {
-          asking.delete(id);
-          resolve('stale');
-        }, NONCE_ASK_TIMEOUT_MS);
-        asking.set(id, { resolve, timer });
-        send({ t: 'nonce?', id, slot, nonce, nc });
-      }),
+    consume: (slot: number, nonce: string, nc: number) => nonceAsks.ask(process.connected, (id) => send({ t: 'nonce?', id, slot, nonce, nc })),
   };
   const tlsSessions = new TlsSessionRelay(send, () => process.connected);
   type Init = { ticketKeys: Buffer; sessionIdContext: string; solo?: SoloAt };
@@ -75,13 +65,7 @@ async function run(): Promise<void> {
       server?.prepareSolo().catch((err: Error) => log.warn({ err: err.message }, 'could not prepare TFTP and the admin listener'));
     } else if (m.t === 'stop') void stop();
     else if (m.t === 'nonce?') send({ t: 'nonce!', id: m.id, from: m.from, verdict: server ? server.core.digest.consume(m.nonce, m.nc) : 'stale' });
-    else if (m.t === 'nonce!') {
-      const a = asking.get(m.id);
-      if (!a) return;
-      asking.delete(m.id);
-      clearTimeout(a.timer);
-      a.resolve(m.verdict);
-    }
+    else if (m.t === 'nonce!') nonceAsks.answer(m.id, m.verdict);
   });
   send({ t: 'hello' });
   let last = '';

@@ -10,6 +10,7 @@ import { openStore } from '../../src/store/open.ts';
 import { PgConnection } from '../../src/store/postgres/connection.ts';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { storeTests } from './conformance.ts';
+import { checkUploadsPerPath, TENANT_UPLOAD_ROWS } from './migration-9.ts';
 import { pgTestSchemas } from '../support/pg-schema.ts';
 
 const pgs = await pgTestSchemas('pp_test');
@@ -71,8 +72,7 @@ if (why) {
           await c.query(m.sql);
           await c.query('INSERT INTO schema_version (version) VALUES ($1)', [m.version]);
         }
-        // Before: one key per MAC and kind, so /acme/'s upload (version 1) and /beta/'s (version 2) were one history.
-        for (const [path, version, body] of [['acme/overrides/0004f2000001-phone.cfg', 1, 'acme'], ['beta/overrides/0004f2000001-phone.cfg', 2, 'beta']] as const) {
+        for (const [path, version, body] of TENANT_UPLOAD_ROWS) {
           await c.query(`INSERT INTO upload_versions (mac, kind, path, version, size, sha256, stored_at, address, locked, tree_version, content)
             VALUES ('0004f2000001', 'override-phone', $1, $2, $3, 'x', $4, '192.0.2.1', FALSE, NULL, $5)`, [path, version, body.length, 1000 * version, Buffer.from(body)]);
         }
@@ -81,14 +81,7 @@ if (why) {
       }
       const store = await openStore({ data, storeUrl });
       try {
-        const key = (tenant: string) => ({ mac: '0004f2000001' as never, kind: 'override-phone' as const, path: `${tenant}/overrides/0004f2000001-phone.cfg` });
-        expect((await (await store.uploads.current(key('acme')))!.read()).toString()).toBe('acme');
-        expect((await (await store.uploads.current(key('beta')))!.read()).toString()).toBe('beta');
-        expect((await store.uploads.listForPhone('0004f2000001' as never)).map((f) => [f.key.path, f.version])).toEqual([[key('acme').path, 1], [key('beta').path, 2]]);
-        const sink = await store.uploads.begin(key('acme'), { mode: 'replace', address: '192.0.2.2', maxBytes: 1000, keepVersions: 5 });
-        await sink.write(Buffer.from('acme 2'));
-        expect((await sink.commit()).version).toBe(2);
-        expect((await store.uploads.history(key('beta'), 10)).map((f) => f.version)).toEqual([2]);
+        await checkUploadsPerPath(store);
       } finally {
         await store.close();
       }
