@@ -71,9 +71,13 @@ export interface Store {
     /**
      * One write batch (issue 16, Speed: "at most one write batch" per boot): the audit events and
      * the inventory sightings of one recorder flush in ONE transaction, both stored or neither.
-     * The sightings fold exactly as recordSightings folds them.
+     * The sightings fold exactly as recordSightings folds them. `batchIds` (the audit journal's,
+     * src/core/audit-journal.ts) are recorded in the same transaction; when ANY of them was applied
+     * before, the whole call is a no-op and resolves false (a batch replayed after a kill that had
+     * in fact committed: issue 16, every request counted at most once), else true. Ids are kept
+     * 7 days (AUDIT_BATCH_KEEP_MS).
      */
-    record(events: AuditEvent[], sightings: Sighting[]): Promise<void>;
+    record(events: AuditEvent[], sightings: Sighting[], batchIds?: readonly string[]): Promise<boolean>;
     query(q: AuditQuery): Promise<AuditEvent[]>;
   };
   readonly accounts: {

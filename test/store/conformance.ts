@@ -9,6 +9,7 @@ import { ha1, makeAccount } from '../../src/core/digest.ts';
 import type { AuditEvent, Sighting, Store, UploadKey, UploadOptions } from '../../src/store/store.ts';
 import { SPOOL_MEMORY_BYTES } from '../../src/store/upload-temp.ts';
 import { prng } from '../support/prng.ts';
+import { auditBatchTests } from './conformance-audit-batches.ts';
 import { fleetTests } from './conformance-fleet.ts';
 import { fleetChangesTests } from './conformance-fleet-changes.ts';
 import { watchTests } from './conformance-watch.ts';
@@ -711,4 +712,5 @@ export function storeTests(makeStore: () => Promise<StoreUnderTest>, name = 'sto
   fleetTests(fresh, name);
   fleetChangesTests(fresh, name);
   watchTests(fresh, name);
+  auditBatchTests(fresh, name);
 }

@@ -9,6 +9,7 @@ import type { Mac } from '../../src/domain.ts';
 import { ProvError } from '../../src/errors.ts';
 import { BOOTS_KEPT_PER_PHONE, bootVersion, foldSighting, macKey, type PhoneState } from '../../src/store/fold-sighting.ts';
 import type { Account, AuditEvent, BootRecord, ChangeRecord, Phone, Sighting, Store, StoredFile, UploadKey } from '../../src/store/store.ts';
+import { BatchPrune } from '../../src/store/audit-batches.ts';
 import { TempUpload, TempUploadSink, cleanStaleTemps, versionContent } from '../../src/store/upload-temp.ts';
 import { MemoryFleet } from './memory-fleet.ts';
 import { emitOwnWrites, Watchers } from '../../src/store/change-feed.ts';
@@ -41,6 +42,9 @@ export class MemoryStore implements Store {
   /** `<mac>\0<kind>\0<path>` → versions, oldest first (issue 14 Tenants: the path carries the tenant's prefix). */
   #versions = new Map<string, Version[]>();
   #audit: Array<AuditEvent & { seq: number }> = [];
+  /** The audit journal's batch ids applied (issue 16), with when: SQL's audit_batches. */
+  #batches = new Map<string, number>();
+  #prune = new BatchPrune();
   #accounts = new Map<string, Account>();
   #settings = new Map<string, string>();
   #seq = 0;
@@ -210,10 +214,17 @@ export class MemoryStore implements Store {
 
   readonly audit: Store['audit'] = {
     append: async (events) => this.#append(events),
-    record: async (events, sightings) => {
+    record: async (events, sightings, ids) => {
       // Synchronous, so as atomic as the other backends' one transaction.
+      this.#check();
+      if (ids?.some((id) => this.#batches.has(id))) return false;
+      const now = Date.now();
+      for (const id of ids ?? []) this.#batches.set(id, now);
+      const cutoff = this.#prune.due(now);
+      if (cutoff !== undefined) for (const [id, at] of this.#batches) if (at < cutoff) this.#batches.delete(id);
       this.#record(sightings);
       this.#append(events);
+      return true;
     },
     query: async (q) => {
       this.#check();

@@ -2,6 +2,7 @@
 // the same transaction as the batch's inventory sightings (record), and the queries behind `polyprov audit`.
 import type pg from 'pg';
 import type { AuditEvent } from '../../domain.ts';
+import { BatchPrune } from '../audit-batches.ts';
 import { macKey } from '../fold-sighting.ts';
 import { AUDIT_COLS, auditFromRow, auditToRow, type AuditRow, type Read } from '../rows.ts';
 import type { AuditQuery, Store } from '../store.ts';
@@ -21,23 +22,42 @@ function auditInsert(events: AuditEvent[]): pg.QueryConfig {
   };
 }
 
+/** Thrown inside the transaction to roll it back: a batch id was applied before. */
+const APPLIED = new Error('audit batch applied before');
+
 export function pgAudit(db: PgConnection): Store['audit'] {
+  const prune = new BatchPrune();
   return {
     append: async (events) => {
       if (events.length === 0) return;
       await db.query(auditInsert(events));
     },
-    // A recorder flush (issue 16, Speed: at most one write batch): the sightings folded and the
-    // audit rows inserted in ONE transaction; audit rows alone are one statement, no BEGIN/COMMIT.
-    record: async (events, sightings) => {
-      if (sightings.length === 0) {
+    // A recorder flush (issue 16, Speed: at most one write batch): the journal's batch ids noted,
+    // the sightings folded and the audit rows inserted in ONE transaction; audit rows alone are one
+    // statement, no BEGIN/COMMIT. A batch id applied before (a replay after a kill whose batch had
+    // in fact committed) rolls the whole call back: counted once (issue 16, Behaviour under faults).
+    record: async (events, sightings, ids) => {
+      if (sightings.length === 0 && !ids?.length) {
         if (events.length) await db.query(auditInsert(events));
-        return;
+        return true;
       }
-      await db.tx(async (c) => {
-        await foldSightings(c, sightings);
-        if (events.length) await c.query(auditInsert(events));
-      });
+      try {
+        await db.tx(async (c) => {
+          if (ids?.length) {
+            const now = Date.now();
+            const r = await c.query({ name: 'audit_batches_insert', text: 'INSERT INTO audit_batches (id, at) SELECT unnest($1::text[]), $2 ON CONFLICT (id) DO NOTHING', values: [ids, now] });
+            if (r.rowCount !== ids.length) throw APPLIED;
+            const cutoff = prune.due(now);
+            if (cutoff !== undefined) await c.query('DELETE FROM audit_batches WHERE at < $1', [cutoff]);
+          }
+          if (sightings.length) await foldSightings(c, sightings);
+          if (events.length) await c.query(auditInsert(events));
+        });
+        return true;
+      } catch (err) {
+        if (err === APPLIED) return false;
+        throw err;
+      }
     },
     query: async (q: AuditQuery) => {
       const where: string[] = [];

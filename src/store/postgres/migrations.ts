@@ -269,6 +269,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX upload_versions_by_key_version ON upload_versions (mac, kind, path, version);
     `,
   },
+  {
+    version: 10,
+    name: 'audit batches applied',
+    // As SQLite's migration 10 (issue 16, Behaviour under faults): the audit journal's batch ids a
+    // write applied, in the same transaction as its rows, so a replayed batch counts once.
+    sql: `
+      CREATE TABLE audit_batches (
+        id TEXT PRIMARY KEY,
+        at BIGINT NOT NULL
+      );
+      CREATE INDEX audit_batches_by_at ON audit_batches (at);
+    `,
+  },
 ];
 
 export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

@@ -275,6 +275,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX upload_versions_by_key_version ON upload_versions (mac, kind, path, version);
     `,
   },
+  {
+    version: 10,
+    name: 'audit batches applied',
+    // Issue 16 (Behaviour under faults): the audit journal's batches (src/core/audit-journal.ts) a
+    // write applied, recorded in the same transaction as its rows, so a batch replayed after a kill
+    // that had in fact committed is skipped: every request counted at most once. Pruned after 7 days.
+    sql: `
+      CREATE TABLE audit_batches (
+        id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX audit_batches_by_at ON audit_batches (at);
+    `,
+  },
 ];
 
 export { BOOTS_KEPT_PER_PHONE } from '../fold-sighting.ts';

@@ -15,6 +15,7 @@ import { sqliteChanges } from './changes.ts';
 import { guarded, sqliteFault } from './faults.ts';
 import { BOOTS_KEPT_PER_PHONE, MIGRATIONS } from './migrations.ts';
 import { sqliteJobs, sqliteTokens } from './api-records.ts';
+import { SqliteAuditBatches } from './audit-batches.ts';
 import { sqliteFleet } from './fleet.ts';
 import {
   accountFromRow, accountToRow, auditFromRow, bootFromRow, phoneFromRow, phoneStateFromRow, phoneToRow,
@@ -110,8 +111,8 @@ export class SqliteStore implements Store {
   // ---- phones -------------------------------------------------------------------------------
 
   readonly phones: Store['phones'] = guarded({
-    recordSighting: async (s) => this.#write([], [s]),
-    recordSightings: async (list) => this.#write([], list),
+    recordSighting: async (s) => void this.#write([], [s]),
+    recordSightings: async (list) => void this.#write([], list),
     get: async (mac) => {
       const row = this.#st.phoneGet.get(macKey(mac)) as PhoneRow | undefined;
       return row && phoneFromRow(row);
@@ -140,12 +141,14 @@ export class SqliteStore implements Store {
       (this.#st.bootsGet.all(macKey(mac), limitOf(limit, BOOTS_KEPT_PER_PHONE)) as BootRow[]).map(bootFromRow),
   });
 
-  /** One transaction (issue 16, Speed: a recorder flush is one write batch): sightings, then audit rows. */
-  #write(events: AuditEvent[], sightings: Sighting[]): void {
-    if (events.length === 0 && sightings.length === 0) return;
-    this.db.transaction(() => {
+  /** One transaction (issue 16, Speed: a recorder flush is one write batch): batch ids, sightings, then audit rows. */
+  #write(events: AuditEvent[], sightings: Sighting[], ids?: readonly string[]): boolean {
+    if (events.length === 0 && sightings.length === 0 && !ids?.length) return true;
+    return this.db.transaction(() => {
+      if (ids?.length && !this.#st.batches.claim(ids)) return false;
       if (sightings.length) this.#fold(sightings);
       if (events.length) this.#insertAudit(events);
+      return true;
     }).immediate();
   }
 
@@ -262,8 +265,8 @@ export class SqliteStore implements Store {
   // ---- audit --------------------------------------------------------------------------------
 
   readonly audit: Store['audit'] = guarded({
-    append: async (events) => this.#write(events, []),
-    record: async (events, sightings) => this.#write(events, sightings),
+    append: async (events) => void this.#write(events, []),
+    record: async (events, sightings, ids) => this.#write(events, sightings, ids),
     query: async (q: AuditQuery) => {
       const where: string[] = [];
       const args: unknown[] = [];
@@ -370,6 +373,7 @@ function prepare(db: Db) {
 
     auditInsert: db.prepare(`INSERT INTO audit (${AUDIT_COLS}) VALUES ${AUDIT_ROW_PARAMS}`),
     auditInsertMany: db.prepare(`INSERT INTO audit (${AUDIT_COLS}) VALUES ${Array(AUDIT_ROWS_PER_INSERT).fill(AUDIT_ROW_PARAMS).join(', ')}`),
+    batches: new SqliteAuditBatches(db),
 
     accountGet: db.prepare('SELECT * FROM accounts WHERE user_name = ?'),
     accountPut: db.prepare(`INSERT INTO accounts (user_name, kind, realm, ha1_md5, ha1_sha256, mac, created_at, pending, tenant)
