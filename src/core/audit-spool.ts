@@ -174,11 +174,11 @@ export class AuditSpool {
 }
 
 /**
- * Is the process that owns a spool file alive? A file named with this process's own pid but
+ * Is the process that owns a spool (or journal) file alive? A file named with this process's own pid but
  * not its own token was left by an earlier process that had the same pid (a container
  * restarted after kill -9 often gets pid 1 again): that one is gone.
  */
-function processAlive(pid: number, samePid: boolean): boolean {
+export function processAlive(pid: number, samePid: boolean): boolean {
   if (samePid) return false;
   try {
     process.kill(pid, 0);
@@ -244,12 +244,26 @@ async function drainFile(file: string, write: BatchWriter): Promise<number> {
   return stored;
 }
 
+/**
+ * Records on disk are plain JSON (JSON.stringify: a Date becomes its ISO string); these give an
+ * event or a sighting read back its Date again. Shared with the audit journal (audit-journal.ts).
+ */
+export function reviveEvent(e: AuditEvent): AuditEvent {
+  e.at = new Date(e.at);
+  return e;
+}
+
+export function reviveSighting(s: Sighting): Sighting {
+  s.at = new Date(s.at);
+  return s;
+}
+
 /** One spooled record with its dates revived; a torn last line (a crash mid-append) is skipped. */
 function parseLine(text: string): Line | undefined {
   try {
     const rec = JSON.parse(text) as Line;
-    if ('e' in rec && rec.e) rec.e.at = new Date(rec.e.at);
-    else if ('s' in rec && rec.s) rec.s.at = new Date(rec.s.at);
+    if ('e' in rec && rec.e) reviveEvent(rec.e);
+    else if ('s' in rec && rec.s) reviveSighting(rec.s);
     else return undefined;
     return rec;
   } catch {

@@ -6,10 +6,14 @@
 // as soon as the store answers again (issue 13 item 13). Any other failed batch is logged, not
 // retried forever: the boot server keeps serving even when the store is unhappy. A killed process
 // loses what it has not written (issue 16, Behaviour under faults: "the killed node's unflushed audit
-// batch, at most its last 100 ms"): the wait before a write is sized to that (see wait()).
+// batch, at most its last 100 ms"): the wait before a write is sized to that (see wait()), and with
+// a data directory every batch is first sealed into the write-ahead journal (audit-journal.ts), so
+// a killed process loses only its last JOURNAL_SEAL_MS of records, however slow the store is; the
+// next process on the directory writes the rest, each batch once (Store.audit.record's batch ids).
 import { isProvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { AuditEvent, Sighting, Store } from '../store/store.ts';
+import { AuditJournal, JOURNAL_SEAL_MS, type JournalBatch } from './audit-journal.ts';
 import { AuditSpool, type SpoolWriter } from './audit-spool.ts';
 import { SightingHold, type SightingHoldOptions } from './sighting-hold.ts';
 
@@ -32,6 +36,15 @@ export interface AuditRecorderOptions {
   retryMs?: number;
   /** How long a busy phone's inventory sightings may wait (sighting-hold.ts). */
   hold?: SightingHoldOptions;
+  /**
+   * The write-ahead journal in spoolDir (audit-journal.ts): on by default whenever there is a
+   * spoolDir; `false` turns it off (the bench's comparison, tests that count store calls).
+   */
+  journal?: boolean;
+  /** How long records wait before they are sealed into the journal (default JOURNAL_SEAL_MS). */
+  sealMs?: number;
+  /** The journal's size before it is cut back (tests). */
+  journalRotateBytes?: number;
 }
 
 /** The store is away for now (the database is down or restarting): retrying later can succeed. */
@@ -50,6 +63,11 @@ export class AuditRecorder {
   private loop: Promise<void> = Promise.resolve();
   private running = false;
   private readonly spool: AuditSpool | undefined;
+  private readonly journal: AuditJournal | undefined;
+  /** Batches sealed into the journal, not yet handed to a write. */
+  private sealed: JournalBatch[] = [];
+  private sealTimer: NodeJS.Timeout | undefined;
+  private readonly sealMs: number;
   private readonly flushMs: number | undefined;
   private readonly lossMs: number;
   /** How long a write takes lately: up at once to a slower write, down a third of the way per faster one. */
@@ -78,11 +96,33 @@ export class AuditRecorder {
     this.retryMs = opts.retryMs ?? 500;
     // No hold unless asked (serve's inventoryHoldMs): see sighting-hold.ts.
     this.hold = new SightingHold(opts.hold ?? { quietMs: 0, maxHoldMs: 0 });
+    this.sealMs = opts.sealMs ?? JOURNAL_SEAL_MS;
     if (opts.spoolDir) {
       this.spool = new AuditSpool(opts.spoolDir, opts.spoolMaxBytes);
-      // Left by a process that died during an outage: written as soon as the store answers.
-      if (this.spool.pending) this.scheduleRetry();
+      if (opts.journal !== false) {
+        const failed = (err: Error) => this.log.error({ err: err.message, dir: opts.spoolDir }, 'audit journal cannot be written: a killed process would lose its unwritten audit batches');
+        this.journal = new AuditJournal(opts.spoolDir, failed, opts.journalRotateBytes);
+      }
+      // Left by a process that died (during an outage, or with batches unwritten): written as soon as the store answers.
+      if (this.backlog) this.scheduleRetry();
     }
+  }
+
+  /** Spooled records or a dead process's journal wait to be written. */
+  private get backlog(): boolean {
+    return (this.spool?.pending ?? false) || (this.journal?.pending ?? false);
+  }
+
+  /** Seals what is queued into a journal batch (one line, one write) before any write takes it. */
+  private seal(): void {
+    if (this.sealTimer) {
+      clearTimeout(this.sealTimer);
+      this.sealTimer = undefined;
+    }
+    if (!this.journal || (this.events.length === 0 && this.sightings.length === 0)) return;
+    this.sealed.push(this.journal.seal(this.events, this.sightings));
+    this.events = [];
+    this.sightings = [];
   }
 
   event(e: AuditEvent): void {
@@ -103,6 +143,11 @@ export class AuditRecorder {
   }
 
   private schedule(): void {
+    // One timer check per record; the seal itself once per sealMs (issue 16: at most the last ~25 ms unsealed).
+    if (this.journal && !this.sealTimer) {
+      this.sealTimer = setTimeout(() => this.seal(), this.sealMs);
+      this.sealTimer.unref();
+    }
     if (this.events.length + this.sightings.length >= this.maxBatch) {
       void this.tick();
       return;
@@ -181,14 +226,24 @@ export class AuditRecorder {
     try {
       for (;;) {
         for (const x of this.hold.due(Date.now())) this.sightings.push(x);
-        const events = this.events;
-        const sightings = this.sightings;
-        // The spool is tried once per flush even with nothing new queued.
-        if (events.length === 0 && sightings.length === 0 && !(first && this.spool?.pending)) return;
+        this.seal();
+        // The backlog (spool, dead processes' journals) is tried once per flush even with nothing new queued.
+        if (this.events.length === 0 && this.sightings.length === 0 && this.sealed.length === 0 && !(first && this.backlog)) return;
         first = false;
+        // Everything queued goes in ONE write: with the journal, every batch sealed meanwhile.
+        const batches = this.sealed;
+        const ids = batches.map((b) => b.id);
+        const events = batches.length === 0 ? this.events : batches.length === 1 ? batches[0]!.events : batches.flatMap((b) => b.events);
+        const sightings = batches.length === 0 ? this.sightings : batches.length === 1 ? batches[0]!.sightings : batches.flatMap((b) => b.sightings);
+        this.sealed = [];
         this.events = [];
         this.sightings = [];
-        await this.write(events, sightings);
+        try {
+          await this.write(events, sightings, ids);
+        } finally {
+          // Stored, spooled (durable there) or refused and logged: either way never replayed.
+          this.journal?.done(ids);
+        }
       }
     } finally {
       this.running = false;
@@ -196,9 +251,9 @@ export class AuditRecorder {
     }
   }
 
-  /** One step of the write loop: the spool first (oldest records first), then the new batch. */
-  private async write(events: AuditEvent[], sightings: Sighting[]): Promise<void> {
-    if (this.spool?.pending && (Date.now() < this.nextTry || !(await this.drainSpool()))) {
+  /** One step of the write loop: the backlog first (oldest records first), then the new batch. */
+  private async write(events: AuditEvent[], sightings: Sighting[], ids: string[]): Promise<void> {
+    if (this.backlog && (Date.now() < this.nextTry || !(await this.replayJournals()) || !(await this.drainSpool()))) {
       await this.toSpool(events, sightings);
       return;
     }
@@ -208,7 +263,7 @@ export class AuditRecorder {
       // "at most one write batch" per boot): both stored or neither, so a failed batch is
       // spooled whole and never folds a sighting twice.
       const t = Date.now();
-      await this.store.audit.record(events, sightings);
+      await this.store.audit.record(events, sightings, ids.length ? ids : undefined);
       const ms = Date.now() - t;
       this.writeMs = ms >= this.writeMs ? ms : this.writeMs + (ms - this.writeMs) / 3;
       this.back();
@@ -233,9 +288,39 @@ export class AuditRecorder {
     this.scheduleRetry();
   }
 
+  /**
+   * Writes the open batches of dead processes' journals, each with its id (the store skips one it
+   * applied before: counted once); false (kept, retried later) when the store is away.
+   */
+  private async replayJournals(): Promise<boolean> {
+    const journal = this.journal;
+    if (!journal?.pending) return true;
+    let written = 0;
+    let skipped = 0;
+    try {
+      const n = await journal.replay(async (b) => {
+        try {
+          if (await this.store.audit.record(b.events, b.sightings, [b.id])) written++;
+          else skipped++;
+        } catch (err) {
+          if (unavailable(err)) throw err;
+          this.log.error({ err: (err as Error).message, batch: b.id, events: b.events.length, sightings: b.sightings.length }, 'journaled audit batch could not be stored; skipped');
+        }
+      });
+      if (written + skipped > 0) this.log.warn({ records: n, batches: written, alreadyStored: skipped }, 'audit journal of a process that died replayed');
+      return true;
+    } catch (err) {
+      this.wentAway(err);
+      this.nextTry = Date.now() + this.retryMs;
+      this.scheduleRetry();
+      return false;
+    }
+  }
+
   /** Writes the spool to the store; false (spool kept, retried later) when the store is still away. */
   private async drainSpool(): Promise<boolean> {
     const spool = this.spool!;
+    if (!spool.pending) return true;
     // Records the store refuses for another reason would block the spool forever: log them, move on.
     const skipping = (what: string, n: number) => (err: unknown) => {
       if (unavailable(err)) throw err;
@@ -278,5 +363,7 @@ export class AuditRecorder {
     await this.flush();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    // Every batch is stored or spooled now: the journal has nothing left to protect.
+    this.journal?.close();
   }
 }
