@@ -5,6 +5,7 @@
 // address in turn), each holding a local override edit to upload, and the store read back with pg
 // (uploads, audit, inventory) to compare with the phones' own request logs.
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { bootPhone, type BootRecord } from '../../src/phone/boot.ts';
@@ -230,4 +231,9 @@ export async function currentOverrides(storeUrl: string): Promise<Map<string, St
 /** True when a stored version is whole: its bytes are the size and digest it was stored with. */
 export function wholeVersion(v: StoredOverride): boolean {
   return v.content.length === v.size && createHash('sha256').update(v.content).digest('hex') === v.sha256;
+}
+
+/** The audit journals (src/core/audit-journal.ts) in a node's spool directory, by name. */
+export function journalsIn(spoolDir: string): string[] {
+  return existsSync(spoolDir) ? readdirSync(spoolDir).filter((n) => n.startsWith('journal-')).sort() : [];
 }
