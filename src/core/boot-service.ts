@@ -17,7 +17,7 @@ import type { Store } from '../store/store.ts';
 import { plainAddress } from '../util/address.ts';
 import { Admission } from './admit.ts';
 import { AUDIT_SPOOL_DIR, AuditRecorder } from './audit.ts';
-import { ANY_TENANT, Authenticator, challengeOf } from './authenticate.ts';
+import { ANY_TENANT, Authenticator, challengeOf, type AuthOutcome } from './authenticate.ts';
 import { Content } from './content.ts';
 import { newContext, type RequestContext } from './context.ts';
 import { DigestAuthority } from './digest-auth.ts';
@@ -45,6 +45,9 @@ export interface BootServiceDeps {
    */
   fleet?: ManagedFiles;
 }
+
+/** What authenticate answers for a request without credentials. */
+const NO_CREDENTIALS: AuthOutcome = Object.freeze({ principal: Object.freeze({ kind: 'anonymous' as const }) });
 
 export class CoreBootService implements BootService {
   readonly metrics = new Metrics();
@@ -179,7 +182,8 @@ export class CoreBootService implements BootService {
     try {
       // FTP's login names no tenant yet: any tenant's staging lets the factory account log in (with a fleet).
       const login = this.deps.fleet !== undefined && loginCheck(req.op, ctx.view.prefix + ctx.rel);
-      const auth = await this.auth.authenticate(req, login ? ANY_TENANT : ctx.view.tenant);
+      // No credentials: anonymous at once, no promise (issue 16, Speed); the policy step decides what that may read.
+      const auth = req.credentials === undefined ? NO_CREDENTIALS : await this.auth.authenticate(req, login ? ANY_TENANT : ctx.view.tenant);
       if (auth.error) return this.records.refuse(ctx, auth.error, auth.challenge ? challengeOf(this.auth.digest, auth.stale === true) : undefined);
       ctx.principal = auth.principal!;
       if (ctx.principal.kind === 'account' && (ctx.principal.account.tenant ?? DEFAULT_TENANT) !== ctx.view.tenant && !loginCheck(ctx.req.op, ctx.view.prefix + ctx.rel)) {
@@ -194,7 +198,8 @@ export class CoreBootService implements BootService {
       const writes = op === 'write' || op === 'append' || op === 'delete';
       // An upload's place is checked before its access: a misplaced upload is PP_READ_ONLY for everyone.
       if (writes) await this.uploads.target(ctx);
-      await this.policy.check(ctx);
+      const checking = this.policy.check(ctx);
+      if (checking) await checking;
       if (op === 'read' || op === 'stat') return await this.content.read(ctx);
       if (op === 'list') return await this.content.list(ctx);
       const result = op === 'delete' ? await this.uploads.remove(ctx) : await this.uploads.write(ctx);

@@ -79,11 +79,11 @@ export class Content {
     }
     // A file with a secret that only per-phone masters list is those phones' (issue 13 item 6):
     // checked here, where the file is already found (no second stat on the serving path).
-    const owners = await secrets.ownersOfFile(f);
+    const owners = secrets.ownersKnown(f) ?? (await secrets.ownersOfFile(f));
     if (owners.length > 0) await d.policy.checkOwners(ctx, owners, false);
     if (!carriesCredentials(req.transport)) d.policy.checkSecretTransport(ctx, await secrets.holdsSecrets(f));
     // Small files come from (and go into) the tree's memory cache; images stream from disk.
-    const body = req.op === 'read' ? await tree.load(f) : undefined;
+    const body = req.op === 'read' ? (tree.cached(f) ?? (await tree.load(f))) : undefined;
     if (body && body.length === f.size) return new MemoryFile(body, f.mtime, f.etag, ctx, records);
     // An image's ETag is a hash of its bytes (issue 16: the same on every node), computed once per
     // version in a stream; a read waits for it the first time.

@@ -18,8 +18,8 @@ export interface MetricsSnapshot {
 }
 
 export class Metrics {
-  private readonly requests = new Map<string, number>();
-  private readonly bytes = new Map<string, number>();
+  /** Per transport: bytes sent and requests by status; label strings are built only for /metrics (no string per request). */
+  private readonly byTransport = new Map<string, { bytes: number; statuses: Map<string, number> }>();
   private readonly refusals = new Map<string, number>();
   private readonly garbageByTransport = new Map<string, number>();
   active = 0;
@@ -27,10 +27,10 @@ export class Metrics {
   fleet?: Pick<ManagedFiles, 'stats'>;
 
   request(transport: string, status: string, bytes: number): void {
-    const k = `transport="${transport}",status="${status}"`;
-    this.requests.set(k, (this.requests.get(k) ?? 0) + 1);
-    const b = `transport="${transport}"`;
-    this.bytes.set(b, (this.bytes.get(b) ?? 0) + bytes);
+    let t = this.byTransport.get(transport);
+    if (t === undefined) this.byTransport.set(transport, (t = { bytes: 0, statuses: new Map() }));
+    t.bytes += bytes;
+    t.statuses.set(status, (t.statuses.get(status) ?? 0) + 1);
   }
 
   refusal(transport: string, code: string): void {
@@ -47,9 +47,15 @@ export class Metrics {
   /** This process's counters as plain JSON (what a worker sends the primary). */
   snapshot(): MetricsSnapshot {
     const f = this.fleet?.stats;
+    const requests: Record<string, number> = {};
+    const bytes: Record<string, number> = {};
+    for (const [transport, t] of this.byTransport) {
+      bytes[`transport="${transport}"`] = t.bytes;
+      for (const [status, n] of t.statuses) requests[`transport="${transport}",status="${status}"`] = n;
+    }
     return {
-      requests: Object.fromEntries(this.requests),
-      bytes: Object.fromEntries(this.bytes),
+      requests,
+      bytes,
       refusals: Object.fromEntries(this.refusals),
       garbage: Object.fromEntries(this.garbageByTransport),
       active: this.active,

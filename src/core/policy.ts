@@ -5,7 +5,7 @@
 // only for allow-listed networks, tftpSecretAllow). With a managed fleet (issue 14, Tenants), a
 // phone of another tenant does not exist under this tenant's prefix: its files are a plain 404.
 import type { BlockList } from 'node:net';
-import type { Mac, Transport } from '../domain.ts';
+import type { Account, Mac, Transport } from '../domain.ts';
 import { ProvError } from '../errors.ts';
 import type { ServerOptions } from '../options.ts';
 import { compileCidrs, inList } from './address-policy.ts';
@@ -54,16 +54,18 @@ export class AccessPolicy {
     this.tftpSecretAllow = compileCidrs(options.tftpSecretAllow, 'tftpSecretAllow');
   }
 
-  /** The step: reads, stats and listings check read access; writes and deletes write access. */
-  check(ctx: RequestContext): Promise<void> {
+  /**
+   * The step: reads, stats and listings check read access; writes and deletes write access.
+   * Undefined when decided at once (the usual case: no promise on the serving path, issue 16 Speed).
+   */
+  check(ctx: RequestContext): Promise<void> | undefined {
     const op = ctx.req.op;
     return this.checkAccess(ctx, op === 'write' || op === 'append' || op === 'delete');
   }
 
   /** Per-phone files of a phone with its own (confirmed) account are reachable only with that account. */
-  async checkAccess(ctx: RequestContext, writing: boolean): Promise<void> {
+  checkAccess(ctx: RequestContext, writing: boolean): Promise<void> | undefined {
     const { req, principal: p } = ctx;
-    const fileMac = macOfName(ctx.base);
     const anonymous = p.kind === 'anonymous';
     const authenticating = AUTHENTICATING.has(req.transport);
     // Only anonymous requests over TFTP care whether their network is allow-listed.
@@ -74,10 +76,12 @@ export class AccessPolicy {
     if (anonymous && !authenticating && writing && !trusted) {
       throw new ProvError('PP_SECRET_TRANSPORT', `${req.transport} carries no credentials; uploads only from allow-listed networks (tftpSecretAllow)`);
     }
+    const fileMac = macOfName(ctx.base);
     if (fileMac) {
       this.checkTenant(ctx, fileMac);
-      await this.checkOwners(ctx, [fileMac], writing);
+      return this.checkOwners(ctx, [fileMac], writing, fileMac);
     }
+    return undefined;
   }
 
   /**
@@ -101,11 +105,8 @@ export class AccessPolicy {
    * is found) a file with secrets that only their masters list (issue 13 item 6). Another phone's
    * account never; anyone else only while none of these phones has its own confirmed account.
    */
-  async checkOwners(ctx: RequestContext, owners: readonly Mac[], writing: boolean): Promise<void> {
+  checkOwners(ctx: RequestContext, owners: readonly Mac[], writing: boolean, fileMac = macOfName(ctx.base)): Promise<void> | undefined {
     const { req, principal: p } = ctx;
-    const fileMac = macOfName(ctx.base);
-    const anonymous = p.kind === 'anonymous';
-    const trusted = anonymous && !AUTHENTICATING.has(req.transport) && inList(this.tftpSecretAllow, ctx.address);
     const own = phoneOf(p);
     const isPhonePrincipal = (p.kind === 'account' && p.account.kind === 'phone') || (p.kind === 'cert' && p.mac !== undefined);
     if (isPhonePrincipal && !owners.includes(own as Mac)) {
@@ -114,19 +115,35 @@ export class AccessPolicy {
     if (writing && fileMac && ctx.id.ua?.serial && ctx.id.ua.serial !== fileMac) {
       throw new ProvError('PP_WRITE_OTHER_MAC', `phone ${ctx.id.ua.serial} may not write ${fileMac}'s files`);
     }
-    if (isPhonePrincipal) return; // one of the owners
-    for (const mac of owners) {
-      const bound = await this.enrol.boundAccount(mac);
-      if (!bound || bound.pending) continue;
-      // TFTP carries no credentials: a phone with its own account is not served or written over
-      // it, even from an allow-listed network, unless the administrator says so (issue 13 item 8).
-      if (trusted && this.options.tftpBoundPhones) continue;
-      const what = fileMac ? 'these files' : `${ctx.rel}, which holds its secrets`;
-      throw new ProvError(
-        anonymous ? 'PP_AUTH_REQUIRED' : 'PP_AUTH_WRONG_PHONE',
-        `phone ${mac} has its own account; only it may ${writing ? 'write' : 'read'} ${what}${trusted ? ` (${req.transport} carries no credentials; tftpBoundPhones allows it from tftpSecretAllow networks)` : ''}`,
-      );
+    if (isPhonePrincipal) return undefined; // one of the owners
+    // Each owner's own account, answered at once when read lately; a promise only for one not read lately.
+    for (let i = 0; i < owners.length; i++) {
+      const bound = this.enrol.boundAccount(owners[i]!);
+      if (bound instanceof Promise) return this.checkBound(ctx, owners, i, bound, writing, fileMac);
+      this.refuseBound(ctx, owners[i]!, bound, writing, fileMac);
     }
+    return undefined;
+  }
+
+  private async checkBound(ctx: RequestContext, owners: readonly Mac[], from: number, first: Promise<Account | undefined>, writing: boolean, fileMac: Mac | undefined): Promise<void> {
+    this.refuseBound(ctx, owners[from]!, await first, writing, fileMac);
+    for (let i = from + 1; i < owners.length; i++) this.refuseBound(ctx, owners[i]!, await this.enrol.boundAccount(owners[i]!), writing, fileMac);
+  }
+
+  /** Throws when this phone has its own confirmed account and this request is not that account. */
+  private refuseBound(ctx: RequestContext, mac: Mac, bound: Account | undefined, writing: boolean, fileMac: Mac | undefined): void {
+    if (!bound || bound.pending) return;
+    const { req, principal: p } = ctx;
+    const anonymous = p.kind === 'anonymous';
+    const trusted = anonymous && !AUTHENTICATING.has(req.transport) && inList(this.tftpSecretAllow, ctx.address);
+    // TFTP carries no credentials: a phone with its own account is not served or written over
+    // it, even from an allow-listed network, unless the administrator says so (issue 13 item 8).
+    if (trusted && this.options.tftpBoundPhones) return;
+    const what = fileMac ? 'these files' : `${ctx.rel}, which holds its secrets`;
+    throw new ProvError(
+      anonymous ? 'PP_AUTH_REQUIRED' : 'PP_AUTH_WRONG_PHONE',
+      `phone ${mac} has its own account; only it may ${writing ? 'write' : 'read'} ${what}${trusted ? ` (${req.transport} carries no credentials; tftpBoundPhones allows it from tftpSecretAllow networks)` : ''}`,
+    );
   }
 
   /** A file that holds secrets goes over a transport without credentials only to allow-listed networks. */

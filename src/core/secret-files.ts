@@ -14,6 +14,8 @@ import type { TreeFile, TreeFiles } from '../config/tree-source.ts';
 import type { Mac } from '../domain.ts';
 import { MasterListings } from './master-listings.ts';
 
+const NO_OWNERS: readonly Mac[] = Object.freeze([]);
+
 export class SecretFileIndex {
   private readonly cache = new Map<string, { etag: string; secret: boolean }>();
   private readonly listings: MasterListings;
@@ -50,6 +52,18 @@ export class SecretFileIndex {
   async ownersOf(rel: string): Promise<Mac[]> {
     const f = this.tree.findNow(rel);
     return f ? this.ownersOfFile(f) : [];
+  }
+
+  /**
+   * ownersOfFile answered at once when it needs no read (issue 16, Speed: no promise on the serving
+   * path): a MAC-named file or one that cannot hold secrets has no owners by content, nor has a
+   * version already scanned and found without secrets. Undefined: ask ownersOfFile.
+   */
+  ownersKnown(f: TreeFile): readonly Mac[] | undefined {
+    if (f.isDirectory || macOfName(f.rel)) return NO_OWNERS;
+    if (!/\.(cfg|xml)$/i.test(f.rel)) return NO_OWNERS;
+    const hit = this.cache.get(f.rel);
+    return hit && hit.etag === f.etag && !hit.secret ? NO_OWNERS : undefined;
   }
 
   /** ownersOf for a file already found (the serving path: no second stat). */

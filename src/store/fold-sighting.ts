@@ -11,6 +11,7 @@ export const BOOTS_KEPT_PER_PHONE = 20;
  * `ftp:226`/`ftp:250`.
  */
 export function isSuccessStatus(status: string): boolean {
+  if (status === '200' || status === '304' || status === 'tftp:ok' || status === 'stored') return true; // the usual ones, no regex
   return /^(?:2\d\d|304|ok|stored)$/i.test(status) || /^tftp:ok$/i.test(status) || /^ftps?:2\d\d$/i.test(status);
 }
 
@@ -52,9 +53,21 @@ export interface PhoneState {
  * is kept in `times`), first/last seen and last boot are min/max, counters are sums.
  */
 export function foldSighting(prev: PhoneState | undefined, s: Sighting): PhoneState {
-  const p: Phone = prev ? { ...prev.phone } : newPhone(s);
-  const times: FieldTimes = prev ? { ...prev.times } : {};
+  const state: PhoneState = prev ? { phone: { ...prev.phone }, times: { ...prev.times } } : { phone: newPhone(s), times: {} };
+  foldSightingInto(state, s, prev !== undefined);
+  return state;
+}
+
+/**
+ * foldSighting on a state the caller owns, changed in place (a backend folding a batch's many
+ * sightings of one phone copies its row once, not once per sighting). `known`: the state is a
+ * stored row's (its fields set before field times were kept count as set at its lastSeen).
+ */
+export function foldSightingInto(state: PhoneState, s: Sighting, known = true): void {
+  const { phone: p, times } = state;
   const at = s.at.getTime();
+  // A field set before field times were kept counts as set at lastSeen of the row as it was read.
+  const legacyAt = known ? p.lastSeen.getTime() : -Infinity;
 
   if (at < p.firstSeen.getTime()) p.firstSeen = s.at;
   if (at > p.lastSeen.getTime()) p.lastSeen = s.at;
@@ -65,34 +78,33 @@ export function foldSighting(prev: PhoneState | undefined, s: Sighting): PhoneSt
     else p.uploadedCount += 1;
   }
 
-  const set = <K extends TimedField>(k: K, v: Phone[K] | undefined) => {
-    // A field set before field times were kept counts as set at lastSeen of that row.
-    const was = times[k] ?? (p[k] !== undefined && prev ? prev.phone.lastSeen.getTime() : -Infinity);
-    if (at < was) return;
-    if (v === undefined) delete p[k];
-    else p[k] = v;
-    times[k] = at;
-  };
-
   // The newest override upload decides whether the phone's served override is stripped.
   if (s.overrideLocked !== undefined && (times.overrideLockedAt ?? -Infinity) <= at) {
     p.overrideLocked = s.overrideLocked;
     times.overrideLockedAt = at;
   }
-  if (s.model) set('model', s.model);
-  if (s.partNumber) set('partNumber', s.partNumber);
+  if (s.model) setTimed(p, times, legacyAt, at, 'model', s.model);
+  if (s.partNumber) setTimed(p, times, legacyAt, at, 'partNumber', s.partNumber);
   const bootStage = s.stage === 'bootrom' || s.stage === 'updater';
   const app = bootStage ? undefined : s.appVersion;
   const boot = bootStage ? (s.bootromVersion ?? s.appVersion) : s.bootromVersion;
-  if (app) set('appVersion', app);
-  if (boot) set('bootromVersion', boot);
-  if (s.address) set('address', s.address);
-  set('lastSource', s.source);
-  if (s.error !== undefined) set('lastError', s.error ?? undefined);
-  if (s.sipUser) set('sipUser', s.sipUser);
-  if (s.sipPort !== undefined) set('sipPort', s.sipPort);
-  if (s.master) set('master', s.master);
-  return { phone: p, times };
+  if (app) setTimed(p, times, legacyAt, at, 'appVersion', app);
+  if (boot) setTimed(p, times, legacyAt, at, 'bootromVersion', boot);
+  if (s.address) setTimed(p, times, legacyAt, at, 'address', s.address);
+  setTimed(p, times, legacyAt, at, 'lastSource', s.source);
+  if (s.error !== undefined) setTimed(p, times, legacyAt, at, 'lastError', s.error ?? undefined);
+  if (s.sipUser) setTimed(p, times, legacyAt, at, 'sipUser', s.sipUser);
+  if (s.sipPort !== undefined) setTimed(p, times, legacyAt, at, 'sipPort', s.sipPort);
+  if (s.master) setTimed(p, times, legacyAt, at, 'master', s.master);
+}
+
+/** A "latest value" field: set when this sighting is not older than the value it has. */
+function setTimed<K extends TimedField>(p: Phone, times: FieldTimes, legacyAt: number, at: number, k: K, v: Phone[K] | undefined): void {
+  const was = times[k] ?? (p[k] !== undefined ? legacyAt : -Infinity);
+  if (at < was) return;
+  if (v === undefined) delete p[k];
+  else p[k] = v;
+  times[k] = at;
 }
 
 /** The version a booting stage reported, for the boot timeline. */
