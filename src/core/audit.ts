@@ -13,7 +13,7 @@
 import { isProvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { AuditEvent, Sighting, Store } from '../store/store.ts';
-import { AuditJournal, JOURNAL_SEAL_MS, type JournalBatch } from './audit-journal.ts';
+import { AuditJournal, JOURNAL_SEAL_MAX_RECORDS, JOURNAL_SEAL_MS, type JournalBatch } from './audit-journal.ts';
 import { AuditSpool, type SpoolWriter } from './audit-spool.ts';
 import { SightingHold, type SightingHoldOptions } from './sighting-hold.ts';
 
@@ -66,6 +66,7 @@ export class AuditRecorder {
   private readonly journal: AuditJournal | undefined;
   /** Batches sealed into the journal, not yet handed to a write. */
   private sealed: JournalBatch[] = [];
+  private sealedRecords = 0;
   private sealTimer: NodeJS.Timeout | undefined;
   private readonly sealMs: number;
   private readonly flushMs: number | undefined;
@@ -121,6 +122,7 @@ export class AuditRecorder {
     }
     if (!this.journal || (this.events.length === 0 && this.sightings.length === 0)) return;
     this.sealed.push(this.journal.seal(this.events, this.sightings));
+    this.sealedRecords += this.events.length + this.sightings.length;
     this.events = [];
     this.sightings = [];
   }
@@ -143,12 +145,16 @@ export class AuditRecorder {
   }
 
   private schedule(): void {
-    // One timer check per record; the seal itself once per sealMs (issue 16: at most the last ~25 ms unsealed).
-    if (this.journal && !this.sealTimer) {
-      this.sealTimer = setTimeout(() => this.seal(), this.sealMs);
-      this.sealTimer.unref();
+    // A check per record; the seal itself once per sealMs or JOURNAL_SEAL_MAX_RECORDS (issue 16: a
+    // killed process loses at most its last ~25 ms of records, the ones not sealed yet).
+    if (this.journal) {
+      if (this.events.length + this.sightings.length >= JOURNAL_SEAL_MAX_RECORDS) this.seal();
+      else if (!this.sealTimer) {
+        this.sealTimer = setTimeout(() => this.seal(), this.sealMs);
+        this.sealTimer.unref();
+      }
     }
-    if (this.events.length + this.sightings.length >= this.maxBatch) {
+    if (this.events.length + this.sightings.length + this.sealedRecords >= this.maxBatch) {
       void this.tick();
       return;
     }
@@ -236,6 +242,7 @@ export class AuditRecorder {
         const events = batches.length === 0 ? this.events : batches.length === 1 ? batches[0]!.events : batches.flatMap((b) => b.events);
         const sightings = batches.length === 0 ? this.sightings : batches.length === 1 ? batches[0]!.sightings : batches.flatMap((b) => b.sightings);
         this.sealed = [];
+        this.sealedRecords = 0;
         this.events = [];
         this.sightings = [];
         try {
