@@ -72,8 +72,7 @@ interface CachedContent {
   ctimeMs: number;
   body: Buffer;
   etag: string;
-  /** The cache's move count when this entry last went to the end of the order (see cached). */
-  seq: number;
+  seq: number; // the cache's move count when this entry last went to the end of the order
 }
 
 type Found = TreeFile | typeof OUTSIDE | undefined;
@@ -86,8 +85,7 @@ export class TreeFiles implements TreeSource {
   private readonly dirs = new Map<string, { real: string | undefined; at: number }>();
   private readonly content = new Map<string, CachedContent>();
   private cachedBytes = 0;
-  /** Moves to the end of the least-recently-used order so far. */
-  private seq = 0;
+  private seq = 0; // moves to the end of the least-recently-used order so far
   private readonly maxFile: number;
   private readonly maxTotal: number;
   /** Files up to this size are hashed when found (they are read anyway); larger ones in `settle`. */
@@ -285,9 +283,7 @@ export class TreeFiles implements TreeSource {
       this.drop(file.abs);
       return undefined;
     }
-    // Least recently used goes first: move the hit to the end of the insertion order — unless it is
-    // in the newer half already, far from eviction (one file asked for over and over costs no Map
-    // delete and insert per request; issue 16, Speed).
+    // Least recently used goes first: the hit moves to the end of the order unless it is in the newer half (issue 16, Speed).
     if (this.seq - hit.seq > this.content.size >> 1) {
       this.content.delete(file.abs);
       hit.seq = ++this.seq;
@@ -296,18 +292,14 @@ export class TreeFiles implements TreeSource {
     return hit.body;
   }
 
-  /**
-   * The whole file, from memory when it is there. Small files are cached after this read;
-   * `undefined` when the file is too large to cache (stream it with `open`).
-   */
+  /** The whole file, from memory when it is there (small files are cached); undefined when too large to cache (stream it). */
   async load(file: TreeFile): Promise<Buffer | undefined> {
     const hit = this.cached(file);
     if (hit) return hit;
     if (file.size > this.maxFile) return undefined;
     const body = await fsp.readFile(file.abs);
-    // Read from the path, the bytes may be a newer version than the one found (edited since, or
-    // pushed out of memory and edited): the file is described by what was read, which is not
-    // remembered under the old version's identity.
+    // The bytes may be a newer version than the one found (edited since): the file is described by
+    // what was read, not remembered under the old version's identity.
     const etag = contentEtag(body);
     if (etag !== file.etag || body.length !== file.size) {
       file.etag = etag;

@@ -1,7 +1,7 @@
 // macOfName and isMasterName read character codes instead of a regular expression (issue 16,
 // Speed): checked against the regular expressions they replaced, on chosen and random names.
 import { describe, expect, it } from 'vitest';
-import { isMasterName, macOfName } from './phone-layout.ts';
+import { isMasterName, macOfName } from './phone-names.ts';
 
 const MAC_PREFIX = /^([0-9A-Fa-f]{12})(?=[-._]|$)/;
 const MASTER = /^[0-9A-Fa-f]{12}\.cfg$/;
