@@ -3,6 +3,7 @@
 // the journal before the store sees it; a process killed with its write in flight leaves a journal
 // the next recorder on the directory replays, each batch once; torn lines, live owners and the
 // file's bound.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,6 +192,49 @@ describe('issue 16, Behaviour under faults: the audit write-ahead journal', () =
     expect((await store.audit.query({ limit: 100 })).map((e) => e.path)).toEqual(['p2']);
     await rec.close();
   });
+
+  test('a real process: SIGKILLed with its write in flight it leaves its journal, replayed once; exiting after a flush it leaves none', async () => {
+    const { spool, tmp } = dataDir();
+    // The child: a recorder over a store whose write never returns (hang) or returns at once (exit).
+    const script = `
+      const { AuditRecorder } = await import(${JSON.stringify(join(import.meta.dirname, 'audit.ts'))});
+      const hang = process.env.JOURNAL_MODE === 'hang';
+      const store = { audit: { record: () => (hang ? new Promise(() => {}) : Promise.resolve(true)) } };
+      const log = { warn() {}, error() {}, info() {}, debug() {} };
+      const rec = new AuditRecorder(store, log, { spoolDir: process.env.JOURNAL_DIR, flushMs: 0, sealMs: 5 });
+      for (let i = 0; i < 3; i++) rec.event({ at: new Date(${T0} + i), address: '192.0.2.7', transport: 'http', op: 'read', path: 'p' + i, status: '200', bytes: 1, durationMs: 1 });
+      if (!hang) {
+        await rec.flush();
+        process.exit(0);
+      }
+      setTimeout(() => process.stdout.write('sealed'), 50);
+      setInterval(() => {}, 1000);
+    `;
+    const run = (mode: 'hang' | 'exit') =>
+      new Promise<void>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_MODE: mode, JOURNAL_DIR: spool } });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d));
+        child.stdout.on('data', (d: Buffer) => {
+          if (d.toString().includes('sealed')) child.kill('SIGKILL');
+        });
+        child.on('exit', (code, signal) => {
+          clearTimeout(timer);
+          if ((mode === 'hang' && signal === 'SIGKILL') || (mode === 'exit' && code === 0)) resolve();
+          else reject(new Error(`child ${mode} ended ${code ?? signal}: ${err}`));
+        });
+      });
+    await run('exit');
+    expect(journals(spool)).toEqual([]);
+    await run('hang');
+    expect(journals(spool)).toHaveLength(1);
+    const store = await openMemoryStore(tmp);
+    const rec = new AuditRecorder(store, log, { spoolDir: spool, flushMs: 5, retryMs: 10 });
+    await until(() => journals(spool).length === 0);
+    expect((await store.audit.query({ limit: 100 })).map((e) => e.path).sort()).toEqual(['p0', 'p1', 'p2']);
+    await rec.close();
+  }, 60_000);
 
   test('journal: false writes no journal', async () => {
     const { spool, tmp } = dataDir();

@@ -43,6 +43,14 @@ export const JOURNAL_SEAL_MAX_RECORDS = 128;
 /** The file is cut back once past this. */
 export const JOURNAL_ROTATE_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Journals of this process, removed at its exit when nothing in them is open: a server's shutdown
+ * flushes its recorder without closing it (BootService.close), and its file would otherwise wait
+ * for the next process to adopt and find it empty. A killed process runs no exit handler.
+ */
+const live = new Set<AuditJournal>();
+let exitHook = false;
+
 const NAME = /^journal-(\d+)-([0-9a-f]+)(?:\.adopted-\d+)?\.jsonl$/;
 
 export interface JournalBatch {
@@ -76,6 +84,13 @@ export class AuditJournal {
     this.#token = randomBytes(6).toString('hex');
     this.file = join(dir, `journal-${process.pid}-${this.#token}.jsonl`);
     this.#adoptOrphans();
+    live.add(this);
+    if (!exitHook) {
+      exitHook = true;
+      process.once('exit', () => {
+        for (const j of live) if (j.openBatches === 0) j.close();
+      });
+    }
   }
 
   /** True while adopted journals wait to be replayed. */
@@ -131,6 +146,7 @@ export class AuditJournal {
 
   /** After the recorder's last write: the file goes (unless a batch is somehow still open). */
   close(): void {
+    live.delete(this);
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
     if (this.#open.size === 0) removeFile(this.file);
