@@ -91,6 +91,12 @@ export interface ServerOptions {
   tftpWorkers: number;
   /** Hold a busy warm phone's inventory updates until it is quiet this long (0: write them with each audit batch). */
   inventoryHoldMs: number;
+  /**
+   * The audit write-ahead journal (src/core/audit-journal.ts): `auto` keeps it on a PostgreSQL store,
+   * where a flush is a network round trip that can stall, and off on the embedded store, whose local
+   * commit keeps a killed process's loss within the flush wait (100 ms) without it.
+   */
+  auditJournal: 'auto' | 'on' | 'off';
   /** How far the JavaScript heap may grow between full collections, in percent of what survived the last (0: V8's own choice). */
   heapGrowthPercent: number;
   ftpPassivePortMin: number;
@@ -163,6 +169,7 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
   tftpMaxSessions: { kind: 'number', default: 2000, min: 1, max: 100_000, doc: 'concurrent TFTP sessions' },
   tftpWorkers: { kind: 'number', default: -1, min: -1, max: 64, doc: 'worker threads sending TFTP blocks (0: main thread; -1: one per core on a host with two or more)' },
   inventoryHoldMs: { kind: 'number', default: 0, min: 0, max: 10_000, doc: 'hold a busy warm phone\'s inventory updates until it is quiet this long: one row write per boot, but a killed node loses what it held (0: none held)' },
+  auditJournal: { kind: ['auto', 'on', 'off'], default: 'auto', doc: 'audit write-ahead journal in <data>/audit-spool: a killed process loses at most its last 25 ms of audit records (auto: on with PostgreSQL, off with the embedded store, whose local commits already bound the loss to 100 ms; ~2 µs a request)' },
   heapGrowthPercent: { kind: 'number', default: 50, min: 0, max: 300, doc: 'heap growth between full garbage collections, % (0: V8 decides, up to 300%: more memory, a little less CPU)' },
   ftpPassivePortMin: { kind: 'number', default: 0, min: 0, max: 65535, doc: 'first passive port (0: any)' },
   ftpPassivePortMax: { kind: 'number', default: 0, min: 0, max: 65535, doc: 'last passive port (0: any)' },

@@ -64,6 +64,8 @@ export class AuditRecorder {
   private running = false;
   private readonly spool: AuditSpool | undefined;
   private readonly journal: AuditJournal | undefined;
+  /** Whether this process seals its own records into the journal (opts.journal, default on). */
+  private readonly journaling: boolean = false;
   /** Batches sealed into the journal, not yet handed to a write. */
   private sealed: JournalBatch[] = [];
   private sealedRecords = 0;
@@ -100,10 +102,11 @@ export class AuditRecorder {
     this.sealMs = opts.sealMs ?? JOURNAL_SEAL_MS;
     if (opts.spoolDir) {
       this.spool = new AuditSpool(opts.spoolDir, opts.spoolMaxBytes);
-      if (opts.journal !== false) {
-        const failed = (err: Error) => this.log.error({ err: err.message, dir: opts.spoolDir }, 'audit journal cannot be written: a killed process would lose its unwritten audit batches');
-        this.journal = new AuditJournal(opts.spoolDir, failed, opts.journalRotateBytes);
-      }
+      // Without journaling (serve's auditJournal off) the journal still adopts and replays what a
+      // process that died with it on left behind; it only never writes a file of its own.
+      this.journaling = opts.journal !== false;
+      const failed = (err: Error) => this.log.error({ err: err.message, dir: opts.spoolDir }, 'audit journal cannot be written: a killed process would lose its unwritten audit batches');
+      this.journal = new AuditJournal(opts.spoolDir, failed, opts.journalRotateBytes);
       // Left by a process that died (during an outage, or with batches unwritten): written as soon as the store answers.
       if (this.backlog) this.scheduleRetry();
     }
@@ -120,7 +123,7 @@ export class AuditRecorder {
       clearTimeout(this.sealTimer);
       this.sealTimer = undefined;
     }
-    if (!this.journal || (this.events.length === 0 && this.sightings.length === 0)) return;
+    if (!this.journaling || !this.journal || (this.events.length === 0 && this.sightings.length === 0)) return;
     this.sealed.push(this.journal.seal(this.events, this.sightings));
     this.sealedRecords += this.events.length + this.sightings.length;
     this.events = [];
@@ -147,7 +150,7 @@ export class AuditRecorder {
   private schedule(): void {
     // A check per record; the seal itself once per sealMs or JOURNAL_SEAL_MAX_RECORDS (issue 16: a
     // killed process loses at most its last ~25 ms of records, the ones not sealed yet).
-    if (this.journal) {
+    if (this.journaling) {
       if (this.events.length + this.sightings.length >= JOURNAL_SEAL_MAX_RECORDS) this.seal();
       else if (!this.sealTimer) {
         this.sealTimer = setTimeout(() => this.seal(), this.sealMs);

@@ -81,7 +81,9 @@ export class CoreBootService implements BootService {
     this.auth = new Authenticator(store, new DigestAuthority(o.realm, secret, o.digestNonceTtlMs), (tenant) => this.stagingOf(tenant), undefined, o.policy === 'open');
     // Issue 13 item 13: while the store is unavailable, audit batches wait in the data directory.
     const hold = o.inventoryHoldMs > 0 ? { hold: { quietMs: o.inventoryHoldMs, maxHoldMs: Math.round(o.inventoryHoldMs * 2.5) } } : {};
-    this.audit = new AuditRecorder(store, log, { spoolDir: join(o.data, AUDIT_SPOOL_DIR), ...hold });
+    // The write-ahead journal where a flush can stall (PostgreSQL); see ServerOptions.auditJournal.
+    const journal = o.auditJournal === 'on' || (o.auditJournal === 'auto' && !/^\s*(?:sqlite)?\s*$/.test(o.storeUrl));
+    this.audit = new AuditRecorder(store, log, { spoolDir: join(o.data, AUDIT_SPOOL_DIR), journal, ...hold });
     this.enrol = new Enrolment(store, o.realm, this.auth, o.enrol);
     this.admission = new Admission(o);
     this.policy = new AccessPolicy(o, this.enrol, deps.fleet);

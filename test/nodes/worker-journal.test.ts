@@ -4,7 +4,7 @@
 // place adopts it (the sibling, alive, leaves it alone) and writes what it held, so the audit
 // counts every answered request at most once and misses at most the dead worker's last unsealed
 // records (~25 ms; asserted: no more than the requests answered in the 100 ms before the kill).
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -25,7 +25,10 @@ describe('issue 16, Behaviour under faults: a worker killed under load, its audi
 
   test('serve --workers 2: SIGKILL one worker mid-traffic; the restarted worker replays its journal; audit at most once, loss within its last 100 ms', async () => {
     const data = tempDir();
-    serve = await startServe(['--root', standardTree(), '--data', data, '--workers', '2', '--policy', 'open', '--log-level', 'warn'], ['http'], 90_000);
+    // The embedded store journals only when asked (auditJournal auto: on with PostgreSQL): asked here.
+    const config = join(tempDir(), 'polyprov.json');
+    writeFileSync(config, JSON.stringify({ auditJournal: 'on' }));
+    serve = await startServe(['--root', standardTree(), '--data', data, '--config', config, '--workers', '2', '--policy', 'open', '--log-level', 'warn'], ['http'], 90_000);
     const url = `http://127.0.0.1:${serve.ports.http}/site.cfg`;
     const spool = join(data, 'audit-spool');
     const before = childPids(serve.child.pid!);
