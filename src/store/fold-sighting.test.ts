@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { Mac } from '../domain.ts';
-import { foldSighting, isSuccessStatus, type PhoneState } from './fold-sighting.ts';
+import { foldSighting, foldSightingInto, isSuccessStatus, newPhone, type PhoneState } from './fold-sighting.ts';
 import type { Sighting } from './store.ts';
 
 const MAC = '0004f2000001' as Mac;
@@ -47,6 +47,25 @@ describe('foldSighting (issue 4, Inventory)', () => {
         expect(fold(shuffled)).toEqual(fold(sorted));
       }),
       { seed: 42, numRuns: 300 },
+    );
+  });
+
+  test('foldSightingInto (a backend folding a batch in place, issue 16 Speed) gives the row foldSighting gives, from a stored row or none (seed 7)', () => {
+    fc.assert(
+      fc.property(fc.array(sighting, { minLength: 1, maxLength: 20 }), fc.integer({ min: 0, max: 5 }), (recs, stored) => {
+        const list = recs.map(toSighting);
+        // A stored row (the first `stored` sightings folded earlier), or a phone never seen.
+        const row = stored > 0 ? list.slice(0, stored).reduce<PhoneState | undefined>((st, s) => foldSighting(st, s), undefined) : undefined;
+        const rest = list.slice(stored);
+        if (rest.length === 0) return;
+        const copied = rest.reduce<PhoneState | undefined>((st, s) => foldSighting(st, s), row)!;
+        const before = row && JSON.stringify(row);
+        const inPlace: PhoneState = row ? { phone: { ...row.phone }, times: { ...row.times } } : { phone: newPhone(rest[0]!), times: {} };
+        rest.forEach((s, i) => foldSightingInto(inPlace, s, row !== undefined || i > 0));
+        expect(inPlace).toEqual(copied);
+        if (row) expect(JSON.stringify(row)).toBe(before); // the row read is not changed
+      }),
+      { seed: 7, numRuns: 300 },
     );
   });
 

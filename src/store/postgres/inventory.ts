@@ -4,7 +4,7 @@
 // are locked in MAC order, so two nodes recording overlapping batches never deadlock.
 import type pg from 'pg';
 import type { Mac } from '../../domain.ts';
-import { bootVersion, foldSighting, macKey, newPhone, type PhoneState } from '../fold-sighting.ts';
+import { bootVersion, foldSightingInto, macKey, newPhone, type PhoneState } from '../fold-sighting.ts';
 import { bootFromRow, phoneFromRow, phoneStateFromRow, phoneToRow, type BootRow, type PhoneRow, type Read } from '../rows.ts';
 import type { PhoneQuery, Sighting, Store } from '../store.ts';
 import { limitOf, type PgConnection } from './connection.ts';
@@ -98,9 +98,10 @@ export async function foldSightings(c: pg.ClientBase, list: Sighting[]): Promise
   const changed: PhoneRow[] = [];
   for (const row of rows.rows) {
     const before = phoneStateFromRow(row);
-    let st: PhoneState = before;
+    // One copy of the row, folded in place by every sighting of the batch.
+    const st: PhoneState = { phone: { ...before.phone }, times: { ...before.times } };
     for (const s of byMac.get(row.mac)!) {
-      st = foldSighting(st, s);
+      foldSightingInto(st, s);
       if (s.bootStart) boots.push([row.mac, s.at.getTime(), s.source, s.address, s.stage ?? null, bootVersion(s) ?? null, s.userAgent ?? null]);
     }
     const r = phoneToRow(st);

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Mac } from '../../domain.ts';
 import { ProvError } from '../../errors.ts';
-import { bootVersion, foldSighting, macKey, type PhoneState } from '../fold-sighting.ts';
+import { bootVersion, foldSightingInto, macKey, newPhone, type PhoneState } from '../fold-sighting.ts';
 import type { AuditEvent, AuditQuery, PhoneQuery, Sighting, Store, StoredFile, UploadKind, UploadSink } from '../store.ts';
 import { cleanStaleTemps, TempUpload, TempUploadSink, uploadFailed, versionContent } from '../upload-temp.ts';
 import { emitOwnWrites, Watchers } from '../change-feed.ts';
@@ -157,22 +157,25 @@ export class SqliteStore implements Store {
     const st = this.#st;
     // Fold each phone's sightings in memory and write its row once: a batch from a busy server
     // holds many requests of few phones, and the fold is order-independent (fold-sighting.ts).
-    const byMac = new Map<string, PhoneState | undefined>();
+    // Each phone's row is read (or started) once and folded in place (no copy per sighting).
+    const byMac = new Map<string, PhoneState>();
     const touched = new Set<string>();
     for (const s of list) {
       const mac = macKey(s.mac);
-      let prev = byMac.get(mac);
-      if (prev === undefined && !byMac.has(mac)) {
+      const state = byMac.get(mac);
+      if (state) foldSightingInto(state, s);
+      else {
         const row = st.phoneGet.get(mac) as PhoneRow | undefined;
-        prev = row && phoneStateFromRow(row);
+        const fresh = row ? phoneStateFromRow(row) : { phone: newPhone({ ...s, mac: mac as Mac }), times: {} };
+        foldSightingInto(fresh, s, row !== undefined);
+        byMac.set(mac, fresh);
       }
-      byMac.set(mac, foldSighting(prev, { ...s, mac: mac as Mac }));
       if (s.bootStart) {
         st.bootInsert.run(mac, s.at.getTime(), s.source, s.address, s.stage ?? null, bootVersion(s) ?? null, s.userAgent ?? null);
         touched.add(mac);
       }
     }
-    for (const next of byMac.values()) st.phoneUpsert.run(phoneToRow(next!));
+    for (const next of byMac.values()) st.phoneUpsert.run(phoneToRow(next));
     for (const mac of touched) st.bootPrune.run(mac, mac, BOOTS_KEPT_PER_PHONE);
   }
 
