@@ -27,10 +27,10 @@
 // Bounded: past JOURNAL_ROTATE_BYTES the file is cut back to the batches still open (truncated when
 // none is; else those lines are written to a new file that replaces it by rename).
 import { randomBytes } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent, Sighting } from '../domain.ts';
-import { processAlive, reviveEvent, reviveSighting } from './audit-spool.ts';
+import { claimOrphans, reviveEvent, reviveSighting } from './audit-spool.ts';
 
 /** Records queued this long are sealed into the journal (a killed process loses at most these). */
 export const JOURNAL_SEAL_MS = 25;
@@ -202,25 +202,7 @@ export class AuditJournal {
 
   /** Claims the journals of processes that are gone (see the top of this file). */
   #adoptOrphans(): void {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return;
-    }
-    const orphans = names.filter((n) => {
-      const m = NAME.exec(n);
-      return m !== null && join(this.dir, n) !== this.file && !processAlive(Number(m[1]), Number(m[1]) === process.pid);
-    });
-    for (const [i, name] of orphans.sort().entries()) {
-      const to = `${this.file.slice(0, -'.jsonl'.length)}.adopted-${i}.jsonl`;
-      try {
-        renameSync(join(this.dir, name), to);
-      } catch {
-        continue; // another process claimed it first
-      }
-      this.#adopted.push(to);
-    }
+    for (const { to } of claimOrphans(this.dir, NAME, this.file)) this.#adopted.push(to);
   }
 }
 

@@ -142,27 +142,10 @@ export class AuditSpool {
       : { dropped: n, first, last };
   }
 
-  /** Claims the spool files of processes that are gone (see the top of this file). */
+  /** Claims the spool files of processes that are gone (see the top of this file), with their progress. */
   #adoptOrphans(): void {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return;
-    }
-    const orphans = names.filter((n) => {
-      // Own files and files this process adopted (`.adopted-N`), which a later process adopts in turn.
-      const m = /^(\d+)\.([0-9a-f]+)(?:\.adopted-\d+)?\.jsonl$/.exec(n);
-      return m !== null && join(this.dir, n) !== this.ownFile && !processAlive(Number(m[1]), Number(m[1]) === process.pid);
-    });
-    for (const [i, name] of orphans.sort().entries()) {
-      const from = join(this.dir, name);
-      const to = `${this.ownFile.slice(0, -'.jsonl'.length)}.adopted-${i}.jsonl`;
-      try {
-        renameSync(from, to);
-      } catch {
-        continue; // another process claimed it first
-      }
+    // Own files and files this process adopted (`.adopted-N`), which a later process adopts in turn.
+    for (const { from, to } of claimOrphans(this.dir, /^(\d+)\.([0-9a-f]+)(?:\.adopted-\d+)?\.jsonl$/, this.ownFile)) {
       try {
         renameSync(`${from}.offset`, `${to}.offset`);
       } catch {
@@ -171,6 +154,36 @@ export class AuditSpool {
       this.#adopted.push(to);
     }
   }
+}
+
+/**
+ * Claims, by atomic rename to `<ownFile>.adopted-N.jsonl`, the files in `dir` whose name (`pattern`,
+ * the owner's pid in its first group) says their process is gone: one claimant wins when several
+ * start together. The spool's files and the audit journal's (audit-journal.ts) are adopted so.
+ */
+export function claimOrphans(dir: string, pattern: RegExp, ownFile: string): Array<{ from: string; to: string }> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const orphans = names.filter((n) => {
+    const m = pattern.exec(n);
+    return m !== null && join(dir, n) !== ownFile && !processAlive(Number(m[1]), Number(m[1]) === process.pid);
+  });
+  const claimed: Array<{ from: string; to: string }> = [];
+  for (const [i, name] of orphans.sort().entries()) {
+    const from = join(dir, name);
+    const to = `${ownFile.slice(0, -'.jsonl'.length)}.adopted-${i}.jsonl`;
+    try {
+      renameSync(from, to);
+    } catch {
+      continue; // another process claimed it first
+    }
+    claimed.push({ from, to });
+  }
+  return claimed;
 }
 
 /**
