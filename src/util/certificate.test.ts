@@ -2,7 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import { createServer, connect } from 'node:tls';
 import { describe, expect, test } from 'vitest';
-import { makeCertificate } from './certificate.ts';
+import { makeCertificate, serialNumber } from './certificate.ts';
 
 describe('certificates made in Node (RFC 5280)', () => {
   test('self-signed with CN and subjectAltName: parses, verifies itself, and a TLS client trusting it connects to 127.0.0.1', async () => {
@@ -35,5 +35,17 @@ describe('certificates made in Node (RFC 5280)', () => {
     expect(leaf.verify(caCert.publicKey)).toBe(true);
     expect(leaf.ca).toBe(false);
     expect(leaf.verify(new X509Certificate(makeCertificate({ cn: 'other' }).cert).publicKey)).toBe(false);
+  });
+
+  test('X.690 §8.3.2: the serial is a positive INTEGER in minimal form for every first byte (OpenSSL refused a leading 0x00 before a byte under 0x80, "illegal padding", about once in 256 certificates)', () => {
+    for (let first = 0; first < 256; first++) {
+      for (const second of [0x00, 0x7f, 0x80, 0xff]) {
+        const s = serialNumber(Buffer.from([first, second, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]));
+        expect(s).toHaveLength(16);
+        expect(s[0]! & 0x80, 'positive').toBe(0);
+        expect(s[0], 'no leading zero byte').not.toBe(0);
+        expect(s.subarray(1)).toEqual(Buffer.from([second, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]));
+      }
+    }
   });
 });

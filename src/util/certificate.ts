@@ -69,6 +69,17 @@ function readTlv(b: Buffer, at: number): { start: number; end: number } {
   return { start, end: start + len };
 }
 
+/**
+ * A certificate serial from random bytes: a positive DER INTEGER in its minimal form (X.690 §8.3.2:
+ * the first nine bits not all equal). Clearing only the top bit left a leading 0x00 before a byte
+ * under 0x80 about once in 256 certificates, which OpenSSL refuses ("illegal padding").
+ */
+export function serialNumber(random: Buffer): Buffer {
+  const b = Buffer.from(random);
+  b[0] = 0x40 | (b[0]! & 0x3f);
+  return b;
+}
+
 function publicKeyDer(key: KeyObject): Buffer {
   return key.export({ type: 'spki', format: 'der' });
 }
@@ -80,8 +91,7 @@ export function makeCertificate(o: CertificateOptions): Certificate {
   const signer = o.issuer ? o.issuer.key : privateKey;
   const issuerSpki = o.issuer ? publicKeyDer(createPublicFromPem(o.issuer.cert)) : spki;
   const isCa = o.ca ?? selfSigned;
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
+  const serial = serialNumber(randomBytes(16));
   const now = Date.now();
   const exts = [
     extension('2.5.29.19', isCa, seq(...(isCa ? [bool(true)] : []))),
