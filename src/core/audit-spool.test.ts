@@ -1,6 +1,8 @@
 // The audit recorder while the store is away (issue 13 item 13: "audit records are spooled to the
 // data directory while the database is away and written when it returns, not dropped"): spooled,
-// bounded, written back in order when the store answers, and a dead process's spool adopted.
+// bounded, written back in order when the store answers, and a dead process's spool adopted. Records
+// one a line, as a recorder without the journal spools them (a journal batch spools as one line with
+// its ids: audit-spool-batches.test.ts).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +71,7 @@ describe('issue 13 item 13: audit records outlive a store outage', () => {
     const { s, store } = flakyStore();
     const { lines, log } = captureLog();
     const dir = spoolDir();
-    const rec = new AuditRecorder(store, log, { spoolDir: dir, flushMs: 5, retryMs: 20 });
+    const rec = new AuditRecorder(store, log, { journal: false, spoolDir: dir, flushMs: 5, retryMs: 20 });
     s.down = true;
     for (let i = 0; i < 3; i++) {
       rec.sighting(sg(i));
@@ -98,7 +100,7 @@ describe('issue 13 item 13: audit records outlive a store outage', () => {
 
   test('with no new traffic the spool is retried by itself once the store answers', async () => {
     const { s, store } = flakyStore();
-    const rec = new AuditRecorder(store, captureLog().log, { spoolDir: spoolDir(), flushMs: 5, retryMs: 20 });
+    const rec = new AuditRecorder(store, captureLog().log, { journal: false, spoolDir: spoolDir(), flushMs: 5, retryMs: 20 });
     s.down = true;
     rec.event(ev(1));
     await rec.flush();
@@ -120,7 +122,7 @@ describe('issue 13 item 13: audit records outlive a store outage', () => {
       phones: { recordSightings: async () => undefined },
       audit: { append: timeOut, record: timeOut },
     } as unknown as Store;
-    const rec = new AuditRecorder(slowDown, captureLog().log, { spoolDir: spoolDir(), flushMs: 5, retryMs: 300 });
+    const rec = new AuditRecorder(slowDown, captureLog().log, { journal: false, spoolDir: spoolDir(), flushMs: 5, retryMs: 300 });
     const started = Date.now();
     for (let i = 0; i < 40; i++) {
       rec.event(ev(i));
@@ -137,7 +139,7 @@ describe('issue 13 item 13: audit records outlive a store outage', () => {
     const { s, store } = flakyStore();
     const { lines, log } = captureLog();
     const oneLine = JSON.stringify({ e: ev(10) }).length + 1;
-    const rec = new AuditRecorder(store, log, { spoolDir: spoolDir(), flushMs: 5, retryMs: 20, spoolMaxBytes: oneLine * 5 + 3 });
+    const rec = new AuditRecorder(store, log, { journal: false, spoolDir: spoolDir(), flushMs: 5, retryMs: 20, spoolMaxBytes: oneLine * 5 + 3 });
     s.down = true;
     for (let i = 10; i < 18; i++) rec.event(ev(i));
     await rec.flush();
@@ -154,7 +156,7 @@ describe('issue 13 item 13: audit records outlive a store outage', () => {
 
   test('a drain cut short by a second outage resumes after the last stored batch: nothing lost, nothing twice', async () => {
     const { s, store } = flakyStore();
-    const rec = new AuditRecorder(store, captureLog().log, { spoolDir: spoolDir(), flushMs: 5, retryMs: 20, maxBatch: 100_000 });
+    const rec = new AuditRecorder(store, captureLog().log, { journal: false, spoolDir: spoolDir(), flushMs: 5, retryMs: 20, maxBatch: 100_000 });
     s.down = true;
     for (let i = 0; i < 2500; i++) rec.event(ev(i));
     await rec.flush();
@@ -172,7 +174,7 @@ describe('issue 13 item 13: audit records outlive a store outage', () => {
 
   test('a drained batch whose sightings were stored but not its events is retried without the sightings (none folded twice)', async () => {
     const { s, store } = flakyStore();
-    const rec = new AuditRecorder(store, captureLog().log, { spoolDir: spoolDir(), flushMs: 5, retryMs: 20 });
+    const rec = new AuditRecorder(store, captureLog().log, { journal: false, spoolDir: spoolDir(), flushMs: 5, retryMs: 20 });
     s.down = true;
     rec.sighting(sg(1));
     rec.event(ev(1));
@@ -200,7 +202,7 @@ describe('issue 13 item 13: audit records outlive a store outage', () => {
     // And one a dead process had itself adopted from another.
     const deadAdopted = `${4_194_304 + 2}.abcdef012346.adopted-0.jsonl`;
     writeFileSync(join(dir, deadAdopted), `${JSON.stringify({ e: ev(3) })}\n`);
-    const rec = new AuditRecorder(store, captureLog().log, { spoolDir: dir, flushMs: 5, retryMs: 20 });
+    const rec = new AuditRecorder(store, captureLog().log, { journal: false, spoolDir: dir, flushMs: 5, retryMs: 20 });
     expect(existsSync(join(dir, dead))).toBe(false); // claimed by renaming
     expect(existsSync(join(dir, deadAdopted))).toBe(false);
     await until(() => s.events.length === 3);

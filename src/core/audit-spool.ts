@@ -27,7 +27,12 @@ export const SPOOL_MAX_BYTES = 64 * 1024 * 1024;
 /** Records per store call when draining (the recorder's live batches are of the same order). */
 const DRAIN_BATCH = 1000;
 
-type Line = { e: AuditEvent } | { s: Sighting };
+/**
+ * A record a line, or (`b`) a whole journal batch in one line with its ids: drained as one
+ * `audit.record(…, ids)` call, which the store skips when it applied those ids already — a write
+ * reported failed that had in fact committed (the connection lost after COMMIT) is not counted twice.
+ */
+type Line = { e: AuditEvent } | { s: Sighting } | { b: string[]; be: AuditEvent[]; bs: Sighting[] };
 
 export interface SpoolDrop {
   dropped: number;
@@ -39,6 +44,8 @@ export interface SpoolDrop {
 export interface SpoolWriter {
   sightings(list: Sighting[]): Promise<void>;
   events(list: AuditEvent[]): Promise<void>;
+  /** A journal batch with its ids, in one transaction (skipped by the store when already applied). */
+  batch(events: AuditEvent[], sightings: Sighting[], ids: string[]): Promise<void>;
 }
 
 export class AuditSpool {
@@ -67,9 +74,15 @@ export class AuditSpool {
    * Appends records; returns how many did not fit under the cap (or could not be written: a full
    * disk). Never throws: the boot server keeps serving whatever happens to its audit.
    */
-  async append(events: AuditEvent[], sightings: Sighting[]): Promise<number> {
+  async append(events: AuditEvent[], sightings: Sighting[], ids: readonly string[] = []): Promise<number> {
     // Sightings first, as the recorder writes them, so a drain replays the same order.
     const records = [...sightings, ...events];
+    if (ids.length > 0) {
+      // A journal batch: one line, all or nothing under the cap.
+      const kept = await this.#write(`${JSON.stringify({ b: ids, be: events, bs: sightings })}\n`);
+      if (!kept) this.#noteDrop(records.length, records.map((r) => r.at));
+      return kept ? 0 : records.length;
+    }
     const lines = [...sightings.map((s) => JSON.stringify({ s })), ...events.map((e) => JSON.stringify({ e }))];
     let text = '';
     let bytes = 0;
@@ -81,18 +94,24 @@ export class AuditSpool {
       bytes += n;
       kept++;
     }
-    if (text) {
-      try {
-        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-        await appendFile(this.ownFile, text, { mode: 0o600 });
-        this.#ownBytes += bytes;
-      } catch {
-        kept = 0;
-      }
-    }
+    if (text && !(await this.#write(text))) kept = 0;
     const dropped = lines.length - kept;
     if (dropped > 0) this.#noteDrop(dropped, records.slice(kept).map((r) => r.at));
     return dropped;
+  }
+
+  /** Appends text to this process's file under the cap; false when it does not fit or cannot be written (a full disk). */
+  async #write(text: string): Promise<boolean> {
+    const bytes = Buffer.byteLength(text);
+    if (this.#ownBytes + bytes > this.maxBytes) return false;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      await appendFile(this.ownFile, text, { mode: 0o600 });
+      this.#ownBytes += bytes;
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Records dropped since the last call (for the PP_STORE_SPOOL_FULL log line), then forgets them. */
@@ -113,7 +132,8 @@ export class AuditSpool {
   async drain(write: SpoolWriter): Promise<number> {
     // A batch cut short between its sightings and its events is retried without the sightings:
     // folded twice, a sighting would count its fetch twice.
-    const batch: BatchWriter = async (at, events, sightings) => {
+    const batch: BatchWriter = async (at, events, sightings, ids) => {
+      if (ids) return write.batch(events, sightings, ids);
       if (sightings.length && this.#sightingsDone !== at) await write.sightings(sightings);
       this.#sightingsDone = at;
       if (events.length) await write.events(events);
@@ -212,7 +232,7 @@ async function readOffset(file: string): Promise<number> {
 
 /** Drains one spool file from its recorded offset; removes it (and its offset) when done. */
 /** Writes one batch, named by where it starts (`file:offset`). */
-type BatchWriter = (at: string, events: AuditEvent[], sightings: Sighting[]) => Promise<void>;
+type BatchWriter = (at: string, events: AuditEvent[], sightings: Sighting[], ids?: string[]) => Promise<void>;
 
 async function drainFile(file: string, write: BatchWriter): Promise<number> {
   let offset = await readOffset(file);
@@ -220,8 +240,8 @@ async function drainFile(file: string, write: BatchWriter): Promise<number> {
   let events: AuditEvent[] = [];
   let sightings: Sighting[] = [];
   let batchBytes = 0;
-  const flush = async () => {
-    if (events.length + sightings.length > 0) await write(`${file}:${offset}`, events, sightings);
+  const flush = async (ids?: string[]) => {
+    if (events.length + sightings.length > 0) await write(`${file}:${offset}`, events, sightings, ids);
     stored += events.length + sightings.length;
     offset += batchBytes;
     events = [];
@@ -238,8 +258,17 @@ async function drainFile(file: string, write: BatchWriter): Promise<number> {
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   try {
     for await (const text of lines) {
-      batchBytes += Buffer.byteLength(text) + 1;
       const rec = parseLine(text);
+      if (rec && 'b' in rec) {
+        // A journal batch: what came before it is written first, then the batch alone with its ids.
+        await flush();
+        events = rec.be;
+        sightings = rec.bs;
+        batchBytes = Buffer.byteLength(text) + 1;
+        await flush(rec.b);
+        continue;
+      }
+      batchBytes += Buffer.byteLength(text) + 1;
       if (rec && 'e' in rec) events.push(rec.e);
       else if (rec) sightings.push(rec.s);
       if (events.length + sightings.length >= DRAIN_BATCH) await flush();
@@ -275,7 +304,11 @@ export function reviveSighting(s: Sighting): Sighting {
 function parseLine(text: string): Line | undefined {
   try {
     const rec = JSON.parse(text) as Line;
-    if ('e' in rec && rec.e) reviveEvent(rec.e);
+    if ('b' in rec) {
+      if (!Array.isArray(rec.b) || !Array.isArray(rec.be) || !Array.isArray(rec.bs)) return undefined;
+      rec.be.forEach(reviveEvent);
+      rec.bs.forEach(reviveSighting);
+    } else if ('e' in rec && rec.e) reviveEvent(rec.e);
     else if ('s' in rec && rec.s) reviveSighting(rec.s);
     else return undefined;
     return rec;

@@ -264,7 +264,7 @@ export class AuditRecorder {
   /** One step of the write loop: the backlog first (oldest records first), then the new batch. */
   private async write(events: AuditEvent[], sightings: Sighting[], ids: string[]): Promise<void> {
     if (this.backlog && (Date.now() < this.nextTry || !(await this.replayJournals()) || !(await this.drainSpool()))) {
-      await this.toSpool(events, sightings);
+      await this.toSpool(events, sightings, ids);
       return;
     }
     if (events.length === 0 && sightings.length === 0) return;
@@ -281,17 +281,18 @@ export class AuditRecorder {
       if (unavailable(err) && this.spool) {
         this.wentAway(err);
         this.nextTry = Date.now() + this.retryMs;
-        await this.toSpool(events, sightings);
+        // With the batch ids: a write reported failed that had committed is skipped when drained.
+        await this.toSpool(events, sightings, ids);
       } else {
         this.log.error({ err: (err as Error).message, code: isProvError(err) ? err.code : undefined, events: events.length, sightings: sightings.length }, 'audit batch could not be stored');
       }
     }
   }
 
-  private async toSpool(events: AuditEvent[], sightings: Sighting[]): Promise<void> {
+  private async toSpool(events: AuditEvent[], sightings: Sighting[], ids: readonly string[] = []): Promise<void> {
     const spool = this.spool!;
     const wasDropping = spool.dropping;
-    await spool.append(events, sightings);
+    await spool.append(events, sightings, ids);
     if (spool.dropping && !wasDropping) {
       this.log.error({ code: 'PP_STORE_SPOOL_FULL', dir: spool.dir, maxBytes: spool.maxBytes }, 'audit spool full: newer audit records are dropped (counted) until the store is back');
     }
@@ -339,6 +340,11 @@ export class AuditRecorder {
     const write: SpoolWriter = {
       sightings: (list) => this.store.phones.recordSightings(list).catch(skipping('sightings', list.length)),
       events: (list) => this.store.audit.append(list).catch(skipping('events', list.length)),
+      batch: (events, sightings, ids) =>
+        this.store.audit.record(events, sightings, ids).then(
+          () => undefined,
+          skipping('records', events.length + sightings.length),
+        ),
     };
     try {
       const n = await spool.drain(write);
