@@ -41,6 +41,21 @@ function committingLiar() {
 }
 
 const dirs: string[] = [];
+
+/** A spool directory and a store that is away (refuses every write) until `gate.down` is set false. */
+function awayThenBack() {
+  const dir = mkdtempSync(join(tmpdir(), 'polyprov-spool-ids-'));
+  dirs.push(dir);
+  const { s, store } = committingLiar();
+  s.lies = 0;
+  const gate = { down: true };
+  const record = store.audit.record.bind(store.audit);
+  (store.audit as { record: typeof record }).record = async (e, l, ids) => {
+    if (gate.down) throw new ProvError('PP_STORE_UNAVAILABLE', 'connect ECONNREFUSED');
+    return record(e, l, ids);
+  };
+  return { dir, s, store, gate };
+}
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -71,23 +86,14 @@ describe('audit spool with journal batch ids (issue 16: every request counted at
   });
 
   test('without the journal the records spool one a line and drain as before', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'polyprov-spool-ids-'));
-    dirs.push(dir);
-    const { s, store } = committingLiar();
-    s.lies = 0;
-    let down = true;
-    const record = store.audit.record.bind(store.audit);
-    (store.audit as { record: typeof record }).record = async (e, l, ids) => {
-      if (down) throw new ProvError('PP_STORE_UNAVAILABLE', 'connect ECONNREFUSED');
-      return record(e, l, ids);
-    };
+    const { dir, s, store, gate } = awayThenBack();
     const rec = new AuditRecorder(store, silent, { spoolDir: dir, journal: false, retryMs: 20, flushMs: 5 });
     rec.event(ev(1));
     rec.sighting(sg(1));
     await rec.flush();
     const spooled = readdirSync(dir).filter((n) => n.endsWith('.jsonl'));
     expect(readFileSync(join(dir, spooled[0]!), 'utf8').trim().split('\n').map((l) => Object.keys(JSON.parse(l))[0])).toEqual(['s', 'e']);
-    down = false;
+    gate.down = false;
     await sleep(30);
     await rec.flush();
     expect(s.events.map((e) => e.path)).toEqual(['p1']);
@@ -96,16 +102,7 @@ describe('audit spool with journal batch ids (issue 16: every request counted at
   });
 
   test('past the cap a journal batch is dropped whole (counted, PP_STORE_SPOOL_FULL), never cut in two', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'polyprov-spool-ids-'));
-    dirs.push(dir);
-    const { s, store } = committingLiar();
-    s.lies = 0;
-    let down = true;
-    const record = store.audit.record.bind(store.audit);
-    (store.audit as { record: typeof record }).record = async (e, l, ids) => {
-      if (down) throw new ProvError('PP_STORE_UNAVAILABLE', 'connect ECONNREFUSED');
-      return record(e, l, ids);
-    };
+    const { dir, s, store, gate } = awayThenBack();
     const errors: string[] = [];
     const log = { ...silent, error: (o: { code?: string }) => void errors.push(o.code ?? '') } as unknown as Logger;
     // Room for one batch of two records (~320 bytes a line), not two.
@@ -116,7 +113,7 @@ describe('audit spool with journal batch ids (issue 16: every request counted at
       await rec.flush();
     }
     expect(errors).toContain('PP_STORE_SPOOL_FULL');
-    down = false;
+    gate.down = false;
     await sleep(30);
     await rec.flush();
     expect(s.events.map((e) => e.path), 'the first batch whole, the second dropped whole').toEqual(['p0']);
