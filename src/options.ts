@@ -179,6 +179,12 @@ export const OPTION_SCHEMA: Record<keyof ServerOptions, Field> = {
 
 export const DEFAULT_CONFIG_FILE = 'polyprov.json';
 
+/** Whether the state is the embedded SQLite store under --data (storeUrl `sqlite` or empty), not a PostgreSQL server. */
+export function isEmbeddedStore(o: Pick<ServerOptions, 'storeUrl'>): boolean {
+  const url = o.storeUrl.trim();
+  return url === '' || url === 'sqlite';
+}
+
 /**
  * Adds `--data DIR` and `--config FILE`, the same on every command that touches server state,
  * and refuses an unknown flag of that command as PP_OPT_UNKNOWN with the nearest known flag.

@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { DEFAULT_TENANT, type Transport } from '../domain.ts';
 import type { ManagedFiles } from '../fleet/types.ts';
 import type { Logger } from '../log.ts';
-import type { ServerOptions } from '../options.ts';
+import { isEmbeddedStore, type ServerOptions } from '../options.ts';
 import type { Store } from '../store/store.ts';
 import { plainAddress } from '../util/address.ts';
 import { Admission } from './admit.ts';
 import { AUDIT_SPOOL_DIR, AuditRecorder } from './audit.ts';
-import { ANY_TENANT, Authenticator, challengeOf, type AuthOutcome } from './authenticate.ts';
+import { ANY_TENANT, Authenticator, challengeOf } from './authenticate.ts';
 import { Content } from './content.ts';
 import { newContext, type RequestContext } from './context.ts';
 import { DigestAuthority } from './digest-auth.ts';
@@ -45,9 +45,6 @@ export interface BootServiceDeps {
    */
   fleet?: ManagedFiles;
 }
-
-/** What authenticate answers for a request without credentials. */
-const NO_CREDENTIALS: AuthOutcome = Object.freeze({ principal: Object.freeze({ kind: 'anonymous' as const }) });
 
 export class CoreBootService implements BootService {
   readonly metrics = new Metrics();
@@ -82,7 +79,7 @@ export class CoreBootService implements BootService {
     // Issue 13 item 13: while the store is unavailable, audit batches wait in the data directory.
     const hold = o.inventoryHoldMs > 0 ? { hold: { quietMs: o.inventoryHoldMs, maxHoldMs: Math.round(o.inventoryHoldMs * 2.5) } } : {};
     // The write-ahead journal where a flush can stall (PostgreSQL); see ServerOptions.auditJournal.
-    const journal = o.auditJournal === 'on' || (o.auditJournal === 'auto' && !/^\s*(?:sqlite)?\s*$/.test(o.storeUrl));
+    const journal = o.auditJournal === 'on' || (o.auditJournal === 'auto' && !isEmbeddedStore(o));
     this.audit = new AuditRecorder(store, log, { spoolDir: join(o.data, AUDIT_SPOOL_DIR), journal, ...hold });
     this.enrol = new Enrolment(store, o.realm, this.auth, o.enrol);
     this.admission = new Admission(o);
@@ -184,8 +181,8 @@ export class CoreBootService implements BootService {
     try {
       // FTP's login names no tenant yet: any tenant's staging lets the factory account log in (with a fleet).
       const login = this.deps.fleet !== undefined && loginCheck(req.op, ctx.view.prefix + ctx.rel);
-      // No credentials: anonymous at once, no promise (issue 16, Speed); the policy step decides what that may read.
-      const auth = req.credentials === undefined ? NO_CREDENTIALS : await this.auth.authenticate(req, login ? ANY_TENANT : ctx.view.tenant);
+      const authenticating = this.auth.authenticate(req, login ? ANY_TENANT : ctx.view.tenant);
+      const auth = authenticating instanceof Promise ? await authenticating : authenticating;
       if (auth.error) return this.records.refuse(ctx, auth.error, auth.challenge ? challengeOf(this.auth.digest, auth.stale === true) : undefined);
       ctx.principal = auth.principal!;
       if (ctx.principal.kind === 'account' && (ctx.principal.account.tenant ?? DEFAULT_TENANT) !== ctx.view.tenant && !loginCheck(ctx.req.op, ctx.view.prefix + ctx.rel)) {

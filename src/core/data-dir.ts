@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ProvError } from '../errors.ts';
 import { SQLITE_FILE, type StoreLocation } from '../store/open.ts';
+import { isEmbeddedStore } from '../options.ts';
 
 /** Refuses a data directory with any group or other permission bit; a missing one is fine (it is created 0700). */
 export function checkDataDirMode(data: string): void {
@@ -30,8 +31,7 @@ export function checkDataDirMode(data: string): void {
 
 /** Whether there is any state to read: the SQLite file, or (PostgreSQL) a server that holds it. */
 export function stateExists(loc: StoreLocation): boolean {
-  const url = loc.storeUrl.trim();
-  if (url !== '' && url !== 'sqlite') return true; // the state is in the database, not under --data
+  if (!isEmbeddedStore(loc)) return true; // the state is in the database, not under --data
   return existsSync(join(resolve(loc.data), SQLITE_FILE));
 }
 

@@ -8,7 +8,7 @@ import { SecretBox } from '../fleet/secret-box.ts';
 import { FleetSnapshot, stateOf } from '../fleet/snapshot.ts';
 import { generateKey, loadSecretKey, SECRET_KEY_ENV } from '../fleet/secret-key.ts';
 import type { Logger } from '../log.ts';
-import type { ServerOptions } from '../options.ts';
+import { isEmbeddedStore, type ServerOptions } from '../options.ts';
 import { openStore, redactUrl } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import type { FleetSource } from './admin-fleet.ts';
@@ -39,10 +39,6 @@ export interface OpenAdminOptions {
 /** How often a PostgreSQL node polls the fleet generation besides its changes feed (issue 16). */
 export const FEED_FALLBACK_POLL_MS = 2_000;
 
-function isEmbedded(options: Readonly<ServerOptions>): boolean {
-  const url = options.storeUrl.trim();
-  return url === '' || url === 'sqlite';
-}
 
 async function open(options: Readonly<ServerOptions>, readOnly: boolean): Promise<Store> {
   checkDataDirMode(options.data);
@@ -57,7 +53,7 @@ async function open(options: Readonly<ServerOptions>, readOnly: boolean): Promis
  * cannot open the store's check value.
  */
 async function openFleet(store: Store, options: Readonly<ServerOptions>, log?: Logger): Promise<FleetService> {
-  const { key } = loadSecretKey({ envValue: process.env[SECRET_KEY_ENV], keyFile: options.secretKeyFile, dataDir: options.data, embedded: isEmbedded(options) });
+  const { key } = loadSecretKey({ envValue: process.env[SECRET_KEY_ENV], keyFile: options.secretKeyFile, dataDir: options.data, embedded: isEmbeddedStore(options) });
   return FleetService.open(store, new SecretBox(key), { root: options.root, ...(log ? { log } : {}) });
 }
 
@@ -122,7 +118,7 @@ export async function explainWithState(options: Readonly<ServerOptions>, tree: T
     // A fleet never written (no phone, setting or tenant, no key check: issue 16 leftover) is
     // explained as the empty fleet it is, with no key read or created; a store that has one is read.
     const empty = (await store.fleet.generation()) === 0 && (await store.settings.get(KEY_CHECK_SETTING)) === undefined;
-    if (empty && (isEmbedded(options) || haveKey(options))) return await explainPhone(tree, store, compileLocks(options.lockedParams), phone, opts, emptyFleet());
+    if (empty && (isEmbeddedStore(options) || haveKey(options))) return await explainPhone(tree, store, compileLocks(options.lockedParams), phone, opts, emptyFleet());
     const fleet = await fleetSource(store, options);
     if (isProvError(fleet)) {
       // No key at all (a PostgreSQL store started without one): the tree and uploads, said so; a wrong key refuses.
@@ -164,7 +160,7 @@ export async function copyStoreTo(options: Readonly<ServerOptions>, toUrl: strin
     const target = await openStore({ data: options.data, storeUrl: toUrl });
     try {
       const r = await copyStore(source, target);
-      return { from: isEmbedded(options) ? 'sqlite' : redactUrl(options.storeUrl), to: redactUrl(toUrl), ...r };
+      return { from: isEmbeddedStore(options) ? 'sqlite' : redactUrl(options.storeUrl), to: redactUrl(toUrl), ...r };
     } finally {
       await target.close();
     }
@@ -204,7 +200,7 @@ export async function openCore(options: Readonly<ServerOptions>, log: Logger): P
   let fleet: FleetService | undefined;
   let source: FleetSource;
   let late: LateFleet | undefined;
-  const pollMs = isEmbedded(options) ? POLL_MS : FEED_FALLBACK_POLL_MS;
+  const pollMs = isEmbeddedStore(options) ? POLL_MS : FEED_FALLBACK_POLL_MS;
   try {
     try {
       // A key that cannot open the store refuses the start (serve exits with the message).
@@ -261,7 +257,7 @@ export async function openCore(options: Readonly<ServerOptions>, log: Logger): P
 /** Whether a secret key is given (env, secretKeyFile, or `<data>/secret.key`), without touching the store. */
 function haveKey(options: Readonly<ServerOptions>): boolean {
   try {
-    loadSecretKey({ envValue: process.env[SECRET_KEY_ENV], keyFile: options.secretKeyFile, dataDir: options.data, embedded: isEmbedded(options) });
+    loadSecretKey({ envValue: process.env[SECRET_KEY_ENV], keyFile: options.secretKeyFile, dataDir: options.data, embedded: isEmbeddedStore(options) });
     return true;
   } catch {
     return false;

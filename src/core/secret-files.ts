@@ -68,7 +68,7 @@ export class SecretFileIndex {
 
   /** ownersOf for a file already found (the serving path: no second stat). */
   async ownersOfFile(f: TreeFile): Promise<Mac[]> {
-    if (f.isDirectory || macOfName(f.rel) || !(await this.holdsSecrets(f))) return [];
+    if (this.ownersKnown(f) || !(await this.holdsSecrets(f))) return [];
     const readers = await this.listings.readersOf(f.rel);
     return readers.shared ? [] : readers.phones;
   }
