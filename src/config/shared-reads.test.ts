@@ -19,6 +19,14 @@ async function version(abs: string): Promise<FileVersion> {
   return { abs, size: st.size, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, dev: st.dev };
 }
 
+/** Writes `size` random bytes to `name` in the test directory: the bytes and the file's version. */
+async function randomFile(name: string, size: number): Promise<{ bytes: Buffer; v: FileVersion }> {
+  const abs = join(dir, name);
+  const bytes = randomBytes(size);
+  await writeFile(abs, bytes);
+  return { bytes, v: await version(abs) };
+}
+
 async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const c of it) parts.push(Buffer.from(c));
@@ -27,10 +35,7 @@ async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
 
 describe('SharedReads', () => {
   it('gives concurrent readers of one version the same buffer, loaded once', async () => {
-    const abs = join(dir, 'a.ld');
-    const bytes = randomBytes(700_000);
-    await writeFile(abs, bytes);
-    const v = await version(abs);
+    const { bytes, v } = await randomFile('a.ld', 700_000);
     const shared = new SharedReads({ maxFileBytes: 1 << 20, maxTotalBytes: 4 << 20, graceMs: 50 });
     const got = await Promise.all(Array.from({ length: 20 }, () => shared.acquire(v)));
     expect(got.every((g) => g !== undefined && g.body === got[0]!.body)).toBe(true);
@@ -67,10 +72,7 @@ describe('SharedReads', () => {
   });
 
   it('stays within its budget: a file over the per-file or total limit is not shared, and is streamed whole instead', async () => {
-    const big = join(dir, 'big.ld');
-    const bytes = randomBytes(600_000);
-    await writeFile(big, bytes);
-    const v = await version(big);
+    const { bytes, v } = await randomFile('big.ld', 600_000);
     const small = new SharedReads({ maxFileBytes: 500_000, maxTotalBytes: 4 << 20, graceMs: 10 });
     expect(await small.acquire(v)).toBeUndefined();
     const tight = new SharedReads({ maxFileBytes: 1 << 20, maxTotalBytes: 1_000_000, graceMs: 10 });
@@ -85,10 +87,7 @@ describe('SharedReads', () => {
   });
 
   it('sharedChunks yields exactly the file or a range, a small first slice then large ones', async () => {
-    const abs = join(dir, 'c.ld');
-    const bytes = randomBytes(1_000_000);
-    await writeFile(abs, bytes);
-    const v = await version(abs);
+    const { bytes, v } = await randomFile('c.ld', 1_000_000);
     const shared = new SharedReads({ maxFileBytes: 2 << 20, maxTotalBytes: 4 << 20, graceMs: 10 });
     const sizes: number[] = [];
     const parts: Buffer[] = [];
