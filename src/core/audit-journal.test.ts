@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { until } from '../../test/support/until.ts';
 import { openMemoryStore } from '../../test/support/memory-store.ts';
 import type { AuditEvent, Sighting } from '../domain.ts';
 import { ProvError } from '../errors.ts';
@@ -23,14 +24,6 @@ const sg = (i: number): Sighting => ({ mac: MAC, at: new Date(T0 + i), source: '
 const log = { warn() {}, error() {}, info() {}, debug() {} } as unknown as Logger;
 /** A pid no process has (pid_max is at most 4194304 on Linux). */
 const DEAD_PID = 4_194_304 + 7;
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const dirs: string[] = [];
 afterEach(() => {

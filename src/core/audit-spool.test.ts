@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { until } from '../../test/support/until.ts';
 import type { AuditEvent, Sighting } from '../domain.ts';
 import type { Store } from '../store/store.ts';
 import { ProvError } from '../errors.ts';
@@ -47,14 +48,6 @@ function captureLog() {
 
 const ev = (i: number): AuditEvent => ({ at: new Date(1_700_000_000_000 + i), address: '192.0.2.7', transport: 'http', op: 'write', path: `p${i}`, status: 'stored', bytes: i, durationMs: 1 });
 const sg = (i: number): Sighting => ({ mac: '0004f2000001' as Sighting['mac'], at: new Date(1_700_000_000_000 + i), source: 'http', address: '192.0.2.7' });
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const dirs: string[] = [];
 function spoolDir(): string {
