@@ -12,6 +12,7 @@
 // is not shared (the caller streams it, as before). Memory is bounded: a file over
 // `maxFileBytes`, or one that would take the total over `maxTotalBytes`, is not shared.
 import { promises as fsp } from 'node:fs';
+import { once } from '../util/once.ts';
 
 export interface SharedReadLimits {
   /** Largest file shared; larger ones stream per request. 0 disables sharing. */
@@ -89,17 +90,14 @@ export class SharedReads {
       this.drop(entry);
       return undefined;
     }
-    let released = false;
     return {
       body,
-      release: () => {
-        if (released) return;
-        released = true;
+      release: once(() => {
         if (--entry.users === 0) {
           entry.timer = setTimeout(() => this.drop(entry), this.limits.graceMs);
           entry.timer.unref?.();
         }
-      },
+      }),
     };
   }
 

@@ -18,6 +18,7 @@ import { Framer } from './block-reader.ts';
 import { DATA_HEADROOM, writeDataHeader } from './packet.ts';
 import type { Clock } from '../../domain.ts';
 import type { BlockSource } from './read-session.ts';
+import { once } from '../../util/once.ts';
 
 export interface SharedContentLimits {
   /** Largest file shared; larger ones stream per session. 0 disables sharing. */
@@ -159,15 +160,7 @@ export class SharedContentCache {
     }
     entry.users++;
     const e = entry;
-    let released = false;
-    return {
-      entry,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.release(e);
-      },
-    };
+    return { entry, release: once(() => this.release(e)) };
   }
 
   private release(entry: SharedContent): void {
