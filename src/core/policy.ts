@@ -106,7 +106,7 @@ export class AccessPolicy {
    * account never; anyone else only while none of these phones has its own confirmed account.
    */
   checkOwners(ctx: RequestContext, owners: readonly Mac[], writing: boolean, fileMac = macOfName(ctx.base)): Promise<void> | undefined {
-    const { req, principal: p } = ctx;
+    const p = ctx.principal;
     const own = phoneOf(p);
     const isPhonePrincipal = (p.kind === 'account' && p.account.kind === 'phone') || (p.kind === 'cert' && p.mac !== undefined);
     if (isPhonePrincipal && !owners.includes(own as Mac)) {
